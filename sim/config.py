@@ -1,0 +1,574 @@
+"""Typed configuration: the one place where every parameter has its meaning, unit and bounds.
+
+The dataclasses below are registered in Hydra's ConfigStore as schemas and mirrored by the
+YAML files under ``configs/``. Each field is declared with :func:`param`, which records its
+help text, unit, allowed range and (for empirical defaults) its source; validation and the
+parameter table in ``docs/ODD.md`` both read that metadata, so they cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from hydra.core.config_store import ConfigStore
+from omegaconf import DictConfig, OmegaConf
+
+REGIMES: tuple[str, ...] = ("targets", "negotiated", "functioning", "none")
+DOMAINS: tuple[str, ...] = ("education", "safety", "health")
+BACKENDS: tuple[str, ...] = ("serial", "processes")
+COOPERATION_TYPES: tuple[str, ...] = ("conditional", "free_rider", "other")
+
+
+class ConfigError(ValueError):
+    """A configuration value is invalid. The message names the key, the value and what is allowed."""
+
+
+def param(
+    default: Any,
+    help: str,
+    unit: str = "",
+    lo: float | None = None,
+    hi: float | None = None,
+    source: str = "",
+    choices: tuple[str, ...] | None = None,
+) -> Any:
+    """Declare a config field with its documentation and bounds (both inclusive)."""
+    meta = {"help": help, "unit": unit, "lo": lo, "hi": hi, "source": source, "choices": choices}
+    if isinstance(default, list | dict):
+        return field(default_factory=lambda: default.copy(), metadata=meta)
+    return field(default=default, metadata=meta)
+
+
+@dataclass
+class PopulationConfig:
+    """Citizens, communities and the social network."""
+
+    n_citizens: int = param(3000, "Number of citizens", "citizens", lo=1, hi=10_000_000)
+    n_communities: int = param(20, "Number of communities (neighbourhoods)", "communities", lo=1, hi=100_000)
+    contacts_per_citizen: int = param(
+        8,
+        "Contacts each citizen observes on the social network",
+        "contacts",
+        lo=1,
+        hi=200,
+        source="Dunbar-style sympathy group of 10-15; we observe a subset (Hill & Dunbar 2003)",
+    )
+    within_community_share: float = param(
+        0.9, "Share of a citizen's contacts drawn from its own community", "probability", lo=0, hi=1
+    )
+    share_conditional: float = param(
+        0.5,
+        "Share of conditional cooperators",
+        "share",
+        lo=0,
+        hi=1,
+        source="Fischbacher, Gaechter & Fehr 2001: ~50% conditional cooperators",
+    )
+    share_free_rider: float = param(
+        0.3,
+        "Share of free riders",
+        "share",
+        lo=0,
+        hi=1,
+        source="Fischbacher, Gaechter & Fehr 2001: ~30% free riders",
+    )
+    deprivation_alpha: float = param(
+        2.0, "Beta(a, b) shape a of community deprivation in [0, 1]", "", lo=0.05, hi=100
+    )
+    deprivation_beta: float = param(
+        2.0, "Beta(a, b) shape b of community deprivation in [0, 1]", "", lo=0.05, hi=100
+    )
+    time_budget_median: float = param(
+        30.0,
+        "Median discretionary hours a month a citizen can spend on others or own needs",
+        "hours/month",
+        lo=0,
+        hi=400,
+        source="ONS Time Use Survey 2014-15: ~5-6 h/day leisure; we take the part open to unpaid work",
+    )
+    time_budget_sigma: float = param(0.5, "Log-sd of discretionary time across citizens", "log-hours", lo=0, hi=3)
+    deprivation_time_penalty: float = param(
+        0.3, "Fractional cut in discretionary time at full deprivation", "share", lo=0, hi=1
+    )
+    motivation_mean: float = param(0.5, "Mean initial intrinsic pro-social motivation", "[0,1]", lo=0, hi=1)
+    motivation_sd: float = param(0.15, "Sd of initial intrinsic motivation", "[0,1]", lo=0, hi=1)
+    trust_mean: float = param(
+        0.55,
+        "Mean initial trust in local services at zero deprivation",
+        "[0,1]",
+        lo=0,
+        hi=1,
+        source="Community Life Survey / ONS Trust in Government 2023: ~50-60% trust local services",
+    )
+    trust_deprivation_penalty: float = param(
+        0.2, "Fall in initial trust from zero to full deprivation", "[0,1]", lo=0, hi=1
+    )
+    trust_sd: float = param(0.12, "Sd of initial trust", "[0,1]", lo=0, hi=1)
+    efficacy_mean: float = param(0.6, "Mean initial self-efficacy at zero deprivation", "[0,1]", lo=0, hi=1)
+    efficacy_deprivation_penalty: float = param(
+        0.25, "Fall in initial self-efficacy at full deprivation", "[0,1]", lo=0, hi=1
+    )
+    need_mean: float = param(0.3, "Mean need per service domain at zero deprivation", "[0,1]", lo=0, hi=1)
+    need_deprivation_gain: float = param(0.3, "Rise in mean need at full deprivation", "[0,1]", lo=0, hi=1)
+    social_capital_initial: float = param(0.3, "Initial social capital of every community", "[0,1]", lo=0, hi=1)
+    social_capital_growth: float = param(
+        0.1, "Monthly growth of social capital per unit of the community's pro-social share", "1/month", lo=0, hi=1,
+        source="Putnam 2000; Coleman 1988",
+    )
+    social_capital_decay: float = param(0.03, "Monthly decay of social capital", "1/month", lo=0, hi=1)
+
+
+@dataclass
+class CitizensConfig:
+    """Citizens' decision rules: conditional cooperation, time use, motivation, trust."""
+
+    cc_base: float = param(
+        0.08,
+        "Conditional cooperators' intercept: contribution share at a belief of zero",
+        "share",
+        lo=-1,
+        hi=1,
+        source="Fischbacher & Gaechter 2010: conditional contribution schedules",
+    )
+    cc_slope: float = param(
+        0.8,
+        "Conditional cooperators' matching slope on contacts' observed contribution (below 1: decay)",
+        "",
+        lo=0,
+        hi=2,
+        source="Fischbacher, Gaechter & Fehr 2001; Fischbacher & Gaechter 2010 (slope < 1)",
+    )
+    free_rider_base: float = param(0.02, "Free riders' contribution share", "share", lo=-1, hi=1)
+    other_base: float = param(0.35, "Other types' (unconditional) contribution share", "share", lo=-1, hi=1)
+    motivation_weight: float = param(
+        0.4, "Shift of the contribution share per unit of intrinsic motivation above 0.5", "share", lo=0, hi=2
+    )
+    contribution_noise: float = param(0.08, "Sd of the monthly noise in contribution shares", "share", lo=0, hi=1)
+    belief_persistence: float = param(
+        0.3, "Weight on last month's belief when updating it from observed contacts", "", lo=0, hi=1
+    )
+    initial_belief: float = param(0.5, "Belief about contacts' contribution share before any observation", "share", lo=0, hi=1)
+    peer_pressure_base: float = param(
+        0.05,
+        "Strength of peer recognition/sanction with no service support",
+        "[0,1]",
+        lo=0,
+        hi=1,
+        source="Fehr & Gaechter 2000; Herrmann, Thoeni & Gaechter 2008",
+    )
+    peer_pressure_social_capital: float = param(
+        0.3, "Extra peer pressure per unit of community social capital", "[0,1]", lo=0, hi=1
+    )
+    commitment_pressure: float = param(
+        0.3, "Extra peer pressure on a citizen who made a public commitment in a forum", "[0,1]", lo=0, hi=1,
+        source="Cialdini 2001 (commitment and consistency)",
+    )
+    norm_premium: float = param(
+        0.05, "How far above the observed norm a sanctioned citizen aims", "share", lo=0, hi=1
+    )
+    antisocial_pressure: float = param(
+        0.0,
+        "Strength of antisocial punishment pulling above-norm contributors down",
+        "[0,1]",
+        lo=0,
+        hi=1,
+        source="Herrmann, Thoeni & Gaechter 2008",
+    )
+    self_reliance_share: float = param(
+        0.5, "Share of discretionary time a fully needy, fully efficacious citizen spends on own needs", "share", lo=0, hi=1
+    )
+    volunteer_share: float = param(
+        0.5, "Share of pro-social time an engaged citizen gives to formal volunteering", "share", lo=0, hi=1
+    )
+    activity_threshold_hours: float = param(
+        2.0,
+        "Hours in a month that count as taking part in an activity (survey: 'at least once a month')",
+        "hours/month",
+        lo=0,
+        hi=100,
+        source="Community Life Survey question wording (DCMS)",
+    )
+    ask_base: float = param(0.08, "Monthly chance an unengaged citizen is asked to volunteer with no partnership work", "probability", lo=0, hi=1)
+    ask_partnership: float = param(0.6, "Extra monthly chance of being asked per unit of partnership effort", "probability", lo=0, hi=5)
+    engagement_exit: float = param(0.08, "Monthly chance an engaged volunteer drops out", "probability", lo=0, hi=1)
+    payment_crowd_out: float = param(
+        0.5,
+        "Fall in willingness to volunteer from any payment, per unit of intrinsic motivation",
+        "share",
+        lo=0,
+        hi=1,
+        source="Frey & Jegen 2001; Gneezy & Rustichini 2000 ('pay enough or don't pay at all')",
+    )
+    payment_price_effect: float = param(
+        0.04, "Rise in willingness to volunteer per pound paid an hour (the price effect)", "1/(GBP/hour)", lo=0, hi=1
+    )
+    motivation_gain: float = param(
+        0.01,
+        "Monthly rise in motivation toward 1 under full support (being asked, recognised, given a voice)",
+        "1/month",
+        lo=0,
+        hi=1,
+        source="Deci, Koestner & Ryan 1999; Frey & Jegen 2001",
+    )
+    motivation_loss: float = param(
+        0.03,
+        "Monthly fall in motivation toward 0 under full control (targets, small payments, fines); above the gain",
+        "1/month",
+        lo=0,
+        hi=1,
+        source="Frey & Jegen 2001 (asymmetry: crowding-out faster than crowding-in)",
+    )
+    control_targets: float = param(0.3, "Control felt by a co-producing citizen under outcome targets", "[0,1]", lo=0, hi=1)
+    control_payment: float = param(0.6, "Control felt by an engaged citizen when volunteering is paid", "[0,1]", lo=0, hi=1)
+    trust_gain: float = param(
+        0.04, "Monthly rise in trust toward 1 per unit of positive experience", "1/month", lo=0, hi=1,
+        source="Van Ryzin 2007 (expectancy-disconfirmation); Bouckaert & Van de Walle 2003",
+    )
+    trust_loss: float = param(
+        0.08, "Monthly fall in trust toward 0 per unit of negative experience", "1/month", lo=0, hi=1,
+        source="Slovic 1993 (asymmetry principle: trust is easier to destroy than to create)",
+    )
+    trust_experience_noise: float = param(0.1, "Sd of a citizen's personal experience around the community's", "[0,1]", lo=0, hi=1)
+    drift_sensitivity: float = param(
+        0.5, "Fall in trust per unit gap between published figures and lived outcomes", "", lo=0, hi=10,
+        source="Bevan & Hood 2006; Van Ryzin 2007",
+    )
+    efficacy_rate: float = param(0.03, "Monthly adjustment rate of self-efficacy toward experienced success", "1/month", lo=0, hi=1, source="Bandura 1997")
+
+
+@dataclass
+class ServicesConfig:
+    """Public services: capacity, production, indicators, gaming and managers' learning."""
+
+    capacity_per_citizen: float = param(
+        1.0, "Staff capacity per citizen per domain relative to the reference need", "x reference", lo=0, hi=100
+    )
+    ethos_mean: float = param(
+        0.5,
+        "Mean professional ethos: weight managers put on real outcomes rather than incentives",
+        "[0,1]",
+        lo=0,
+        hi=1,
+        source="Le Grand 2003 (knights and knaves); Besley & Ghatak 2005",
+    )
+    ethos_sd: float = param(0.15, "Sd of ethos across services", "[0,1]", lo=0, hi=1)
+    service_weight: float = param(0.5, "CES weight on service effort (vs citizens' input)", "", lo=0.01, hi=0.99)
+    ces_rho: float = param(
+        -1.0,
+        "CES exponent; below 0 means complements (elasticity 1/(1-rho) below 1)",
+        "",
+        lo=-20,
+        hi=-0.01,
+        source="Ostrom 1996; Parks et al. 1981 (co-production as complements)",
+    )
+    functioning_weight: float = param(0.8, "Contribution of core functioning to each outcome dimension per unit share", "", lo=0, hi=2)
+    task_spillover: float = param(
+        0.3, "Contribution of work on one outcome dimension to the other, per unit share", "", lo=0, hi=1,
+        source="Holmstrom & Milgrom 1991; Dixit 2002 (correlated tasks in public agencies)",
+    )
+    citizen_input_scale: float = param(
+        0.25, "Citizens' pro-social share of time that equals one unit of citizen input", "share", lo=0.001, hi=10
+    )
+    social_capital_weight: float = param(0.5, "Citizen input per unit of social capital", "", lo=0, hi=10)
+    partnership_boost: float = param(1.0, "Rise in citizens' effective input at full partnership", "", lo=0, hi=10)
+    outcome_intercept: float = param(1.8, "Logit of the true pass probability at unit production", "logit", lo=-10, hi=10)
+    outcome_slope: float = param(1.5, "Logit change per unit log production", "logit", lo=0, hi=10)
+    deprivation_effect: float = param(
+        1.2, "Logit fall in true outcomes at full deprivation", "logit", lo=0, hi=10,
+        source="Marmot Review 2010 (social gradient in outcomes)",
+    )
+    measured_weight: float = param(
+        0.5, "Weight of the measured dimension in the outcome people live with", "", lo=0, hi=1,
+        source="Holmstrom & Milgrom 1991 (multitask: measured and unmeasured dimensions)",
+    )
+    shock_sd: float = param(0.25, "Sd of the monthly innovation of outcome shocks services do not control", "logit", lo=0, hi=5)
+    shock_persistence: float = param(0.8, "AR(1) persistence of outcome shocks", "", lo=0, hi=0.999)
+    large_shock_prob: float = param(0.01, "Monthly chance of a large shock in a community (triggers renegotiation)", "probability", lo=0, hi=1)
+    large_shock_size: float = param(1.0, "Logit size of a large negative shock", "logit", lo=0, hi=10)
+    cases_per_citizen: float = param(1.0, "Cases a service records per citizen per month", "cases/citizen/month", lo=0, hi=10)
+    max_cases_per_service: int = param(300, "Most cases a service records in a month (a sample beyond that)", "cases", lo=0, hi=10_000_000)
+    near_miss_window: float = param(
+        0.8, "Width below the standard from which records can be moved across it", "logit", lo=0.01, hi=5,
+        source="Bevan & Hood 2006 (ambulance response times bunched just under 8 minutes)",
+    )
+    landing_width: float = param(0.1, "Width above the standard where moved records land", "logit", lo=0.001, hi=5)
+    bunching_window: float = param(0.3, "Width of the windows either side of the standard used by bunching_ratio", "logit", lo=0.01, hi=5)
+    manipulation_cost: float = param(0.25, "Gaming share of capacity needed to move every near-miss record", "share", lo=0.001, hi=10)
+    cream_skim_share: float = param(0.3, "Share of gaming effort spent on selecting easy cases", "share", lo=0, hi=1)
+    cream_skim_max: float = param(0.5, "Largest share of hard cases a service can turn away", "share", lo=0, hi=1)
+    cream_skim_harm: float = param(0.5, "Logit fall in the unmeasured outcome per unit share of cases turned away", "logit", lo=0, hi=10)
+    slack_value: float = param(
+        0.6, "Private value to managers of slack (easy life) at full slack", "payoff", lo=0, hi=10,
+        source="Leibenstein 1966 (X-inefficiency)",
+    )
+    learning_rate: float = param(
+        0.05, "Step size of managers' allocation learning per unit payoff advantage", "share/payoff", lo=0, hi=100,
+        source="Kiefer & Wolfowitz 1952 (finite-difference stochastic approximation)",
+    )
+    exploration: float = param(0.02, "Share of capacity moved in a manager's trial allocation", "share", lo=0.001, hi=0.5)
+    max_shift: float = param(
+        0.03, "Most capacity share any activity gains or loses in a month (organisational inertia)", "share/month",
+        lo=0.0001, hi=1, source="Hannan & Freeman 1984 (structural inertia)",
+    )
+    capacity_sd: float = param(0.1, "Log-sd of capacity per citizen across services", "log", lo=0, hi=3)
+    initial_shares: list[float] = param(
+        [0.3, 0.2, 0.2, 0.08, 0.01, 0.21],
+        "Initial capacity shares: functioning, measured work, unmeasured work, partnership, gaming, slack",
+        "shares",
+    )
+
+
+@dataclass
+class RegimeSwitch:
+    """A change of governance regime at the start of a given step."""
+
+    step: int = param(0, "Step at which the new regime takes effect", "month", lo=0)
+    to: str = param("none", "Regime from that step on", choices=REGIMES)
+
+
+@dataclass
+class RegimeConfig:
+    """Governance regime and the centre's levers."""
+
+    name: str = param("none", "Governance regime at step 0", choices=REGIMES)
+    switches: list[RegimeSwitch] = field(default_factory=list, metadata={"help": "Regime changes during the run"})
+    measured_domains: list[str] = param(
+        ["education", "safety", "health"], "Domains with central outcome targets under 'targets'"
+    )
+    target_level: float = param(
+        0.7, "Target share of recorded cases meeting the standard", "share", lo=0, hi=1,
+        source="cf. English A&E 4-hour (95%) and ambulance 8-minute (75%) targets",
+    )
+    ratchet: bool = param(False, "Targets follow last performance (the ratchet)")
+    ratchet_rate: float = param(0.5, "Share of over-performance added to next month's target", "share", lo=0, hi=1, source="Bevan & Hood 2006; Weitzman 1980")
+    reward_strength: float = param(1.0, "Reward per unit of recorded pass rate above target (league-table standing)", "payoff", lo=0, hi=100)
+    sanction_strength: float = param(3.0, "Sanction per unit shortfall from target or guarantee", "payoff", lo=0, hi=100)
+    audit_rate: float = param(0.1, "Monthly chance a service's records are audited", "probability", lo=0, hi=1)
+    audit_detection: float = param(0.5, "Chance an audit finds a given manipulated record", "probability", lo=0, hi=1)
+    audit_penalty: float = param(20.0, "Sanction per unit share of records found manipulated", "payoff", lo=0, hi=1000)
+    guarantee_level: float = param(
+        0.3, "Guaranteed functioning: minimum share of capacity on core functioning", "share", lo=0, hi=1
+    )
+    payment_per_hour: float = param(0.0, "Payment to volunteers per hour", "GBP/hour", lo=0, hi=1000)
+    recognition: float = param(0.0, "Recognition of citizens' contributions by services and the centre", "[0,1]", lo=0, hi=1)
+    negotiation_interval: int = param(12, "Months between renegotiations of local objectives", "months", lo=1, hi=10_000)
+    participation_support: float = param(
+        0.0, "Support for taking part in forums (childcare, travel, outreach)", "[0,1]", lo=0, hi=1
+    )
+    participation_base: float = param(
+        0.3, "Chance a fully trusting, efficacious citizen takes part in a forum round", "probability", lo=0, hi=1,
+        source="Community Life Survey: ~15-20% took part in civic consultation in a year",
+    )
+    participation_deprivation_barrier: float = param(
+        0.5, "Fractional fall in forum participation at full deprivation", "share", lo=0, hi=1,
+        source="Verba, Schlozman & Brady 1995 (participation follows resources)",
+    )
+    commitment_ambition: float = param(0.1, "Rise above current contributions that participants commit to", "share", lo=0, hi=1)
+    objective_ambition: float = param(0.03, "Rise above the current assessed outcome set as the local objective", "share", lo=0, hi=1)
+    partnership_commitment: float = param(0.12, "Partnership share a service commits to in a forum", "share", lo=0, hi=1)
+    forum_information: float = param(
+        0.05, "Participation rate at which the forum judges fully by lived experience", "share", lo=0.001, hi=1
+    )
+    commitment_reward: float = param(1.0, "Payoff to a service per unit of its commitments kept", "payoff", lo=0, hi=100)
+
+
+@dataclass
+class CostsConfig:
+    """Public cost accounting (GBP per month)."""
+
+    staff_cost_per_unit: float = param(20.0, "Cost of one unit of service capacity per citizen per domain", "GBP/month", lo=0, hi=1e6)
+    audit_cost: float = param(2000.0, "Cost of one audit", "GBP", lo=0, hi=1e9)
+    reward_cost: float = param(500.0, "Cost per unit of reward paid to a service", "GBP", lo=0, hi=1e9)
+    forum_cost_per_participant: float = param(30.0, "Cost of a forum seat, before participation support", "GBP", lo=0, hi=1e6)
+    support_cost_per_participant: float = param(60.0, "Extra cost per participant at full participation support", "GBP", lo=0, hi=1e6)
+    recognition_cost_per_citizen: float = param(0.5, "Monthly cost per citizen at full recognition", "GBP", lo=0, hi=1e6)
+
+
+@dataclass
+class OutputConfig:
+    """Where and what a run writes."""
+
+    dir: str = param("outputs", "Root folder for run folders (relative to the working directory)")
+    save: bool = param(True, "Write the run folder")
+
+
+@dataclass
+class SimConfig:
+    """One simulation."""
+
+    seed: int = param(0, "Root seed of the model's random generator", lo=0, hi=2**63 - 1)
+    steps: int = param(120, "Months simulated", "months", lo=1, hi=10_000_000)
+    driver: str = param("vectorised", "How citizen rules run: all at once, or one Mesa agent at a time", choices=("vectorised", "agent"))
+    population: PopulationConfig = field(default_factory=PopulationConfig)
+    citizens: CitizensConfig = field(default_factory=CitizensConfig)
+    services: ServicesConfig = field(default_factory=ServicesConfig)
+    regime: RegimeConfig = field(default_factory=RegimeConfig)
+    costs: CostsConfig = field(default_factory=CostsConfig)
+    output: OutputConfig = field(default_factory=OutputConfig)
+
+
+@dataclass
+class ExperimentConfig:
+    """A named experiment: arms compared on common seeds, over replications."""
+
+    name: str = param("main", "Experiment name")
+    question: str = param("", "The question the experiment answers")
+    arms: dict[str, list[str]] = param(
+        {
+            "targets": ["regime=targets"],
+            "negotiated": ["regime=negotiated"],
+            "functioning": ["regime=functioning"],
+            "none": ["regime=none"],
+        },
+        "Arm name -> Hydra overrides applied on top of the experiment's base config",
+    )
+    replications: int = param(10, "Replications per arm (common seeds across arms)", lo=1, hi=1_000_000)
+    backend: str = param("processes", "Where runs execute", choices=BACKENDS)
+    workers: int = param(0, "Worker processes (0: all cores)", lo=0, hi=4096)
+    metrics_to_plot: list[str] = param(["prosocial_rate", "gaming_share"], "Metrics drawn over time per arm")
+
+
+@dataclass
+class AppConfig(SimConfig):
+    """Top-level config: one simulation plus the experiment that runs it."""
+
+    experiment: ExperimentConfig = field(default_factory=ExperimentConfig)
+
+
+def register_configs() -> None:
+    """Register the schemas so YAML files can declare them in their defaults lists."""
+    cs = ConfigStore.instance()
+    cs.store(name="sim_schema", node=AppConfig)
+    cs.store(group="population", name="population_schema", node=PopulationConfig)
+    cs.store(group="citizens", name="citizens_schema", node=CitizensConfig)
+    cs.store(group="services", name="services_schema", node=ServicesConfig)
+    cs.store(group="regime", name="regime_schema", node=RegimeConfig)
+    cs.store(group="experiment", name="experiment_schema", node=ExperimentConfig)
+
+
+def config_dir() -> Path:
+    """The packaged ``configs/`` folder (the repository's top level, or ``SIM_CONFIG_DIR``)."""
+    import os
+
+    env = os.environ.get("SIM_CONFIG_DIR")
+    if env:
+        return Path(env).resolve()
+    return (Path(__file__).resolve().parent.parent / "configs").resolve()
+
+
+def compose(overrides: list[str] | None = None, config_name: str = "config") -> DictConfig:
+    """Compose the packaged configs with Hydra overrides (no Hydra app needed)."""
+    from hydra import compose as hydra_compose
+    from hydra import initialize_config_dir
+    from hydra.core.global_hydra import GlobalHydra
+
+    register_configs()
+    if GlobalHydra.instance().is_initialized():
+        GlobalHydra.instance().clear()
+    with initialize_config_dir(config_dir=str(config_dir()), version_base="1.3"):
+        return hydra_compose(config_name=config_name, overrides=list(overrides or []))
+
+
+def to_sim_config(cfg: DictConfig | SimConfig | AppConfig) -> SimConfig:
+    """Turn a composed config into a validated :class:`SimConfig` object."""
+    if isinstance(cfg, SimConfig):
+        obj = cfg
+    else:
+        container = OmegaConf.to_container(cfg, resolve=True)
+        assert isinstance(container, dict)
+        container.pop("experiment", None)
+        container.pop("hydra", None)
+        merged = OmegaConf.merge(OmegaConf.structured(SimConfig), container)
+        obj = OmegaConf.to_object(merged)  # type: ignore[assignment]
+        assert isinstance(obj, SimConfig)
+    validate(obj)
+    return obj
+
+
+def load_config(overrides: list[str] | None = None) -> SimConfig:
+    """Compose the packaged configs of one simulation with Hydra overrides, validated.
+
+    Args:
+        overrides: Hydra overrides such as ``["regime=negotiated", "steps=240", "seed=7"]``.
+
+    Returns:
+        The validated configuration of one simulation.
+
+    Raises:
+        ConfigError: a value is out of range or of the wrong kind; the message names the key.
+    """
+    from hydra.errors import HydraException
+    from omegaconf.errors import OmegaConfBaseException
+
+    try:
+        cfg = compose(overrides)
+    except (HydraException, OmegaConfBaseException) as exc:
+        raise ConfigError(_first_line(exc)) from exc
+    return to_sim_config(cfg)
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _check_field(path: str, value: Any, meta: dict[str, Any]) -> None:
+    choices = meta.get("choices")
+    if choices is not None and value not in choices:
+        raise ConfigError(f"{path}={value!r} is not allowed; choose one of {', '.join(choices)}")
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ConfigError(f"{path}={value!r} must be a finite number")
+    lo, hi = meta.get("lo"), meta.get("hi")
+    if (lo is not None and value < lo) or (hi is not None and value > hi):
+        lo_s = "-inf" if lo is None else f"{lo:g}"
+        hi_s = "inf" if hi is None else f"{hi:g}"
+        raise ConfigError(f"{path}={value!r} is out of range; allowed: {lo_s} to {hi_s}")
+
+
+def _walk(obj: Any, prefix: str) -> None:
+    for f in dataclasses.fields(obj):
+        value = getattr(obj, f.name)
+        path = f"{prefix}{f.name}"
+        if dataclasses.is_dataclass(value):
+            _walk(value, path + ".")
+        elif isinstance(value, list):
+            for i, item in enumerate(value):
+                if dataclasses.is_dataclass(item):
+                    _walk(item, f"{path}[{i}].")
+        else:
+            _check_field(path, value, dict(f.metadata))
+
+
+def validate(cfg: SimConfig) -> None:
+    """Check every bound declared with :func:`param` and the relations between fields.
+
+    Raises:
+        ConfigError: naming the first offending key, its value and what is allowed.
+    """
+    _walk(cfg, "")
+    pop, reg, svc = cfg.population, cfg.regime, cfg.services
+    if pop.share_conditional + pop.share_free_rider > 1:
+        raise ConfigError(
+            "population.share_conditional + population.share_free_rider = "
+            f"{pop.share_conditional + pop.share_free_rider:g}; allowed: at most 1 (the rest are 'other')"
+        )
+    for d in reg.measured_domains:
+        if d not in DOMAINS:
+            raise ConfigError(f"regime.measured_domains contains {d!r}; choose from {', '.join(DOMAINS)}")
+    for i, sw in enumerate(reg.switches):
+        if sw.step >= cfg.steps:
+            raise ConfigError(
+                f"regime.switches[{i}].step={sw.step} is at or after the horizon; allowed: 0 to steps-1 = {cfg.steps - 1}"
+            )
+    shares = svc.initial_shares
+    if len(shares) != 6 or any(s <= 0 for s in shares):
+        raise ConfigError(
+            f"services.initial_shares={shares!r}; allowed: six positive shares "
+            "(functioning, measured work, unmeasured work, partnership, gaming, slack)"
+        )

@@ -1,0 +1,236 @@
+"""Named metrics, one function each, and the recorder that stacks them into a time series.
+
+Every function is pure (arrays in, a float out) and documented with its exact definition in
+``docs/ODD.md`` (section 'Observation'). Where a metric has no cases in a month it returns NaN,
+which is its documented value for 'not defined this month'; rates and shares otherwise lie in
+[0, 1].
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from sim.rules import coproduction as cp
+from sim.rules import indicators
+from sim.rules._types import FloatArray, IntArray
+from sim.rules.negotiation import commitment_met
+
+if TYPE_CHECKING:
+    from sim.model import SocialProductivityModel
+
+# Columns every time series has, in order. A promise to users' scripts: add, never rename.
+COLUMNS: tuple[str, ...] = (
+    "step",
+    "regime",
+    "prosocial_rate",
+    "prosocial_hours",
+    "volunteering_rate",
+    "caring_rate",
+    "self_reliance",
+    "motivation_mean",
+    "trust_mean",
+    "social_capital",
+    "gaming_share",
+    "functioning_share",
+    "partnership_share",
+    "outcome_work_share",
+    "reported_outcome",
+    "true_outcome",
+    "gaming_gap",
+    "bunching_ratio",
+    "indicator_true_corr",
+    "equity_gap",
+    "participation_rate",
+    "service_commitment_kept",
+    "citizen_commitment_kept",
+    "public_cost",
+    "social_productivity",
+    # Further detail.
+    "volunteering_hours",
+    "caring_hours",
+    "volunteering_rate_motivated",
+    "slack_share",
+    "measured_work_share",
+    "unmeasured_work_share",
+    "true_measured_outcome",
+    "true_unmeasured_outcome",
+    "skimmed_share",
+    "target_level",
+    "audits",
+)
+
+MOTIVATED = 0.6  # motivation at or above which a citizen counts as intrinsically motivated
+
+
+def activity_rate(hours: FloatArray, threshold: float) -> float:
+    """Share of citizens giving at least ``threshold`` hours this month."""
+    return float(np.mean(hours >= threshold)) if hours.size else float("nan")
+
+
+def mean_or_nan(values: FloatArray) -> float:
+    """Mean, NaN for an empty array."""
+    return float(values.mean()) if values.size else float("nan")
+
+
+def self_reliance(self_reliance_hours: FloatArray, budget: FloatArray) -> float:
+    """Mean share of discretionary time spent meeting one's own needs."""
+    share = np.divide(self_reliance_hours, budget, out=np.zeros_like(budget), where=budget > 0)
+    return mean_or_nan(share)
+
+
+def weighted_share(shares: FloatArray, weights: FloatArray, column: int | list[int]) -> float:
+    """Capacity-weighted mean of one (or several summed) activity shares across services."""
+    w = weights.sum()
+    if w <= 0:
+        return float("nan")
+    s = shares[:, column]
+    if s.ndim == 2:
+        s = s.sum(axis=1)
+    return float(np.dot(s, weights) / w)
+
+
+def weighted_mean(values: FloatArray, weights: FloatArray) -> float:
+    """Weighted mean ignoring NaN values; NaN if no weight remains."""
+    ok = ~np.isnan(values) & (weights > 0)
+    w = weights[ok].sum()
+    return float(np.dot(values[ok], weights[ok]) / w) if w > 0 else float("nan")
+
+
+def indicator_true_corr(reported: FloatArray, lived: FloatArray) -> float:
+    """Pearson correlation across services of the recorded pass rate and the lived outcome.
+
+    NaN with fewer than three services with cases or no variation in either.
+    """
+    ok = ~np.isnan(reported) & ~np.isnan(lived)
+    if ok.sum() < 3:
+        return float("nan")
+    r, t = reported[ok], lived[ok]
+    if r.std() == 0 or t.std() == 0:
+        return float("nan")
+    return float(np.corrcoef(r, t)[0, 1])
+
+
+def equity_gap(community_outcome: FloatArray, deprivation: FloatArray, size: FloatArray) -> float:
+    """Mean outcome in the least deprived fifth of communities minus the most deprived fifth.
+
+    Communities with no citizens are left out; each fifth holds at least one community. With
+    one community the gap is 0.
+    """
+    keep = size > 0
+    out, dep, n = community_outcome[keep], deprivation[keep], size[keep]
+    if out.size == 0:
+        return float("nan")
+    order = np.argsort(dep, kind="stable")
+    k = max(1, int(np.ceil(out.size / 5)))
+    least, most = order[:k], order[-k:]
+    return float(np.average(out[least], weights=n[least]) - np.average(out[most], weights=n[most]))
+
+
+def commitment_share(met: FloatArray) -> float:
+    """Share of commitments met; NaN if none were in force."""
+    ok = ~np.isnan(met)
+    return float(met[ok].mean()) if ok.any() else float("nan")
+
+
+def by_community(values: FloatArray, community: IntArray, domain: IntArray, n_communities: int) -> FloatArray:
+    """Mean over the three domains of a per-service value, per community."""
+    out = np.zeros((n_communities, 3))
+    out[community, domain] = values
+    return out.mean(axis=1)
+
+
+def collect_metrics(model: SocialProductivityModel) -> dict[str, Any]:
+    """All metrics for the month just simulated."""
+    cit, comm, svc = model.citizens, model.communities_state, model.services
+    cfg = model.config
+    month = model.service_month
+    assert month is not None
+    shares = model.service_shares
+    n = max(cit.n, 1)
+    weight = svc.capacity * comm.size[svc.community]
+    threshold = cfg.citizens.activity_threshold_hours
+    prosocial = cit.volunteering + cit.caring
+    motivated = cit.motivation >= MOTIVATED
+    lived_c = by_community(svc.lived, svc.community, svc.domain, comm.size.shape[0])
+
+    targeted = model.targeted() > 0
+    reward = cfg.regime.reward_strength * np.maximum(0.0, np.nan_to_num(svc.reported - svc.target)) * targeted
+    costs = cfg.costs
+    cost_total = (
+        costs.staff_cost_per_unit * float(weight.sum())
+        + costs.audit_cost * float(svc.audited.sum())
+        + costs.reward_cost * float(reward.sum())
+        + cfg.regime.payment_per_hour * float(cit.volunteering.sum())
+        + model.month_costs.get("forum_participants", 0.0)
+        * (costs.forum_cost_per_participant + cfg.regime.participation_support * costs.support_cost_per_participant)
+        + costs.recognition_cost_per_citizen * cfg.regime.recognition * cit.n
+    ) / n
+    true_outcome = weighted_mean(svc.lived, comm.size[svc.community])
+    reported = weighted_mean(svc.reported, month.n_cases)
+    true_measured = weighted_mean(month.true_rate, month.n_cases)
+    met = commitment_met(cit.share, cit.commitment)
+    negotiating = model.regime == "negotiated"
+    return {
+        "step": model.month,
+        "regime": model.regime,
+        "prosocial_rate": activity_rate(prosocial, threshold),
+        "prosocial_hours": mean_or_nan(prosocial),
+        "volunteering_rate": activity_rate(cit.volunteering, threshold),
+        "caring_rate": activity_rate(cit.caring, threshold),
+        "self_reliance": self_reliance(cit.self_reliance, cit.budget),
+        "motivation_mean": mean_or_nan(cit.motivation),
+        "trust_mean": mean_or_nan(cit.trust),
+        "social_capital": weighted_mean(comm.social_capital, comm.size),
+        "gaming_share": weighted_share(shares, weight, cp.GAMING),
+        "functioning_share": weighted_share(shares, weight, cp.FUNCTIONING),
+        "partnership_share": weighted_share(shares, weight, cp.PARTNERSHIP),
+        "outcome_work_share": weighted_share(shares, weight, [cp.MEASURED, cp.UNMEASURED]),
+        "reported_outcome": reported,
+        "true_outcome": true_outcome,
+        "gaming_gap": reported - true_measured,
+        "bunching_ratio": indicators.bunching_ratio(month.recorded, month.kept, cfg.services.bunching_window),
+        "indicator_true_corr": indicator_true_corr(svc.reported, svc.lived),
+        "equity_gap": equity_gap(lived_c, comm.deprivation, comm.size),
+        "participation_rate": weighted_mean(comm.participation, comm.size) if negotiating else 0.0,
+        "service_commitment_kept": commitment_share(svc.commitment_kept),
+        "citizen_commitment_kept": commitment_share(met),
+        "public_cost": cost_total,
+        "social_productivity": 100.0 * true_outcome / cost_total if cost_total > 0 else float("nan"),
+        "volunteering_hours": mean_or_nan(cit.volunteering),
+        "caring_hours": mean_or_nan(cit.caring),
+        "volunteering_rate_motivated": activity_rate(cit.volunteering[motivated], threshold),
+        "slack_share": weighted_share(shares, weight, cp.SLACK),
+        "measured_work_share": weighted_share(shares, weight, cp.MEASURED),
+        "unmeasured_work_share": weighted_share(shares, weight, cp.UNMEASURED),
+        "true_measured_outcome": true_measured,
+        "true_unmeasured_outcome": weighted_mean(month.p_unmeasured, comm.size[svc.community]),
+        "skimmed_share": weighted_mean(month.skimmed, month.n_cases),
+        "target_level": weighted_mean(svc.target, weight) if targeted.any() else float("nan"),
+        "audits": int(svc.audited.sum()),
+    }
+
+
+class MetricsRecorder:
+    """Column-wise store of monthly metrics (the model-level data collector)."""
+
+    def __init__(self) -> None:
+        self.columns: dict[str, list[Any]] = {c: [] for c in COLUMNS}
+
+    def append(self, row: dict[str, Any]) -> None:
+        """Add one month."""
+        for c in COLUMNS:
+            self.columns[c].append(row[c])
+
+    def __len__(self) -> int:
+        return len(self.columns["step"])
+
+    def to_frame(self) -> pd.DataFrame:
+        """A DataFrame with one row per month and the columns of :data:`COLUMNS`."""
+        return pd.DataFrame(self.columns, columns=list(COLUMNS))
+
+    get_model_vars_dataframe = to_frame  # the name Mesa's DataCollector users know
+
+

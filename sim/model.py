@@ -1,0 +1,374 @@
+"""The Mesa model: wiring, and the order of a month's phases, declared once in :meth:`step`.
+
+State lives in arrays (``sim/state.py``); rules are pure functions (``sim/rules``). The model
+draws every random number from named child streams of one seed, builds each phase's inputs,
+calls the rules, and writes the results back. Citizens update synchronously: every decision in
+a month reads last month's state. With ``driver="agent"`` the citizen phases run one Mesa
+agent at a time through an AgentSet, calling the same rule functions on one-citizen slices:
+the correctness oracle for the vectorised path, and the speed baseline.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import mesa
+import numpy as np
+
+from sim.agents import Citizen, Community, Service
+from sim.config import DOMAINS, SimConfig, validate
+from sim.metrics import MetricsRecorder, collect_metrics
+from sim.rules import citizen as citizen_rules
+from sim.rules import community as community_rules
+from sim.rules import coproduction as cp
+from sim.rules import management, negotiation
+from sim.rules._types import FloatArray
+from sim.state import init_citizens, init_communities, init_services, make_streams
+
+DECISION_FIELDS = tuple(f.name for f in dataclasses.fields(citizen_rules.Decision))
+ADAPTATION_FIELDS = tuple(f.name for f in dataclasses.fields(citizen_rules.Adaptation))
+
+
+def _params(cls: type, *sources: Any) -> Any:
+    """Build a frozen params dataclass from the same-named fields of config sections."""
+    values: dict[str, Any] = {}
+    for f in dataclasses.fields(cls):
+        for src in sources:
+            if hasattr(src, f.name):
+                values[f.name] = getattr(src, f.name)
+                break
+    return cls(**values)
+
+
+class SocialProductivityModel(mesa.Model):
+    """Citizens, public services and communities under a governance regime.
+
+    Args:
+        config: one simulation's configuration (defaults if omitted).
+    """
+
+    def __init__(self, config: SimConfig | None = None) -> None:
+        cfg = config if config is not None else SimConfig()
+        validate(cfg)
+        self.streams = make_streams(cfg.seed)
+        super().__init__(rng=self.streams["mesa"])
+        self.config = cfg
+        self.month = 0
+        self.regime = cfg.regime.name
+        self.communities_state, community = init_communities(cfg, self.streams["population"])
+        self.citizens = init_citizens(
+            cfg, community, self.communities_state, self.streams["population"], self.streams["network"]
+        )
+        self.services = init_services(cfg, self.communities_state, self.streams["services"])
+        self.citizen_params = _params(citizen_rules.CitizenParams, cfg.citizens)
+        self.service_params = _params(management.ServiceParams, cfg.services, cfg.regime)
+        self.measured_domain = np.isin(np.arange(len(DOMAINS)), [DOMAINS.index(d) for d in cfg.regime.measured_domains])
+        self.recorder = MetricsRecorder()
+        self.service_month: management.ServiceMonth | None = None
+        self.large_shock = np.zeros(self.communities_state.deprivation.shape[0], dtype=bool)
+        self.month_costs: dict[str, float] = {}
+        self._buffer: dict[str, np.ndarray] = {}
+        self._context: dict[str, Any] = {}
+        self._citizen_agents: mesa.agent.AgentSet | None = None
+        for i in range(self.communities_state.deprivation.shape[0]):
+            Community(self, i)
+        for s in range(self.services.community.shape[0]):
+            Service(self, s)
+
+    # ------------------------------------------------------------------ the month
+    def step(self) -> None:
+        """One month, in this order."""
+        self.centre_sets_regime()
+        self.citizens_decide()
+        self.services_act()
+        self.forums_negotiate()
+        self.citizens_adapt()
+        self.communities_update()
+        self.centre_reviews()
+        self.collect()
+        self.month += 1
+
+    def run(self, steps: int | None = None) -> None:
+        """Run ``steps`` months (the configured horizon by default)."""
+        for _ in range(self.config.steps if steps is None else steps):
+            self.step()
+
+    # ------------------------------------------------------------------ phases
+    def centre_sets_regime(self) -> None:
+        """Apply any scheduled regime switch; leaving 'negotiated' ends its agreements."""
+        for switch in self.config.regime.switches:
+            if switch.step == self.month and switch.to != self.regime:
+                if self.regime == "negotiated":
+                    self.services.agreement[:] = 0.0
+                    self.communities_state.participation[:] = 0.0
+                    self.communities_state.forum_information[:] = 0.0
+                    self.communities_state.last_round[:] = -1
+                    self.citizens.participated[:] = False
+                    self.citizens.commitment[:] = np.nan
+                self.regime = switch.to
+
+    def citizens_decide(self) -> None:
+        """Citizens observe last month's contributions and split their time (synchronously)."""
+        cit, comm, cfg = self.citizens, self.communities_state, self.config.citizens
+        pressure = np.clip(
+            cfg.peer_pressure_base + cfg.peer_pressure_social_capital * comm.social_capital + self.config.regime.recognition,
+            0.0,
+            1.0,
+        )
+        self._context = {
+            "pressure": pressure[cit.community],
+            "noise": self.streams["citizens"].standard_normal(cit.n),
+        }
+        self._buffer = {name: np.empty_like(getattr(cit, name)) for name in DECISION_FIELDS}
+        if self.config.driver == "agent":
+            self.citizen_agents.do("decide")
+        else:
+            self.decide_citizens(slice(None))
+        for name in DECISION_FIELDS:
+            setattr(cit, name, self._buffer[name])
+
+    def decide_citizens(self, sel: slice) -> None:
+        """Run the decision rules for a selection of citizens into the month's buffer."""
+        cit, ctx = self.citizens, self._context
+        d = citizen_rules.decide(
+            self.citizen_params,
+            cit.realised,
+            cit.contacts[sel],
+            cit.coop_type[sel],
+            cit.belief[sel],
+            cit.motivation[sel],
+            cit.commitment[sel],
+            cit.budget[sel],
+            cit.own_need[sel],
+            cit.efficacy[sel],
+            cit.engaged[sel],
+            cit.care_opportunity[sel],
+            ctx["pressure"][sel],
+            self.config.regime.payment_per_hour,
+            ctx["noise"][sel],
+        )
+        for name in DECISION_FIELDS:
+            self._buffer[name][sel] = getattr(d, name)
+
+    def services_act(self) -> None:
+        """Services co-produce outcomes, record cases, may game, are audited, and learn."""
+        cit, comm, svc = self.citizens, self.communities_state, self.services
+        scfg, rcfg = self.config.services, self.config.regime
+        s_comm = svc.community
+        n_s = s_comm.shape[0]
+        self_rel_share = np.divide(cit.self_reliance, cit.budget, out=np.zeros(cit.n), where=cit.budget > 0)
+        k_raw = cp.citizen_input(
+            community_rules.community_mean(cit.realised, cit.community, comm.size),
+            community_rules.community_mean(self_rel_share, cit.community, comm.size),
+            comm.social_capital,
+            scale=scfg.citizen_input_scale,
+            social_capital_weight=scfg.social_capital_weight,
+        )
+        shocks = self.streams["shocks"]
+        innovation = scfg.shock_sd * shocks.standard_normal(n_s)
+        self.large_shock = shocks.random(comm.size.shape[0]) < scfg.large_shock_prob
+        large = scfg.large_shock_size * self.large_shock[s_comm]
+        svc.shock = cp.update_shock(svc.shock, innovation, large, scfg.shock_persistence)
+
+        cases = self.streams["cases"]
+        expected = scfg.cases_per_citizen * comm.size[s_comm]
+        n_cases = np.minimum(cases.poisson(expected), scfg.max_cases_per_service)
+        total = int(n_cases.sum())
+        u = np.clip(cases.random((5, total)), 1e-12, 1.0 - 1e-12)
+        audited = (self.streams["audits"].random(n_s) < rcfg.audit_rate) & (self.regime == "targets")
+        citizen_kept = self._citizen_commitment_kept_by_community()
+        conditions = management.ServiceConditions(
+            capacity=svc.capacity,
+            citizen_input=k_raw[s_comm],
+            deprivation=comm.deprivation[s_comm],
+            shock=svc.shock,
+            ethos=svc.ethos,
+            targeted=self.targeted(),
+            guaranteed=np.full(n_s, float(self.regime in ("negotiated", "functioning"))),
+            negotiating=svc.agreement * float(self.regime == "negotiated"),
+            target=svc.target,
+            objective=svc.objective,
+            forum_information=comm.forum_information[s_comm],
+            citizen_kept=np.nan_to_num(citizen_kept)[s_comm],
+            audited=audited.astype(np.float64),
+            service_of_case=np.repeat(np.arange(n_s), n_cases),
+            u_true=u[0],
+            u_move=u[1],
+            u_land=u[2],
+            u_skim=u[3],
+            u_detect=u[4],
+        )
+        size = scfg.exploration
+        month = management.service_month(svc.shares, conditions, self.service_params)
+        trials = np.stack(
+            [
+                management.service_month(management.trial_allocation(svc.shares, a, size), conditions, self.service_params).payoff
+                for a in range(cp.N_ACTIVITIES)
+            ]
+        )
+        self.service_month = month
+        self.service_shares = svc.shares
+        svc.reported, svc.lived, svc.cases = month.reported, month.lived_outcome, month.n_cases
+        svc.audited, svc.found_share = conditions.audited, month.found_share
+        svc.commitment_kept = np.where(conditions.negotiating > 0, month.commitment_kept, np.nan)
+        svc.shares = management.learn_shares(svc.shares, month.payoff, trials, size, scfg.learning_rate, scfg.max_shift)
+        self._month_conditions = conditions
+
+    def forums_negotiate(self) -> None:
+        """Under 'negotiated', forums meet on schedule and after large shocks, and agree objectives."""
+        if self.regime != "negotiated":
+            return
+        cit, comm, svc, rcfg = self.citizens, self.communities_state, self.services, self.config.regime
+        due = (comm.last_round < 0) | (self.month - comm.last_round >= rcfg.negotiation_interval) | self.large_shock
+        if not due.any():
+            return
+        p = negotiation.participation_probability(
+            cit.trust,
+            cit.efficacy,
+            comm.deprivation[cit.community],
+            base=rcfg.participation_base,
+            barrier=rcfg.participation_deprivation_barrier,
+            support=rcfg.participation_support,
+        )
+        due_i = due[cit.community]
+        takes_part = (self.streams["forum"].random(cit.n) < p) & due_i
+        cit.participated = np.where(due_i, takes_part, cit.participated)
+        cit.commitment = np.where(
+            due_i, negotiation.citizen_commitment(cit.share, takes_part, rcfg.commitment_ambition), cit.commitment
+        )
+        rate = community_rules.community_mean(takes_part.astype(np.float64), cit.community, comm.size)
+        comm.participation = np.where(due, rate, comm.participation)
+        comm.forum_information = negotiation.forum_information(comm.participation, rcfg.forum_information)
+        comm.last_round = np.where(due, self.month, comm.last_round)
+        info = comm.forum_information[svc.community]
+        reported = np.where(np.isnan(svc.reported), svc.lived, svc.reported)
+        assessed = info * svc.lived + (1.0 - info) * reported
+        due_s = due[svc.community]
+        svc.objective = np.where(due_s, np.minimum(1.0, assessed + rcfg.objective_ambition), svc.objective)
+        svc.agreement = np.where(due_s, (comm.participation[svc.community] > 0).astype(np.float64), svc.agreement)
+        self.month_costs["forum_participants"] = float(takes_part.sum())
+
+    def citizens_adapt(self) -> None:
+        """Engagement, motivation, trust and self-efficacy respond to the month (synchronously)."""
+        cit, comm, svc, rcfg = self.citizens, self.communities_state, self.services, self.config.regime
+        n_c = comm.size.shape[0]
+        by_comm = np.zeros((n_c, len(DOMAINS)))
+
+        def community_of(values: FloatArray) -> FloatArray:
+            by_comm[svc.community, svc.domain] = values
+            return by_comm.mean(axis=1)
+
+        partnership_c = community_of(svc.shares[:, cp.PARTNERSHIP])
+        functioning = np.minimum(1.0, svc.shares[:, cp.FUNCTIONING] * svc.capacity / max(rcfg.guarantee_level, 0.05))
+        lived_c = community_of(svc.lived)
+        experience_c = 0.5 * community_of(functioning) + 0.5 * lived_c
+        targeted = self.targeted()
+        reported = np.where(np.isnan(svc.reported), svc.lived, svc.reported)
+        exposure_s = svc.audited * (np.nan_to_num(svc.found_share) > 0) + self.config.citizens.drift_sensitivity * (
+            targeted * np.maximum(0.0, reported - svc.lived)
+        )
+        negotiating = self.regime == "negotiated"
+        made_s = svc.agreement * float(negotiating)
+        made_c = community_of(made_s)
+        kept_c = np.divide(
+            community_of(made_s * np.nan_to_num(svc.commitment_kept)), made_c, out=np.zeros(n_c), where=made_c > 0
+        )
+        com = cit.community
+        paid = float(rcfg.payment_per_hour > 0)
+        engaged = cit.engaged.astype(np.float64)
+        voice = cit.participated.astype(np.float64) * float(negotiating)
+        self._context = {
+            "ask": np.clip(
+                self.config.citizens.ask_base + self.config.citizens.ask_partnership * partnership_c, 0.0, 1.0
+            )[com],
+            "support": np.clip(
+                rcfg.recognition + 0.5 * voice + 0.5 * engaged * cp.partnership_effect(partnership_c)[com], 0.0, 1.0
+            ),
+            "control": engaged
+            * (self.config.citizens.control_targets * community_of(targeted)[com] + self.config.citizens.control_payment * paid),
+            "experience": experience_c[com],
+            "success": lived_c[com],
+            "made": made_c[com],
+            "kept": kept_c[com],
+            "exposure": community_of(exposure_s)[com],
+            "u_engage": self.streams["engagement"].random(cit.n),
+            "experience_noise": self.streams["experience"].standard_normal(cit.n),
+        }
+        self._buffer = {name: np.empty_like(getattr(cit, name)) for name in ADAPTATION_FIELDS}
+        if self.config.driver == "agent":
+            self.citizen_agents.do("adapt")
+        else:
+            self.adapt_citizens(slice(None))
+        for name in ADAPTATION_FIELDS:
+            setattr(cit, name, self._buffer[name])
+
+    def adapt_citizens(self, sel: slice) -> None:
+        """Run the adaptation rules for a selection of citizens into the month's buffer."""
+        cit, ctx = self.citizens, self._context
+        a = citizen_rules.adapt(
+            self.citizen_params,
+            cit.engaged[sel],
+            cit.motivation[sel],
+            cit.trust[sel],
+            cit.efficacy[sel],
+            ctx["ask"][sel],
+            ctx["support"][sel],
+            ctx["control"][sel],
+            ctx["experience"][sel],
+            ctx["success"][sel],
+            ctx["made"][sel],
+            ctx["kept"][sel],
+            ctx["exposure"][sel],
+            ctx["u_engage"][sel],
+            ctx["experience_noise"][sel],
+        )
+        for name in ADAPTATION_FIELDS:
+            self._buffer[name][sel] = getattr(a, name)
+
+    def communities_update(self) -> None:
+        """Social capital grows with pro-social activity and decays."""
+        cit, comm, pop = self.citizens, self.communities_state, self.config.population
+        share = community_rules.community_mean(cit.realised, cit.community, comm.size)
+        comm.social_capital = community_rules.update_social_capital(
+            comm.social_capital, share, pop.social_capital_growth, pop.social_capital_decay
+        )
+
+    def centre_reviews(self) -> None:
+        """Under a ratchet, next month's targets follow this month's recorded performance."""
+        rcfg, svc = self.config.regime, self.services
+        if self.regime == "targets" and rcfg.ratchet:
+            over = np.maximum(0.0, np.nan_to_num(svc.reported - svc.target))
+            svc.target = np.minimum(1.0, svc.target + rcfg.ratchet_rate * over)
+
+    def collect(self) -> None:
+        """Record the month's metrics."""
+        self.recorder.append(collect_metrics(self))
+        self.month_costs = {}
+
+    # ------------------------------------------------------------------ helpers
+    def targeted(self) -> FloatArray:
+        """1 for services under central outcome targets this month, else 0."""
+        on = self.regime == "targets"
+        return (self.measured_domain[self.services.domain] & on).astype(np.float64)
+
+    def _citizen_commitment_kept_by_community(self) -> FloatArray:
+        cit, comm = self.citizens, self.communities_state
+        met = negotiation.commitment_met(cit.share, cit.commitment)
+        committed = ~np.isnan(met)
+        n = np.bincount(cit.community, weights=committed, minlength=comm.size.shape[0])
+        kept = np.bincount(cit.community, weights=np.nan_to_num(met), minlength=comm.size.shape[0])
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return kept / n
+
+    @property
+    def citizen_agents(self) -> mesa.agent.AgentSet:
+        """Mesa Citizen agents, one per row of the citizen arrays (created on first use)."""
+        if self._citizen_agents is None:
+            agents = [Citizen(self, i) for i in range(self.citizens.n)]
+            self._citizen_agents = mesa.agent.AgentSet(agents, random=self.random)
+        return self._citizen_agents
+
+    def timeseries(self) -> Any:
+        """The metrics so far as a pandas DataFrame, one row per month."""
+        return self.recorder.to_frame()

@@ -1,0 +1,205 @@
+"""Service managers: how capacity is allocated, what each regime pays, and how managers learn.
+
+A manager's payoff mixes the real outcome its service produces (weighted by its professional
+ethos) with what the regime rewards and the private value of slack (weighted by one minus
+ethos). Nothing switches gaming on: it grows only where the regime makes it pay (Le Grand 2003;
+Besley & Ghatak 2005; Bevan & Hood 2006; Braganza 2022).
+
+Learning is local experimentation under common conditions: each month a manager compares the
+payoff of its allocation with six trial allocations, each shifting a little capacity to one
+activity, and moves capacity towards the activities that paid more, at most ``max_shift`` a
+month (a projected gradient step with finite-difference estimates, Kiefer & Wolfowitz 1952).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.rules import coproduction as cp
+from sim.rules import indicators as ind
+from sim.rules._types import BoolArray, FloatArray, IntArray
+
+SHARE_FLOOR = 1e-3
+
+
+@dataclass(frozen=True)
+class ServiceParams:
+    """Constants of the service submodels for one run (built from the config by the model)."""
+
+    functioning_weight: float
+    task_spillover: float
+    partnership_boost: float
+    service_weight: float
+    ces_rho: float
+    outcome_intercept: float
+    outcome_slope: float
+    deprivation_effect: float
+    measured_weight: float
+    manipulation_cost: float
+    cream_skim_share: float
+    cream_skim_max: float
+    cream_skim_harm: float
+    near_miss_window: float
+    landing_width: float
+    slack_value: float
+    reward_strength: float
+    sanction_strength: float
+    audit_detection: float
+    audit_penalty: float
+    guarantee_level: float
+    ratchet: bool
+    ratchet_rate: float
+    commitment_reward: float
+    partnership_commitment: float
+
+
+@dataclass(frozen=True)
+class ServiceConditions:
+    """What a service faces this month, fixed whatever allocation it tries (one row per service)."""
+
+    capacity: FloatArray
+    citizen_input: FloatArray  # before the service's own partnership effect
+    deprivation: FloatArray
+    shock: FloatArray
+    ethos: FloatArray
+    targeted: FloatArray  # 1 under central outcome targets on this service's domain
+    guaranteed: FloatArray  # 1 where the centre audits guaranteed functioning
+    negotiating: FloatArray  # 1 where a forum agreement is in force
+    target: FloatArray
+    objective: FloatArray
+    forum_information: FloatArray
+    citizen_kept: FloatArray
+    audited: FloatArray
+    # Cases: which service each belongs to, and their common random numbers.
+    service_of_case: IntArray
+    u_true: FloatArray
+    u_move: FloatArray
+    u_land: FloatArray
+    u_skim: FloatArray
+    u_detect: FloatArray
+
+
+@dataclass(frozen=True)
+class ServiceMonth:
+    """What an allocation produces in a month, per service (and per case for records)."""
+
+    p_measured: FloatArray
+    p_unmeasured: FloatArray
+    lived_outcome: FloatArray
+    reported: FloatArray
+    true_rate: FloatArray
+    n_cases: FloatArray
+    skimmed: FloatArray
+    found_share: FloatArray
+    commitment_kept: FloatArray
+    payoff: FloatArray
+    recorded: FloatArray
+    kept: BoolArray
+
+
+def service_commitment_kept(shares: FloatArray, partnership_commitment: float, guarantee_level: float) -> FloatArray:
+    """Share of a service's forum commitments kept: partnership and functioning as promised."""
+    p = np.minimum(1.0, shares[:, cp.PARTNERSHIP] / max(partnership_commitment, 1e-9))
+    f = np.minimum(1.0, shares[:, cp.FUNCTIONING] / max(guarantee_level, 1e-9))
+    return p * f
+
+
+def incentive(
+    reported: FloatArray,
+    lived_outcome: FloatArray,
+    found_share: FloatArray,
+    functioning: FloatArray,
+    kept: FloatArray,
+    c: ServiceConditions,
+    p: ServiceParams,
+) -> FloatArray:
+    """What the regime pays a manager this month (rewards minus sanctions)."""
+    r = np.where(np.isnan(reported), c.target, reported)
+    found = np.nan_to_num(found_share)
+    over = np.maximum(0.0, r - c.target)
+    targets = (
+        p.reward_strength * (r - c.target)
+        - p.sanction_strength * np.maximum(0.0, c.target - r)
+        - (p.sanction_strength * p.ratchet_rate * over if p.ratchet else 0.0)
+        - c.audited * p.audit_penalty * found
+    )
+    guarantee = -p.sanction_strength * np.maximum(0.0, p.guarantee_level - functioning) / max(p.guarantee_level, 1e-9)
+    assessed = c.forum_information * lived_outcome + (1.0 - c.forum_information) * r
+    negotiated = p.commitment_reward * kept + p.reward_strength * c.citizen_kept * (assessed - c.objective)
+    return c.targeted * targets + c.guaranteed * guarantee + c.negotiating * negotiated
+
+
+def service_month(shares: FloatArray, c: ServiceConditions, p: ServiceParams) -> ServiceMonth:
+    """Outcomes, records and payoffs of one month under a given capacity allocation."""
+    e_m, e_u = cp.service_inputs(shares, c.capacity, p.functioning_weight, p.task_spillover)
+    k = c.citizen_input * (1.0 + p.partnership_boost * cp.partnership_effect(shares[:, cp.PARTNERSHIP]))
+    move, skim = ind.gaming_intensities(
+        shares[:, cp.GAMING],
+        c.capacity,
+        manipulation_cost=p.manipulation_cost,
+        cream_skim_share=p.cream_skim_share,
+        cream_skim_max=p.cream_skim_max,
+    )
+    kw = {"intercept": p.outcome_intercept, "slope": p.outcome_slope, "deprivation_effect": p.deprivation_effect}
+    logit_m = cp.outcome_logit(cp.ces(e_m, k, p.service_weight, p.ces_rho), c.deprivation, c.shock, **kw)
+    logit_u = cp.outcome_logit(cp.ces(e_u, k, p.service_weight, p.ces_rho), c.deprivation, c.shock, **kw)
+    # Hard cases turned away still need help: the unmeasured dimension pays for cream-skimming.
+    logit_u = logit_u - p.cream_skim_harm * skim
+    p_m, p_u = cp.sigmoid(logit_m), cp.sigmoid(logit_u)
+    lived = p.measured_weight * p_m + (1.0 - p.measured_weight) * p_u
+
+    s = c.service_of_case
+    true_value = ind.case_true_values(logit_m[s], c.u_true)
+    recorded, manipulated, kept = ind.record_cases(
+        true_value,
+        move[s],
+        skim[s],
+        c.u_move,
+        c.u_land,
+        c.u_skim,
+        near_miss_window=p.near_miss_window,
+        landing_width=p.landing_width,
+    )
+    n = shares.shape[0]
+    reported, true_rate, n_cases, skimmed, found = ind.service_rates(
+        s, n, recorded, true_value, manipulated, kept, c.u_detect, p.audit_detection
+    )
+    kept_commitments = service_commitment_kept(shares, p.partnership_commitment, p.guarantee_level)
+    inc = incentive(reported, lived, found, shares[:, cp.FUNCTIONING], kept_commitments, c, p)
+    payoff = c.ethos * lived + (1.0 - c.ethos) * (inc + p.slack_value * np.sqrt(shares[:, cp.SLACK]))
+    return ServiceMonth(p_m, p_u, lived, reported, true_rate, n_cases, skimmed, found, kept_commitments, payoff, recorded, kept)
+
+
+def project_shares(shares: FloatArray, floor: float = SHARE_FLOOR) -> FloatArray:
+    """Keep every share at least ``floor`` and make each row sum to one."""
+    s = np.maximum(shares, floor)
+    return s / s.sum(axis=1, keepdims=True)
+
+
+def trial_allocation(shares: FloatArray, activity: int, size: float) -> FloatArray:
+    """The allocation a manager tries: a little more of one activity, the rest scaled down."""
+    trial = (1.0 - size) * shares
+    trial[:, activity] += size
+    return trial
+
+
+def learn_shares(
+    shares: FloatArray, payoff: FloatArray, trial_payoffs: FloatArray, size: float, rate: float, max_shift: float
+) -> FloatArray:
+    """Move capacity towards activities whose trials paid more than the current mix.
+
+    Args:
+        shares: current allocation, (S, 6).
+        payoff: payoff of the current allocation, (S,).
+        trial_payoffs: payoff of each trial allocation, (6, S).
+        size: share moved in a trial.
+        rate: step size per unit of payoff advantage.
+        max_shift: most any share may move in a month (organisational inertia).
+    """
+    advantage = (trial_payoffs - payoff[None, :]).T / size  # dP/da_j minus the current mix's
+    step = rate * (advantage - advantage.mean(axis=1, keepdims=True))
+    biggest = np.abs(step).max(axis=1, keepdims=True)
+    step *= np.minimum(1.0, max_shift / np.maximum(biggest, 1e-12))
+    return project_shares(shares + step)

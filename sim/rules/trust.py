@@ -1,0 +1,56 @@
+"""Legitimacy and trust (DESIGN.md mechanism 5).
+
+Trust moves towards what a citizen experiences of its services (functioning delivered and the
+outcome it lives with), faster down than up (Slovic 1993); it rises when commitments made to
+citizens are kept and falls when they are broken, when gaming comes to light, or when published
+figures drift away from experience (Van Ryzin 2007; Bouckaert & Van de Walle 2003).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.rules._types import BoolArray, FloatArray
+
+
+def update_trust(
+    trust: FloatArray,
+    experience: FloatArray,
+    commitment_made: FloatArray,
+    commitment_kept: FloatArray,
+    exposure: FloatArray,
+    gain: float,
+    loss: float,
+) -> FloatArray:
+    """One month of trust dynamics.
+
+    Args:
+        trust: current trust in [0, 1].
+        experience: experienced service quality in [0, 1].
+        commitment_made: 1 where the local service made commitments in a forum, else 0.
+        commitment_kept: share of those commitments kept, in [0, 1].
+        exposure: in [0, 1], gaming revealed plus the gap between published figures and
+            experience.
+        gain: rate of rise.
+        loss: rate of fall (above gain).
+    """
+    gap = experience - trust
+    t = trust + np.where(gap > 0, gain, loss) * gap
+    t = t + gain * commitment_made * commitment_kept * (1.0 - t)
+    t = t - loss * commitment_made * (1.0 - commitment_kept) * t
+    t = t - loss * np.clip(exposure, 0.0, 1.0) * t
+    return np.clip(t, 0.0, 1.0)
+
+
+def update_efficacy(efficacy: FloatArray, success: FloatArray, rate: float) -> FloatArray:
+    """Self-efficacy moves towards experienced success (Bandura 1997)."""
+    return np.clip(efficacy + rate * (success - efficacy), 0.0, 1.0)
+
+
+def update_engagement(
+    engaged: BoolArray, ask_probability: FloatArray, trust: FloatArray, exit_probability: float, u: FloatArray
+) -> BoolArray:
+    """Being asked to volunteer: unengaged citizens join if asked and trusting; volunteers drop out."""
+    join = ~engaged & (u < ask_probability * trust)
+    stay = engaged & (u >= exit_probability)
+    return join | stay
