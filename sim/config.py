@@ -76,12 +76,8 @@ class PopulationConfig:
         hi=1,
         source="Fischbacher, Gaechter & Fehr 2001: ~30% free riders",
     )
-    deprivation_alpha: float = param(
-        2.0, "Beta(a, b) shape a of community deprivation in [0, 1]", "", lo=0.05, hi=100
-    )
-    deprivation_beta: float = param(
-        2.0, "Beta(a, b) shape b of community deprivation in [0, 1]", "", lo=0.05, hi=100
-    )
+    deprivation_alpha: float = param(2.0, "Beta(a, b) shape a of community deprivation in [0, 1]", "", lo=0.05, hi=100)
+    deprivation_beta: float = param(2.0, "Beta(a, b) shape b of community deprivation in [0, 1]", "", lo=0.05, hi=100)
     time_budget_median: float = param(
         30.0,
         "Median discretionary hours a month a citizen can spend on others or own needs",
@@ -116,7 +112,11 @@ class PopulationConfig:
     need_deprivation_gain: float = param(0.3, "Rise in mean need at full deprivation", "[0,1]", lo=0, hi=1)
     social_capital_initial: float = param(0.3, "Initial social capital of every community", "[0,1]", lo=0, hi=1)
     social_capital_growth: float = param(
-        0.1, "Monthly growth of social capital per unit of the community's pro-social share", "1/month", lo=0, hi=1,
+        0.1,
+        "Monthly growth of social capital per unit of the community's pro-social share",
+        "1/month",
+        lo=0,
+        hi=1,
         source="Putnam 2000; Coleman 1988",
     )
     social_capital_decay: float = param(0.03, "Monthly decay of social capital", "1/month", lo=0, hi=1)
@@ -151,7 +151,9 @@ class CitizensConfig:
     belief_persistence: float = param(
         0.3, "Weight on last month's belief when updating it from observed contacts", "", lo=0, hi=1
     )
-    initial_belief: float = param(0.5, "Belief about contacts' contribution share before any observation", "share", lo=0, hi=1)
+    initial_belief: float = param(
+        0.5, "Belief about contacts' contribution share before any observation", "share", lo=0, hi=1
+    )
     peer_pressure_base: float = param(
         0.05,
         "Strength of peer recognition/sanction with no service support",
@@ -164,12 +166,14 @@ class CitizensConfig:
         0.3, "Extra peer pressure per unit of community social capital", "[0,1]", lo=0, hi=1
     )
     commitment_pressure: float = param(
-        0.3, "Extra peer pressure on a citizen who made a public commitment in a forum", "[0,1]", lo=0, hi=1,
+        0.3,
+        "Extra peer pressure on a citizen who made a public commitment in a forum",
+        "[0,1]",
+        lo=0,
+        hi=1,
         source="Cialdini 2001 (commitment and consistency)",
     )
-    norm_premium: float = param(
-        0.05, "How far above the observed norm a sanctioned citizen aims", "share", lo=0, hi=1
-    )
+    norm_premium: float = param(0.05, "How far above the observed norm a sanctioned citizen aims", "share", lo=0, hi=1)
     antisocial_pressure: float = param(
         0.0,
         "Strength of antisocial punishment pulling above-norm contributors down",
@@ -179,7 +183,11 @@ class CitizensConfig:
         source="Herrmann, Thoeni & Gaechter 2008",
     )
     self_reliance_share: float = param(
-        0.5, "Share of discretionary time a fully needy, fully efficacious citizen spends on own needs", "share", lo=0, hi=1
+        0.5,
+        "Share of discretionary time a fully needy, fully efficacious citizen spends on own needs",
+        "share",
+        lo=0,
+        hi=1,
     )
     volunteer_share: float = param(
         0.5, "Share of pro-social time an engaged citizen gives to formal volunteering", "share", lo=0, hi=1
@@ -192,8 +200,16 @@ class CitizensConfig:
         hi=100,
         source="Community Life Survey question wording (DCMS)",
     )
-    ask_base: float = param(0.08, "Monthly chance an unengaged citizen is asked to volunteer with no partnership work", "probability", lo=0, hi=1)
-    ask_partnership: float = param(0.6, "Extra monthly chance of being asked per unit of partnership effort", "probability", lo=0, hi=5)
+    ask_base: float = param(
+        0.08,
+        "Monthly chance an unengaged citizen is asked to volunteer with no partnership work",
+        "probability",
+        lo=0,
+        hi=1,
+    )
+    ask_partnership: float = param(
+        0.6, "Extra monthly chance of being asked per unit of partnership effort", "probability", lo=0, hi=5
+    )
     engagement_exit: float = param(0.08, "Monthly chance an engaged volunteer drops out", "probability", lo=0, hi=1)
     payment_crowd_out: float = param(
         0.5,
@@ -222,22 +238,47 @@ class CitizensConfig:
         hi=1,
         source="Frey & Jegen 2001 (asymmetry: crowding-out faster than crowding-in)",
     )
-    control_targets: float = param(0.3, "Control felt by a co-producing citizen under outcome targets", "[0,1]", lo=0, hi=1)
-    control_payment: float = param(0.6, "Control felt by an engaged citizen when volunteering is paid", "[0,1]", lo=0, hi=1)
+    control_targets: float = param(
+        0.3, "Control felt by a co-producing citizen under outcome targets", "[0,1]", lo=0, hi=1
+    )
+    control_payment: float = param(
+        0.6, "Control felt by an engaged citizen when volunteering is paid", "[0,1]", lo=0, hi=1
+    )
     trust_gain: float = param(
-        0.04, "Monthly rise in trust toward 1 per unit of positive experience", "1/month", lo=0, hi=1,
+        0.04,
+        "Monthly rise in trust toward 1 per unit of positive experience",
+        "1/month",
+        lo=0,
+        hi=1,
         source="Van Ryzin 2007 (expectancy-disconfirmation); Bouckaert & Van de Walle 2003",
     )
     trust_loss: float = param(
-        0.08, "Monthly fall in trust toward 0 per unit of negative experience", "1/month", lo=0, hi=1,
+        0.08,
+        "Monthly fall in trust toward 0 per unit of negative experience",
+        "1/month",
+        lo=0,
+        hi=1,
         source="Slovic 1993 (asymmetry principle: trust is easier to destroy than to create)",
     )
-    trust_experience_noise: float = param(0.1, "Sd of a citizen's personal experience around the community's", "[0,1]", lo=0, hi=1)
+    trust_experience_noise: float = param(
+        0.1, "Sd of a citizen's personal experience around the community's", "[0,1]", lo=0, hi=1
+    )
     drift_sensitivity: float = param(
-        0.5, "Fall in trust per unit gap between published figures and lived outcomes", "", lo=0, hi=10,
+        0.5,
+        "Fall in trust per unit gap between published figures and lived outcomes",
+        "",
+        lo=0,
+        hi=10,
         source="Bevan & Hood 2006; Van Ryzin 2007",
     )
-    efficacy_rate: float = param(0.03, "Monthly adjustment rate of self-efficacy toward experienced success", "1/month", lo=0, hi=1, source="Bandura 1997")
+    efficacy_rate: float = param(
+        0.03,
+        "Monthly adjustment rate of self-efficacy toward experienced success",
+        "1/month",
+        lo=0,
+        hi=1,
+        source="Bandura 1997",
+    )
 
 
 @dataclass
@@ -265,9 +306,15 @@ class ServicesConfig:
         hi=-0.01,
         source="Ostrom 1996; Parks et al. 1981 (co-production as complements)",
     )
-    functioning_weight: float = param(0.8, "Contribution of core functioning to each outcome dimension per unit share", "", lo=0, hi=2)
+    functioning_weight: float = param(
+        0.8, "Contribution of core functioning to each outcome dimension per unit share", "", lo=0, hi=2
+    )
     task_spillover: float = param(
-        0.3, "Contribution of work on one outcome dimension to the other, per unit share", "", lo=0, hi=1,
+        0.3,
+        "Contribution of work on one outcome dimension to the other, per unit share",
+        "",
+        lo=0,
+        hi=1,
         source="Holmstrom & Milgrom 1991; Dixit 2002 (correlated tasks in public agencies)",
     )
     citizen_input_scale: float = param(
@@ -275,44 +322,86 @@ class ServicesConfig:
     )
     social_capital_weight: float = param(0.5, "Citizen input per unit of social capital", "", lo=0, hi=10)
     partnership_boost: float = param(1.0, "Rise in citizens' effective input at full partnership", "", lo=0, hi=10)
-    outcome_intercept: float = param(1.8, "Logit of the true pass probability at unit production", "logit", lo=-10, hi=10)
+    outcome_intercept: float = param(
+        1.8, "Logit of the true pass probability at unit production", "logit", lo=-10, hi=10
+    )
     outcome_slope: float = param(1.5, "Logit change per unit log production", "logit", lo=0, hi=10)
     deprivation_effect: float = param(
-        1.2, "Logit fall in true outcomes at full deprivation", "logit", lo=0, hi=10,
+        1.2,
+        "Logit fall in true outcomes at full deprivation",
+        "logit",
+        lo=0,
+        hi=10,
         source="Marmot Review 2010 (social gradient in outcomes)",
     )
     measured_weight: float = param(
-        0.5, "Weight of the measured dimension in the outcome people live with", "", lo=0, hi=1,
+        0.5,
+        "Weight of the measured dimension in the outcome people live with",
+        "",
+        lo=0,
+        hi=1,
         source="Holmstrom & Milgrom 1991 (multitask: measured and unmeasured dimensions)",
     )
-    shock_sd: float = param(0.25, "Sd of the monthly innovation of outcome shocks services do not control", "logit", lo=0, hi=5)
+    shock_sd: float = param(
+        0.25, "Sd of the monthly innovation of outcome shocks services do not control", "logit", lo=0, hi=5
+    )
     shock_persistence: float = param(0.8, "AR(1) persistence of outcome shocks", "", lo=0, hi=0.999)
-    large_shock_prob: float = param(0.01, "Monthly chance of a large shock in a community (triggers renegotiation)", "probability", lo=0, hi=1)
+    large_shock_prob: float = param(
+        0.01, "Monthly chance of a large shock in a community (triggers renegotiation)", "probability", lo=0, hi=1
+    )
     large_shock_size: float = param(1.0, "Logit size of a large negative shock", "logit", lo=0, hi=10)
-    cases_per_citizen: float = param(1.0, "Cases a service records per citizen per month", "cases/citizen/month", lo=0, hi=10)
-    max_cases_per_service: int = param(300, "Most cases a service records in a month (a sample beyond that)", "cases", lo=0, hi=10_000_000)
+    cases_per_citizen: float = param(
+        1.0, "Cases a service records per citizen per month", "cases/citizen/month", lo=0, hi=10
+    )
+    max_cases_per_service: int = param(
+        300, "Most cases a service records in a month (a sample beyond that)", "cases", lo=0, hi=10_000_000
+    )
     near_miss_window: float = param(
-        0.8, "Width below the standard from which records can be moved across it", "logit", lo=0.01, hi=5,
+        0.8,
+        "Width below the standard from which records can be moved across it",
+        "logit",
+        lo=0.01,
+        hi=5,
         source="Bevan & Hood 2006 (ambulance response times bunched just under 8 minutes)",
     )
     landing_width: float = param(0.1, "Width above the standard where moved records land", "logit", lo=0.001, hi=5)
-    bunching_window: float = param(0.3, "Width of the windows either side of the standard used by bunching_ratio", "logit", lo=0.01, hi=5)
-    manipulation_cost: float = param(0.25, "Gaming share of capacity needed to move every near-miss record", "share", lo=0.001, hi=10)
+    bunching_window: float = param(
+        0.3, "Width of the windows either side of the standard used by bunching_ratio", "logit", lo=0.01, hi=5
+    )
+    manipulation_cost: float = param(
+        0.25, "Gaming share of capacity needed to move every near-miss record", "share", lo=0.001, hi=10
+    )
     cream_skim_share: float = param(0.3, "Share of gaming effort spent on selecting easy cases", "share", lo=0, hi=1)
     cream_skim_max: float = param(0.5, "Largest share of hard cases a service can turn away", "share", lo=0, hi=1)
-    cream_skim_harm: float = param(0.5, "Logit fall in the unmeasured outcome per unit share of cases turned away", "logit", lo=0, hi=10)
+    cream_skim_harm: float = param(
+        0.5, "Logit fall in the unmeasured outcome per unit share of cases turned away", "logit", lo=0, hi=10
+    )
     slack_value: float = param(
-        0.6, "Private value to managers of slack (easy life) at full slack", "payoff", lo=0, hi=10,
+        0.6,
+        "Private value to managers of slack (easy life) at full slack",
+        "payoff",
+        lo=0,
+        hi=10,
         source="Leibenstein 1966 (X-inefficiency)",
     )
     learning_rate: float = param(
-        0.05, "Step size of managers' allocation learning per unit payoff advantage", "share/payoff", lo=0, hi=100,
+        0.05,
+        "Step size of managers' allocation learning per unit payoff advantage",
+        "share/payoff",
+        lo=0,
+        hi=100,
         source="Kiefer & Wolfowitz 1952 (finite-difference stochastic approximation)",
     )
-    exploration: float = param(0.02, "Share of capacity moved in a manager's trial allocation", "share", lo=0.001, hi=0.5)
+    exploration: float = param(
+        0.02, "Share of capacity moved in a manager's trial allocation", "share", lo=0.001, hi=0.5
+    )
     max_shift: float = param(
-        0.03, "Most capacity share any activity gains or loses in a month (organisational inertia)", "share/month",
-        lo=0.0001, hi=1, source="Hannan & Freeman 1984 (structural inertia)",
+        0.03,
+        "Most capacity share any activity gains or loses in a month (organisational inertia)",
+        "share/month",
+        lo=0.0001,
+        hi=1,
+        source="Hannan & Freeman 1984 (structural inertia)",
     )
     capacity_sd: float = param(0.1, "Log-sd of capacity per citizen across services", "log", lo=0, hi=3)
     initial_shares: list[float] = param(
@@ -340,13 +429,28 @@ class RegimeConfig:
         ["education", "safety", "health"], "Domains with central outcome targets under 'targets'"
     )
     target_level: float = param(
-        0.7, "Target share of recorded cases meeting the standard", "share", lo=0, hi=1,
+        0.7,
+        "Target share of recorded cases meeting the standard",
+        "share",
+        lo=0,
+        hi=1,
         source="cf. English A&E 4-hour (95%) and ambulance 8-minute (75%) targets",
     )
     ratchet: bool = param(False, "Targets follow last performance (the ratchet)")
-    ratchet_rate: float = param(0.5, "Share of over-performance added to next month's target", "share", lo=0, hi=1, source="Bevan & Hood 2006; Weitzman 1980")
-    reward_strength: float = param(1.0, "Reward per unit of recorded pass rate above target (league-table standing)", "payoff", lo=0, hi=100)
-    sanction_strength: float = param(3.0, "Sanction per unit shortfall from target or guarantee", "payoff", lo=0, hi=100)
+    ratchet_rate: float = param(
+        0.5,
+        "Share of over-performance added to next month's target",
+        "share",
+        lo=0,
+        hi=1,
+        source="Bevan & Hood 2006; Weitzman 1980",
+    )
+    reward_strength: float = param(
+        1.0, "Reward per unit of recorded pass rate above target (league-table standing)", "payoff", lo=0, hi=100
+    )
+    sanction_strength: float = param(
+        3.0, "Sanction per unit shortfall from target or guarantee", "payoff", lo=0, hi=100
+    )
     audit_rate: float = param(0.1, "Monthly chance a service's records are audited", "probability", lo=0, hi=1)
     audit_detection: float = param(0.5, "Chance an audit finds a given manipulated record", "probability", lo=0, hi=1)
     audit_penalty: float = param(20.0, "Sanction per unit share of records found manipulated", "payoff", lo=0, hi=1000)
@@ -354,38 +458,66 @@ class RegimeConfig:
         0.3, "Guaranteed functioning: minimum share of capacity on core functioning", "share", lo=0, hi=1
     )
     payment_per_hour: float = param(0.0, "Payment to volunteers per hour", "GBP/hour", lo=0, hi=1000)
-    recognition: float = param(0.0, "Recognition of citizens' contributions by services and the centre", "[0,1]", lo=0, hi=1)
-    negotiation_interval: int = param(12, "Months between renegotiations of local objectives", "months", lo=1, hi=10_000)
+    recognition: float = param(
+        0.0, "Recognition of citizens' contributions by services and the centre", "[0,1]", lo=0, hi=1
+    )
+    negotiation_interval: int = param(
+        12, "Months between renegotiations of local objectives", "months", lo=1, hi=10_000
+    )
     participation_support: float = param(
         0.0, "Support for taking part in forums (childcare, travel, outreach)", "[0,1]", lo=0, hi=1
     )
     participation_base: float = param(
-        0.3, "Chance a fully trusting, efficacious citizen takes part in a forum round", "probability", lo=0, hi=1,
+        0.3,
+        "Chance a fully trusting, efficacious citizen takes part in a forum round",
+        "probability",
+        lo=0,
+        hi=1,
         source="Community Life Survey: ~15-20% took part in civic consultation in a year",
     )
     participation_deprivation_barrier: float = param(
-        0.5, "Fractional fall in forum participation at full deprivation", "share", lo=0, hi=1,
+        0.5,
+        "Fractional fall in forum participation at full deprivation",
+        "share",
+        lo=0,
+        hi=1,
         source="Verba, Schlozman & Brady 1995 (participation follows resources)",
     )
-    commitment_ambition: float = param(0.1, "Rise above current contributions that participants commit to", "share", lo=0, hi=1)
-    objective_ambition: float = param(0.03, "Rise above the current assessed outcome set as the local objective", "share", lo=0, hi=1)
-    partnership_commitment: float = param(0.12, "Partnership share a service commits to in a forum", "share", lo=0, hi=1)
+    commitment_ambition: float = param(
+        0.1, "Rise above current contributions that participants commit to", "share", lo=0, hi=1
+    )
+    objective_ambition: float = param(
+        0.03, "Rise above the current assessed outcome set as the local objective", "share", lo=0, hi=1
+    )
+    partnership_commitment: float = param(
+        0.12, "Partnership share a service commits to in a forum", "share", lo=0, hi=1
+    )
     forum_information: float = param(
         0.05, "Participation rate at which the forum judges fully by lived experience", "share", lo=0.001, hi=1
     )
-    commitment_reward: float = param(1.0, "Payoff to a service per unit of its commitments kept", "payoff", lo=0, hi=100)
+    commitment_reward: float = param(
+        1.0, "Payoff to a service per unit of its commitments kept", "payoff", lo=0, hi=100
+    )
 
 
 @dataclass
 class CostsConfig:
     """Public cost accounting (GBP per month)."""
 
-    staff_cost_per_unit: float = param(20.0, "Cost of one unit of service capacity per citizen per domain", "GBP/month", lo=0, hi=1e6)
+    staff_cost_per_unit: float = param(
+        20.0, "Cost of one unit of service capacity per citizen per domain", "GBP/month", lo=0, hi=1e6
+    )
     audit_cost: float = param(2000.0, "Cost of one audit", "GBP", lo=0, hi=1e9)
     reward_cost: float = param(500.0, "Cost per unit of reward paid to a service", "GBP", lo=0, hi=1e9)
-    forum_cost_per_participant: float = param(30.0, "Cost of a forum seat, before participation support", "GBP", lo=0, hi=1e6)
-    support_cost_per_participant: float = param(60.0, "Extra cost per participant at full participation support", "GBP", lo=0, hi=1e6)
-    recognition_cost_per_citizen: float = param(0.5, "Monthly cost per citizen at full recognition", "GBP", lo=0, hi=1e6)
+    forum_cost_per_participant: float = param(
+        30.0, "Cost of a forum seat, before participation support", "GBP", lo=0, hi=1e6
+    )
+    support_cost_per_participant: float = param(
+        60.0, "Extra cost per participant at full participation support", "GBP", lo=0, hi=1e6
+    )
+    recognition_cost_per_citizen: float = param(
+        0.5, "Monthly cost per citizen at full recognition", "GBP", lo=0, hi=1e6
+    )
 
 
 @dataclass
@@ -402,7 +534,17 @@ class SimConfig:
 
     seed: int = param(0, "Root seed of the model's random generator", lo=0, hi=2**63 - 1)
     steps: int = param(120, "Months simulated", "months", lo=1, hi=10_000_000)
-    driver: str = param("vectorised", "How citizen rules run: all at once, or one Mesa agent at a time", choices=("vectorised", "agent"))
+    burn_in: int = param(
+        24,
+        "Months run before month 0, unrecorded, under the status-quo regime, so all arms start alike",
+        "months",
+        lo=0,
+        hi=100_000,
+    )
+    status_quo: str = param("none", "Regime during the burn-in", choices=REGIMES)
+    driver: str = param(
+        "vectorised", "How citizen rules run: all at once, or one Mesa agent at a time", choices=("vectorised", "agent")
+    )
     population: PopulationConfig = field(default_factory=PopulationConfig)
     citizens: CitizensConfig = field(default_factory=CitizensConfig)
     services: ServicesConfig = field(default_factory=ServicesConfig)
@@ -447,7 +589,6 @@ def register_configs() -> None:
     cs.store(group="citizens", name="citizens_schema", node=CitizensConfig)
     cs.store(group="services", name="services_schema", node=ServicesConfig)
     cs.store(group="regime", name="regime_schema", node=RegimeConfig)
-    cs.store(group="experiment", name="experiment_schema", node=ExperimentConfig)
 
 
 def config_dir() -> Path:
@@ -500,6 +641,7 @@ def load_config(overrides: list[str] | None = None) -> SimConfig:
 
     Raises:
         ConfigError: a value is out of range or of the wrong kind; the message names the key.
+
     """
     from hydra.errors import HydraException
     from omegaconf.errors import OmegaConfBaseException
@@ -550,6 +692,7 @@ def validate(cfg: SimConfig) -> None:
 
     Raises:
         ConfigError: naming the first offending key, its value and what is allowed.
+
     """
     _walk(cfg, "")
     pop, reg, svc = cfg.population, cfg.regime, cfg.services
@@ -564,7 +707,8 @@ def validate(cfg: SimConfig) -> None:
     for i, sw in enumerate(reg.switches):
         if sw.step >= cfg.steps:
             raise ConfigError(
-                f"regime.switches[{i}].step={sw.step} is at or after the horizon; allowed: 0 to steps-1 = {cfg.steps - 1}"
+                f"regime.switches[{i}].step={sw.step} is at or after the horizon; "
+                f"allowed: 0 to steps-1 = {cfg.steps - 1}"
             )
     shares = svc.initial_shares
     if len(shares) != 6 or any(s <= 0 for s in shares):

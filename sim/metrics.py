@@ -232,5 +232,3 @@ class MetricsRecorder:
         return pd.DataFrame(self.columns, columns=list(COLUMNS))
 
     get_model_vars_dataframe = to_frame  # the name Mesa's DataCollector users know
-
-

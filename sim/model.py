@@ -46,6 +46,7 @@ class SocialProductivityModel(mesa.Model):
 
     Args:
         config: one simulation's configuration (defaults if omitted).
+
     """
 
     def __init__(self, config: SimConfig | None = None) -> None:
@@ -54,8 +55,9 @@ class SocialProductivityModel(mesa.Model):
         self.streams = make_streams(cfg.seed)
         super().__init__(rng=self.streams["mesa"])
         self.config = cfg
-        self.month = 0
-        self.regime = cfg.regime.name
+        # Months before 0 are the unrecorded burn-in under the status-quo regime.
+        self.month = -cfg.burn_in
+        self.regime = cfg.status_quo if cfg.burn_in > 0 else cfg.regime.name
         self.communities_state, community = init_communities(cfg, self.streams["population"])
         self.citizens = init_citizens(
             cfg, community, self.communities_state, self.streams["population"], self.streams["network"]
@@ -90,29 +92,41 @@ class SocialProductivityModel(mesa.Model):
         self.month += 1
 
     def run(self, steps: int | None = None) -> None:
-        """Run ``steps`` months (the configured horizon by default)."""
+        """Run the burn-in (if not yet done) and then ``steps`` recorded months (the horizon by default)."""
+        while self.month < 0:
+            self.step()
         for _ in range(self.config.steps if steps is None else steps):
             self.step()
 
     # ------------------------------------------------------------------ phases
     def centre_sets_regime(self) -> None:
-        """Apply any scheduled regime switch; leaving 'negotiated' ends its agreements."""
+        """Start the configured regime at month 0 and apply scheduled switches."""
+        if self.month == 0:
+            self._switch_to(self.config.regime.name)
         for switch in self.config.regime.switches:
-            if switch.step == self.month and switch.to != self.regime:
-                if self.regime == "negotiated":
-                    self.services.agreement[:] = 0.0
-                    self.communities_state.participation[:] = 0.0
-                    self.communities_state.forum_information[:] = 0.0
-                    self.communities_state.last_round[:] = -1
-                    self.citizens.participated[:] = False
-                    self.citizens.commitment[:] = np.nan
-                self.regime = switch.to
+            if switch.step == self.month:
+                self._switch_to(switch.to)
+
+    def _switch_to(self, regime: str) -> None:
+        """Change regime; leaving 'negotiated' ends its forums' agreements and commitments."""
+        if regime == self.regime:
+            return
+        if self.regime == "negotiated":
+            self.services.agreement[:] = 0.0
+            self.communities_state.participation[:] = 0.0
+            self.communities_state.forum_information[:] = 0.0
+            self.communities_state.last_round[:] = -1
+            self.citizens.participated[:] = False
+            self.citizens.commitment[:] = np.nan
+        self.regime = regime
 
     def citizens_decide(self) -> None:
         """Citizens observe last month's contributions and split their time (synchronously)."""
         cit, comm, cfg = self.citizens, self.communities_state, self.config.citizens
         pressure = np.clip(
-            cfg.peer_pressure_base + cfg.peer_pressure_social_capital * comm.social_capital + self.config.regime.recognition,
+            cfg.peer_pressure_base
+            + cfg.peer_pressure_social_capital * comm.social_capital
+            + self.config.regime.recognition,
             0.0,
             1.0,
         )
@@ -203,7 +217,9 @@ class SocialProductivityModel(mesa.Model):
         month = management.service_month(svc.shares, conditions, self.service_params)
         trials = np.stack(
             [
-                management.service_month(management.trial_allocation(svc.shares, a, size), conditions, self.service_params).payoff
+                management.service_month(
+                    management.trial_allocation(svc.shares, a, size), conditions, self.service_params
+                ).payoff
                 for a in range(cp.N_ACTIVITIES)
             ]
         )
@@ -269,7 +285,8 @@ class SocialProductivityModel(mesa.Model):
             targeted * np.maximum(0.0, reported - svc.lived)
         )
         negotiating = self.regime == "negotiated"
-        made_s = svc.agreement * float(negotiating)
+        # Citizens notice commitments as far as their community took part in making them.
+        made_s = svc.agreement * float(negotiating) * comm.forum_information[svc.community]
         made_c = community_of(made_s)
         kept_c = np.divide(
             community_of(made_s * np.nan_to_num(svc.commitment_kept)), made_c, out=np.zeros(n_c), where=made_c > 0
@@ -286,7 +303,10 @@ class SocialProductivityModel(mesa.Model):
                 rcfg.recognition + 0.5 * voice + 0.5 * engaged * cp.partnership_effect(partnership_c)[com], 0.0, 1.0
             ),
             "control": engaged
-            * (self.config.citizens.control_targets * community_of(targeted)[com] + self.config.citizens.control_payment * paid),
+            * (
+                self.config.citizens.control_targets * community_of(targeted)[com]
+                + self.config.citizens.control_payment * paid
+            ),
             "experience": experience_c[com],
             "success": lived_c[com],
             "made": made_c[com],
@@ -342,8 +362,9 @@ class SocialProductivityModel(mesa.Model):
             svc.target = np.minimum(1.0, svc.target + rcfg.ratchet_rate * over)
 
     def collect(self) -> None:
-        """Record the month's metrics."""
-        self.recorder.append(collect_metrics(self))
+        """Record the month's metrics (burn-in months are not recorded)."""
+        if self.month >= 0:
+            self.recorder.append(collect_metrics(self))
         self.month_costs = {}
 
     # ------------------------------------------------------------------ helpers

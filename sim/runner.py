@@ -37,6 +37,7 @@ class RunResult:
         summary: end-of-run figures (each metric averaged over the final 12 months) and run facts.
         config: the configuration that ran.
         path: the run folder, if one was written.
+
     """
 
     timeseries: pd.DataFrame
@@ -106,6 +107,7 @@ def run(config: SimConfig | Any, folder: str | Path | None = None) -> RunResult:
 
     Returns:
         The run's time series, summary and (if written) folder.
+
     """
     cfg = to_sim_config(config)
     ts = simulate(cfg)
@@ -126,9 +128,7 @@ def replication_seeds(root_seed: int, replications: int) -> list[int]:
 
 def arm_configs(base_overrides: list[str], experiment: ExperimentConfig) -> dict[str, SimConfig]:
     """Compose each arm once: the experiment's base overrides, then the arm's own."""
-    return {
-        arm: to_sim_config(compose([*base_overrides, *overrides])) for arm, overrides in experiment.arms.items()
-    }
+    return {arm: to_sim_config(compose([*base_overrides, *overrides])) for arm, overrides in experiment.arms.items()}
 
 
 def _run_task(task: tuple[str, int, SimConfig]) -> pd.DataFrame:
@@ -183,7 +183,9 @@ def run_experiment(cfg: AppConfig | Any, base_overrides: list[str], folder: Path
     from sim.plots import plot_metrics_over_time
 
     start = time.perf_counter()
-    exp: ExperimentConfig = OmegaConf.to_object(cfg.experiment) if not isinstance(cfg.experiment, ExperimentConfig) else cfg.experiment  # type: ignore[assignment]
+    exp: ExperimentConfig = (
+        OmegaConf.to_object(cfg.experiment) if not isinstance(cfg.experiment, ExperimentConfig) else cfg.experiment
+    )  # type: ignore[assignment]
     base = to_sim_config(cfg)
     seeds = replication_seeds(base.seed, exp.replications)
     arms = arm_configs(base_overrides, exp)
@@ -209,4 +211,4 @@ def run_experiment(cfg: AppConfig | Any, base_overrides: list[str], folder: Path
     return ExperimentResult(folder, ts, summary, figures, time.perf_counter() - start)
 
 
-__all__ = ["RunResult", "run", "simulate", "run_experiment", "replication_seeds", "config_hash"]
+__all__ = ["RunResult", "config_hash", "replication_seeds", "run", "run_experiment", "simulate"]

@@ -13,8 +13,8 @@ import numpy as np
 
 from sim.config import DOMAINS, SimConfig
 from sim.rules import coproduction as cp
-from sim.rules.network import build_contacts
 from sim.rules._types import BoolArray, FloatArray, IntArray
+from sim.rules.network import build_contacts
 
 # Child streams of the root SeedSequence, in a fixed order: append new ones, never reorder,
 # so that adding a process does not reshuffle the draws of the others.
@@ -143,10 +143,18 @@ def init_citizens(
     need = rng.beta(4.0 * need_mean[:, None], 4.0 * (1.0 - need_mean[:, None]), size=(n, len(DOMAINS)))
     own_need = need.mean(axis=1)
     k = pop.contacts_per_citizen
-    contacts = build_contacts(
-        community, comm.start, comm.size.astype(np.int64), net_rng.random((n, k)), net_rng.random((n, k)),
-        pop.within_community_share,
-    ) if n > 0 else np.zeros((0, k), dtype=np.int64)
+    contacts = (
+        build_contacts(
+            community,
+            comm.start,
+            comm.size.astype(np.int64),
+            net_rng.random((n, k)),
+            net_rng.random((n, k)),
+            pop.within_community_share,
+        )
+        if n > 0
+        else np.zeros((0, k), dtype=np.int64)
+    )
     care_opportunity = own_need[contacts].mean(axis=1) if n > 0 else np.zeros(0)
     motivation = np.clip(pop.motivation_mean + pop.motivation_sd * rng.standard_normal(n), 0.0, 1.0)
     trust = np.clip(

@@ -18,6 +18,7 @@ class Citizen(mesa.Agent):
     Args:
         model: the model.
         index: the citizen's row in the citizen arrays.
+
     """
 
     model: SocialProductivityModel

@@ -16,6 +16,7 @@ class Community(mesa.Agent):
     Args:
         model: the model.
         index: the community's row in the community arrays.
+
     """
 
     model: SocialProductivityModel

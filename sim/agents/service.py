@@ -19,6 +19,7 @@ class Service(mesa.Agent):
     Args:
         model: the model.
         index: the service's row in the service arrays.
+
     """
 
     model: SocialProductivityModel

@@ -89,6 +89,7 @@ def decide(
         peer_pressure: recognition/sanction strength in the citizen's community.
         payment_per_hour: payment for volunteering.
         noise: standard normal draws, one per citizen.
+
     """
     observed = cooperation.observed_contribution(realised_last, contacts)
     new_belief = cooperation.update_belief(belief, observed, p.belief_persistence)
@@ -110,7 +111,9 @@ def decide(
         norm_premium=p.norm_premium,
         antisocial_pressure=p.antisocial_pressure,
     )
-    willingness = time_use.payment_multiplier(motivation_, payment_per_hour, p.payment_crowd_out, p.payment_price_effect)
+    willingness = time_use.payment_multiplier(
+        motivation_, payment_per_hour, p.payment_crowd_out, p.payment_price_effect
+    )
     vol, care, selfrel = time_use.allocate_time(
         budget,
         own_need,

@@ -11,7 +11,9 @@ import numpy as np
 from sim.rules._types import FloatArray, IntArray
 
 
-def update_social_capital(social_capital: FloatArray, prosocial_share: FloatArray, growth: float, decay: float) -> FloatArray:
+def update_social_capital(
+    social_capital: FloatArray, prosocial_share: FloatArray, growth: float, decay: float
+) -> FloatArray:
     """Social capital in [0, 1]: grows with the community's pro-social share, decays each month."""
     sc = social_capital + growth * prosocial_share * (1.0 - social_capital) - decay * social_capital
     return np.clip(sc, 0.0, 1.0)

@@ -28,6 +28,7 @@ def observed_contribution(contribution_share: FloatArray, contacts: IntArray) ->
 
     Returns:
         Shape (n,): what each citizen saw its contacts give.
+
     """
     return contribution_share[contacts].mean(axis=1)
 
@@ -69,6 +70,7 @@ def contribution_share(
         motivation_weight: shift per unit of motivation above 0.5.
         norm_premium: how far above the norm a sanctioned citizen aims.
         antisocial_pressure: strength of punishment of above-norm contributors.
+
     """
     base = np.where(coop_type == CONDITIONAL, cc_base, np.where(coop_type == FREE_RIDER, free_rider_base, other_base))
     slope = np.where(coop_type == CONDITIONAL, cc_slope, 0.0)

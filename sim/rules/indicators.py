@@ -21,7 +21,12 @@ def case_true_values(case_logit: FloatArray, u: FloatArray) -> FloatArray:
 
 
 def gaming_intensities(
-    gaming_share: FloatArray, capacity: FloatArray, *, manipulation_cost: float, cream_skim_share: float, cream_skim_max: float
+    gaming_share: FloatArray,
+    capacity: FloatArray,
+    *,
+    manipulation_cost: float,
+    cream_skim_share: float,
+    cream_skim_max: float,
 ) -> tuple[FloatArray, FloatArray]:
     """Chance that a near-miss record is moved, and that a hard case is turned away."""
     effort = gaming_share * capacity / manipulation_cost
@@ -46,6 +51,7 @@ def record_cases(
     Returns:
         (recorded value, manipulated flag, kept flag); cases not kept were turned away and are
         absent from the record.
+
     """
     near_miss = (true_value < 0.0) & (true_value >= -near_miss_window)
     manipulated = near_miss & (u_move < move_prob)
@@ -64,10 +70,11 @@ def service_rates(
     u_detect: FloatArray,
     detection: float,
 ) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray, FloatArray]:
-    """Per-service recorded pass rate, true pass rate, cases, share turned away, and share of
-    records an audit would find manipulated.
+    """Per-service figures from its cases.
 
-    A service with no recorded cases has NaN rates (documented: no cases, no figure).
+    Returns recorded pass rate, true pass rate, number of cases, share turned away, and share
+    of records an audit would find manipulated. A service with no recorded cases has NaN
+    rates (documented: no cases, no figure).
     """
     n_cases = np.bincount(service_of_case, minlength=n_services).astype(np.float64)
     n_kept = np.bincount(service_of_case, weights=kept, minlength=n_services)

@@ -127,7 +127,11 @@ def incentive(
     )
     guarantee = -p.sanction_strength * np.maximum(0.0, p.guarantee_level - functioning) / max(p.guarantee_level, 1e-9)
     assessed = c.forum_information * lived_outcome + (1.0 - c.forum_information) * r
-    negotiated = p.commitment_reward * kept + p.reward_strength * c.citizen_kept * (assessed - c.objective)
+    # An agreement binds as far as people took part in making it: a forum of a handful carries
+    # little weight (legitimacy), so with no participation 'negotiated' is functioning alone.
+    negotiated = c.forum_information * (
+        p.commitment_reward * kept + p.reward_strength * c.citizen_kept * (assessed - c.objective)
+    )
     return c.targeted * targets + c.guaranteed * guarantee + c.negotiating * negotiated
 
 
@@ -169,7 +173,9 @@ def service_month(shares: FloatArray, c: ServiceConditions, p: ServiceParams) ->
     kept_commitments = service_commitment_kept(shares, p.partnership_commitment, p.guarantee_level)
     inc = incentive(reported, lived, found, shares[:, cp.FUNCTIONING], kept_commitments, c, p)
     payoff = c.ethos * lived + (1.0 - c.ethos) * (inc + p.slack_value * np.sqrt(shares[:, cp.SLACK]))
-    return ServiceMonth(p_m, p_u, lived, reported, true_rate, n_cases, skimmed, found, kept_commitments, payoff, recorded, kept)
+    return ServiceMonth(
+        p_m, p_u, lived, reported, true_rate, n_cases, skimmed, found, kept_commitments, payoff, recorded, kept
+    )
 
 
 def project_shares(shares: FloatArray, floor: float = SHARE_FLOOR) -> FloatArray:
@@ -197,6 +203,7 @@ def learn_shares(
         size: share moved in a trial.
         rate: step size per unit of payoff advantage.
         max_shift: most any share may move in a month (organisational inertia).
+
     """
     advantage = (trial_payoffs - payoff[None, :]).T / size  # dP/da_j minus the current mix's
     step = rate * (advantage - advantage.mean(axis=1, keepdims=True))

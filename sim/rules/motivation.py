@@ -13,7 +13,9 @@ import numpy as np
 from sim.rules._types import FloatArray
 
 
-def update_motivation(motivation: FloatArray, support: FloatArray, control: FloatArray, gain: float, loss: float) -> FloatArray:
+def update_motivation(
+    motivation: FloatArray, support: FloatArray, control: FloatArray, gain: float, loss: float
+) -> FloatArray:
     """One month of crowding-in and crowding-out; support and control lie in [0, 1]."""
     m = motivation + gain * support * (1.0 - motivation) - loss * control * motivation
     return np.clip(m, 0.0, 1.0)

@@ -13,7 +13,9 @@ import numpy as np
 from sim.rules._types import BoolArray, FloatArray
 
 
-def payment_multiplier(motivation: FloatArray, payment_per_hour: float, crowd_out: float, price_effect: float) -> FloatArray:
+def payment_multiplier(
+    motivation: FloatArray, payment_per_hour: float, crowd_out: float, price_effect: float
+) -> FloatArray:
     """Willingness to volunteer relative to unpaid, given a payment per hour.
 
     Any payment crowds out intrinsically motivated volunteering (a fall proportional to
@@ -51,6 +53,7 @@ def allocate_time(
 
     Returns:
         (volunteering, caring, self_reliance) in hours.
+
     """
     self_reliance = budget * self_reliance_share * own_need * efficacy
     free = budget - self_reliance
@@ -61,7 +64,9 @@ def allocate_time(
     return volunteering, caring, self_reliance
 
 
-def realised_share(volunteering: FloatArray, caring: FloatArray, budget: FloatArray, self_reliance: FloatArray) -> FloatArray:
+def realised_share(
+    volunteering: FloatArray, caring: FloatArray, budget: FloatArray, self_reliance: FloatArray
+) -> FloatArray:
     """What contacts see: pro-social hours as a share of the time left after own needs."""
     free = budget - self_reliance
     with np.errstate(invalid="ignore", divide="ignore"):

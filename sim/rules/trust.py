@@ -33,6 +33,7 @@ def update_trust(
             experience.
         gain: rate of rise.
         loss: rate of fall (above gain).
+
     """
     gap = experience - trust
     t = trust + np.where(gap > 0, gain, loss) * gap

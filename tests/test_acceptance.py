@@ -1,0 +1,90 @@
+"""The model issue's acceptance list, at default settings, checked on several seeds.
+
+Nothing here is tuned per test: each test runs the packaged defaults (plus the lever the
+criterion is about) and compares regimes on common seeds.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+SEEDS = 5
+
+
+def mean_by_step(ts: pd.DataFrame, col: str) -> pd.Series:
+    return ts.groupby("step")[col].mean()
+
+
+@pytest.fixture(scope="module")
+def regimes() -> dict[str, pd.DataFrame]:
+    from tests.conftest import run_ts
+
+    out = {}
+    for regime in ("targets", "negotiated", "none"):
+        frames = []
+        for seed in range(SEEDS):
+            ts = run_ts(["output.save=false", f"seed={seed}", f"regime={regime}"])
+            ts["seed"] = seed
+            frames.append(ts)
+        out[regime] = pd.concat(frames, ignore_index=True)
+    return out
+
+
+def test_targets_bunch_records_at_the_standard(regimes) -> None:
+    for seed, run in regimes["targets"].groupby("seed"):
+        first60 = run[run.step < 60]
+        assert first60["bunching_ratio"].max() >= 2, f"seed {seed}: no bunching within 60 steps"
+    for regime in ("negotiated", "none"):
+        b = regimes[regime]["bunching_ratio"]
+        assert b.between(0.7, 1.4).all(), f"{regime}: bunching outside [0.7, 1.4]: {b.min():.2f}..{b.max():.2f}"
+
+
+def test_targets_inflate_the_reported_figure(regimes) -> None:
+    t, n = regimes["targets"], regimes["none"]
+    rep, true = mean_by_step(t, "reported_outcome"), mean_by_step(t, "true_outcome")
+    late = slice(108, 119)
+    assert rep.loc[late].mean() - rep.loc[0] > true.loc[late].mean() - true.loc[0]
+    assert mean_by_step(t, "gaming_gap").loc[late].mean() > 0.05
+    assert (
+        mean_by_step(t, "indicator_true_corr").loc[60:].mean() < mean_by_step(n, "indicator_true_corr").loc[60:].mean()
+    )
+
+
+def test_targets_also_work_on_the_measured_dimension(regimes) -> None:
+    """True performance on what is measured rises above no management for at least the first year."""
+    t = regimes["targets"].set_index(["seed", "step"])["true_measured_outcome"]
+    n = regimes["none"].set_index(["seed", "step"])["true_measured_outcome"]
+    paired = (t - n).groupby(level="step").mean()
+    assert (paired.loc[1:12] > 0).all(), paired.loc[1:12]
+
+
+def test_gaming_emerges_from_learning(regimes) -> None:
+    g = mean_by_step(regimes["targets"], "gaming_share")
+    assert g.loc[0] < 0.01
+    assert g.loc[24] > 3 * g.loc[0] and g.loc[60] > g.loc[12] > g.loc[0]
+    assert mean_by_step(regimes["none"], "gaming_share").loc[60:].mean() < 0.01
+
+
+@pytest.mark.parametrize("lever", ["regime.audit_rate=0.5", "services.ethos_mean=0.8"])
+def test_gaming_falls_with_audits_and_ethos(regimes, run_seeds, lever: str) -> None:
+    base = mean_by_step(regimes["targets"], "gaming_share").loc[48:].mean()
+    raised = mean_by_step(run_seeds(["regime=targets", lever], SEEDS), "gaming_share").loc[48:].mean()
+    assert raised < 0.8 * base, (lever, base, raised)
+
+
+def test_small_payment_crowds_out_the_motivated(run_seeds) -> None:
+    unpaid = run_seeds(["regime=none", "steps=36"], SEEDS).set_index(["seed", "step"])
+    paid = run_seeds(["regime=none", "steps=36", "regime.payment_per_hour=1"], SEEDS).set_index(["seed", "step"])
+    diff = (paid["volunteering_rate_motivated"] - unpaid["volunteering_rate_motivated"]).groupby(level="step").mean()
+    assert diff.loc[0:11].mean() < 0 and diff.loc[24:].mean() < 0
+
+
+def test_removing_targets_does_not_restore_motivation_at_once(run_seeds) -> None:
+    switch = ["regime=targets", "steps=96", "regime.switches=[{step:60,to:none}]"]
+    removed = run_seeds(switch, SEEDS).set_index(["seed", "step"])["motivation_mean"]
+    never = run_seeds(["regime=none", "steps=96"], SEEDS).set_index(["seed", "step"])["motivation_mean"]
+    gap = (never - removed).groupby(level="step").mean()
+    assert gap.loc[59] > 0.05
+    # A year after removal most of the gap remains: erosion is faster than rebuilding.
+    assert gap.loc[72] > 0.5 * gap.loc[59]
