@@ -558,6 +558,9 @@ class ExperimentConfig:
     """A named experiment: arms compared on common seeds, over replications."""
 
     name: str = param("main", "Experiment name")
+    kind: str = param(
+        "simulation", "What each arm runs: the full model, or the public-goods laboratory", choices=("simulation", "lab")
+    )
     question: str = param("", "The question the experiment answers")
     arms: dict[str, list[str]] = param(
         {

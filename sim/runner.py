@@ -183,6 +183,10 @@ def run_experiment(cfg: AppConfig | Any, base_overrides: list[str], folder: Path
     from sim.plots import plot_metrics_over_time
 
     start = time.perf_counter()
+    if OmegaConf.select(cfg, "experiment.kind", default="simulation") == "lab":
+        from sim.lab import run_lab_experiment  # the public-goods laboratory (validation)
+
+        return run_lab_experiment(cfg, base_overrides, folder)
     exp: ExperimentConfig = (
         OmegaConf.to_object(cfg.experiment) if not isinstance(cfg.experiment, ExperimentConfig) else cfg.experiment
     )  # type: ignore[assignment]
