@@ -22,15 +22,35 @@ from sim import config as sc
 
 OUTPUT = Path(__file__).resolve().parent / "parameters.md"
 
-# (dotted prefix, dataclass, heading). The empty prefix is the top level of SimConfig.
-SECTIONS: tuple[tuple[str, type, str], ...] = (
-    ("", sc.SimConfig, "Run (top level)"),
-    ("population", sc.PopulationConfig, "Population"),
-    ("citizens", sc.CitizensConfig, "Citizens"),
-    ("services", sc.ServicesConfig, "Services"),
-    ("regime", sc.RegimeConfig, "Regime and levers"),
-    ("costs", sc.CostsConfig, "Costs"),
-)
+# Headings of the sections of SimConfig, in the order they are written. Any other dataclass-valued
+# field of SimConfig (a section added later) follows, headed by its name, so no section is left out.
+HEADINGS: dict[str, str] = {
+    "": "Run (top level)",
+    "population": "Population",
+    "citizens": "Citizens",
+    "services": "Services",
+    "regime": "Regime and levers",
+    "costs": "Costs",
+    "output": "Output",
+    "lab": "Public-goods laboratory",
+}
+
+
+def sections() -> list[tuple[str, type, str]]:
+    """List the sections to document: SimConfig's top-level scalars, then each of its config dataclasses.
+
+    Returns:
+        ``(dotted prefix, dataclass, heading)`` triples; the prefix is '' for the top level.
+
+    """
+    found: list[tuple[str, type, str]] = [("", sc.SimConfig, HEADINGS[""])]
+    for f in dataclasses.fields(sc.SimConfig):
+        default = default_of(f)
+        if dataclasses.is_dataclass(default):
+            found.append((f.name, type(default), HEADINGS.get(f.name, f.name.replace("_", " ").capitalize())))
+    order = list(HEADINGS)
+    return sorted(found, key=lambda s: order.index(s[0]) if s[0] in order else len(order))
+
 
 # Constraints that `sim.config.validate` checks across fields, which the per-field metadata cannot carry.
 RELATIONS: dict[str, str] = {
@@ -215,7 +235,7 @@ def render() -> str:
         "`none`). A switch list is written e.g. `regime.switches=[{step:24,to:targets},{step:72,to:none}]`.",
     ]
     total = 0
-    for prefix, cls, heading in SECTIONS:
+    for prefix, cls, heading in sections():
         body = list(rows(prefix, cls))
         total += len(body)
         doc = (cls.__doc__ or "").strip().splitlines()[0]

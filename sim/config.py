@@ -3,7 +3,7 @@
 The dataclasses below are registered in Hydra's ConfigStore as schemas and mirrored by the
 YAML files under ``configs/``. Each field is declared with :func:`param`, which records its
 help text, unit, allowed range and (for empirical defaults) its source; validation and the
-parameter table in ``docs/ODD.md`` both read that metadata, so they cannot drift apart.
+parameter table in ``docs/parameters.md`` (``docs/make_parameters.py``) both read that metadata, so they cannot drift apart.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from omegaconf import DictConfig, OmegaConf
 
 REGIMES: tuple[str, ...] = ("targets", "negotiated", "functioning", "none")
 DOMAINS: tuple[str, ...] = ("education", "safety", "health")
-BACKENDS: tuple[str, ...] = ("serial", "processes")
+BACKENDS: tuple[str, ...] = ("serial", "processes", "dask")
 COOPERATION_TYPES: tuple[str, ...] = ("conditional", "free_rider", "other")
 
 
@@ -232,7 +232,7 @@ class CitizensConfig:
     )
     motivation_loss: float = param(
         0.03,
-        "Monthly fall in motivation toward 0 under full control (targets, small payments, fines); above the gain",
+        "Monthly fall in motivation toward 0 under full control (outcome targets, payment); above the gain",
         "1/month",
         lo=0,
         hi=1,
@@ -246,7 +246,7 @@ class CitizensConfig:
     )
     trust_gain: float = param(
         0.04,
-        "Monthly rise in trust toward 1 per unit of positive experience",
+        "Monthly rate at which trust rises toward better experience, and with commitments kept",
         "1/month",
         lo=0,
         hi=1,
@@ -254,7 +254,7 @@ class CitizensConfig:
     )
     trust_loss: float = param(
         0.08,
-        "Monthly fall in trust toward 0 per unit of negative experience",
+        "Monthly rate at which trust falls toward worse experience, and with exposure or broken commitments",
         "1/month",
         lo=0,
         hi=1,
@@ -265,7 +265,7 @@ class CitizensConfig:
     )
     drift_sensitivity: float = param(
         0.5,
-        "Fall in trust per unit gap between published figures and lived outcomes",
+        "Exposure per unit gap between published (targeted) figures and lived outcomes",
         "",
         lo=0,
         hi=10,
@@ -403,6 +403,13 @@ class ServicesConfig:
         hi=1,
         source="Hannan & Freeman 1984 (structural inertia)",
     )
+    functioning_norm: float = param(
+        0.3,
+        "Functioning effort (share x capacity) at which citizens experience full responsiveness",
+        "share",
+        lo=0.01,
+        hi=10,
+    )
     capacity_sd: float = param(0.1, "Log-sd of capacity per citizen across services", "log", lo=0, hi=3)
     initial_shares: list[float] = param(
         [0.3, 0.2, 0.2, 0.08, 0.01, 0.21],
@@ -528,6 +535,35 @@ class OutputConfig:
     save: bool = param(True, "Write the run folder")
 
 
+HTG_2008 = "Herrmann, Thoeni & Gaechter 2008 (Science 319: 1362-1367)"
+
+
+@dataclass
+class LabConfig:
+    """The public-goods laboratory: citizens' own rules in the repeated game of Herrmann et al. (2008)."""
+
+    group_size: int = param(
+        4, "Subjects per group (fixed groups, partner matching)", "subjects", lo=2, hi=1000, source=HTG_2008
+    )
+    endowment: float = param(
+        20.0, "Tokens each subject receives every period", "tokens", lo=0.001, hi=1e6, source=HTG_2008
+    )
+    mpcr: float = param(
+        0.4, "Marginal per-capita return on the group account", "tokens/token", lo=0, hi=1, source=HTG_2008
+    )
+    periods: int = param(10, "Periods played by each group", "periods", lo=1, hi=10_000, source=HTG_2008)
+    groups: int = param(250, "Groups per treatment in one replication", "groups", lo=1, hi=10_000_000)
+    punishment: bool = param(False, "Peer punishment is available (the punishment treatment)")
+    punishment_strength: float = param(
+        0.5,
+        "Peer pressure on every subject from period 2 on when punishment is available (the lab's 'peer_pressure')",
+        "[0,1]",
+        lo=0,
+        hi=1,
+        source="Fehr & Gaechter 2000; " + HTG_2008,
+    )
+
+
 @dataclass
 class SimConfig:
     """One simulation."""
@@ -551,6 +587,7 @@ class SimConfig:
     regime: RegimeConfig = field(default_factory=RegimeConfig)
     costs: CostsConfig = field(default_factory=CostsConfig)
     output: OutputConfig = field(default_factory=OutputConfig)
+    lab: LabConfig = field(default_factory=LabConfig)
 
 
 @dataclass
@@ -562,19 +599,31 @@ class ExperimentConfig:
         "simulation", "What each arm runs: the full model, or the public-goods laboratory", choices=("simulation", "lab")
     )
     question: str = param("", "The question the experiment answers")
+    # Empty by default: Hydra merges dicts, so a default set of arms here would be added to every
+    # experiment file's own arms. Each file under configs/experiment/ lists all its arms.
     arms: dict[str, list[str]] = param(
-        {
-            "targets": ["regime=targets"],
-            "negotiated": ["regime=negotiated"],
-            "functioning": ["regime=functioning"],
-            "none": ["regime=none"],
-        },
+        {},
         "Arm name -> Hydra overrides applied on top of the experiment's base config",
     )
     replications: int = param(10, "Replications per arm (common seeds across arms)", lo=1, hi=1_000_000)
     backend: str = param("processes", "Where runs execute", choices=BACKENDS)
     workers: int = param(0, "Worker processes (0: all cores)", lo=0, hi=4096)
     metrics_to_plot: list[str] = param(["prosocial_rate", "gaming_share"], "Metrics drawn over time per arm")
+    sweep: dict[str, Any] = param(
+        {}, "Sweep over parameters within each arm: design (grid, list, lhs, sobol, morris) and ranges; docs/sweeps.md"
+    )
+    analysis: dict[str, Any] = param(
+        {}, "What to analyse after a sweep: outputs, arm pairs to compare, scenario discovery; docs/sweeps.md"
+    )
+    dask: dict[str, Any] = param(
+        {}, "dask backend: scheduler address, or a cluster class with its kwargs and scale; docs/sweeps.md"
+    )
+    folder: str = param("", "Sweep folder to write or resume (empty: derived from the experiment and the code)")
+    chunk_steps: int = param(
+        240, "Recorded months a run holds in memory before appending them to its Parquet file", "months", lo=1
+    )
+    retry_failed: bool = param(True, "On resume, run again the runs that raised last time")
+    progress: bool = param(True, "Show a progress bar (runs done, failures, time left)")
 
 
 @dataclass

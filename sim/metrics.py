@@ -108,7 +108,7 @@ def indicator_true_corr(reported: FloatArray, lived: FloatArray) -> float:
     if ok.sum() < 3:
         return float("nan")
     r, t = reported[ok], lived[ok]
-    if r.std() == 0 or t.std() == 0:
+    if np.ptp(r) == 0 or np.ptp(t) == 0:
         return float("nan")
     return float(np.corrcoef(r, t)[0, 1])
 
@@ -163,10 +163,10 @@ def collect_metrics(model: SocialProductivityModel) -> dict[str, Any]:
         costs.staff_cost_per_unit * float(weight.sum())
         + costs.audit_cost * float(svc.audited.sum())
         + costs.reward_cost * float(reward.sum())
-        + cfg.regime.payment_per_hour * float(cit.volunteering.sum())
+        + model.payment_per_hour * float(cit.volunteering.sum())
         + model.month_costs.get("forum_participants", 0.0)
         * (costs.forum_cost_per_participant + cfg.regime.participation_support * costs.support_cost_per_participant)
-        + costs.recognition_cost_per_citizen * cfg.regime.recognition * cit.n
+        + costs.recognition_cost_per_citizen * model.recognition * cit.n
     ) / n
     true_outcome = weighted_mean(svc.lived, comm.size[svc.community])
     reported = weighted_mean(svc.reported, month.n_cases)
@@ -232,3 +232,9 @@ class MetricsRecorder:
         return pd.DataFrame(self.columns, columns=list(COLUMNS))
 
     get_model_vars_dataframe = to_frame  # the name Mesa's DataCollector users know
+
+    def drain(self) -> pd.DataFrame:
+        """The months recorded since the last drain, removed from memory (long runs stream them to disk)."""
+        frame = self.to_frame()
+        self.columns = {c: [] for c in COLUMNS}
+        return frame

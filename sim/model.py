@@ -24,7 +24,7 @@ from sim.rules import community as community_rules
 from sim.rules import coproduction as cp
 from sim.rules import management, negotiation
 from sim.rules._types import FloatArray
-from sim.state import init_citizens, init_communities, init_services, make_streams
+from sim.state import NEVER, init_citizens, init_communities, init_services, make_streams
 
 DECISION_FIELDS = tuple(f.name for f in dataclasses.fields(citizen_rules.Decision))
 ADAPTATION_FIELDS = tuple(f.name for f in dataclasses.fields(citizen_rules.Adaptation))
@@ -82,12 +82,12 @@ class SocialProductivityModel(mesa.Model):
     def step(self) -> None:
         """One month, in this order."""
         self.centre_sets_regime()
+        self.centre_reviews_targets()
         self.citizens_decide()
         self.services_act()
         self.forums_negotiate()
         self.citizens_adapt()
         self.communities_update()
-        self.centre_reviews()
         self.collect()
         self.month += 1
 
@@ -115,7 +115,7 @@ class SocialProductivityModel(mesa.Model):
             self.services.agreement[:] = 0.0
             self.communities_state.participation[:] = 0.0
             self.communities_state.forum_information[:] = 0.0
-            self.communities_state.last_round[:] = -1
+            self.communities_state.last_round[:] = NEVER
             self.citizens.participated[:] = False
             self.citizens.commitment[:] = np.nan
         self.regime = regime
@@ -126,7 +126,7 @@ class SocialProductivityModel(mesa.Model):
         pressure = np.clip(
             cfg.peer_pressure_base
             + cfg.peer_pressure_social_capital * comm.social_capital
-            + self.config.regime.recognition,
+            + self.recognition,
             0.0,
             1.0,
         )
@@ -159,7 +159,7 @@ class SocialProductivityModel(mesa.Model):
             cit.engaged[sel],
             cit.care_opportunity[sel],
             ctx["pressure"][sel],
-            self.config.regime.payment_per_hour,
+            self.payment_per_hour,
             ctx["noise"][sel],
         )
         for name in DECISION_FIELDS:
@@ -236,7 +236,8 @@ class SocialProductivityModel(mesa.Model):
         if self.regime != "negotiated":
             return
         cit, comm, svc, rcfg = self.citizens, self.communities_state, self.services, self.config.regime
-        due = (comm.last_round < 0) | (self.month - comm.last_round >= rcfg.negotiation_interval) | self.large_shock
+        never = comm.last_round == NEVER
+        due = never | (self.month - comm.last_round >= rcfg.negotiation_interval) | self.large_shock
         if not due.any():
             return
         p = negotiation.participation_probability(
@@ -275,8 +276,12 @@ class SocialProductivityModel(mesa.Model):
             by_comm[svc.community, svc.domain] = values
             return by_comm.mean(axis=1)
 
-        partnership_c = community_of(svc.shares[:, cp.PARTNERSHIP])
-        functioning = np.minimum(1.0, svc.shares[:, cp.FUNCTIONING] * svc.capacity / max(rcfg.guarantee_level, 0.05))
+        # What citizens met this month: the allocation in force, not the one just learned.
+        shares = self.service_shares
+        partnership_c = community_of(shares[:, cp.PARTNERSHIP])
+        functioning = np.minimum(
+            1.0, shares[:, cp.FUNCTIONING] * svc.capacity / self.config.services.functioning_norm
+        )
         lived_c = community_of(svc.lived)
         experience_c = 0.5 * community_of(functioning) + 0.5 * lived_c
         targeted = self.targeted()
@@ -292,7 +297,7 @@ class SocialProductivityModel(mesa.Model):
             community_of(made_s * np.nan_to_num(svc.commitment_kept)), made_c, out=np.zeros(n_c), where=made_c > 0
         )
         com = cit.community
-        paid = float(rcfg.payment_per_hour > 0)
+        paid = float(self.payment_per_hour > 0)
         engaged = cit.engaged.astype(np.float64)
         voice = cit.participated.astype(np.float64) * float(negotiating)
         self._context = {
@@ -300,12 +305,16 @@ class SocialProductivityModel(mesa.Model):
                 self.config.citizens.ask_base + self.config.citizens.ask_partnership * partnership_c, 0.0, 1.0
             )[com],
             "support": np.clip(
-                rcfg.recognition + 0.5 * voice + 0.5 * engaged * cp.partnership_effect(partnership_c)[com], 0.0, 1.0
+                self.recognition + 0.5 * voice + 0.5 * engaged * cp.partnership_effect(partnership_c)[com], 0.0, 1.0
             ),
-            "control": engaged
-            * (
-                self.config.citizens.control_targets * community_of(targeted)[com]
-                + self.config.citizens.control_payment * paid
+            "control": np.clip(
+                engaged
+                * (
+                    self.config.citizens.control_targets * community_of(targeted)[com]
+                    + self.config.citizens.control_payment * paid
+                ),
+                0.0,
+                1.0,
             ),
             "experience": experience_c[com],
             "success": lived_c[com],
@@ -354,11 +363,11 @@ class SocialProductivityModel(mesa.Model):
             comm.social_capital, share, pop.social_capital_growth, pop.social_capital_decay
         )
 
-    def centre_reviews(self) -> None:
-        """Under a ratchet, next month's targets follow this month's recorded performance."""
+    def centre_reviews_targets(self) -> None:
+        """Under a ratchet, this month's targets follow last month's recorded performance."""
         rcfg, svc = self.config.regime, self.services
         if self.regime == "targets" and rcfg.ratchet:
-            over = np.maximum(0.0, np.nan_to_num(svc.reported - svc.target))
+            over = np.maximum(0.0, np.nan_to_num(svc.reported - svc.target)) * self.targeted()
             svc.target = np.minimum(1.0, svc.target + rcfg.ratchet_rate * over)
 
     def collect(self) -> None:
@@ -368,6 +377,16 @@ class SocialProductivityModel(mesa.Model):
         self.month_costs = {}
 
     # ------------------------------------------------------------------ helpers
+    @property
+    def payment_per_hour(self) -> float:
+        """Payment to volunteers now: the lever from month 0, none during the burn-in."""
+        return self.config.regime.payment_per_hour if self.month >= 0 else 0.0
+
+    @property
+    def recognition(self) -> float:
+        """Recognition of citizens' contributions now: the lever from month 0, none during the burn-in."""
+        return self.config.regime.recognition if self.month >= 0 else 0.0
+
     def targeted(self) -> FloatArray:
         """1 for services under central outcome targets this month, else 0."""
         on = self.regime == "targets"

@@ -33,6 +33,9 @@ STREAMS = (
 )
 
 
+NEVER = np.iinfo(np.int64).min // 2  # 'no forum round yet' (months run negative in the burn-in)
+
+
 def make_streams(seed: int) -> dict[str, np.random.Generator]:
     """One generator per stochastic process, all children of one SeedSequence."""
     children = np.random.SeedSequence(seed).spawn(len(STREAMS))
@@ -79,7 +82,7 @@ class CommunityState:
     social_capital: FloatArray
     participation: FloatArray  # share of citizens in the latest forum round
     forum_information: FloatArray
-    last_round: IntArray  # step of the latest forum round, -1 if none
+    last_round: IntArray  # month of the latest forum round, NEVER if none
 
 
 @dataclass
@@ -118,7 +121,7 @@ def init_communities(cfg: SimConfig, rng: np.random.Generator) -> tuple[Communit
         social_capital=np.full(c, pop.social_capital_initial),
         participation=np.zeros(c),
         forum_information=np.zeros(c),
-        last_round=np.full(c, -1, dtype=np.int64),
+        last_round=np.full(c, NEVER, dtype=np.int64),
     )
     return state, community
 

@@ -94,8 +94,10 @@ def decide(
     observed = cooperation.observed_contribution(realised_last, contacts)
     new_belief = cooperation.update_belief(belief, observed, p.belief_persistence)
     committed = ~np.isnan(commitment)
-    norm = np.where(committed, np.fmax(new_belief, commitment), new_belief)
-    pressure = np.clip(peer_pressure + np.where(committed, p.commitment_pressure, 0.0), 0.0, 1.0)
+    # The norm is the belief, or a public commitment if higher: fmax ignores the NaN of
+    # citizens without one. Both forms below equal the per-citizen choice they replace.
+    norm = np.fmax(new_belief, commitment)
+    pressure = np.clip(peer_pressure + committed * p.commitment_pressure, 0.0, 1.0)
     share = cooperation.contribution_share(
         coop_type,
         new_belief,

@@ -21,5 +21,5 @@ def update_social_capital(
 
 def community_mean(values: FloatArray, community: IntArray, counts: FloatArray) -> FloatArray:
     """Mean of a citizen quantity per community; 0 for a community with no citizens (documented)."""
-    sums = np.bincount(community, weights=values, minlength=counts.shape[0])
+    sums = np.bincount(community, weights=values, minlength=counts.shape[0]).astype(np.float64)
     return np.divide(sums, counts, out=np.zeros_like(sums), where=counts > 0)

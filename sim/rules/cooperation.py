@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim.rules._types import FloatArray, IntArray
+from sim.rules.network import neighbour_mean
 
 CONDITIONAL, FREE_RIDER, OTHER = 0, 1, 2
 
@@ -30,7 +31,7 @@ def observed_contribution(contribution_share: FloatArray, contacts: IntArray) ->
         Shape (n,): what each citizen saw its contacts give.
 
     """
-    return contribution_share[contacts].mean(axis=1)
+    return neighbour_mean(contribution_share, contacts)
 
 
 def update_belief(belief: FloatArray, observed: FloatArray, persistence: float) -> FloatArray:
@@ -72,9 +73,13 @@ def contribution_share(
         antisocial_pressure: strength of punishment of above-norm contributors.
 
     """
-    base = np.where(coop_type == CONDITIONAL, cc_base, np.where(coop_type == FREE_RIDER, free_rider_base, other_base))
-    slope = np.where(coop_type == CONDITIONAL, cc_slope, 0.0)
+    # Each type's constants by table lookup (a gather, not a branch per citizen).
+    base = np.take(np.array([cc_base, free_rider_base, other_base]), coop_type, mode="clip")
+    slope = np.take(np.array([cc_slope, 0.0, 0.0]), coop_type, mode="clip")
     own = base + slope * belief + motivation_weight * (motivation - 0.5)
-    pulled_up = peer_pressure * np.maximum(0.0, norm + norm_premium - own)
-    pushed_down = antisocial_pressure * np.maximum(0.0, own - norm)
+    # The two pressures act on disjoint ranges (below / above the sanctioned aim), so the
+    # result stays non-decreasing in the citizen's own inclination whatever their strengths.
+    aim = norm + norm_premium
+    pulled_up = peer_pressure * np.maximum(0.0, aim - own)
+    pushed_down = antisocial_pressure * np.maximum(0.0, own - aim)
     return np.clip(own + pulled_up - pushed_down + noise, 0.0, 1.0)

@@ -179,9 +179,16 @@ def service_month(shares: FloatArray, c: ServiceConditions, p: ServiceParams) ->
 
 
 def project_shares(shares: FloatArray, floor: float = SHARE_FLOOR) -> FloatArray:
-    """Keep every share at least ``floor`` and make each row sum to one."""
-    s = np.maximum(shares, floor)
-    return s / s.sum(axis=1, keepdims=True)
+    """Keep every share at least ``floor`` and make each row sum to one.
+
+    Shares are floored, then only their excess over the floor is rescaled, so no share ends
+    below the floor.
+    """
+    excess = np.maximum(shares, floor) - floor
+    total = excess.sum(axis=1, keepdims=True)
+    room = 1.0 - shares.shape[1] * floor
+    scaled = np.divide(excess * room, total, out=np.full_like(excess, room / shares.shape[1]), where=total > 0)
+    return floor + scaled
 
 
 def trial_allocation(shares: FloatArray, activity: int, size: float) -> FloatArray:
@@ -207,6 +214,8 @@ def learn_shares(
     """
     advantage = (trial_payoffs - payoff[None, :]).T / size  # dP/da_j minus the current mix's
     step = rate * (advantage - advantage.mean(axis=1, keepdims=True))
-    biggest = np.abs(step).max(axis=1, keepdims=True)
-    step *= np.minimum(1.0, max_shift / np.maximum(biggest, 1e-12))
-    return project_shares(shares + step)
+    moved = project_shares(shares + step) - shares
+    # Scale the projected move back so no share moves more than max_shift; a convex
+    # combination of two allocations on the floored simplex stays on it.
+    biggest = np.abs(moved).max(axis=1, keepdims=True)
+    return shares + moved * np.minimum(1.0, max_shift / np.maximum(biggest, 1e-12))

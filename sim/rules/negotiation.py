@@ -36,5 +36,5 @@ def citizen_commitment(share: FloatArray, participates: BoolArray, ambition: flo
 def commitment_met(share: FloatArray, commitment: FloatArray) -> FloatArray:
     """How far each committed citizen met its commitment, in [0, 1]; NaN where none was made."""
     with np.errstate(invalid="ignore", divide="ignore"):
-        met = np.minimum(1.0, share / np.where(commitment > 0, commitment, 1.0))
+        met = np.where(commitment > 0, np.minimum(1.0, share / np.where(commitment > 0, commitment, 1.0)), 1.0)
     return np.where(np.isnan(commitment), np.nan, met)

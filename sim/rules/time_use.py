@@ -58,7 +58,9 @@ def allocate_time(
     self_reliance = budget * self_reliance_share * own_need * efficacy
     free = budget - self_reliance
     prosocial = share * free
-    vol_fraction = np.where(engaged, np.clip(volunteer_share * volunteer_willingness, 0.0, 1.0), 0.0)
+    # Zero for citizens not asked: multiplying the clipped (finite, non-negative) fraction by
+    # the flag gives exactly the per-citizen choice, without a branch per citizen.
+    vol_fraction = np.clip(volunteer_share * volunteer_willingness, 0.0, 1.0) * engaged
     volunteering = prosocial * vol_fraction
     caring = prosocial * (1.0 - vol_fraction) * care_opportunity
     return volunteering, caring, self_reliance
@@ -69,6 +71,9 @@ def realised_share(
 ) -> FloatArray:
     """What contacts see: pro-social hours as a share of the time left after own needs."""
     free = budget - self_reliance
+    has_time = free > 0
+    if has_time.all():  # the usual case: no citizen without free time, so no per-citizen choice
+        return np.clip((volunteering + caring) / free, 0.0, 1.0)
     with np.errstate(invalid="ignore", divide="ignore"):
-        out = np.where(free > 0, (volunteering + caring) / np.where(free > 0, free, 1.0), 0.0)
+        out = np.where(has_time, (volunteering + caring) / np.where(has_time, free, 1.0), 0.0)
     return np.clip(out, 0.0, 1.0)

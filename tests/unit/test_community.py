@@ -36,7 +36,7 @@ def test_social_capital_rises_with_prosocial_share(arrs, growth, decay):
 def test_social_capital_decays_without_activity(sc, decay):
     out = update_social_capital(sc, np.zeros(10), 0.1, decay)
     assert np.all(out < sc)
-    np.testing.assert_allclose(out, (1 - decay) * sc)
+    np.testing.assert_allclose(out, (1 - decay) * sc, atol=1e-12)
 
 
 def test_social_capital_steady_state_at_defaults():
@@ -65,3 +65,8 @@ def test_community_mean_matches_groupwise_mean_and_zero_for_empty(data, n_comm):
 def test_community_mean_by_hand():
     out = community_mean(np.array([1.0, 3.0, 5.0]), np.array([0, 0, 2]), np.array([2.0, 0.0, 1.0]))
     np.testing.assert_array_equal(out, [2.0, 0.0, 5.0])
+
+
+def test_community_mean_of_no_citizens_is_zero():
+    out = community_mean(np.array([]), np.array([], dtype=np.int64), np.zeros(2))
+    np.testing.assert_array_equal(out, [0.0, 0.0])

@@ -158,12 +158,13 @@ def test_bunching_ratio_high_with_most_near_misses_moved_at_default_windows():
     assert ind.bunching_ratio(recorded, kept, WINDOW) >= 2.0
 
 
-def test_bunching_ratio_nan_when_failing_window_empty():
+def test_bunching_ratio_when_failing_window_empty():
     recorded = np.array([0.05, 0.1, 0.2, -1.0, 0.5])
-    assert math.isnan(ind.bunching_ratio(recorded, np.ones(5, bool), WINDOW))
+    assert ind.bunching_ratio(recorded, np.ones(5, bool), WINDOW) == math.inf
+    assert math.isnan(ind.bunching_ratio(np.array([-1.0, 1.0]), np.ones(2, bool), WINDOW))
     # Cases turned away do not count either.
     recorded = np.array([0.05, -0.1])
-    assert math.isnan(ind.bunching_ratio(recorded, np.array([True, False]), WINDOW))
+    assert ind.bunching_ratio(recorded, np.array([True, False]), WINDOW) == math.inf
     assert ind.bunching_ratio(recorded, np.array([True, True]), WINDOW) == 1.0
 
 

@@ -44,7 +44,9 @@ def test_participation_decreasing_in_deprivation_without_full_support(arrs, base
 def test_full_support_removes_the_deprivation_barrier(arrs, base, support):
     trust, eff, d1, d2 = arrs
     kw = {"base": base, "barrier": 1.0, "support": 1.0}
-    np.testing.assert_allclose(ng.participation_probability(trust, eff, d1, **kw), ng.participation_probability(trust, eff, d2, **kw))
+    np.testing.assert_allclose(
+        ng.participation_probability(trust, eff, d1, **kw), ng.participation_probability(trust, eff, d2, **kw)
+    )
     # No barrier: deprivation plays no part at any support.
     kw0 = {"base": base, "barrier": 0.0, "support": support}
     np.testing.assert_allclose(
@@ -53,7 +55,12 @@ def test_full_support_removes_the_deprivation_barrier(arrs, base, support):
 
 
 @settings(deadline=None, max_examples=100)
-@given(arrs=same_length((0, 1), (0, 1), (0, 1)), base=floats(0, 1), barrier=floats(0, 1), supports=st.tuples(floats(0, 1), floats(0, 1)))
+@given(
+    arrs=same_length((0, 1), (0, 1), (0, 1)),
+    base=floats(0, 1),
+    barrier=floats(0, 1),
+    supports=st.tuples(floats(0, 1), floats(0, 1)),
+)
 def test_participation_increasing_in_support(arrs, base, barrier, supports):
     lo, hi = sorted(supports)
     p_lo = ng.participation_probability(*arrs, base=base, barrier=barrier, support=lo)
@@ -111,3 +118,8 @@ def test_commitment_met_by_hand():
     met = ng.commitment_met(np.array([0.2, 0.5, 0.1]), np.array([0.4, 0.4, np.nan]))
     np.testing.assert_allclose(met[:2], [0.5, 1.0])
     assert np.isnan(met[2])
+
+
+def test_a_commitment_of_zero_is_always_met():
+    met = ng.commitment_met(np.array([0.0, 0.5]), np.array([0.0, 0.0]))
+    np.testing.assert_array_equal(met, [1.0, 1.0])
