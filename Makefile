@@ -40,3 +40,6 @@ lock: install
 
 clean:
 	rm -rf $(VENV) outputs multirun .pytest_cache .ruff_cache .mypy_cache
+
+bench: install
+	$(PY) benchmarks/run.py

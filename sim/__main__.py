@@ -1,14 +1,22 @@
 """Command line: ``python -m sim [COMMAND] [HYDRA OVERRIDES...]``.
 
 Commands:
-    experiment   (default) run a named experiment: ``python -m sim`` runs the main job,
-                 ``python -m sim experiment=NAME key=value ...`` another one.
+    experiment   (default) run a named experiment, a sweep of arms x points x replications:
+                 ``python -m sim`` runs the main job, ``python -m sim experiment=NAME key=value ...``
+                 another one. Its folder (``outputs/NAME/sweep-<id>``) depends only on what the
+                 sweep computes, so running the same command again resumes it: finished runs are
+                 kept, the rest run. ``--dry-run`` lists the planned runs and their status without
+                 running any. See docs/sweeps.md.
     run          one simulation: ``python -m sim run regime=negotiated steps=240 seed=7``;
-                 Hydra's ``--multirun`` works here (``python -m sim run -m seed=1,2,3``).
+                 Hydra's ``--multirun`` works here (``python -m sim run -m seed=1,2,3``), with any
+                 launcher (``hydra/launcher=joblib``, ``hydra/launcher=submitit_local``/``submitit_slurm``).
+    app          the proposal explorer in the browser: ``python -m sim app [--host 127.0.0.1] [--port 8765]``
+                 (see docs/app.md).
 
 Both are Hydra applications over the same configs (``configs/``): every Hydra flag works
 (``--cfg job``, ``--help``). A bad value stops the command before any work with one line
 naming the key and what is allowed, and exit code 2 (set ``SIM_DEBUG=1`` for a traceback).
+An experiment whose runs raised exits with code 1 after writing everything else.
 """
 
 from __future__ import annotations
@@ -17,7 +25,7 @@ import os
 import sys
 from pathlib import Path
 
-COMMANDS = ("experiment", "run")
+COMMANDS = ("experiment", "run", "app")
 
 
 def _fail(message: str) -> None:
@@ -44,6 +52,69 @@ def _precheck(overrides: list[str]) -> None:
         _fail(str(exc))
 
 
+def _experiment_precheck(overrides: list[str]) -> tuple[object, str]:
+    """Compose the experiment, validate its sweep, analysis and backend options; return it and its folder.
+
+    Only cheap checks happen here (no arm is composed); each sweep point is validated against its
+    arm by the job before any run starts.
+    """
+    from omegaconf import OmegaConf
+
+    from sim.config import ConfigError, compose
+    from sim.sweep.backends import check_dask_options
+    from sim.sweep.plan import default_folder, experiment_of
+    from sim.sweep.report import parse_analysis
+    from sim.sweep.spec import check_arms, parse_sweep
+
+    try:
+        try:
+            cfg = compose(overrides)
+        except Exception as exc:  # Hydra and OmegaConf errors: one line naming the key
+            raise ConfigError(str(exc).strip().splitlines()[0]) from exc
+        if OmegaConf.select(cfg, "experiment.kind", default="simulation") == "lab":
+            return cfg, ""
+        exp = experiment_of(cfg)
+        if not exp.arms:
+            raise ConfigError("experiment.arms is empty; an experiment needs at least one arm")
+        spec = parse_sweep(exp.sweep)
+        check_arms(spec, exp.arms)
+        parse_analysis(exp.analysis, list(exp.arms), spec)
+        check_dask_options(exp.dask or {})
+        return cfg, str(default_folder(cfg))
+    except ConfigError as exc:
+        if os.environ.get("SIM_DEBUG"):
+            raise
+        _fail(str(exc))
+        raise  # unreachable: _fail exits
+
+
+def _dry_run(overrides: list[str]) -> None:
+    """List the planned runs, their count and their status in the sweep folder; run nothing."""
+    import pandas as pd
+
+    from sim.config import ConfigError
+    from sim.sweep import build_plan, dry_run_table
+
+    cfg, folder = _experiment_precheck(overrides)
+    if not folder:
+        _fail("--dry-run lists the runs of simulation experiments; this one is a lab experiment")
+    try:
+        plan = build_plan(cfg, overrides)
+    except ConfigError as exc:
+        if os.environ.get("SIM_DEBUG"):
+            raise
+        _fail(str(exc))
+        return
+    table = dry_run_table(plan, folder)
+    counts = table.drop_duplicates("key")["status"].value_counts()
+    with pd.option_context("display.max_rows", None, "display.max_columns", None, "display.width", 200):
+        print(table.to_string(index=False))
+    print(f"experiment '{plan.name}': {plan.describe()}")
+    print("status: " + ", ".join(f"{counts.get(s, 0)} {s}" for s in ("done", "failed", "to run")) + " (distinct runs)")
+    print(f"folder: {folder}")
+    print("dry run: nothing was run")
+
+
 def _run_job(cfg: object) -> None:
     from hydra.core.hydra_config import HydraConfig
 
@@ -63,17 +134,52 @@ def _run_job(cfg: object) -> None:
 def _experiment_job(cfg: object) -> None:
     from hydra.core.hydra_config import HydraConfig
 
+    from sim.config import ConfigError
     from sim.runner import run_experiment
+    from sim.sweep.store import SweepError
 
     hc = HydraConfig.get()
     # Each arm is composed from the same overrides (which select the experiment file and its
     # deltas) plus the arm's own.
-    result = run_experiment(cfg, list(hc.overrides.task), Path(hc.runtime.output_dir))
-    n_runs = result.timeseries.groupby(["arm", "replication"]).ngroups
-    print(f"experiment '{result.folder.parent.name}': {n_runs} runs in {result.seconds:.1f} s")
+    try:
+        result = run_experiment(cfg, list(hc.overrides.task), Path(hc.runtime.output_dir))
+    except (ConfigError, SweepError) as exc:
+        if os.environ.get("SIM_DEBUG"):
+            raise
+        _fail(str(exc))
+        return
+    stats = getattr(result, "stats", None)
+    name = _select(cfg, "experiment.name") or result.folder.parent.name
+    if stats is not None:
+        print(
+            f"experiment '{name}': {stats.planned} runs planned, {stats.already_done} already done, "
+            f"{stats.ran} run now, {stats.failed} failed, in {result.seconds:.1f} s"
+        )
+    else:
+        n_runs = result.timeseries.groupby(["arm", "replication"]).ngroups
+        print(f"experiment '{name}': {n_runs} runs in {result.seconds:.1f} s")
+    warnings = getattr(result, "warnings", [])
+    if warnings:
+        print(f"{len(warnings)} warning(s), e.g.: {warnings[0]}", file=sys.stderr)
+        print(f"  all warnings: {result.folder / 'report.md'}", file=sys.stderr)
     print(f"output folder: {result.folder}")
-    for path in [result.folder / "timeseries.parquet", result.folder / "summary.csv", *result.figures]:
+    files = getattr(result, "files", []) or [result.folder / "timeseries.parquet", result.folder / "summary.csv"]
+    for path in dict.fromkeys([*files, *result.figures]):
         print(f"  {path}")
+    if stats is not None and stats.failed:
+        print(
+            f"error: {stats.failed} run(s) failed (tracebacks and configs in {result.folder / 'failed'}); "
+            "run the same command again to retry them",
+            file=sys.stderr,
+        )
+        sys.exit(1)
+
+
+def _select(cfg: object, key: str) -> object:
+    """``OmegaConf.select`` for a DictConfig, None otherwise."""
+    from omegaconf import OmegaConf
+
+    return OmegaConf.select(cfg, key, default=None) if OmegaConf.is_config(cfg) else None
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -84,15 +190,39 @@ def main(argv: list[str] | None = None) -> None:
 
     args = list(sys.argv[1:] if argv is None else argv)
     command = args.pop(0) if args and args[0] in COMMANDS else "experiment"
+    if command == "app":  # the proposal explorer (a web app, no Hydra): python -m sim app [--host H] [--port P]
+        from sim.app import main as app_main
+
+        app_main(args)
+        return
+    dry_run = "--dry-run" in args
+    args = [a for a in args if a != "--dry-run"]
     if args and not args[0].startswith("-") and "=" not in args[0]:
         _fail(f"unknown command {args[0]!r}; commands: {', '.join(COMMANDS)} (or key=value overrides)")
+    if dry_run and command != "experiment":
+        _fail("--dry-run is an option of the experiment command: python -m sim experiment=NAME --dry-run")
     _precheck(_overrides(args))
+    multirun = any(a in ("-m", "--multirun") for a in args)
+    folder, folder_is_explicit = "", False
+    if command == "experiment" and not multirun:
+        if dry_run:
+            _dry_run(_overrides(args))
+            return
+        cfg, folder = _experiment_precheck(_overrides(args))
+        folder_is_explicit = bool(folder) and bool(_select(cfg, "experiment.folder"))
     register_configs()
     if not any(a.startswith("hydra.run.dir=") for a in args):
         stamp = "${now:%Y%m%d-%H%M%S-%f}"
         if command == "run":
             args.append(f"hydra.run.dir=${{output.dir}}/runs/{stamp}-${{regime.name}}-seed${{seed}}")
             args.append(f"hydra.sweep.dir=${{output.dir}}/multirun/{stamp}")
+        elif folder:
+            # The sweep folder: the same experiment (and code) always goes to the same folder,
+            # so the same command resumes it.
+            name = Path(folder).name
+            explicit = "${experiment.folder}"
+            default = f"${{output.dir}}/${{experiment.name}}/{name}"
+            args.append(f"hydra.run.dir={explicit if folder_is_explicit else default}")
         else:
             args.append(f"hydra.run.dir=${{output.dir}}/${{experiment.name}}/{stamp}")
     job = _run_job if command == "run" else _experiment_job

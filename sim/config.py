@@ -3,7 +3,8 @@
 The dataclasses below are registered in Hydra's ConfigStore as schemas and mirrored by the
 YAML files under ``configs/``. Each field is declared with :func:`param`, which records its
 help text, unit, allowed range and (for empirical defaults) its source; validation and the
-parameter table in ``docs/parameters.md`` (``docs/make_parameters.py``) both read that metadata, so they cannot drift apart.
+parameter table in ``docs/parameters.md`` (written by ``docs/make_parameters.py``) both read
+that metadata, so they cannot drift apart.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ REGIMES: tuple[str, ...] = ("targets", "negotiated", "functioning", "none")
 DOMAINS: tuple[str, ...] = ("education", "safety", "health")
 BACKENDS: tuple[str, ...] = ("serial", "processes", "dask")
 COOPERATION_TYPES: tuple[str, ...] = ("conditional", "free_rider", "other")
+# Source note of the citizens' defaults fitted in the public-goods laboratory (sim/lab.py).
+CALIBRATED = "Calibrated to Herrmann, Thoeni & Gaechter 2008 by scripts/calibrate.py (configs/calibration/lab_fit.json)"
 
 
 class ConfigError(ValueError):
@@ -61,20 +64,21 @@ class PopulationConfig:
         0.9, "Share of a citizen's contacts drawn from its own community", "probability", lo=0, hi=1
     )
     share_conditional: float = param(
-        0.5,
+        0.685,
         "Share of conditional cooperators",
         "share",
         lo=0,
         hi=1,
-        source="Fischbacher, Gaechter & Fehr 2001: ~50% conditional cooperators",
+        source=CALIBRATED + ", within 35-70% (Fischbacher, Gaechter & Fehr 2001: ~50%; Thoeni & Volk 2018: ~61%)",
     )
     share_free_rider: float = param(
-        0.3,
+        0.067,
         "Share of free riders",
         "share",
         lo=0,
         hi=1,
-        source="Fischbacher, Gaechter & Fehr 2001: ~30% free riders",
+        source=CALIBRATED + ", "
+        "within 5-35% (Fischbacher, Gaechter & Fehr 2001: ~30%; pools vary widely, Kocher et al. 2008)",
     )
     deprivation_alpha: float = param(2.0, "Beta(a, b) shape a of community deprivation in [0, 1]", "", lo=0.05, hi=100)
     deprivation_beta: float = param(2.0, "Beta(a, b) shape b of community deprivation in [0, 1]", "", lo=0.05, hi=100)
@@ -127,32 +131,46 @@ class CitizensConfig:
     """Citizens' decision rules: conditional cooperation, time use, motivation, trust."""
 
     cc_base: float = param(
-        0.08,
+        -0.087,
         "Conditional cooperators' intercept: contribution share at a belief of zero",
         "share",
         lo=-1,
         hi=1,
-        source="Fischbacher & Gaechter 2010: conditional contribution schedules",
+        source=CALIBRATED + "; Fischbacher & Gaechter 2010: conditional contribution schedules",
     )
     cc_slope: float = param(
-        0.8,
+        0.983,
         "Conditional cooperators' matching slope on contacts' observed contribution (below 1: decay)",
         "",
         lo=0,
         hi=2,
-        source="Fischbacher, Gaechter & Fehr 2001; Fischbacher & Gaechter 2010 (slope < 1)",
+        source=CALIBRATED + "; Fischbacher, Gaechter & Fehr 2001; Fischbacher & Gaechter 2010 (slope < 1)",
     )
     free_rider_base: float = param(0.02, "Free riders' contribution share", "share", lo=-1, hi=1)
-    other_base: float = param(0.35, "Other types' (unconditional) contribution share", "share", lo=-1, hi=1)
+    other_base: float = param(
+        0.441, "Other types' (unconditional) contribution share", "share", lo=-1, hi=1, source=CALIBRATED
+    )
     motivation_weight: float = param(
         0.4, "Shift of the contribution share per unit of intrinsic motivation above 0.5", "share", lo=0, hi=2
     )
-    contribution_noise: float = param(0.08, "Sd of the monthly noise in contribution shares", "share", lo=0, hi=1)
+    contribution_noise: float = param(
+        0.101, "Sd of the monthly noise in contribution shares", "share", lo=0, hi=1, source=CALIBRATED
+    )
     belief_persistence: float = param(
-        0.3, "Weight on last month's belief when updating it from observed contacts", "", lo=0, hi=1
+        0.595,
+        "Weight on last month's belief when updating it from observed contacts",
+        "",
+        lo=0,
+        hi=1,
+        source=CALIBRATED + "; Fischbacher & Gaechter 2010 (beliefs adapt to what others gave)",
     )
     initial_belief: float = param(
-        0.5, "Belief about contacts' contribution share before any observation", "share", lo=0, hi=1
+        0.696,
+        "Belief about contacts' contribution share before any observation",
+        "share",
+        lo=0,
+        hi=1,
+        source=CALIBRATED,
     )
     peer_pressure_base: float = param(
         0.05,
@@ -173,14 +191,17 @@ class CitizensConfig:
         hi=1,
         source="Cialdini 2001 (commitment and consistency)",
     )
-    norm_premium: float = param(0.05, "How far above the observed norm a sanctioned citizen aims", "share", lo=0, hi=1)
+    norm_premium: float = param(
+        0.059, "How far above the observed norm a sanctioned citizen aims", "share", lo=0, hi=1, source=CALIBRATED
+    )
     antisocial_pressure: float = param(
         0.0,
-        "Strength of antisocial punishment pulling above-norm contributors down",
+        "Strength of antisocial punishment: pulls above-norm contributors down and, as counter-punishment, "
+        "weakens peer sanction by the same factor",
         "[0,1]",
         lo=0,
         hi=1,
-        source="Herrmann, Thoeni & Gaechter 2008",
+        source="Herrmann, Thoeni & Gaechter 2008; Nikiforakis 2008 (counter-punishment)",
     )
     self_reliance_share: float = param(
         0.5,
@@ -193,12 +214,13 @@ class CitizensConfig:
         0.5, "Share of pro-social time an engaged citizen gives to formal volunteering", "share", lo=0, hi=1
     )
     activity_threshold_hours: float = param(
-        2.0,
+        1.5,
         "Hours in a month that count as taking part in an activity (survey: 'at least once a month')",
         "hours/month",
         lo=0,
         hi=100,
-        source="Community Life Survey question wording (DCMS)",
+        source="Community Life Survey question wording (DCMS): one session of help in the month; set so that "
+        "monthly formal volunteering and informal helping fall in the CLS 2013-2024 ranges (docs/validation.md)",
     )
     ask_base: float = param(
         0.08,
@@ -555,12 +577,12 @@ class LabConfig:
     groups: int = param(250, "Groups per treatment in one replication", "groups", lo=1, hi=10_000_000)
     punishment: bool = param(False, "Peer punishment is available (the punishment treatment)")
     punishment_strength: float = param(
-        0.5,
+        0.81,
         "Peer pressure on every subject from period 2 on when punishment is available (the lab's 'peer_pressure')",
         "[0,1]",
         lo=0,
         hi=1,
-        source="Fehr & Gaechter 2000; " + HTG_2008,
+        source=CALIBRATED + "; Fehr & Gaechter 2000",
     )
 
 
@@ -596,7 +618,9 @@ class ExperimentConfig:
 
     name: str = param("main", "Experiment name")
     kind: str = param(
-        "simulation", "What each arm runs: the full model, or the public-goods laboratory", choices=("simulation", "lab")
+        "simulation",
+        "What each arm runs: the full model, or the public-goods laboratory",
+        choices=("simulation", "lab"),
     )
     question: str = param("", "The question the experiment answers")
     # Empty by default: Hydra merges dicts, so a default set of arms here would be added to every

@@ -2,8 +2,9 @@
 
 Every function is pure (arrays in, a float out) and documented with its exact definition in
 ``docs/ODD.md`` (section 'Observation'). Where a metric has no cases in a month it returns NaN,
-which is its documented value for 'not defined this month'; rates and shares otherwise lie in
-[0, 1].
+which is its documented value for 'not defined this month' (``bunching_ratio`` is +inf when
+records fill the passing side and none are left on the failing side); rates and shares
+otherwise lie in [0, 1].
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import pandas as pd
 
 from sim.rules import coproduction as cp
 from sim.rules import indicators
-from sim.rules._types import FloatArray, IntArray
+from sim.rules._types import BoolArray, FloatArray, IntArray
 from sim.rules.negotiation import commitment_met
 
 if TYPE_CHECKING:
@@ -67,7 +68,14 @@ MOTIVATED = 0.6  # motivation at or above which a citizen counts as intrinsicall
 
 def activity_rate(hours: FloatArray, threshold: float) -> float:
     """Share of citizens giving at least ``threshold`` hours this month."""
-    return float(np.mean(hours >= threshold)) if hours.size else float("nan")
+    # An exact count over the size: the same float as the mean of the 0/1 flags, without them.
+    return np.count_nonzero(hours >= threshold) / hours.size if hours.size else float("nan")
+
+
+def motivated_activity_rate(hours: FloatArray, motivated: BoolArray, threshold: float) -> float:
+    """``activity_rate(hours[motivated], threshold)``, counted without copying the subset."""
+    n = np.count_nonzero(motivated)
+    return np.count_nonzero((hours >= threshold) & motivated) / n if n else float("nan")
 
 
 def mean_or_nan(values: FloatArray) -> float:
@@ -77,7 +85,10 @@ def mean_or_nan(values: FloatArray) -> float:
 
 def self_reliance(self_reliance_hours: FloatArray, budget: FloatArray) -> float:
     """Mean share of discretionary time spent meeting one's own needs."""
-    share = np.divide(self_reliance_hours, budget, out=np.zeros_like(budget), where=budget > 0)
+    has_time = budget > 0
+    if has_time.all():  # the usual case: the same values without a masked divide
+        return mean_or_nan(self_reliance_hours / budget)
+    share = np.divide(self_reliance_hours, budget, out=np.zeros_like(budget), where=has_time)
     return mean_or_nan(share)
 
 
@@ -171,7 +182,9 @@ def collect_metrics(model: SocialProductivityModel) -> dict[str, Any]:
     true_outcome = weighted_mean(svc.lived, comm.size[svc.community])
     reported = weighted_mean(svc.reported, month.n_cases)
     true_measured = weighted_mean(month.true_rate, month.n_cases)
-    met = commitment_met(cit.share, cit.commitment)
+    # Only committed citizens have a value (NaN elsewhere), so compute it for them alone.
+    committed = ~np.isnan(cit.commitment)
+    met = commitment_met(cit.share[committed], cit.commitment[committed]) if committed.any() else np.zeros(0)
     negotiating = model.regime == "negotiated"
     return {
         "step": model.month,
@@ -201,7 +214,7 @@ def collect_metrics(model: SocialProductivityModel) -> dict[str, Any]:
         "social_productivity": 100.0 * true_outcome / cost_total if cost_total > 0 else float("nan"),
         "volunteering_hours": mean_or_nan(cit.volunteering),
         "caring_hours": mean_or_nan(cit.caring),
-        "volunteering_rate_motivated": activity_rate(cit.volunteering[motivated], threshold),
+        "volunteering_rate_motivated": motivated_activity_rate(cit.volunteering, motivated, threshold),
         "slack_share": weighted_share(shares, weight, cp.SLACK),
         "measured_work_share": weighted_share(shares, weight, cp.MEASURED),
         "unmeasured_work_share": weighted_share(shares, weight, cp.UNMEASURED),

@@ -5,7 +5,8 @@ draws every random number from named child streams of one seed, builds each phas
 calls the rules, and writes the results back. Citizens update synchronously: every decision in
 a month reads last month's state. With ``driver="agent"`` the citizen phases run one Mesa
 agent at a time through an AgentSet, calling the same rule functions on one-citizen slices:
-the correctness oracle for the vectorised path, and the speed baseline.
+the correctness oracle for the vectorised path, and the speed baseline. The vectorised driver
+calls them on blocks of ``CITIZEN_BLOCK`` citizens (see ``docs/performance.md``).
 """
 
 from __future__ import annotations
@@ -28,6 +29,15 @@ from sim.state import NEVER, init_citizens, init_communities, init_services, mak
 
 DECISION_FIELDS = tuple(f.name for f in dataclasses.fields(citizen_rules.Decision))
 ADAPTATION_FIELDS = tuple(f.name for f in dataclasses.fields(citizen_rules.Adaptation))
+# The vectorised driver runs the citizen rules on blocks of this many citizens: every
+# temporary array of a block stays in the CPU cache, and the rules being elementwise, the
+# results are the same as on the whole population at once (or one citizen at a time).
+CITIZEN_BLOCK = 32768
+
+
+def citizen_blocks(n: int) -> list[slice]:
+    """Consecutive slices of at most ``CITIZEN_BLOCK`` citizens covering ``0..n``."""
+    return [slice(lo, min(n, lo + CITIZEN_BLOCK)) for lo in range(0, n, CITIZEN_BLOCK)]
 
 
 def _params(cls: type, *sources: Any) -> Any:
@@ -58,6 +68,7 @@ class SocialProductivityModel(mesa.Model):
         # Months before 0 are the unrecorded burn-in under the status-quo regime.
         self.month = -cfg.burn_in
         self.regime = cfg.status_quo if cfg.burn_in > 0 else cfg.regime.name
+        self.regime_last_month = ""
         self.communities_state, community = init_communities(cfg, self.streams["population"])
         self.citizens = init_citizens(
             cfg, community, self.communities_state, self.streams["population"], self.streams["network"]
@@ -73,6 +84,7 @@ class SocialProductivityModel(mesa.Model):
         self._buffer: dict[str, np.ndarray] = {}
         self._context: dict[str, Any] = {}
         self._citizen_agents: mesa.agent.AgentSet | None = None
+        self._prosocial_share_cache: tuple[FloatArray, FloatArray] | None = None
         for i in range(self.communities_state.deprivation.shape[0]):
             Community(self, i)
         for s in range(self.services.community.shape[0]):
@@ -89,6 +101,7 @@ class SocialProductivityModel(mesa.Model):
         self.citizens_adapt()
         self.communities_update()
         self.collect()
+        self.regime_last_month = self.regime
         self.month += 1
 
     def run(self, steps: int | None = None) -> None:
@@ -124,9 +137,7 @@ class SocialProductivityModel(mesa.Model):
         """Citizens observe last month's contributions and split their time (synchronously)."""
         cit, comm, cfg = self.citizens, self.communities_state, self.config.citizens
         pressure = np.clip(
-            cfg.peer_pressure_base
-            + cfg.peer_pressure_social_capital * comm.social_capital
-            + self.recognition,
+            cfg.peer_pressure_base + cfg.peer_pressure_social_capital * comm.social_capital + self.recognition,
             0.0,
             1.0,
         )
@@ -138,7 +149,8 @@ class SocialProductivityModel(mesa.Model):
         if self.config.driver == "agent":
             self.citizen_agents.do("decide")
         else:
-            self.decide_citizens(slice(None))
+            for block in citizen_blocks(cit.n):
+                self.decide_citizens(block)
         for name in DECISION_FIELDS:
             setattr(cit, name, self._buffer[name])
 
@@ -171,9 +183,14 @@ class SocialProductivityModel(mesa.Model):
         scfg, rcfg = self.config.services, self.config.regime
         s_comm = svc.community
         n_s = s_comm.shape[0]
-        self_rel_share = np.divide(cit.self_reliance, cit.budget, out=np.zeros(cit.n), where=cit.budget > 0)
+        has_time = cit.budget > 0
+        self_rel_share = (
+            cit.self_reliance / cit.budget  # the usual case: the same values without a masked divide
+            if has_time.all()
+            else np.divide(cit.self_reliance, cit.budget, out=np.zeros(cit.n), where=has_time)
+        )
         k_raw = cp.citizen_input(
-            community_rules.community_mean(cit.realised, cit.community, comm.size),
+            self._prosocial_share_by_community(),
             community_rules.community_mean(self_rel_share, cit.community, comm.size),
             comm.social_capital,
             scale=scfg.citizen_input_scale,
@@ -214,15 +231,10 @@ class SocialProductivityModel(mesa.Model):
             u_detect=u[4],
         )
         size = scfg.exploration
-        month = management.service_month(svc.shares, conditions, self.service_params)
-        trials = np.stack(
-            [
-                management.service_month(
-                    management.trial_allocation(svc.shares, a, size), conditions, self.service_params
-                ).payoff
-                for a in range(cp.N_ACTIVITIES)
-            ]
-        )
+        # The allocation in force and the manager's trials, evaluated together under one month's conditions.
+        allocations = [svc.shares] + [management.trial_allocation(svc.shares, a, size) for a in range(cp.N_ACTIVITIES)]
+        month, *tried = management.service_months(allocations, conditions, self.service_params)
+        trials = np.stack([t.payoff for t in tried])
         self.service_month = month
         self.service_shares = svc.shares
         svc.reported, svc.lived, svc.cases = month.reported, month.lived_outcome, month.n_cases
@@ -268,7 +280,7 @@ class SocialProductivityModel(mesa.Model):
 
     def citizens_adapt(self) -> None:
         """Engagement, motivation, trust and self-efficacy respond to the month (synchronously)."""
-        cit, comm, svc, rcfg = self.citizens, self.communities_state, self.services, self.config.regime
+        cit, comm, svc = self.citizens, self.communities_state, self.services
         n_c = comm.size.shape[0]
         by_comm = np.zeros((n_c, len(DOMAINS)))
 
@@ -279,9 +291,7 @@ class SocialProductivityModel(mesa.Model):
         # What citizens met this month: the allocation in force, not the one just learned.
         shares = self.service_shares
         partnership_c = community_of(shares[:, cp.PARTNERSHIP])
-        functioning = np.minimum(
-            1.0, shares[:, cp.FUNCTIONING] * svc.capacity / self.config.services.functioning_norm
-        )
+        functioning = np.minimum(1.0, shares[:, cp.FUNCTIONING] * svc.capacity / self.config.services.functioning_norm)
         lived_c = community_of(svc.lived)
         experience_c = 0.5 * community_of(functioning) + 0.5 * lived_c
         targeted = self.targeted()
@@ -296,31 +306,21 @@ class SocialProductivityModel(mesa.Model):
         kept_c = np.divide(
             community_of(made_s * np.nan_to_num(svc.commitment_kept)), made_c, out=np.zeros(n_c), where=made_c > 0
         )
-        com = cit.community
         paid = float(self.payment_per_hour > 0)
-        engaged = cit.engaged.astype(np.float64)
-        voice = cit.participated.astype(np.float64) * float(negotiating)
+        # Per community; adapt_citizens gathers them for its own citizens, block by block.
         self._context = {
             "ask": np.clip(
                 self.config.citizens.ask_base + self.config.citizens.ask_partnership * partnership_c, 0.0, 1.0
-            )[com],
-            "support": np.clip(
-                self.recognition + 0.5 * voice + 0.5 * engaged * cp.partnership_effect(partnership_c)[com], 0.0, 1.0
             ),
-            "control": np.clip(
-                engaged
-                * (
-                    self.config.citizens.control_targets * community_of(targeted)[com]
-                    + self.config.citizens.control_payment * paid
-                ),
-                0.0,
-                1.0,
-            ),
-            "experience": experience_c[com],
-            "success": lived_c[com],
-            "made": made_c[com],
-            "kept": kept_c[com],
-            "exposure": community_of(exposure_s)[com],
+            "partnership_effect": cp.partnership_effect(partnership_c),
+            "control": self.config.citizens.control_targets * community_of(targeted)
+            + self.config.citizens.control_payment * paid,
+            "experience": experience_c,
+            "success": lived_c,
+            "made": made_c,
+            "kept": kept_c,
+            "exposure": community_of(exposure_s),
+            "voice": float(negotiating),
             "u_engage": self.streams["engagement"].random(cit.n),
             "experience_noise": self.streams["experience"].standard_normal(cit.n),
         }
@@ -328,27 +328,31 @@ class SocialProductivityModel(mesa.Model):
         if self.config.driver == "agent":
             self.citizen_agents.do("adapt")
         else:
-            self.adapt_citizens(slice(None))
+            for block in citizen_blocks(cit.n):
+                self.adapt_citizens(block)
         for name in ADAPTATION_FIELDS:
             setattr(cit, name, self._buffer[name])
 
     def adapt_citizens(self, sel: slice) -> None:
         """Run the adaptation rules for a selection of citizens into the month's buffer."""
         cit, ctx = self.citizens, self._context
+        com = cit.community[sel]
+        engaged = cit.engaged[sel].astype(np.float64)
+        voice = cit.participated[sel].astype(np.float64) * ctx["voice"]
         a = citizen_rules.adapt(
             self.citizen_params,
             cit.engaged[sel],
             cit.motivation[sel],
             cit.trust[sel],
             cit.efficacy[sel],
-            ctx["ask"][sel],
-            ctx["support"][sel],
-            ctx["control"][sel],
-            ctx["experience"][sel],
-            ctx["success"][sel],
-            ctx["made"][sel],
-            ctx["kept"][sel],
-            ctx["exposure"][sel],
+            ctx["ask"][com],
+            np.clip(self.recognition + 0.5 * voice + 0.5 * engaged * ctx["partnership_effect"][com], 0.0, 1.0),
+            np.clip(engaged * ctx["control"][com], 0.0, 1.0),
+            ctx["experience"][com],
+            ctx["success"][com],
+            ctx["made"][com],
+            ctx["kept"][com],
+            ctx["exposure"][com],
             ctx["u_engage"][sel],
             ctx["experience_noise"][sel],
         )
@@ -357,16 +361,19 @@ class SocialProductivityModel(mesa.Model):
 
     def communities_update(self) -> None:
         """Social capital grows with pro-social activity and decays."""
-        cit, comm, pop = self.citizens, self.communities_state, self.config.population
-        share = community_rules.community_mean(cit.realised, cit.community, comm.size)
+        comm, pop = self.communities_state, self.config.population
+        share = self._prosocial_share_by_community()
         comm.social_capital = community_rules.update_social_capital(
             comm.social_capital, share, pop.social_capital_growth, pop.social_capital_decay
         )
 
     def centre_reviews_targets(self) -> None:
-        """Under a ratchet, this month's targets follow last month's recorded performance."""
+        """Under a ratchet, this month's targets follow last month's recorded performance.
+
+        Only figures recorded under targets count: the first targeted month keeps the set level.
+        """
         rcfg, svc = self.config.regime, self.services
-        if self.regime == "targets" and rcfg.ratchet:
+        if self.regime == "targets" and self.regime_last_month == "targets" and rcfg.ratchet:
             over = np.maximum(0.0, np.nan_to_num(svc.reported - svc.target)) * self.targeted()
             svc.target = np.minimum(1.0, svc.target + rcfg.ratchet_rate * over)
 
@@ -392,8 +399,19 @@ class SocialProductivityModel(mesa.Model):
         on = self.regime == "targets"
         return (self.measured_domain[self.services.domain] & on).astype(np.float64)
 
+    def _prosocial_share_by_community(self) -> FloatArray:
+        """Mean realised contribution share per community, computed once per month's decisions."""
+        cit, comm = self.citizens, self.communities_state
+        cached = self._prosocial_share_cache
+        if cached is None or cached[0] is not cit.realised:
+            cached = (cit.realised, community_rules.community_mean(cit.realised, cit.community, comm.size))
+            self._prosocial_share_cache = cached
+        return cached[1]
+
     def _citizen_commitment_kept_by_community(self) -> FloatArray:
         cit, comm = self.citizens, self.communities_state
+        if np.isnan(cit.commitment).all():  # no commitments in force: every community 0/0
+            return np.full(comm.size.shape[0], np.nan)
         met = negotiation.commitment_met(cit.share, cit.commitment)
         committed = ~np.isnan(met)
         n = np.bincount(cit.community, weights=committed, minlength=comm.size.shape[0])

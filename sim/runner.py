@@ -1,9 +1,12 @@
-"""Running simulations: one run (``sim.run``) and an experiment of arms x replications.
+"""Running simulations: one run (``sim.run``) and an experiment of arms x sweep points x replications.
 
 One run returns its time series and end-of-run summary and, by default, writes a
-self-describing folder. An experiment composes each arm's config once, gives replication r
-the same seed in every arm (common random numbers, spawned from one root SeedSequence so that
-adding replications keeps the earlier ones), and runs the runs serially or on a process pool.
+self-describing folder. An experiment (:func:`run_experiment`) is a sweep (:mod:`sim.sweep`):
+it composes each arm's config once, merges sweep points into it cheaply, gives replication r
+the same seed in every arm and point (common random numbers, spawned from one root
+SeedSequence so that adding replications keeps the earlier ones), stores each run as its own
+Parquet file so that an interrupted experiment resumes, and runs on a serial loop, a process
+pool or a dask cluster.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from __future__ import annotations
 import os
 import time
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from multiprocessing import get_context
 from pathlib import Path
@@ -21,9 +24,10 @@ import numpy as np
 import pandas as pd
 from omegaconf import OmegaConf
 
-from sim.config import AppConfig, ExperimentConfig, SimConfig, compose, to_sim_config
+from sim.config import AppConfig, ExperimentConfig, SimConfig, to_sim_config
 from sim.metrics import COLUMNS
 from sim.provenance import config_hash, provenance, write_json
+from sim.sweep.plan import arm_configs, replication_seeds  # experiments are sweeps; names kept here
 
 SUMMARY_WINDOW = 12  # months averaged for end-of-run figures
 
@@ -120,17 +124,6 @@ def run(config: SimConfig | Any, folder: str | Path | None = None) -> RunResult:
 
 
 # ---------------------------------------------------------------------- experiments
-def replication_seeds(root_seed: int, replications: int) -> list[int]:
-    """Seeds for replications 0..n-1, spawned from one root; a longer list extends a shorter one."""
-    children = np.random.SeedSequence(root_seed).spawn(replications)
-    return [int(c.generate_state(1, dtype=np.uint64)[0] >> np.uint64(1)) for c in children]
-
-
-def arm_configs(base_overrides: list[str], experiment: ExperimentConfig) -> dict[str, SimConfig]:
-    """Compose each arm once: the experiment's base overrides, then the arm's own."""
-    return {arm: to_sim_config(compose([*base_overrides, *overrides])) for arm, overrides in experiment.arms.items()}
-
-
 def _run_task(task: tuple[str, int, SimConfig]) -> pd.DataFrame:
     arm, rep, cfg = task
     ts = simulate(cfg)
@@ -141,7 +134,7 @@ def _run_task(task: tuple[str, int, SimConfig]) -> pd.DataFrame:
 
 
 def execute(tasks: list[tuple[str, int, SimConfig]], backend: str, workers: int) -> list[pd.DataFrame]:
-    """Run tasks in order on the chosen backend; results come back in task order."""
+    """Run (arm, replication, config) tasks in memory, in order (no store; see :mod:`sim.sweep` for sweeps)."""
     if backend == "serial" or len(tasks) <= 1:
         return [_run_task(t) for t in tasks]
     n = workers or os.cpu_count() or 1
@@ -158,6 +151,9 @@ class ExperimentResult:
     summary: pd.DataFrame
     figures: list[Path]
     seconds: float
+    stats: Any = None  # sim.sweep.SweepStats: planned, done, ran, failed
+    warnings: list[str] = field(default_factory=list)
+    files: list[Path] = field(default_factory=list)
 
 
 def summary_table(ts: pd.DataFrame) -> pd.DataFrame:
@@ -179,40 +175,52 @@ def summary_table(ts: pd.DataFrame) -> pd.DataFrame:
 
 
 def run_experiment(cfg: AppConfig | Any, base_overrides: list[str], folder: Path) -> ExperimentResult:
-    """Run every arm x replication, write tables, figures and provenance into ``folder``."""
-    from sim.plots import plot_metrics_over_time
+    """Run every arm x sweep point x replication into ``folder``, resuming what is there, then analyse.
 
+    Each arm is composed once (``base_overrides`` plus the arm's own); sweep points are merged
+    into it cheaply; replication r has the same seed in every arm and point. Runs already stored
+    in ``folder`` are skipped; a run that raises is recorded under ``failed/`` and the sweep goes
+    on. Writes the tables, figures and provenance listed in :mod:`sim.sweep.report`.
+
+    Raises:
+        ConfigError: the experiment or its sweep is malformed (naming the key); nothing has run.
+        SweepError: another process is running a sweep in ``folder``.
+
+    """
     start = time.perf_counter()
     if OmegaConf.select(cfg, "experiment.kind", default="simulation") == "lab":
         from sim.lab import run_lab_experiment  # the public-goods laboratory (validation)
 
         return run_lab_experiment(cfg, base_overrides, folder)
-    exp: ExperimentConfig = (
-        OmegaConf.to_object(cfg.experiment) if not isinstance(cfg.experiment, ExperimentConfig) else cfg.experiment
-    )  # type: ignore[assignment]
-    base = to_sim_config(cfg)
-    seeds = replication_seeds(base.seed, exp.replications)
-    arms = arm_configs(base_overrides, exp)
-    tasks = [
-        (arm, r, replace(acfg, seed=seeds[r], output=replace(acfg.output, save=False)))
-        for arm, acfg in arms.items()
-        for r in range(exp.replications)
-    ]
-    folder.mkdir(parents=True, exist_ok=True)
-    ts = pd.concat(execute(tasks, exp.backend, exp.workers), ignore_index=True)
-    tmp = folder / "timeseries.parquet.tmp"
-    ts.to_parquet(tmp, index=False)
-    tmp.replace(folder / "timeseries.parquet")
-    summary = summary_table(ts)
-    summary.to_csv(folder / "summary.csv", index=False)
+    from sim.sweep.engine import run_sweep
+    from sim.sweep.plan import build_plan, experiment_of
+    from sim.sweep.report import analyse, parse_analysis
+
+    exp: ExperimentConfig = experiment_of(cfg)
+    plan = build_plan(cfg, base_overrides)
+    parse_analysis(exp.analysis, list(plan.arms), plan.spec)  # fail before running, not after
     text = OmegaConf.to_yaml(cfg) if not isinstance(cfg, SimConfig) else config_yaml(cfg)
-    (folder / "config.yaml").write_text(text)
-    write_json(
-        folder / "provenance.json",
-        {**provenance(base.seed, text), "replication_seeds": seeds, "arms": exp.arms, "base_overrides": base_overrides},
+    stats = run_sweep(plan, folder, exp, base_overrides, text)
+    res = analyse(folder, plan, exp, stats)
+    return ExperimentResult(
+        Path(folder),
+        res.timeseries,
+        res.summary,
+        res.figures,
+        time.perf_counter() - start,
+        stats=stats,
+        warnings=res.warnings,
+        files=res.files,
     )
-    figures = plot_metrics_over_time(folder / "timeseries.parquet", list(exp.metrics_to_plot), folder)
-    return ExperimentResult(folder, ts, summary, figures, time.perf_counter() - start)
 
 
-__all__ = ["RunResult", "config_hash", "replication_seeds", "run", "run_experiment", "simulate"]
+__all__ = [
+    "ExperimentResult",
+    "RunResult",
+    "arm_configs",
+    "config_hash",
+    "replication_seeds",
+    "run",
+    "run_experiment",
+    "simulate",
+]

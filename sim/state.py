@@ -14,7 +14,7 @@ import numpy as np
 from sim.config import DOMAINS, SimConfig
 from sim.rules import coproduction as cp
 from sim.rules._types import BoolArray, FloatArray, IntArray
-from sim.rules.network import build_contacts
+from sim.rules.network import build_contacts, neighbour_mean
 
 # Child streams of the root SeedSequence, in a fixed order: append new ones, never reorder,
 # so that adding a process does not reshuffle the draws of the others.
@@ -52,7 +52,7 @@ class CitizenState:
     need: FloatArray  # (N, 3), one column per domain
     own_need: FloatArray
     care_opportunity: FloatArray
-    contacts: IntArray  # (N, k)
+    contacts: IntArray  # (N, k), column-major: each contact slot is one contiguous index vector
     motivation: FloatArray
     trust: FloatArray
     efficacy: FloatArray
@@ -158,7 +158,7 @@ def init_citizens(
         if n > 0
         else np.zeros((0, k), dtype=np.int64)
     )
-    care_opportunity = own_need[contacts].mean(axis=1) if n > 0 else np.zeros(0)
+    care_opportunity = neighbour_mean(own_need, contacts) if n > 0 else np.zeros(0)
     motivation = np.clip(pop.motivation_mean + pop.motivation_sd * rng.standard_normal(n), 0.0, 1.0)
     trust = np.clip(
         pop.trust_mean - pop.trust_deprivation_penalty * dep + pop.trust_sd * rng.standard_normal(n), 0.0, 1.0

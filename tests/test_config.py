@@ -72,7 +72,7 @@ def test_load_config_applies_the_documented_overrides() -> None:
         ("population.nonexistent=3", "nonexistent"),
         ("regime.switches=[{step:500,to:targets}]", "regime.switches[0].step=500"),
         ("regime.switches=[{step:5,to:nowhere}]", "nowhere"),
-        ("population.share_conditional=0.8", "share_free_rider"),
+        ("population.share_conditional=0.95", "share_free_rider"),  # + calibrated share_free_rider > 1
         ("steps=abc", "steps"),
     ],
 )

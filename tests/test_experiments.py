@@ -27,14 +27,23 @@ def test_experiment_smoke(name: str, tmp_path: Path) -> None:
         "experiment.backend=serial",
     ]
     cfg = compose(overrides)
-    # Arms may set the population too (the scale study): keep them tiny as well.
+    # Arms may set the population too (the scale study): keep them tiny as well, and distinct.
     arms = {
-        arm: [o for o in ovs if not o.startswith("population.n_citizens")] for arm, ovs in cfg.experiment.arms.items()
+        arm: [o if not o.startswith("population.n_citizens") else f"population.n_citizens={150 + 10 * i}" for o in ovs]
+        for i, (arm, ovs) in enumerate(cfg.experiment.arms.items())
     }
     cfg.experiment.arms = arms
+    # Sampled designs: a few points only.
+    sweep = cfg.experiment.get("sweep") or {}
+    for key, small in (("samples", 4 if sweep.get("design") == "lhs" else 2), ("trajectories", 2)):
+        if key in sweep:
+            sweep[key] = small
     result = run_experiment(cfg, overrides, tmp_path)
     ts = pd.read_parquet(tmp_path / "timeseries.parquet")
     assert set(ts["arm"]) == set(arms)
-    assert len(ts) == steps * len(arms)
+    n_points = ts["point"].nunique() if "point" in ts.columns else 1
+    # The public-goods laboratory (experiment.kind: lab) plays lab.periods periods, not `steps` months.
+    rows = cfg.lab.periods if cfg.experiment.kind == "lab" else steps
+    assert len(ts) == rows * len(arms) * n_points
     assert (tmp_path / "summary.csv").is_file() and all(p.is_file() for p in result.figures)
     assert OmegaConf.load(tmp_path / "config.yaml").experiment.name == name

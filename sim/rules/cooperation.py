@@ -5,8 +5,8 @@ A citizen forms a belief about what its contacts contribute (a weighted average 
 belief and what it saw last month), and contributes according to its type: conditional
 cooperators match the belief with a slope below one (so contributions decay without support),
 free riders give almost nothing, and others give a roughly fixed amount. Peer recognition or
-sanction pulls those below the norm up towards it; antisocial punishment pulls those above it
-down. Sources: Fischbacher, Gaechter & Fehr 2001; Fischbacher & Gaechter 2010; Fehr & Gaechter
+sanction pulls those below the norm up towards it; antisocial punishment then pulls those above
+it down. Sources: Fischbacher, Gaechter & Fehr 2001; Fischbacher & Gaechter 2010; Fehr & Gaechter
 2000; Herrmann, Thoeni & Gaechter 2008.
 """
 
@@ -77,9 +77,11 @@ def contribution_share(
     base = np.take(np.array([cc_base, free_rider_base, other_base]), coop_type, mode="clip")
     slope = np.take(np.array([cc_slope, 0.0, 0.0]), coop_type, mode="clip")
     own = base + slope * belief + motivation_weight * (motivation - 0.5)
-    # The two pressures act on disjoint ranges (below / above the sanctioned aim), so the
-    # result stays non-decreasing in the citizen's own inclination whatever their strengths.
-    aim = norm + norm_premium
-    pulled_up = peer_pressure * np.maximum(0.0, aim - own)
-    pushed_down = antisocial_pressure * np.maximum(0.0, own - aim)
-    return np.clip(own + pulled_up - pushed_down + noise, 0.0, 1.0)
+    # Peer sanction pulls those below the aim (norm plus premium) up towards it, weakened where
+    # sanctions meet counter-punishment (Nikiforakis 2008); antisocial punishment then hits
+    # whoever still gives more than the norm (Herrmann et al. 2008). Each step has slope at
+    # least 1 - strength >= 0, so the result never falls as inclination rises.
+    effective = peer_pressure * (1.0 - antisocial_pressure)
+    pulled = own + effective * np.maximum(0.0, norm + norm_premium - own)
+    pushed = pulled - antisocial_pressure * np.maximum(0.0, pulled - norm)
+    return np.clip(pushed + noise, 0.0, 1.0)

@@ -13,6 +13,7 @@ month (a projected gradient step with finite-difference estimates, Kiefer & Wolf
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -65,7 +66,7 @@ class ServiceConditions:
     shock: FloatArray
     ethos: FloatArray
     targeted: FloatArray  # 1 under central outcome targets on this service's domain
-    guaranteed: FloatArray  # 1 where the centre audits guaranteed functioning
+    guaranteed: FloatArray  # 1 where the centre monitors guaranteed functioning
     negotiating: FloatArray  # 1 where a forum agreement is in force
     target: FloatArray
     objective: FloatArray
@@ -178,6 +179,45 @@ def service_month(shares: FloatArray, c: ServiceConditions, p: ServiceParams) ->
     )
 
 
+# Fields of ServiceConditions that hold one value per case rather than per service.
+_CASE_FIELDS = ("u_true", "u_move", "u_land", "u_skim", "u_detect")
+# Above this many cases a month, one call per allocation is faster than stacking copies.
+_STACK_MAX_CASES = 8192
+
+
+def service_months(allocations: list[FloatArray], c: ServiceConditions, p: ServiceParams) -> list[ServiceMonth]:
+    """:func:`service_month` of several allocations under the same conditions, in one pass.
+
+    With few cases the allocations are stacked as copies of the services (copy j's service s
+    is row ``j * S + s``, with its own copy of every case), so each number is computed by the
+    same operations as in a separate call, and equals it, while the per-call overhead is paid
+    once; with many cases, where the records dominate, each allocation has its own call.
+    """
+    if c.service_of_case.shape[0] > _STACK_MAX_CASES:
+        return [service_month(shares, c, p) for shares in allocations]
+    k, n = len(allocations), c.capacity.shape[0]
+    per_service = {
+        f.name: np.tile(getattr(c, f.name), k)
+        for f in dataclasses.fields(c)
+        if f.name not in (*_CASE_FIELDS, "service_of_case")
+    }
+    per_case = {name: np.tile(getattr(c, name), k) for name in _CASE_FIELDS}
+    cases = c.service_of_case.shape[0]
+    service_of_case = (c.service_of_case[None, :] + n * np.arange(k)[:, None]).ravel()
+    stacked = ServiceConditions(**per_service, **per_case, service_of_case=service_of_case)
+    both = service_month(np.concatenate(allocations), stacked, p)
+
+    def part(j: int) -> ServiceMonth:
+        values = {}
+        for f in dataclasses.fields(both):
+            v = getattr(both, f.name)
+            size = cases if f.name in ("recorded", "kept") else n
+            values[f.name] = v[j * size : (j + 1) * size]
+        return ServiceMonth(**values)
+
+    return [part(j) for j in range(k)]
+
+
 def project_shares(shares: FloatArray, floor: float = SHARE_FLOOR) -> FloatArray:
     """Keep every share at least ``floor`` and make each row sum to one.
 
@@ -188,7 +228,8 @@ def project_shares(shares: FloatArray, floor: float = SHARE_FLOOR) -> FloatArray
     total = excess.sum(axis=1, keepdims=True)
     room = 1.0 - shares.shape[1] * floor
     scaled = np.divide(excess * room, total, out=np.full_like(excess, room / shares.shape[1]), where=total > 0)
-    return floor + scaled
+    projected: FloatArray = floor + scaled
+    return projected
 
 
 def trial_allocation(shares: FloatArray, activity: int, size: float) -> FloatArray:

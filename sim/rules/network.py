@@ -84,17 +84,20 @@ def neighbour_mean(values: FloatArray, contacts: IntArray) -> FloatArray:
         Shape (n,).
 
     """
-    n, k = contacts.shape
+    k = contacts.shape[1]
     if k == 0:
-        return values[contacts].mean(axis=1)
+        empty: FloatArray = values[contacts].mean(axis=1)
+        return empty
     slots = contacts.T
     # numpy starts a sum at +0.0; adding it to the first term gives the same bits for any tree.
     first = values + 0.0
 
     def gather(j: int) -> FloatArray:
-        return np.take(first if j == 0 else values, slots[j], mode="clip")
+        column: FloatArray = np.take(first if j == 0 else values, slots[j], mode="clip")
+        return column
 
-    return _pairwise(gather, 0, k) / k
+    mean: FloatArray = _pairwise(gather, 0, k) / k
+    return mean
 
 
 def _pairwise(gather: Callable[[int], FloatArray], lo: int, m: int) -> FloatArray:

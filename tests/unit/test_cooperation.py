@@ -218,7 +218,7 @@ def test_peer_pressure_raises_contributions_below_the_norm(data, arrs, pp, kw):
     ap=floats(0.01, 1),
     kw=params,
 )
-def test_antisocial_pressure_lowers_contributions_above_the_aim(data, arrs, ap, kw):
+def test_antisocial_pressure_lowers_contributions_above_the_norm(data, arrs, ap, kw):
     belief, motivation, norm = arrs
     n = belief.shape[0]
     coop_type = data.draw(types(n))
@@ -232,11 +232,10 @@ def test_antisocial_pressure_lowers_contributions_above_the_aim(data, arrs, ap, 
     base = np.where(coop_type == 0, kw["cc_base"], np.where(coop_type == 1, kw["free_rider_base"], kw["other_base"]))
     own = base + np.where(coop_type == 0, kw["cc_slope"], 0.0) * belief + kw["motivation_weight"] * (motivation - 0.5)
     assert np.all(with_ap <= without)
-    aim = norm + kw["norm_premium"]
-    above = (own > aim) & (own < 1.0)
+    # With no peer pressure, antisocial punishment hits exactly those giving more than the norm.
+    above = (own > norm) & (own < 1.0)
     assert np.all(with_ap[above] < without[above])
-    # Those at or below the sanctioned aim (norm plus premium) are not touched.
-    at_or_below = own <= aim
+    at_or_below = own <= norm
     np.testing.assert_array_equal(with_ap[at_or_below], without[at_or_below])
 
 

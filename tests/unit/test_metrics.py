@@ -125,7 +125,10 @@ def test_indicator_true_corr_nan_for_fewer_than_three_services():
 
 
 @settings(deadline=None, max_examples=50)
-@given(t=hnp.arrays(np.float64, st.integers(3, 20), elements=floats(0, 1)), c=st.sampled_from([0.0, 0.1, 0.25, 0.3, 0.5, 0.7, 1.0]))
+@given(
+    t=hnp.arrays(np.float64, st.integers(3, 20), elements=floats(0, 1)),
+    c=st.sampled_from([0.0, 0.1, 0.25, 0.3, 0.5, 0.7, 1.0]),
+)
 def test_indicator_true_corr_nan_without_variation(t, c):
     constant = np.full(t.shape, c)
     assert math.isnan(mx.indicator_true_corr(constant, t))

@@ -1,0 +1,668 @@
+"""Validation: the model's figure beside the empirical one for each published finding.
+
+One command writes ``docs/validation.md`` (and ``docs/figures/``) from numbers computed now::
+
+    .venv/bin/python scripts/validate.py
+
+It runs the packaged defaults (the calibrated citizens) on 10 common seeds: the full model under
+``none``, ``targets`` and ``none`` with a small payment for volunteering, and the public-goods
+laboratory (``experiment=public_goods_lab``, 10 replications). Each finding is a
+:class:`Finding`: its source, the empirical figure, the model's statistic with a 95% t-interval
+over seeds, the pass criterion and the verdict. ``tests/validation/`` asserts the same findings
+with the same functions, so the report and the tests cannot disagree.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # run as a script from anywhere
+    sys.path.insert(0, str(ROOT))
+
+from sim import lab  # noqa: E402
+from sim.config import SimConfig, compose, to_sim_config  # noqa: E402
+from sim.runner import arm_configs, replication_seeds, simulate  # noqa: E402
+
+DOCS = ROOT / "docs"
+REPORT = DOCS / "validation.md"
+FIGURES = DOCS / "figures"
+CALIBRATION = ROOT / "configs" / "calibration" / "lab_fit.json"
+SEEDS: tuple[int, ...] = tuple(range(10))
+STEPS = 120
+PAYMENT_STEPS = 36
+SMALL_PAYMENT = 1.0  # GBP an hour
+LAB_EXPERIMENT = "public_goods_lab"
+LAB_ROOT_SEED = 0  # the experiment's root seed (its default `seed`)
+LAB_REPLICATIONS = 10
+
+# Full-model arms on common seeds: (overrides, steps).
+ARMS: dict[str, tuple[list[str], int]] = {
+    "none": (["regime=none"], STEPS),
+    "targets": (["regime=targets"], STEPS),
+    "paid": (["regime=none", f"regime.payment_per_hour={SMALL_PAYMENT:g}"], PAYMENT_STEPS),
+    # The survey mapping's sensitivity: the activity threshold before it was set for the survey.
+    "none_2h": (["regime=none", "citizens.activity_threshold_hours=2"], STEPS),
+}
+# Community Life Survey (DCMS), England, 2013/14-2023/24: share of adults taking part at least once a month.
+CLS_FORMAL = (0.16, 0.27)
+CLS_INFORMAL = (0.26, 0.34)
+CLS_WINDOW = 60  # last months averaged
+# Acceptance of the laboratory (issue #4).
+LAB_FIRST = (0.45, 0.60)
+LAB_LAST = (0.15, 0.30)
+LAB_MAX_RMSE = 2.0
+
+
+# ---------------------------------------------------------------------- statistics
+def t_interval(values: np.ndarray | pd.Series) -> tuple[float, float, float]:
+    """Mean and 95% t-interval of per-seed values."""
+    from scipy import stats
+
+    v = np.asarray(values, dtype=float)
+    v = v[np.isfinite(v)]
+    mean = float(v.mean())
+    if len(v) < 2:
+        return mean, float("nan"), float("nan")
+    half = float(stats.t.ppf(0.975, len(v) - 1) * v.std(ddof=1) / np.sqrt(len(v)))
+    return mean, mean - half, mean + half
+
+
+def window(panel: pd.DataFrame, column: str, first: int, last: int) -> pd.Series:
+    """Per seed: the mean of ``column`` over months ``first`` to ``last`` (inclusive)."""
+    rows = panel[(panel["step"] >= first) & (panel["step"] <= last)]
+    return rows.groupby("seed")[column].mean()
+
+
+@dataclass
+class Finding:
+    """One published finding and the model's figure for it.
+
+    Attributes:
+        key: short identifier.
+        title: the finding in words.
+        source: where it is published.
+        empirical: the empirical figure (or direction) reported there.
+        statistic: what the model figure is.
+        mean: the model figure (mean over seeds).
+        ci_low: lower end of its 95% interval over seeds.
+        ci_high: upper end.
+        n_seeds: seeds behind it.
+        seeds_holding: seeds on which the criterion holds seed by seed.
+        criterion: the pass rule.
+        passed: whether the model meets it.
+        unit: unit of the figure.
+        detail: further figures for the report.
+
+    """
+
+    key: str
+    title: str
+    source: str
+    empirical: str
+    statistic: str
+    mean: float
+    ci_low: float
+    ci_high: float
+    n_seeds: int
+    seeds_holding: int
+    criterion: str
+    passed: bool
+    unit: str = ""
+    detail: str = ""
+
+
+def _finding(per_seed: pd.Series, holds: Callable[[float], bool], passed_ci: bool, **kw: Any) -> Finding:
+    mean, lo, hi = t_interval(per_seed)
+    holding = int(sum(holds(float(v)) for v in per_seed))
+    return Finding(mean=mean, ci_low=lo, ci_high=hi, n_seeds=len(per_seed), seeds_holding=holding,
+                   passed=bool(passed_ci and holding == len(per_seed)), **kw)  # fmt: skip
+
+
+# ---------------------------------------------------------------------- runs
+def full_model_panels(seeds: tuple[int, ...] = SEEDS) -> dict[str, pd.DataFrame]:
+    """Time series of every full-model arm on the common seeds (packaged defaults otherwise)."""
+    out = {}
+    for arm, (overrides, steps) in ARMS.items():
+        frames = []
+        for seed in seeds:
+            ts = simulate(to_sim_config(compose(["output.save=false", f"seed={seed}", f"steps={steps}", *overrides])))
+            ts.insert(0, "seed", seed)
+            frames.append(ts)
+        out[arm] = pd.concat(frames, ignore_index=True)
+    return out
+
+
+def lab_panel(replications: int = LAB_REPLICATIONS) -> pd.DataFrame:
+    """The ``public_goods_lab`` experiment's arms x replications, as the experiment runs them."""
+    from omegaconf import OmegaConf
+
+    overrides = [f"experiment={LAB_EXPERIMENT}"]
+    cfg = compose(overrides)
+    exp = OmegaConf.to_object(cfg.experiment)
+    seeds = replication_seeds(LAB_ROOT_SEED, replications)
+    return lab.play_arms(arm_configs(overrides, exp), seeds)  # type: ignore[arg-type]
+
+
+def lab_curves(ts: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """Per arm: mean contribution per period and replication, wide (rows: replications, columns: periods)."""
+    return {
+        str(arm): g.pivot(index="replication", columns="period", values="mean_contribution")
+        for arm, g in ts.groupby("arm", sort=False)
+    }
+
+
+# ---------------------------------------------------------------------- the findings
+def bunching(p: dict[str, pd.DataFrame]) -> Finding:
+    """Sanctioned targets bunch recorded values on the passing side of the standard."""
+    t = window(p["targets"], "bunching_ratio", 12, STEPS - 1)
+    n_mean, n_lo, n_hi = t_interval(window(p["none"], "bunching_ratio", 12, STEPS - 1))
+    ok_none = 0.7 <= n_mean <= 1.4
+    _, lo, _ = t_interval(t)
+    return _finding(
+        t,
+        lambda v: v >= 2,
+        lo >= 2 and ok_none,
+        key="bunching",
+        title="Sanctioned targets produce bunching of recorded values on the passing side of the standard",
+        source="Bevan & Hood 2006 (English ambulance response times bunched just under the 8-minute standard)",
+        empirical="a spike of records just inside the standard, none outside it; criterion ratio >= 2",
+        statistic="records just passing / just failing under `targets`, months 12-119",
+        criterion="95% CI lower bound >= 2 and every seed >= 2; under `none` the mean ratio within 0.7-1.4",
+        unit="ratio",
+        detail=f"under `none`: {n_mean:.2f} [{n_lo:.2f}, {n_hi:.2f}]",
+    )
+
+
+def campbell(p: dict[str, pd.DataFrame]) -> Finding:
+    """Campbell's law: the indicator tracks the true outcome less once it is sanctioned."""
+    d = window(p["targets"], "indicator_true_corr", 60, STEPS - 1) - window(p["none"], "indicator_true_corr", 60, 119)
+    _, _, hi = t_interval(d)
+    start = float(p["targets"].loc[p["targets"]["step"] == 0, "indicator_true_corr"].mean())
+    late = float(window(p["targets"], "indicator_true_corr", 60, STEPS - 1).mean())
+    return _finding(
+        d,
+        lambda v: v < 0,
+        hi < 0,
+        key="campbell",
+        title="The indicator's correlation with the true outcome falls once it is sanctioned (Campbell's law)",
+        source="Campbell 1979; Bevan & Hood 2006",
+        empirical="direction: correlation lower under sanctioned targets",
+        statistic="correlation across services of recorded and true outcome, `targets` minus `none`, months 60-119",
+        criterion="paired difference < 0: 95% CI upper bound < 0 and every seed < 0",
+        unit="correlation",
+        detail=f"under `targets` it falls from {start:.2f} at month 0 to {late:.2f} in months 60-119",
+    )
+
+
+def targets_work(p: dict[str, pd.DataFrame]) -> Finding:
+    """Targets raise true performance on the measured dimension compared with no management."""
+    d = window(p["targets"], "true_measured_outcome", 0, STEPS - 1) - window(p["none"], "true_measured_outcome", 0, 119)
+    first_year = window(p["targets"], "true_measured_outcome", 0, 11) - window(
+        p["none"], "true_measured_outcome", 0, 11
+    )
+    fy, fy_lo, fy_hi = t_interval(first_year)
+    _, lo, _ = t_interval(d)
+    return _finding(
+        d,
+        lambda v: v > 0,
+        lo > 0,
+        key="targets_work",
+        title="Targets raise true performance on the measured dimension compared with no performance management",
+        source="Kelman & Friedman 2009 (English A&E 4-hour target); Propper et al. 2010 (England vs Scotland waits)",
+        empirical="direction: real improvement on the targeted measure, not only in the records",
+        statistic="true pass rate on the measured dimension, `targets` minus `none`, months 0-119",
+        criterion="paired difference > 0: 95% CI lower bound > 0 and every seed > 0",
+        unit="share of cases",
+        detail=f"first year alone: {100 * fy:+.1f} pp [{100 * fy_lo:+.1f}, {100 * fy_hi:+.1f}]",
+    )
+
+
+def displacement(p: dict[str, pd.DataFrame]) -> Finding:
+    """With fixed capacity, improving a measured domain worsens an unmeasured one."""
+    d = window(p["targets"], "true_unmeasured_outcome", 0, STEPS - 1) - window(
+        p["none"], "true_unmeasured_outcome", 0, STEPS - 1
+    )
+    m = window(p["targets"], "true_measured_outcome", 0, STEPS - 1) - window(
+        p["none"], "true_measured_outcome", 0, STEPS - 1
+    )
+    _, _, hi = t_interval(d)
+    _, m_lo, _ = t_interval(m)
+    both = (d < 0) & (m > 0)
+    f = _finding(
+        d,
+        lambda v: v < 0,
+        hi < 0 and m_lo > 0,
+        key="displacement",
+        title="With fixed capacity, improving a measured domain worsens an unmeasured one (displacement)",
+        source="Holmstrom & Milgrom 1991; Bevan & Hood 2006 (effort moved from unmeasured to measured work)",
+        empirical="direction: unmeasured outcome falls while the measured one rises",
+        statistic="true unmeasured outcome, `targets` minus `none` (same capacity, same seeds), months 0-119",
+        criterion="unmeasured difference < 0 (95% CI upper bound < 0) while measured difference > 0, on every seed",
+        unit="share of cases",
+        detail=f"measured dimension at the same time: {100 * m.mean():+.1f} pp",
+    )
+    f.seeds_holding = int(both.sum())
+    f.passed = f.passed and bool(both.all())
+    return f
+
+
+def crowding_out(p: dict[str, pd.DataFrame]) -> Finding:
+    """A small payment for volunteering crowds out participation among the intrinsically motivated."""
+    months = PAYMENT_STEPS - 1
+    d = window(p["paid"], "volunteering_rate_motivated", 0, months) - window(
+        p["none"], "volunteering_rate_motivated", 0, months
+    )
+    _, _, hi = t_interval(d)
+    return _finding(
+        d,
+        lambda v: v < 0,
+        hi < 0,
+        key="crowding_out",
+        title="A small payment for volunteering crowds out participation among the intrinsically motivated",
+        source="Frey & Jegen 2001 (review); Gneezy & Rustichini 2000; Frey & Goette 1999",
+        empirical="direction: a small payment lowers participation below unpaid",
+        statistic=(
+            f"monthly volunteering rate of the motivated (motivation >= 0.6), GBP {SMALL_PAYMENT:g}/hour minus "
+            f"unpaid, months 0-{months}"
+        ),
+        criterion="paired difference < 0: 95% CI upper bound < 0 and every seed < 0",
+        unit="share of citizens",
+    )
+
+
+def lab_decay(curves: dict[str, pd.DataFrame], endowment: float = 20.0) -> Finding:
+    """Contributions decay without support and are held up by peer sanction (the laboratory)."""
+    data = lab.load_data()
+    npun, pun = curves["no_punishment"], curves["punishment"]
+    first, last = npun.iloc[:, 0] / endowment, npun.iloc[:, -1] / endowment
+    rise = pun.iloc[:, -1] - pun.iloc[:, 0]
+    rmse_n = lab.rmse(npun.mean().to_numpy(), lab.data_curve(data, "no_punishment")["mean"].to_numpy())
+    rmse_p = lab.rmse(pun.mean().to_numpy(), lab.data_curve(data, "punishment")["mean"].to_numpy())
+    f_mean, f_lo, f_hi = t_interval(first)
+    l_mean, l_lo, l_hi = t_interval(last)
+    r_mean, r_lo, r_hi = t_interval(rise)
+    ok = (
+        LAB_FIRST[0] <= f_lo
+        and f_hi <= LAB_FIRST[1]
+        and LAB_LAST[0] <= l_lo
+        and l_hi <= LAB_LAST[1]
+        and r_lo >= 0
+        and rmse_n <= LAB_MAX_RMSE
+        and rmse_p <= LAB_MAX_RMSE
+    )
+    d = lab.data_curve(data, "no_punishment")["mean"].to_numpy()
+    dp = lab.data_curve(data, "punishment")["mean"].to_numpy()
+    f = _finding(
+        last,
+        lambda v: LAB_LAST[0] <= v <= LAB_LAST[1],
+        ok,
+        key="lab",
+        title="Contributions decay without support and are held up by peer sanction (public-goods laboratory)",
+        source="Herrmann, Thoeni & Gaechter 2008 (16 cities); Fehr & Gaechter 2000",
+        empirical=(
+            f"no punishment: {d[0] / endowment:.0%} of the endowment in period 1, {d[-1] / endowment:.0%} in "
+            f"period 10; punishment: {dp[0] / endowment:.0%} rising to {dp[-1] / endowment:.0%}"
+        ),
+        statistic="no punishment: period-10 mean contribution, share of the endowment",
+        criterion=(
+            f"no punishment: period 1 in {LAB_FIRST[0]:.0%}-{LAB_FIRST[1]:.0%} and period 10 in "
+            f"{LAB_LAST[0]:.0%}-{LAB_LAST[1]:.0%} (95% CIs inside); punishment: period 10 - period 1 >= 0 "
+            f"(CI lower bound); RMSE against the cross-city mean <= {LAB_MAX_RMSE:g} tokens in each treatment"
+        ),
+        unit="share of endowment",
+        detail=(
+            f"period 1: {f_mean:.1%} [{f_lo:.1%}, {f_hi:.1%}]; period 10: {l_mean:.1%} [{l_lo:.1%}, {l_hi:.1%}]; "
+            f"punishment rise: {r_mean:+.2f} [{r_lo:+.2f}, {r_hi:+.2f}] tokens; "
+            f"RMSE {rmse_n:.2f} (no punishment) and {rmse_p:.2f} (punishment) tokens"
+        ),
+    )
+    return f
+
+
+def antisocial(curves: dict[str, pd.DataFrame]) -> Finding:
+    """Low trust and much antisocial punishment flatten the punishment curve (HTG 2008's second finding)."""
+    data = lab.load_data()
+    d = lab.data_curve(data, "punishment", lab.ANTISOCIAL_POOLS)["mean"].to_numpy()
+    others = lab.load_data()
+    others = others[~others["city"].isin(lab.ANTISOCIAL_POOLS)]
+    o = lab.data_curve(others, "punishment")["mean"].to_numpy()
+    anti, pun = curves["antisocial"], curves["punishment"]
+    rise = anti.iloc[:, -1] - anti.iloc[:, 0]
+    rise_p = pun.iloc[:, -1] - pun.iloc[:, 0]
+    # Flattened: the change is within a third of the punishment arm's rise either way, as in the
+    # data (+0.25 vs +2.7 tokens). A curve that falls instead is not flat.
+    ratio = rise / rise_p
+    _, lo, hi = t_interval(ratio)
+    return _finding(
+        rise,
+        lambda v: abs(v - (d[-1] - d[0])) <= 1.0,
+        lo >= -1 / 3 and hi <= 1 / 3,
+        key="antisocial",
+        title="Low trust and much antisocial punishment flatten the punishment curve",
+        source="Herrmann, Thoeni & Gaechter 2008 (Athens, Riyadh, Muscat)",
+        empirical=(
+            f"punishment curve, period 10 minus period 1: {d[-1] - d[0]:+.2f} tokens in the three antisocial pools "
+            f"vs {o[-1] - o[0]:+.2f} in the other 13"
+        ),
+        statistic="arm `antisocial` (a priori: antisocial pressure = punishment strength, low first beliefs): "
+        "period 10 minus period 1, tokens",
+        criterion=(
+            "change within a third of the `punishment` arm's rise either way (95% CI of the ratio in [-1/3, 1/3])"
+        ),
+        unit="tokens",
+        detail=f"`punishment` arm: {rise_p.mean():+.2f} tokens; ratio {ratio.mean():.2f}",
+    )
+
+
+def cls_baseline(p: dict[str, pd.DataFrame]) -> list[Finding]:
+    """Monthly formal volunteering and informal helping at default settings under `none`."""
+    out = []
+    for column, (lo_r, hi_r), what, question in (
+        (
+            "volunteering_rate",
+            CLS_FORMAL,
+            "formal volunteering",
+            "formal volunteering (unpaid help through groups, clubs or organisations) at least once a month",
+        ),
+        (
+            "caring_rate",
+            CLS_INFORMAL,
+            "informal helping",
+            "informal volunteering (unpaid help as an individual to people who are not relatives) "
+            "at least once a month",
+        ),
+    ):
+        v = window(p["none"], column, STEPS - CLS_WINDOW, STEPS - 1)
+        _, lo, hi = t_interval(v)
+        out.append(
+            _finding(
+                v,
+                lambda x, lo_r=lo_r, hi_r=hi_r: lo_r <= x <= hi_r,
+                lo_r <= lo and hi <= hi_r,
+                key=f"cls_{column}",
+                title=f"Baseline: monthly {what} in England",
+                source="Community Life Survey 2013/14-2023/24 (DCMS), England: " + question,
+                empirical=f"{lo_r:.0%}-{hi_r:.0%} of adults over 2013-2024",
+                statistic=f"`{column}` under `none` at the defaults, mean of months {STEPS - CLS_WINDOW}-{STEPS - 1}",
+                criterion=f"95% CI inside {lo_r:.0%}-{hi_r:.0%} and every seed inside",
+                unit="share of citizens",
+            )
+        )
+    return out
+
+
+FULL_MODEL_FINDINGS: tuple[Callable[[dict[str, pd.DataFrame]], Finding], ...] = (
+    bunching,
+    campbell,
+    targets_work,
+    displacement,
+    crowding_out,
+)
+
+
+# ---------------------------------------------------------------------- the report
+# Findings whose model figure is a difference between arms (shown with a sign; shares in points).
+DIFFERENCES = frozenset({"campbell", "targets_work", "displacement", "crowding_out", "antisocial"})
+
+
+def fmt(f: Finding) -> str:
+    """The model figure with its interval, formatted for the table."""
+    difference = f.key in DIFFERENCES
+    if f.unit.startswith("share") and difference:
+        return f"{100 * f.mean:+.1f} pp [{100 * f.ci_low:+.1f}, {100 * f.ci_high:+.1f}]"
+    if f.unit.startswith("share"):
+        return f"{f.mean:.1%} [{f.ci_low:.1%}, {f.ci_high:.1%}]"
+    sign = "+" if difference else ""
+    return f"{f.mean:{sign}.3f} [{f.ci_low:{sign}.3f}, {f.ci_high:{sign}.3f}]"
+
+
+def render(
+    findings: list[Finding],
+    calibration: dict[str, Any],
+    lab_fit: pd.DataFrame,
+    panels: dict[str, pd.DataFrame],
+    seconds: float,
+) -> str:
+    """The Markdown of ``docs/validation.md``."""
+    two_hours = {
+        c: float(window(panels["none_2h"], c, STEPS - CLS_WINDOW, STEPS - 1).mean())
+        for c in ("volunteering_rate", "caring_rate")
+    }
+    cit = SimConfig().citizens
+    anti_first = float(lab.data_curve(lab.load_data(), "no_punishment", lab.ANTISOCIAL_POOLS)["mean"].iloc[0])
+    suite = [f for f in findings if f.key in {"bunching", "campbell", "targets_work", "displacement", "lab",
+                                               "crowding_out"}]  # fmt: skip
+    baseline = [f for f in findings if f.key.startswith("cls_")]
+    extra = [f for f in findings if f.key == "antisocial"]
+    lines = [
+        "# Validation",
+        "",
+        "<!-- Generated by scripts/validate.py from runs made when it was run. Do not edit by hand. -->",
+        "",
+        "Each published finding the model should reproduce, with its source, the empirical figure, the model's "
+        f"figure (mean over {len(SEEDS)} common seeds with its 95% t-interval) and the verdict. Model runs use the "
+        f"packaged defaults (the calibrated citizens), {SimConfig().population.n_citizens:,} citizens, "
+        f"{STEPS} months after the {SimConfig().burn_in}-month burn-in, paired on common seeds "
+        "(replication r has the same citizens and shocks in every arm). A finding passes when its criterion holds "
+        "for the interval and on every seed. `tests/validation/` asserts the same findings with the same code "
+        "(`scripts/validate.py`). Regenerate with `.venv/bin/python scripts/validate.py` "
+        f"(this run: {seconds:.0f} s).",
+        "",
+        "## Stylised facts",
+        "",
+        "| finding | source | empirical figure | model figure [95% CI] | criterion | seeds holding | verdict |",
+        "|---|---|---|---|---|---|---|",
+    ]
+
+    def row(f: Finding) -> str:
+        cells = [f.title, f.source, f.empirical, f"{fmt(f)}<br>{f.statistic}" + (f"<br>{f.detail}" if f.detail else ""),
+                 f.criterion, f"{f.seeds_holding}/{f.n_seeds}", "**pass**" if f.passed else "**FAIL**"]  # fmt: skip
+        return "| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |"
+
+    lines += [row(f) for f in suite]
+    lines += [
+        "",
+        "## Baseline: the Community Life Survey",
+        "",
+        "At default settings under `none` (no performance management), the share of citizens active in a month, "
+        "against the Community Life Survey for England.",
+        "",
+        "| finding | source | empirical figure | model figure [95% CI] | criterion | seeds holding | verdict |",
+        "|---|---|---|---|---|---|---|",
+        *[row(f) for f in baseline],
+        "",
+        "Mapping from model quantities to the survey questions:",
+        "",
+        "- *Formal volunteering at least once a month* (CLS: unpaid help through a group, club or organisation) is "
+        "`volunteering_rate`: the share of citizens whose formal volunteering hours in the month (time given "
+        "to others while engaged by an organisation or service, `citizens.volunteer_share` of their pro-social "
+        "time) reach `citizens.activity_threshold_hours`.",
+        "- *Informal volunteering at least once a month* (CLS: unpaid help as an individual to people who are not "
+        "relatives) is `caring_rate`: the share whose informal caring hours in the month (pro-social time given "
+        "directly to people in their network, scaled by how much care the network needs) reach the same "
+        "threshold. The model's network holds neighbours, friends and acquaintances, not the household.",
+        "- 'At least once a month' is read as at least one session of help in the month: "
+        f"`citizens.activity_threshold_hours = {SimConfig().citizens.activity_threshold_hours:g}` hours. This is "
+        "the one parameter set for the survey, and the laboratory does not identify it; the conditional-"
+        "cooperation parameters come from the laboratory fit below and were not touched for the survey. "
+        f"With the previous 2-hour threshold the calibrated citizens give {two_hours['volunteering_rate']:.1%} "
+        f"and {two_hours['caring_rate']:.1%}.",
+        "- Both are monthly rates averaged over the last "
+        f"{CLS_WINDOW} months of the run, so they are compared with the survey's monthly (not annual) measure.",
+    ]
+    # ---- the laboratory
+    cal_fit = calibration["fit"]
+    lines += [
+        "",
+        "## The public-goods laboratory and the calibration",
+        "",
+        "`python -m sim experiment=public_goods_lab` puts citizens, with no services, in the repeated public-goods "
+        "game of Herrmann, Thöni & Gächter (2008): groups of 4 fixed for 10 periods, 20 tokens a period, a "
+        "marginal per-capita return of 0.4, with and without peer punishment. They decide with the same rule "
+        "and parameters as in the full model (`sim/rules/cooperation.py`, `sim/lab.py`): a conditional "
+        "cooperator contributes `cc_base + cc_slope x belief` (plus motivation and noise), the belief follows "
+        "what its three partners gave last period with persistence `belief_persistence`, and punishment is a "
+        "peer pressure of `lab.punishment_strength` toward the belief plus `norm_premium`, felt from period 2 on.",
+        "",
+        "![Public-goods laboratory: model beside the data](figures/lab_fit.png)",
+        "",
+        "Grey lines: the 16 cities; grey band: their range; black: their mean; colour: the model's mean over "
+        f"{LAB_REPLICATIONS} replications of 250 groups with its 95% interval. Numbers drawn: "
+        "[`figures/lab_fit.csv`](figures/lab_fit.csv).",
+        "",
+        "| arm | RMSE (tokens) | model period 1 | data period 1 | model period 10 | data period 10 | "
+        "model within the cities' range | model within 1 sd of the cities' mean |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for _, r in lab_fit.iterrows():
+        lines.append(
+            f"| {r['arm']} | {r['rmse_tokens']:.2f} | {r['model_first_share']:.1%} | {r['data_first_share']:.1%} | "
+            f"{r['model_last_share']:.1%} | {r['data_last_share']:.1%} | {r['model_within_city_range']:.0%} of "
+            f"periods | {r['model_within_city_sd']:.0%} of periods |"
+        )
+    lines += [
+        "",
+        "The `antisocial` arm is compared with the punishment curve of the three pools with much antisocial "
+        "punishment (Athens, Riyadh, Muscat); the other two arms with the mean of all 16 cities.",
+        "",
+        "### Calibration",
+        "",
+        "`scripts/calibrate.py` (one command; `--check` verifies the shipped defaults) fits the parameters below "
+        f"with Optuna ({calibration['method']['sampler']}, sampler seed {calibration['method']['sampler_seed']}, "
+        f"{calibration['method']['n_trials']} trials). Each trial plays both treatments on the same "
+        f"{len(calibration['method']['calibration_seeds'])} seeds "
+        f"({calibration['method']['groups_per_treatment_and_seed']} groups each) and scores the RMSE over the "
+        "20 points of the two cross-city mean curves, subject to the published stylised facts (period 1 of "
+        f"{calibration['method']['constraints']['no_punishment_first_share'][0]:.0%}-"
+        f"{calibration['method']['constraints']['no_punishment_first_share'][1]:.0%} and period 10 of "
+        f"{calibration['method']['constraints']['no_punishment_last_share'][0]:.0%}-"
+        f"{calibration['method']['constraints']['no_punishment_last_share'][1]:.0%} without punishment, a rise "
+        "with punishment). The values, rounded to 3 decimals, are the shipped defaults "
+        "(`configs/calibration/lab_fit.json`).",
+        "",
+        f"Fit on the calibration seeds: pooled RMSE {cal_fit['rmse_pooled_tokens']:.2f} tokens; no punishment "
+        f"{cal_fit['no_punishment']['rmse_tokens']:.2f}, punishment {cal_fit['punishment']['rmse_tokens']:.2f} "
+        "tokens. The table above is the out-of-sample check on the experiment's own seeds.",
+        "",
+        "| parameter | calibrated | bounds searched | why these bounds |",
+        "|---|---|---|---|",
+    ]
+    for key, value in calibration["values"].items():
+        b = calibration["bounds"][key]
+        at_bound = " (at a bound)" if abs(value - b["low"]) < 0.01 or abs(value - b["high"]) < 0.01 else ""
+        lines.append(f"| `{key}` | {value:g}{at_bound} | {b['low']:g}-{b['high']:g} | {b['why']} |")
+    lines += [
+        "",
+        "Not fitted, kept at their documented defaults: `citizens.free_rider_base`, `citizens.motivation_weight`, "
+        "`population.motivation_mean` / `motivation_sd`; `citizens.antisocial_pressure` stays 0 (the antisocial "
+        "pools are an out-of-sample test).",
+        "",
+        "What the fit cannot do: without punishment the data stay flat for three periods, then fall ever faster, "
+        "with a final-period (end-game) drop; the rule, which has no horizon, decays geometrically. In exploratory "
+        "runs, fitting the RMSE alone left period 10 well above 30% of the endowment; with the stylised facts as "
+        "constraints the decay is kept at the price of under-predicting the middle periods and over-predicting "
+        "the last one (the end-game drop). The free-"
+        "rider share lands low in its range and the first belief at its upper bound; the decay comes mostly from "
+        "conditional cooperators giving less than they believe others give (`cc_base` < 0, the self-serving bias "
+        "of Fischbacher & Gächter 2010).",
+    ]
+    # ---- second test
+    lines += [
+        "",
+        "## Second test: antisocial punishment",
+        "",
+        "| finding | source | empirical figure | model figure [95% CI] | criterion | seeds holding | verdict |",
+        "|---|---|---|---|---|---|---|",
+        *[row(f) for f in extra],
+        "",
+        "The `antisocial` arm is set a priori, not fitted: antisocial pressure equal to the calibrated "
+        "punishment strength (in these pools antisocial punishment was about as common as punishment of free "
+        "riders), and a lower first belief (low trust), chosen so that first-period contributions match these "
+        f"pools' first period without punishment ({anti_first:.1f} tokens).",
+    ]
+    if extra and not extra[0].passed:
+        lines += [
+            "",
+            "**It fails, and the reason is structural.** In `sim/rules/cooperation.py` antisocial pressure "
+            "pulls down only citizens whose own inclination lies above the sanctioned aim (belief + "
+            f"`norm_premium`). With the calibrated rule (`cc_base` = {cit.cc_base:g} < 0, `cc_slope` = "
+            f"{cit.cc_slope:g} < 1) a conditional cooperator's own inclination is below its belief whatever the "
+            "belief, bar a strong motivation; only `other` types facing a belief below "
+            f"{cit.other_base - cit.norm_premium:.2f} can exceed the aim. So antisocial punishment almost "
+            "never binds and the punishment curve rises as much as in the `punishment` arm. Low trust (a lower "
+            "first belief) lowers the curve but does not flatten it. Reproducing the flat curves of Athens, "
+            "Riyadh and Muscat needs antisocial punishment to act on what prosocial punishment produces "
+            "(contributions pulled above what a citizen would give unpunished, or above its partners), which is "
+            "a change to the shared decision rule, not to parameters; it is left to the rule's owners.",
+        ]
+    lines += [
+        "",
+        "## Reproduce",
+        "",
+        "```bash",
+        ".venv/bin/python scripts/calibrate.py          # rerun the calibration (configs/calibration/lab_fit.json)",
+        ".venv/bin/python scripts/calibrate.py --check  # the shipped defaults match it",
+        ".venv/bin/python scripts/validate.py           # this page and docs/figures/",
+        ".venv/bin/python -m pytest tests/validation    # the same findings as tests",
+        ".venv/bin/python -m sim experiment=public_goods_lab",
+        "```",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def run_all(
+    seeds: tuple[int, ...] = SEEDS,
+) -> tuple[list[Finding], pd.DataFrame, pd.DataFrame, dict[str, pd.DataFrame]]:
+    """Every finding, the lab time series, the lab summary and the full-model panels."""
+    panels = full_model_panels(seeds)
+    lab_ts = lab_panel()
+    curves = lab_curves(lab_ts)
+    findings = [f(panels) for f in FULL_MODEL_FINDINGS]
+    findings.insert(4, lab_decay(curves))
+    findings += cls_baseline(panels)
+    findings.append(antisocial(curves))
+    summary = lab.summarise_lab(lab_ts, lab.load_data())
+    return findings, lab_ts, summary, panels
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Compute every finding and write the report and its figures."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--out", type=Path, default=REPORT, help="the Markdown report to write")
+    args = parser.parse_args(argv)
+    start = time.perf_counter()
+    findings, lab_ts, summary, panels = run_all()
+    out_dir = args.out.parent / "figures"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    work = ROOT / "outputs" / "validation"
+    work.mkdir(parents=True, exist_ok=True)
+    lab_ts.to_parquet(work / "lab_timeseries.parquet", index=False)
+    summary.to_csv(work / "lab_summary.csv", index=False)
+    lab.plot_lab_fit(work / "lab_summary.csv", work)
+    for suffix in ("png", "svg", "csv"):
+        shutil.copyfile(work / f"lab_fit.{suffix}", out_dir / f"lab_fit.{suffix}")
+    lab_fit = lab.fit_table(summary, SimConfig().lab.endowment)
+    pd.DataFrame([asdict(f) for f in findings]).to_csv(out_dir / "validation_findings.csv", index=False)
+    calibration = json.loads(CALIBRATION.read_text())
+    args.out.write_text(render(findings, calibration, lab_fit, panels, time.perf_counter() - start))
+    for f in findings:
+        print(f"{'pass' if f.passed else 'FAIL'}  {f.key:<26} {fmt(f)}  ({f.seeds_holding}/{f.n_seeds} seeds)")
+    print(f"wrote {args.out} and {out_dir}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

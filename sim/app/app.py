@@ -1,0 +1,840 @@
+"""The proposal explorer's page (Solara), in the Mesa ``app.py`` pattern.
+
+Three tabs:
+
+- **Live model**: the levers, Mesa's ``ModelController`` (Reset, Play/Pause, Step) over
+  :class:`sim.app.live.LiveModel`, live charts, a map of the communities coloured by a chosen
+  measure, and an inspector for a clicked community or service.
+- **Test a proposal**: a baseline and a proposal, the area and the number of runs; the runs go
+  to the server's background pool (:mod:`sim.app.jobs`) with a progress bar, and the impact
+  panels show the end-of-run table, the difference over time with its interval, the effect by
+  deprivation, who takes part in forums and a plain-words summary. A link restores the exact
+  proposal; a "reproduce" box gives the terminal commands and a Python snippet.
+- **Explain**: the glossary (``docs/glossary.md``).
+
+Every value the page receives is validated on the server (:mod:`sim.app.proposal`); a bad
+value or link gives a message, never a traceback. Start it with ``python -m sim app``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import math
+import os
+import re
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, cast
+
+import solara
+import solara.lab
+from mesa.visualization.solara_viz import ModelController
+from mesa.visualization.utils import update_counter
+
+from sim.app import cache as app_cache
+from sim.app import charts, jobs
+from sim.app.live import (
+    COLOR_MEASURES,
+    LiveModel,
+    color_scale,
+    community_rows,
+    live_defaults,
+    live_problems,
+    service_view,
+)
+from sim.app.proposal import (
+    AREA_TITLES,
+    LEVERS,
+    LIMITS,
+    REGIME_TITLES,
+    Impact,
+    Levers,
+    Proposal,
+    ProposalError,
+    analyse,
+    check_relations,
+    check_values,
+    format_change,
+    format_level,
+    from_query,
+    interval_text,
+    lever_title,
+    reproduce_commands,
+    reproduce_python,
+    to_query,
+)
+from sim.config import REGIMES
+from sim.glossary import load_glossary
+
+CSS = """
+.sim-help { font-size: 0.8rem; color: #555; margin: 0 0 8px 0; line-height: 1.25; display: block; }
+.sim-label { font-size: 0.95rem; display: block; margin-top: 6px; }
+.sim-control .v-input--slider { margin-top: 0; }
+.sim-control .v-messages { display: none; }
+.sim-status { font-size: 1.05rem; font-weight: 500; margin: 4px 0; }
+.community-tile.v-btn { min-width: 64px !important; height: 52px !important; padding: 0 6px !important;
+  text-transform: none; font-size: 0.8rem; line-height: 1.1; border-radius: 6px; }
+.community-tile.sim-selected { outline: 4px solid #D55E00; outline-offset: 1px; }
+.sim-legend { height: 12px; border-radius: 3px; margin: 4px 0;
+  background: linear-gradient(to right, #440154, #3b518b, #21908d, #5cc863, #fde725); }
+.impact-table table { border-collapse: collapse; font-size: 0.9rem; }
+.impact-table th, .impact-table td { padding: 4px 10px; border-bottom: 1px solid #ddd; text-align: right; }
+.impact-table td:first-child, .impact-table th:first-child { text-align: left; }
+.sim-md { color: rgba(0, 0, 0, 0.87); }
+.sim-md strong { font-weight: 600; }
+.sim-md table { border-collapse: collapse; margin: 6px 0; }
+.sim-md th, .sim-md td { padding: 3px 10px; border-bottom: 1px solid #ddd; text-align: left; }
+.sim-md p { margin: 6px 0; }
+.sim-md pre { background: #f5f5f5; padding: 8px; border-radius: 4px; }
+.sim-code { font-size: 0.85rem; }
+.sim-code pre { white-space: pre-wrap; word-break: break-all; font-size: 0.8rem; }
+.sim-bar { display: flex; height: 18px; border-radius: 3px; overflow: hidden; margin: 6px 0; }
+"""
+
+ALLOCATION_COLOURS = ["#0072B2", "#56B4E9", "#009E73", "#E69F00", "#D55E00", "#BBBBBB"]
+LIVE_AREA: dict[str, tuple[int, int, int]] = {  # name: (min, max, slider step)
+    "n_citizens": (LIMITS["n_citizens"][0], LIMITS["n_citizens"][1], 100),
+    "n_communities": (LIMITS["n_communities"][0], LIMITS["n_communities"][1], 1),
+    "steps": (LIMITS["steps"][0], LIMITS["steps"][1], 12),
+}
+log = logging.getLogger("sim.app")
+_HOST = re.compile(r"^[A-Za-z0-9.\-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$")
+
+
+# ---------------------------------------------------------------------------- helpers
+def describe_lever(name: str, value: Any) -> str:
+    """A lever's value in words, for its slider label."""
+    if name == "target_level":
+        return f"{value:.0%} of cases meet the standard"
+    if name == "audit_rate":
+        return f"{value:.0%} of services audited each month"
+    if name == "guarantee_level":
+        return f"{value:.0%} of staff time"
+    if name == "payment_per_hour":
+        return f"£{value:.2f} an hour"
+    if name == "negotiation_interval":
+        return f"every {value} month{'s' if value != 1 else ''}"
+    if name in ("recognition", "participation_support"):
+        return f"{value:.2f} (0 none, 1 full)"
+    if name == "ratchet":
+        return "on" if value else "off"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def help_text(name: str, section: str = "Levers") -> str:
+    """The glossary's first sentence for a lever or measure ('' if none)."""
+    try:
+        return load_glossary().get(name, section).first_sentence
+    except KeyError:
+        return ""
+
+
+def time_estimate(p: Proposal) -> float:
+    """A rough guess of the seconds a proposal takes on the server's pool."""
+    per_citizen_month = 3e-6
+    workers = jobs.manager().workers
+    waves = math.ceil(p.n_runs / workers)
+    return 2.0 + waves * per_citizen_month * p.n_citizens * (p.steps + 24)
+
+
+def page_origin() -> str:
+    """``http://host:port`` of the page as the browser sees it (from the request's Host header)."""
+    headers = solara.lab.headers.value or {}
+    values = headers.get("host") or headers.get("Host") or []
+    host = values[0] if values else ""
+    if not host or not _HOST.match(host):
+        host = f"{os.environ.get('SERVER_NAME', '127.0.0.1')}:{os.environ.get('SERVER_PORT', '8765')}"
+    return f"http://{host}"
+
+
+@dataclass(frozen=True)
+class LinkState:
+    """What the page's URL said: a restored proposal, notes, or the reasons it could not be used."""
+
+    proposal: Proposal | None = None
+    notes: tuple[str, ...] = ()
+    errors: tuple[str, ...] = ()
+
+
+def read_link(search: str | None) -> LinkState:
+    """Read a proposal from the page's query string; never raises."""
+    try:
+        restored = from_query(search)
+    except ProposalError as exc:
+        return LinkState(errors=tuple(exc.messages))
+    except Exception:  # anything unexpected in a hand-made link: a message, not a traceback
+        return LinkState(errors=("The link could not be read; it may have been cut short or altered.",))
+    if restored is None:
+        return LinkState()
+    return LinkState(restored.proposal, restored.notes)
+
+
+def cached_impact(p: Proposal | None) -> Impact | None:
+    """The analysed runs of ``p`` if the cache folder has them; never raises."""
+    if p is None:
+        return None
+    try:
+        runs = app_cache.load_runs(p)
+        return analyse(p, runs) if runs is not None else None
+    except Exception:
+        return None
+
+
+def markdown_html(text: str) -> str:
+    """Markdown (tables, fenced code) to HTML on the server: no math, so the page never asks a CDN for KaTeX."""
+    import markdown
+
+    return markdown.markdown(text, extensions=["tables", "fenced_code", "sane_lists"])
+
+
+@solara.component
+def Md(text: str, classes: list[str] | None = None) -> None:
+    """Markdown written by this app (never by the user), rendered as HTML."""
+    solara.HTML(tag="div", unsafe_innerHTML=markdown_html(text), classes=["sim-md", *(classes or [])])
+
+
+@solara.component
+def Guard(name: str, children: list[Any] | None = None) -> None:
+    """Catch any error raised while drawing or handling a click in ``children``: a message, never a traceback."""
+    exception, clear = solara.use_exception()
+    if exception is not None:
+        log.error("error in the %s part of the page", name, exc_info=exception)
+        with solara.Div(classes=["sim-error", "page-guard"]):
+            solara.Error(
+                f"Something went wrong in the {name} part of the page ({type(exception).__name__}). "
+                "It has been logged on the server. Press 'Start again' to reload this part.",
+                icon=True,
+            )
+            solara.Button("Start again", on_click=clear, color="primary")
+        return
+    solara.Column(children=children or [])
+
+
+@solara.component
+def Help(text: str) -> None:
+    """A short explanation under a control."""
+    if text:
+        solara.Text(text, classes=["sim-help"])
+
+
+@solara.component
+def Messages(messages: list[str] | tuple[str, ...], kind: str = "error") -> None:
+    """One alert listing messages (nothing if there are none)."""
+    if not messages:
+        return
+    text = "\n".join(f"- {m}" for m in messages)
+    alert = {"error": solara.Error, "warning": solara.Warning}.get(kind, solara.Info)
+    with solara.Div(classes=[f"sim-{kind}"]), alert(icon=True):
+        Md(text)
+
+
+@solara.component
+def RegimeSelect(value: str, on_value: Callable[[str], None], label: str = "Regime") -> None:
+    """A drop-down of the four regimes by their plain names."""
+    items = [{"text": REGIME_TITLES[r], "value": r} for r in REGIMES]
+    solara.v.Select(
+        label=label, items=items, v_model=value, on_v_model=on_value, outlined=True, dense=True, hide_details=True
+    )
+    Help(help_text(value, "Regimes"))
+
+
+@solara.component
+def LeverInput(name: str, value: Any, on_value: Callable[[Any], None]) -> None:
+    """One lever: a slider (or a switch) labelled with its value in words, and its meaning."""
+    spec = LEVERS[name]
+    label = f"{lever_title(name)}: {describe_lever(name, value)}"
+    with solara.Div(classes=["sim-control", f"lever-{name}"]):
+        if spec.kind == "bool":
+            solara.Checkbox(label=label, value=bool(value), on_value=on_value)
+        else:
+            solara.Text(label, classes=["sim-label"])
+            if spec.kind == "int":
+                solara.SliderInt(
+                    "",
+                    value=int(value),
+                    min=int(spec.lo or 0),
+                    max=int(spec.hi or 1),
+                    step=int(spec.step),
+                    on_value=on_value,
+                    thumb_label=False,
+                )
+            else:
+                solara.SliderFloat(
+                    "",
+                    value=float(value),
+                    min=float(spec.lo or 0),
+                    max=float(spec.hi or 1),
+                    step=spec.step,
+                    on_value=lambda v: on_value(round(float(v), 6)),
+                    thumb_label=False,
+                )
+    Help(help_text(name))
+
+
+@solara.component
+def LeverPanel(levers: Levers, on_change: Callable[[str, Any], None]) -> None:
+    """The regime and the levers that act in it (the others keep their values, hidden)."""
+    RegimeSelect(levers.regime, lambda v: on_change("regime", v))
+    shown = [n for n, s in LEVERS.items() if n != "regime" and levers.regime in s.regimes]
+    for name in shown:
+        LeverInput(name, getattr(levers, name), lambda v, name=name: on_change(name, v))
+
+
+@solara.component
+def AreaSlider(name: str, value: int, lo: int, hi: int, step: int, on_value: Callable[[int], None]) -> None:
+    """A whole-number setting of the area (population, communities, months, runs), labelled above."""
+    with solara.Div(classes=["sim-control", f"area-{name}"]):
+        solara.Text(f"{AREA_TITLES[name]}: {value:,}", classes=["sim-label"])
+        solara.SliderInt(
+            "", value=value, min=lo, max=hi, step=step, on_value=lambda v: on_value(int(v)), thumb_label=False
+        )
+
+
+@solara.component
+def PngImage(data: bytes, alt: str) -> None:
+    """A chart image."""
+    solara.Image(data, width="100%")
+    solara.Text(alt, classes=["sim-help"])
+
+
+# ---------------------------------------------------------------------------- live tab
+@solara.component
+def LiveCharts(model: LiveModel, tick: int) -> None:
+    """The four live panels, redrawn after each step."""
+    png = solara.use_memo(lambda: charts.live_chart(model.timeseries(), model.horizon), [id(model), tick, model.month])
+    solara.Image(png, width="100%")
+
+
+@solara.component
+def CommunityMap(
+    model: LiveModel,
+    tick: int,
+    color_by: solara.Reactive[str],
+    selected: int | None,
+    on_select: Callable[[int], None],
+) -> None:
+    """The communities as tiles, least deprived first, coloured by a chosen measure; click one to inspect it."""
+    rows = community_rows(model)
+    key = color_by.value
+    with solara.Row(style={"align-items": "center"}):
+        solara.Text("Colour the communities by:")
+        solara.ToggleButtonsSingle(
+            value=color_by,
+            children=[solara.Button(title, value=k, text=True) for k, title in COLOR_MEASURES.items()],
+            dense=True,
+        )
+    solara.Text(
+        f"Each tile is one community, from the least deprived (top left) to the most deprived. Colour: "
+        f"{COLOR_MEASURES[key].lower()} (0 to 100%). Click a tile to inspect it.",
+        classes=["sim-help"],
+    )
+    with solara.Row(style={"flex-wrap": "wrap", "gap": "6px"}):
+        for r in rows:
+            value = r.deprivation if key == "deprivation" else getattr(r, key)
+            bg, fg = color_scale(value)
+            shown = "n/a" if not math.isfinite(value) else f"{100 * value:.0f}%"
+            solara.Button(
+                label=f"#{r.index + 1} · {shown}",
+                on_click=lambda i=r.index: on_select(i),
+                style={"background-color": bg, "color": fg},
+                classes=["community-tile", *(["sim-selected"] if r.index == selected else [])],
+                attributes={
+                    "title": f"Community {r.index + 1}: deprivation {r.deprivation:.2f}, "
+                    f"{r.residents} residents; {COLOR_MEASURES[key].lower()} {shown}"
+                },
+            )
+    with solara.Row(style={"align-items": "center", "gap": "8px", "max-width": "420px"}):
+        solara.Text("0%")
+        solara.Div(classes=["sim-legend"], style={"flex": "1"})
+        solara.Text("100%")
+
+
+def _allocation_bar(allocation: dict[str, float]) -> str:
+    cells = "".join(
+        f'<div title="{name}: {share:.0%}" style="width:{100 * share:.2f}%;background:{colour}"></div>'
+        for (name, share), colour in zip(allocation.items(), ALLOCATION_COLOURS, strict=False)
+    )
+    legend = " · ".join(
+        f'<span style="color:{colour}">■</span> {name} {share:.0%}'
+        for (name, share), colour in zip(allocation.items(), ALLOCATION_COLOURS, strict=False)
+    )
+    return f'<div class="sim-bar">{cells}</div><div class="sim-help">{legend}</div>'
+
+
+@solara.component
+def Inspector(
+    model: LiveModel,
+    tick: int,
+    community: int | None,
+    service: int | None,
+    on_service: Callable[[int | None], None],
+) -> None:
+    """Details of the clicked community and, if one is clicked, of one of its services."""
+    rows = {r.index: r for r in community_rows(model)}
+    if community is None or community not in rows:
+        solara.Info("Click a community on the map to see its details here.")
+        return
+    r = rows[community]
+    with solara.Div(classes=["inspector"]):
+        Md(
+            f"**Community #{r.index + 1}** — deprivation {r.deprivation:.2f} "
+            f"(fifth {r.fifth + 1} of 5, 1 = least deprived), {r.residents:,} residents\n\n"
+            f"| measure | now |\n|---|---|\n"
+            f"| Trust in local services (0-100) | {100 * r.trust:.1f} |\n"
+            f"| True outcome | {format_level('true_outcome', r.true_outcome)} |\n"
+            f"| Reported outcome | {format_level('reported_outcome', r.reported_outcome)} |\n"
+            f"| Pro-social activity | {format_level('prosocial_rate', r.prosocial)} |\n"
+            f"| Social capital (0-100) | {100 * r.social_capital:.1f} |\n"
+            f"| Took part in the latest forum | {format_level('participation_rate', r.participation)} |"
+        )
+        solara.Text("Its services (click one):", classes=["sim-help"])
+        with solara.Row():
+            for s in r.services:
+                view = service_view(model, s)
+                solara.Button(
+                    view.domain.capitalize(),
+                    on_click=lambda s=s: on_service(s),
+                    outlined=s != service,
+                    color="primary",
+                    classes=["service-button"],
+                )
+        if service is not None and service in r.services:
+            v = service_view(model, service)
+            lines = [
+                f"**{v.domain.capitalize()} service of community #{v.community + 1}**\n",
+                f"- Reported outcome: {format_level('reported_outcome', v.reported_outcome)} of "
+                f"{v.cases} cases; true outcome: {format_level('true_outcome', v.true_outcome)}",
+                f"- Managers' professional ethos: {v.ethos:.2f} (0 = only incentives matter, 1 = only real outcomes)",
+            ]
+            if v.target is not None:
+                lines.append(
+                    f"- National target: {v.target:.0%} of cases" + (" (audited this month)" if v.audited else "")
+                )
+            if v.objective is not None:
+                lines.append(f"- Locally agreed objective: {v.objective:.0%} (forum agreement in force)")
+            Md("\n".join(lines))
+            solara.Text("How its staff time is split:", classes=["sim-help"])
+            solara.HTML(tag="div", unsafe_innerHTML=_allocation_bar(v.allocation))
+
+
+@solara.component
+def LiveTab() -> None:
+    """The live model: levers, Reset/Play/Step, charts, the community map and the inspector."""
+    initial = solara.use_memo(lambda: LiveModel(**live_defaults()), [])
+    model = solara.use_reactive(initial)
+    settings = solara.use_reactive(live_defaults())
+    months_per_step = solara.use_reactive(1)
+    play_interval = solara.use_reactive(250)
+    use_threads = solara.use_reactive(False)
+    message = solara.use_reactive(cast(list[str], []))
+    color_by = solara.use_reactive("true_outcome")
+    community = solara.use_reactive(cast(int | None, None))
+    service = solara.use_reactive(cast(int | None, None))
+    tick = update_counter.value
+    m = model.value
+
+    def change(name: str, value: Any) -> None:
+        new = {**settings.value, name: value}
+        problems = live_problems(new, relations=False)
+        message.set(problems)
+        if not problems:
+            settings.set(new)
+
+    def select(i: int) -> None:
+        community.set(i)
+        service.set(None)
+
+    pending = settings.value != m.settings
+    with solara.Columns([1, 3], classes=["live-tab"]):
+        with solara.Column():
+            with solara.Card("Run the model", margin=0):
+                regime = m.config.regime.name if m.month == 0 else m.regime
+                solara.Text(
+                    f"Month {m.month} of {m.horizon} · {REGIME_TITLES.get(regime, regime)}",
+                    classes=["sim-status", "live-month"],
+                )
+                ModelController(
+                    model,
+                    model_parameters=settings,
+                    play_interval=play_interval,
+                    render_interval=months_per_step,
+                    use_threads=use_threads,
+                )
+                solara.Text("Months per step:", classes=["sim-help"])
+                solara.ToggleButtonsSingle(value=months_per_step, values=[1, 3, 12], dense=True)
+                if pending:
+                    solara.Warning("You changed the settings: press Reset to start again with them.", dense=True)
+                Messages(m.problems, kind="warning")
+                if not m.running:
+                    solara.Info("The run has reached its last month: press Reset to start again.", dense=True)
+                Help(
+                    "Each run first settles for two years under no performance management; month 0 is when "
+                    "the regime below starts."
+                )
+            Messages([*message.value, *live_problems(settings.value)])
+            with solara.Card("Policy", margin=0):
+                LeverPanel(Levers(**{k: settings.value[k] for k in LEVERS}), change)
+            with solara.Card("Area", margin=0):
+                for name, (lo, hi, step) in LIVE_AREA.items():
+                    AreaSlider(name, settings.value[name], lo, hi, step, lambda v, name=name: change(name, v))
+                solara.InputInt(
+                    "Seed (chance events)", value=settings.value["seed"], on_value=lambda v: change("seed", v)
+                )
+                Help(help_text("seed", "Concepts"))
+        with solara.Column():
+            with solara.Card("Over time", margin=0):
+                LiveCharts(m, tick)
+            with solara.Card("Communities", margin=0):
+                CommunityMap(m, tick, color_by, community.value, select)
+            with solara.Card("Inspector", margin=0):
+                Inspector(m, tick, community.value, service.value, service.set)
+
+
+# ---------------------------------------------------------------------------- proposal tab
+@solara.component
+def ArmCard(title: str, arm: str, levers: Levers, on_change: Callable[[str, str, Any], None]) -> None:
+    """One arm's regime and levers."""
+    with solara.Card(title, margin=0, classes=[f"arm-{arm}"]):
+        LeverPanel(levers, lambda name, value: on_change(arm, name, value))
+
+
+@solara.component
+def AreaCard(p: Proposal, on_change: Callable[[str, Any], None]) -> None:
+    """Population, communities, months, runs and seed of the comparison."""
+    steps = {"n_citizens": 100, "n_communities": 1, "steps": 12, "replications": 1}
+    with solara.Card("Area and runs", margin=0):
+        for name, step in steps.items():
+            lo, hi = LIMITS[name]
+            AreaSlider(name, getattr(p, name), lo, hi, step, lambda v, name=name: on_change(name, v))
+        Help(help_text("replications", "Levers") + " " + help_text("common_random_numbers", "Concepts"))
+        solara.InputInt("Seed", value=p.seed, on_value=lambda v: on_change("seed", v))
+        solara.Text(
+            f"{p.n_runs} runs ({p.replications} seeds × 2 policies), about {time_estimate(p):.0f} s.",
+            classes=["sim-help"],
+        )
+
+
+@solara.component
+def ShareBox(p: Proposal) -> None:
+    """The link that restores this proposal, and how to reproduce it outside the browser."""
+    try:
+        query = to_query(p)
+    except ProposalError:
+        solara.Warning("Fix the settings above to get a link.")
+        return
+    link = f"{page_origin()}/?{query}"
+    with solara.Card("Share and reproduce", margin=0):
+        solara.v.TextField(
+            label="Link to this proposal (copy it to share)",
+            v_model=link,
+            readonly=True,
+            outlined=True,
+            dense=True,
+            hide_details=True,
+            class_="share-link",
+        )
+        with solara.Row():
+            solara.Button(
+                "Open the link in a new tab", href=link, target="_blank", text=True, icon_name="mdi-open-in-new"
+            )
+        commands = reproduce_commands(p)
+        with solara.Details("Reproduce in a terminal or in Python"):
+            Md(
+                "These commands run the same simulations from the project folder (Hydra overrides, one run "
+                "folder per seed under `outputs/`):\n\n"
+                f"Baseline:\n\n```bash\n{commands['baseline']}\n```\n\n"
+                f"Proposal:\n\n```bash\n{commands['proposal']}\n```\n\n"
+                "This Python snippet recomputes every number on this page:\n\n"
+                f"```python\n{reproduce_python(p)}```",
+                classes=["sim-code", "reproduce-box"],
+            )
+
+
+def _row_cells(row: Any) -> list[str]:
+    key = row.key
+    d = row.difference
+    interval = f"{format_change(key, d.low)} to {format_change(key, d.high)}" if d.has_interval else "needs 2+ runs"
+    verdict = ("yes" if d.clear else "no (interval includes 0)") if d.has_interval else "—"
+    return [
+        row.title,
+        format_level(key, row.baseline.mean),
+        format_level(key, row.proposal.mean),
+        format_change(key, d.mean),
+        interval,
+        verdict,
+    ]
+
+
+def impact_csv(impact: Impact) -> bytes:
+    """The end-of-run table and the effects by deprivation as CSV."""
+    import io
+
+    frame = impact.table_frame()
+    buf = io.StringIO()
+    buf.write(f"# proposal: ?{to_query(impact.proposal)}\n")
+    frame.to_csv(buf, index=False)
+    buf.write("\nmeasure,deprivation_fifth,difference,ci_low,ci_high\n")
+    for key, arms in impact.fifths.items():
+        for k, e in enumerate(arms["difference"]):
+            buf.write(f"{key},{k + 1},{e.mean},{e.low},{e.high}\n")
+    return buf.getvalue().encode()
+
+
+@solara.component
+def ImpactView(impact: Impact, stale: bool, seconds: float | None, from_cache: bool) -> None:
+    """The impact panels of a finished comparison."""
+    p = impact.proposal
+    key = id(impact)
+    levels = solara.use_memo(lambda: charts.levels_chart(impact), [key])
+    difference = solara.use_memo(lambda: charts.difference_chart(impact), [key])
+    fifths = solara.use_memo(lambda: charts.fifths_chart(impact), [key])
+    forum = solara.use_memo(lambda: charts.forum_chart(impact) if impact.forum else b"", [key])
+    with solara.Div(classes=["impact-panel"]):
+        if stale:
+            solara.Warning("You changed the settings since these results: press Run to update them.", dense=True)
+        origin = (
+            "from the cache (this proposal was run before)"
+            if from_cache
+            else (f"in {seconds:.1f} s" if seconds else "")
+        )
+        Md(
+            f"### Results: {p.baseline.describe()} (baseline) against {p.reform.describe()} (proposal)\n"
+            f"{p.n_runs} runs {origin}."
+        )
+        with solara.Card("In plain words", margin=0, classes=["impact-summary"]):
+            Md("\n".join(f"- {s}" for s in impact.summary))
+        with solara.Card("End of run: the last 12 months", margin=0):
+            header = (
+                "| Measure | Baseline | Proposal | Difference | 95% interval | Clear difference? |\n"
+                "|---|---|---|---|---|---|\n"
+            )
+            body = "\n".join("| " + " | ".join(_row_cells(r)) + " |" for r in impact.table)
+            with solara.Div(classes=["impact-table"]):
+                Md(header + body)
+            Help(
+                "Shares are in % and their differences in percentage points (pts); trust, motivation and social "
+                "capital on a 0-100 scale; cost in £ per citizen per month. " + help_text("interval_95", "Concepts")
+            )
+            solara.FileDownload(
+                lambda: impact_csv(impact), filename="proposal-impact.csv", label="Download the numbers (CSV)"
+            )
+        with solara.Card("Difference over time (proposal minus baseline)", margin=0):
+            PngImage(
+                difference,
+                "The line is the average difference over the paired runs; the band is its 95% interval. Where the "
+                "band covers the zero line, the runs cannot tell the two policies apart at that month.",
+            )
+        with solara.Card("Both policies over time", margin=0):
+            PngImage(levels, "Blue: baseline; orange: proposal; bands: 95% intervals of the mean across runs.")
+        with solara.Card("Who gains: effect by community deprivation", margin=0):
+            PngImage(
+                fifths,
+                "End-of-run difference in each fifth of communities, from the least deprived (1) to the most (5), "
+                "with 95% intervals.",
+            )
+            lines = ["| Deprivation fifth | True outcome | 95% interval |", "|---|---|---|"]
+            for k, e in enumerate(impact.fifths["true_outcome"]["difference"]):
+                name = {0: "1 (least deprived)", 4: "5 (most deprived)"}.get(k, str(k + 1))
+                lines.append(
+                    f"| {name} | {format_change('true_outcome', e.mean)} | {interval_text('true_outcome', e)} |"
+                )
+            with solara.Div(classes=["impact-table"]):
+                Md("\n".join(lines))
+        with solara.Card("Who takes part in negotiation", margin=0):
+            if impact.forum:
+                PngImage(
+                    forum,
+                    "Share of residents called to a forum round who took part, summed over all rounds, by the "
+                    "deprivation of their community and by their self-efficacy (confidence), with 95% intervals.",
+                )
+            else:
+                solara.Info("Neither policy has forums: they exist only under negotiated outcomes.")
+
+
+@solara.component
+def ProposalTab(link: LinkState) -> None:
+    """Choose a baseline and a proposal, run them in the background, and show the impact panels."""
+    draft = solara.use_reactive(link.proposal or Proposal())
+    initial_impact = solara.use_memo(lambda: cached_impact(link.proposal), [])
+    impact = solara.use_reactive(initial_impact)
+    from_cache = solara.use_reactive(initial_impact is not None)
+    seconds = solara.use_reactive(cast(float | None, None))
+    job = solara.use_reactive(cast(jobs.Job | None, None))
+    progress = solara.use_reactive(0)
+    errors = solara.use_reactive(cast(list[str], []))
+    p = draft.value
+
+    def apply(candidate: Proposal) -> None:
+        messages = check_values(candidate)  # settings valid alone; check_relations is shown below
+        errors.set(messages)
+        if not messages:
+            draft.set(candidate)
+
+    def change_area(name: str, value: Any) -> None:
+        apply(dataclasses.replace(draft.value, **{name: value}))
+
+    def change_lever(arm: str, name: str, value: Any) -> None:
+        field_name = "baseline" if arm == "baseline" else "reform"
+        levers = dataclasses.replace(getattr(draft.value, field_name), **{name: value})
+        apply(dataclasses.replace(draft.value, **{field_name: levers}))
+
+    def run() -> None:
+        current = job.value
+        if current is not None and current.active:
+            current.cancel()
+        try:
+            new = jobs.submit(draft.value)
+        except ProposalError as exc:
+            errors.set(exc.messages)
+            return
+        except jobs.Busy as exc:
+            errors.set([str(exc)])
+            return
+        errors.set([])
+        progress.set(new.done)
+        job.set(new)
+
+    def watch(cancelled: threading.Event) -> None:
+        current = job.value
+        if current is None:
+            return
+        while not current.wait(0.25):
+            if cancelled.is_set():
+                return
+            if progress.value != current.done:
+                progress.set(current.done)
+        progress.set(current.done)
+        if current.status == "done" and current.impact is not None:
+            impact.set(current.impact)
+            from_cache.set(current.from_cache)
+            seconds.set(current.seconds)
+        elif current.status == "failed":
+            errors.set([current.message or "The runs failed."])
+
+    solara.use_thread(watch, dependencies=[job.value.id if job.value else None], intrusive_cancel=False)
+
+    def cancel_on_close() -> Callable[[], None]:
+        def cleanup() -> None:
+            if job.value is not None:
+                job.value.cancel()
+
+        return cleanup
+
+    solara.use_effect(cancel_on_close, [])
+
+    with solara.Div(classes=["proposal-tab"]):
+        ProposalPanels(p, errors, job, progress, impact, seconds, from_cache, change_lever, change_area, run)
+
+
+@solara.component
+def ProposalPanels(
+    p: Proposal,
+    errors: solara.Reactive[list[str]],
+    job: solara.Reactive[jobs.Job | None],
+    progress: solara.Reactive[int],
+    impact: solara.Reactive[Impact | None],
+    seconds: solara.Reactive[float | None],
+    from_cache: solara.Reactive[bool],
+    change_lever: Callable[[str, str, Any], None],
+    change_area: Callable[[str, Any], None],
+    run: Callable[[], None],
+) -> None:
+    """The proposal tab's panels (its state lives in :func:`ProposalTab`)."""
+    Md(
+        "Compare a **proposal** with a **baseline** (what happens now). Both are simulated on the same "
+        "citizens and the same chance events, several times, and the panels below show what changes, over "
+        "time and for whom, with 95% intervals. Levers that do not act in the chosen regime are hidden."
+    )
+    with solara.Columns([1, 1, 1]):
+        ArmCard("Baseline: what happens now", "baseline", p.baseline, change_lever)
+        ArmCard("Proposal: what you want to test", "proposal", p.reform, change_lever)
+        with solara.Column():
+            AreaCard(p, change_area)
+    relation_errors = check_relations(p)
+    Messages([*errors.value, *relation_errors])
+    running = job.value is not None and job.value.active
+    with solara.Row(style={"align-items": "center", "gap": "12px"}):
+        solara.Button(
+            "Run the comparison",
+            on_click=run,
+            color="primary",
+            disabled=running or bool(relation_errors),
+            icon_name="mdi-play",
+            classes=["run-proposal"],
+        )
+        if running:
+            solara.Button("Cancel", on_click=lambda: job.value.cancel() if job.value else None, outlined=True)
+    if job.value is not None and (running or job.value.status == "cancelled"):
+        current = job.value
+        with solara.Div(classes=["proposal-progress"]):
+            solara.ProgressLinear(100 * progress.value / max(current.total, 1))
+            status = "cancelled" if current.status == "cancelled" else "running in the background"
+            solara.Text(
+                f"{progress.value} of {current.total} runs done ({status}). You can keep using the page.",
+                classes=["sim-help", "progress-text"],
+            )
+    if impact.value is not None:
+        ImpactView(impact.value, impact.value.proposal != p, seconds.value, from_cache.value)
+    ShareBox(p)
+
+
+# ---------------------------------------------------------------------------- explain tab
+@solara.component
+def ExplainTab() -> None:
+    """The glossary: what each regime, lever and measure means."""
+    g = load_glossary()
+    Md(
+        "## What the words mean\n\n"
+        "This explorer runs an **agent-based model**: thousands of simulated citizens, public services and "
+        "communities, each following simple rules, month by month. You choose how the area is governed; the "
+        "model shows what follows for volunteering and caring, for the gaming of targets, for trust, and for "
+        "the outcomes people actually live with. The same text is in `docs/glossary.md`."
+    )
+    titles = {
+        "Regimes": "The four ways of governing (regimes)",
+        "Levers": "The levers",
+        "Measures": "The measures",
+        "Concepts": "How to read the results",
+    }
+    for section in ("Regimes", "Levers", "Measures", "Concepts"):
+        entries = g.entries(section)
+        with solara.Card(titles[section], margin=0, classes=[f"glossary-{section.lower()}"]):
+            text = "\n\n".join(f"**{e.title}** (`{e.key}`): {' '.join(e.text.split())}" for e in entries)
+            Md(text)
+
+
+# ---------------------------------------------------------------------------- page
+@solara.component
+def Page() -> None:
+    """The explorer: live model, proposal test, and explanations."""
+    router = solara.use_router()
+    search = router.search
+    link = solara.use_memo(lambda: read_link(search), [search])
+    tab = solara.use_reactive(1 if (link.proposal is not None or link.errors) else 0)
+    solara.Style(CSS)
+    solara.Title("Proposal explorer")
+    with solara.AppBar():
+        solara.AppBarTitle("Social productivity: proposal explorer")
+    with solara.Column(style={"padding": "8px 16px"}):
+        if link.errors:
+            with solara.Div(classes=["link-error"]):
+                Messages(
+                    [
+                        "This link could not be used, so the standard proposal is shown instead:",
+                        *link.errors,
+                    ]
+                )
+        elif link.proposal is not None:
+            with solara.Div(classes=["link-restored"]):
+                Messages(["Proposal restored from the shared link.", *link.notes], kind="info")
+        with solara.lab.Tabs(value=tab, lazy=False):
+            with solara.lab.Tab("Live model", icon_name="mdi-play-circle-outline"), Guard("live model"):
+                LiveTab()
+            with solara.lab.Tab("Test a proposal", icon_name="mdi-scale-balance"), Guard("proposal"):
+                ProposalTab(link)
+            with solara.lab.Tab("Explain", icon_name="mdi-book-open-variant"), Guard("explanations"):
+                ExplainTab()

@@ -1,0 +1,205 @@
+"""The explorer's charts: matplotlib figures rendered to PNG bytes (no pyplot, no global state).
+
+Every function takes plain data (a time series, an :class:`~sim.app.proposal.Impact`) and
+returns PNG bytes, so the page can cache them by their inputs and tests can call them directly.
+Colours are from the Okabe-Ito palette, which colour-blind readers can tell apart.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from sim.app.proposal import ARMS, FIFTH_MEASURES, MAIN_MEASURES, MEASURES, N_FIFTHS, Impact
+
+BASELINE = "#0072B2"
+PROPOSAL = "#E69F00"
+DIFFERENCE = "#009E73"
+GREY = "#666666"
+ARM_COLOURS = {"baseline": BASELINE, "proposal": PROPOSAL}
+ARM_TITLES = {"baseline": "Baseline", "proposal": "Proposal"}
+FIFTH_LABELS = ["1\nleast", "2", "3", "4", "5\nmost"]
+DPI = 90
+
+
+def _scale(key: str) -> tuple[float, str]:
+    """Multiplier and axis unit of a measure's values."""
+    kind = MEASURES[key].kind if key in MEASURES else "share"
+    return {
+        "share": (100.0, "%"),
+        "gap": (100.0, "pts"),
+        "index": (100.0, "0-100"),
+        "money": (1.0, "£ per citizen per month"),
+    }[kind]
+
+
+def _change_unit(key: str) -> str:
+    kind = MEASURES[key].kind if key in MEASURES else "share"
+    return {"share": "pts", "gap": "pts", "index": "points (0-100)", "money": "£"}[kind]
+
+
+def _png(fig: Figure) -> bytes:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=DPI, bbox_inches="tight")
+    return buf.getvalue()
+
+
+def _style(ax: object) -> None:
+    ax.spines[["top", "right"]].set_visible(False)  # type: ignore[attr-defined]
+    ax.grid(axis="y", alpha=0.3)  # type: ignore[attr-defined]
+    ax.tick_params(labelsize=8)  # type: ignore[attr-defined]
+
+
+def live_chart(ts: pd.DataFrame, horizon: int) -> bytes:
+    """The live tab's four panels: pro-social activity, gaming, trust, reported against true outcome."""
+    fig = Figure(figsize=(10, 5.2))
+    axes = fig.subplots(2, 2)
+    months = ts["step"].to_numpy() if len(ts) else np.zeros(0)
+    panels = [
+        ("Pro-social activity (% of citizens)", [("prosocial_rate", "any help", "#000000")], 100),
+        ("Gaming (% of services' staff time)", [("gaming_share", "gaming", "#D55E00")], 100),
+        ("Trust in local services (0-100)", [("trust_mean", "trust", BASELINE)], 100),
+        (
+            "Outcome: reported against true (% of cases)",
+            [("reported_outcome", "reported", "#CC79A7"), ("true_outcome", "true (lived)", DIFFERENCE)],
+            100,
+        ),
+    ]
+    for ax, (title, lines, mult) in zip(axes.flat, panels, strict=True):
+        for key, label, colour in lines:
+            if len(ts):
+                ax.plot(months, mult * ts[key].astype(float).to_numpy(), color=colour, label=label, lw=1.8)
+        if title.startswith("Pro-social") and len(ts):
+            ax.plot(
+                months, 100 * ts["volunteering_rate"].astype(float), color=GREY, lw=1, ls="--", label="volunteering"
+            )
+            ax.plot(months, 100 * ts["caring_rate"].astype(float), color=GREY, lw=1, ls=":", label="caring")
+        ax.set_title(title, fontsize=10, loc="left")
+        ax.set_xlim(0, max(horizon - 1, 1))
+        ax.set_ylim(bottom=0)
+        top = ax.get_ylim()[1]
+        ax.set_ylim(0, max(top, 10))
+        _style(ax)
+        if len(ts) and (len(lines) > 1 or title.startswith("Pro-social")):
+            ax.legend(fontsize=7, frameon=False, loc="lower right")
+    for ax in axes[1]:
+        ax.set_xlabel("month", fontsize=8)
+    if not len(ts):
+        fig.suptitle("Press Step or Play to start", fontsize=12, color=GREY)
+    fig.tight_layout()
+    return _png(fig)
+
+
+def _grid(n: int, cols: int = 4, height: float = 2.5) -> tuple[Figure, list[object]]:
+    rows = math.ceil(n / cols)
+    fig = Figure(figsize=(12, height * rows))
+    axes = list(np.atleast_1d(fig.subplots(rows, cols)).flat)
+    for ax in axes[n:]:
+        ax.set_visible(False)  # type: ignore[attr-defined]
+    return fig, axes[:n]
+
+
+def levels_chart(impact: Impact, measures: Sequence[str] = MAIN_MEASURES) -> bytes:
+    """Each measure over time under the baseline and the proposal, with 95% bands across runs."""
+    fig, axes = _grid(len(measures))
+    x = impact.months
+    for ax, key in zip(axes, measures, strict=True):
+        mult, unit = _scale(key)
+        for arm in ARMS:
+            mean, low, high = impact.levels[arm][key]
+            ax.plot(x, mult * mean, color=ARM_COLOURS[arm], lw=1.6, label=ARM_TITLES[arm])  # type: ignore[attr-defined]
+            if np.isfinite(low).any():
+                ax.fill_between(x, mult * low, mult * high, color=ARM_COLOURS[arm], alpha=0.2, lw=0)  # type: ignore[attr-defined]
+        ax.set_title(f"{MEASURES[key].title} ({unit})", fontsize=9, loc="left")  # type: ignore[attr-defined]
+        _style(ax)
+    axes[0].legend(fontsize=8, frameon=False)  # type: ignore[attr-defined]
+    fig.supxlabel("month", fontsize=9)
+    fig.tight_layout()
+    return _png(fig)
+
+
+def difference_chart(impact: Impact, measures: Sequence[str] = MAIN_MEASURES) -> bytes:
+    """Proposal minus baseline over time for each measure, with its 95% interval across paired runs."""
+    fig, axes = _grid(len(measures))
+    x = impact.months
+    for ax, key in zip(axes, measures, strict=True):
+        mult, _ = _scale(key)
+        mean, low, high = impact.difference[key]
+        ax.axhline(0, color=GREY, lw=0.8)  # type: ignore[attr-defined]
+        ax.plot(x, mult * mean, color=DIFFERENCE, lw=1.6)  # type: ignore[attr-defined]
+        if np.isfinite(low).any():
+            ax.fill_between(x, mult * low, mult * high, color=DIFFERENCE, alpha=0.25, lw=0)  # type: ignore[attr-defined]
+        ax.set_title(f"{MEASURES[key].title} ({_change_unit(key)})", fontsize=9, loc="left")  # type: ignore[attr-defined]
+        _style(ax)
+    fig.supxlabel("month", fontsize=9)
+    fig.tight_layout()
+    return _png(fig)
+
+
+def fifths_chart(impact: Impact) -> bytes:
+    """The end-of-run difference in each deprivation fifth of communities, with 95% intervals."""
+    fig = Figure(figsize=(12, 3.2))
+    axes = fig.subplots(1, len(FIFTH_MEASURES))
+    x = np.arange(N_FIFTHS)
+    titles = {
+        "true_outcome": "True outcome",
+        "trust_mean": "Trust in local services",
+        "prosocial_rate": "Pro-social activity",
+    }
+    for ax, key in zip(np.atleast_1d(axes), FIFTH_MEASURES, strict=True):
+        mult, _ = _scale(key)
+        est = impact.fifths[key]["difference"]
+        mean = np.array([e.mean for e in est]) * mult
+        low = np.array([e.low for e in est]) * mult
+        high = np.array([e.high for e in est]) * mult
+        err = np.vstack([mean - low, high - mean]) if np.isfinite(low).all() else None
+        ax.bar(x, mean, color=DIFFERENCE, alpha=0.85, yerr=err, capsize=4, ecolor="#333333")
+        ax.axhline(0, color=GREY, lw=0.8)
+        ax.set_xticks(x, FIFTH_LABELS)
+        ax.set_title(f"{titles[key]} ({_change_unit(key)})", fontsize=9, loc="left")
+        ax.set_xlabel("deprivation fifth of communities", fontsize=8)
+        _style(ax)
+    fig.tight_layout()
+    return _png(fig)
+
+
+def forum_chart(impact: Impact) -> bytes:
+    """Forum participation by deprivation fifth and by self-efficacy fifth, per arm with forums."""
+    fig = Figure(figsize=(12, 3.2))
+    axes = fig.subplots(1, 2)
+    arms = [a for a in ARMS if a in impact.forum]
+    width = 0.8 / max(len(arms), 1)
+    x = np.arange(N_FIFTHS)
+    for ax, part, xlabel in (
+        (axes[0], "by_deprivation", "deprivation fifth of communities (1 least, 5 most deprived)"),
+        (axes[1], "by_efficacy", "self-efficacy fifth of residents (1 least, 5 most confident)"),
+    ):
+        for j, arm in enumerate(arms):
+            est = impact.forum[arm][part]
+            mean = np.array([e.mean for e in est]) * 100
+            low = np.array([e.low for e in est]) * 100
+            high = np.array([e.high for e in est]) * 100
+            err = np.vstack([mean - low, high - mean]) if np.isfinite(low).all() else None
+            ax.bar(
+                x + (j - (len(arms) - 1) / 2) * width,
+                mean,
+                width,
+                color=ARM_COLOURS[arm],
+                yerr=err,
+                capsize=3,
+                label=ARM_TITLES[arm],
+                ecolor="#333333",
+            )
+        ax.set_xticks(x, [str(k + 1) for k in range(N_FIFTHS)])
+        ax.set_xlabel(xlabel, fontsize=8)
+        ax.set_title("Took part in a forum round (% of residents called)", fontsize=9, loc="left")
+        _style(ax)
+        if arms:
+            ax.legend(fontsize=8, frameon=False)
+    fig.tight_layout()
+    return _png(fig)

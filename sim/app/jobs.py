@@ -1,0 +1,254 @@
+"""Background runs of proposals: a shared process pool, bounded, with progress and cancellation.
+
+The page never runs a proposal itself: :func:`submit` hands it to a coordinator thread, which
+spreads its runs over one process pool shared by every browser session (``SIM_APP_WORKERS``
+processes, 2 by default) and counts the runs done; the page polls :class:`Job` from its own
+thread. At most :data:`MAX_ACTIVE_JOBS` proposals run or wait at once across the whole server,
+so that no number of requests can pile up work; a further request gets :class:`Busy`. Results
+are stored in the cache folder (:mod:`sim.app.cache`), so that the same proposal is run once.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+import uuid
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from multiprocessing import get_context
+from typing import Any, Literal
+
+from sim.app import cache
+from sim.app.proposal import Impact, Proposal, ProposalError, analyse, run_one, run_tasks, validate_proposal
+
+MAX_ACTIVE_JOBS = 2
+log = logging.getLogger("sim.app")
+
+
+class Busy(RuntimeError):
+    """The server is already running as many proposals as it allows."""
+
+
+def _workers() -> int:
+    raw = os.environ.get("SIM_APP_WORKERS", "")
+    try:
+        n = int(raw) if raw else min(2, os.cpu_count() or 1)
+    except ValueError:
+        n = 2
+    return max(1, min(n, 8))
+
+
+def _warm() -> int:
+    """A no-op run in a worker: imports the model there, so the first proposal starts at once."""
+    import sim.model  # noqa: F401
+
+    return os.getpid()
+
+
+@dataclass
+class Job:
+    """One proposal being run in the background.
+
+    Attributes:
+        proposal: what is run.
+        total: runs to do (both arms, every seed).
+        done: runs finished so far.
+        status: queued, running, done, failed or cancelled.
+        message: why it failed (plain words), if it did.
+        impact: the result, once done.
+        from_cache: the result came from the cache folder.
+        seconds: time from submission to result.
+
+    """
+
+    proposal: Proposal
+    total: int
+    id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
+    done: int = 0
+    status: Literal["queued", "running", "done", "failed", "cancelled"] = "queued"
+    message: str = ""
+    impact: Impact | None = None
+    from_cache: bool = False
+    seconds: float = 0.0
+    finished: threading.Event = field(default_factory=threading.Event, repr=False)
+    _futures: list[Future[Any]] = field(default_factory=list, repr=False)
+    _cancel: threading.Event = field(default_factory=threading.Event, repr=False)
+
+    @property
+    def active(self) -> bool:
+        """Queued or running."""
+        return not self.finished.is_set()
+
+    def cancel(self) -> None:
+        """Stop the job: runs not yet started are dropped; running ones finish and are ignored."""
+        self._cancel.set()
+        for fut in self._futures:
+            fut.cancel()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Wait until the job ends; True if it did within ``timeout``."""
+        return self.finished.wait(timeout)
+
+
+class JobManager:
+    """The server's process pool and its bounded set of active jobs."""
+
+    def __init__(self, workers: int | None = None, max_active: int = MAX_ACTIVE_JOBS) -> None:
+        self.workers = workers or _workers()
+        self.max_active = max_active
+        self._pool: ProcessPoolExecutor | None = None
+        self._lock = threading.Lock()
+        self._active: dict[str, Job] = {}
+
+    def pool(self) -> ProcessPoolExecutor:
+        """The shared pool, (re)created on demand."""
+        with self._lock:
+            if self._pool is None:
+                self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=get_context("spawn"))
+            return self._pool
+
+    def warm_up(self) -> None:
+        """Start the workers in the background so that the first proposal does not wait for them."""
+
+        def go() -> None:
+            try:
+                pool = self.pool()
+                for fut in [pool.submit(_warm) for _ in range(self.workers)]:
+                    fut.result(timeout=120)
+            except Exception as exc:  # a warm-up failure is not fatal: the next job starts a new pool
+                log.warning("worker warm-up failed: %s", exc)
+                self._discard_pool()
+
+        threading.Thread(target=go, name="sim-app-warmup", daemon=True).start()
+
+    def _discard_pool(self, broken: ProcessPoolExecutor | None = None) -> None:
+        """Forget the pool (if it is still ``broken``, when given) so that the next use starts a new one."""
+        with self._lock:
+            pool = self._pool
+            if pool is not None and (broken is None or pool is broken):
+                self._pool = None
+        if pool is not None and (broken is None or pool is broken):
+            pool.shutdown(wait=False, cancel_futures=True)
+
+    def active_jobs(self) -> int:
+        """Jobs queued or running now."""
+        with self._lock:
+            return len(self._active)
+
+    def submit(self, proposal: Proposal, use_cache: bool = True) -> Job:
+        """Start running ``proposal`` in the background.
+
+        Raises:
+            ProposalError: the proposal is invalid (nothing is run).
+            Busy: the server already runs :data:`MAX_ACTIVE_JOBS` proposals.
+
+        """
+        validate_proposal(proposal)
+        job = Job(proposal, proposal.n_runs)
+        if use_cache:
+            runs = cache.load_runs(proposal)
+            if runs is not None:
+                job.impact = analyse(proposal, runs)
+                job.done, job.status, job.from_cache = job.total, "done", True
+                job.finished.set()
+                return job
+        with self._lock:
+            if len(self._active) >= self.max_active:
+                raise Busy(
+                    f"The server is already running {len(self._active)} proposals, its limit; "
+                    "please try again in a minute."
+                )
+            self._active[job.id] = job
+        threading.Thread(target=self._coordinate, args=(job,), name=f"sim-app-job-{job.id}", daemon=True).start()
+        return job
+
+    def _coordinate(self, job: Job) -> None:
+        start = time.perf_counter()
+        try:
+            tasks = run_tasks(job.proposal)
+            if job._cancel.is_set():
+                job.status = "cancelled"
+                return
+            job.status = "running"
+            runs: list[dict[str, Any]] | None = None
+            for attempt in (1, 2):  # a pool broken earlier (a killed worker) is replaced once
+                pool = self.pool()
+                try:
+                    runs = self._run_on(pool, job, tasks)
+                    break
+                except BrokenProcessPool:
+                    self._discard_pool(pool)
+                    job.done = 0
+                    if attempt == 2:
+                        raise
+            if runs is None:
+                job.status = "cancelled"
+                return
+            job.impact = analyse(job.proposal, runs)
+            cache.save_runs(job.proposal, runs)
+            job.status = "done"
+        except ProposalError as exc:
+            job.status, job.message = "failed", " ".join(exc.messages)
+        except BrokenProcessPool:
+            job.status, job.message = "failed", "A worker process stopped unexpectedly; please run the proposal again."
+        except Exception as exc:
+            log.exception("proposal job %s failed", job.id)
+            if job._cancel.is_set():
+                job.status = "cancelled"
+            else:
+                job.status, job.message = "failed", f"The runs failed: {type(exc).__name__}: {str(exc)[:300]}"
+        finally:
+            job.seconds = time.perf_counter() - start
+            with self._lock:
+                self._active.pop(job.id, None)
+            job.finished.set()
+
+    @staticmethod
+    def _run_on(pool: ProcessPoolExecutor, job: Job, tasks: list[Any]) -> list[dict[str, Any]] | None:
+        """Run ``tasks`` on ``pool`` in order, counting them in ``job.done``; None if the job is cancelled."""
+        job._futures = [pool.submit(run_one, t) for t in tasks]
+        if job._cancel.is_set():
+            job.cancel()
+        runs = []
+        for fut in job._futures:
+            while not job._cancel.is_set():
+                try:
+                    runs.append(fut.result(timeout=0.2))
+                    break
+                except TimeoutError:
+                    continue
+            if job._cancel.is_set():
+                return None
+            job.done += 1
+        return runs
+
+    def shutdown(self) -> None:
+        """Cancel every job and stop the pool."""
+        with self._lock:
+            jobs = list(self._active.values())
+            pool, self._pool = self._pool, None
+        for job in jobs:
+            job.cancel()
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
+
+
+_MANAGER: JobManager | None = None
+_MANAGER_LOCK = threading.Lock()
+
+
+def manager() -> JobManager:
+    """The server's one job manager."""
+    global _MANAGER
+    with _MANAGER_LOCK:
+        if _MANAGER is None:
+            _MANAGER = JobManager()
+        return _MANAGER
+
+
+def submit(proposal: Proposal, use_cache: bool = True) -> Job:
+    """Run ``proposal`` in the background on the server's pool (see :meth:`JobManager.submit`)."""
+    return manager().submit(proposal, use_cache)

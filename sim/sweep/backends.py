@@ -1,0 +1,203 @@
+"""Where runs execute: in this process, on a pool of worker processes, or on a dask cluster.
+
+Each backend takes an iterator of :class:`~sim.sweep.worker.RunTask` and yields a
+:class:`~sim.sweep.worker.RunOutcome` per task as runs finish (in completion order). Tasks are
+submitted through a bounded window, so the driver never holds more than a few configs at once,
+however large the sweep. Workers are reused across runs: start-up (imports, a warm-up run) is
+paid once per worker.
+
+A backend never raises for a failing run: the worker records the run's traceback and config and
+reports it; a worker that dies (killed, out of memory) is reported as a failure of the runs it
+held, and the sweep goes on.
+"""
+
+from __future__ import annotations
+
+import os
+import traceback
+from collections.abc import Iterator, Mapping
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from multiprocessing import get_context
+from typing import Any
+
+from sim.config import ConfigError
+from sim.sweep.worker import RunOutcome, RunTask, failure_record, run_task, warm_up
+
+DASK_KEYS = ("address", "cluster", "cluster_kwargs", "scale", "adapt", "gather", "host", "dashboard_address", "window")
+
+
+def _died(task: RunTask, exc: BaseException, what: str) -> RunOutcome:
+    tb = "".join(traceback.format_exception(exc))
+    record = failure_record(task, f"{what}: {type(exc).__name__}: {exc}", tb)
+    return RunOutcome(task.key, False, 0.0, error=record["error"], record=record)
+
+
+def run_serial(tasks: Iterator[RunTask]) -> Iterator[RunOutcome]:
+    """Run every task in this process, one after another."""
+    for task in tasks:
+        yield run_task(task)
+
+
+def cpu_workers(workers: int) -> int:
+    """Workers to start: the number asked for, or one per core."""
+    return workers or os.cpu_count() or 1
+
+
+def run_processes(tasks: Iterator[RunTask], workers: int = 0) -> Iterator[RunOutcome]:
+    """Run tasks on a pool of worker processes (spawned, reused across runs)."""
+    n = cpu_workers(workers)
+    window = 2 * n
+    it = iter(tasks)
+    pending: dict[Future[RunOutcome], RunTask] = {}
+    pool = ProcessPoolExecutor(max_workers=n, mp_context=get_context("spawn"), initializer=warm_up)
+
+    def fill() -> None:
+        while len(pending) < window:
+            task = next(it, None)
+            if task is None:
+                return
+            pending[pool.submit(run_task, task)] = task
+
+    try:
+        fill()
+        while pending:
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            broken = False
+            for fut in done:
+                task = pending.pop(fut)
+                try:
+                    yield fut.result()
+                except BrokenProcessPool as exc:
+                    broken = True
+                    yield _died(task, exc, "a worker process died (killed, or out of memory)")
+                except Exception as exc:  # e.g. a task that cannot be pickled
+                    yield _died(task, exc, "the task could not run on a worker")
+            if broken:
+                for task in list(pending.values()):
+                    yield _died(
+                        task, BrokenProcessPool("pool broken"), "a worker process died while this run was queued"
+                    )
+                pending.clear()
+                pool.shutdown(wait=False, cancel_futures=True)
+                pool = ProcessPoolExecutor(max_workers=n, mp_context=get_context("spawn"), initializer=warm_up)
+            fill()
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def check_dask_options(options: Mapping[str, Any]) -> None:
+    """Refuse unknown keys under ``experiment.dask``, naming them.
+
+    Raises:
+        ConfigError: naming the key.
+
+    """
+    for k in options:
+        if k not in DASK_KEYS:
+            raise ConfigError(f"experiment.dask.{k}: unknown option; allowed: {', '.join(DASK_KEYS)}")
+    cluster = options.get("cluster", "")
+    if cluster and "." not in str(cluster):
+        raise ConfigError(
+            f"experiment.dask.cluster={cluster!r}: give the class's import path, e.g. dask_jobqueue.SLURMCluster"
+        )
+
+
+def _import(path: str) -> Any:
+    import importlib
+
+    module, _, name = path.rpartition(".")
+    try:
+        return getattr(importlib.import_module(module), name)
+    except (ImportError, AttributeError) as exc:
+        raise ConfigError(f"experiment.dask.cluster={path!r} cannot be imported: {exc}") from None
+
+
+def dask_client(options: Mapping[str, Any], workers: int) -> tuple[Any, Any]:
+    """Connect to a dask scheduler: an existing one by address, a cluster class, or a new LocalCluster.
+
+    Returns:
+        The client, and the cluster this call started (None when connecting to an address).
+
+    """
+    from distributed import Client, LocalCluster
+
+    check_dask_options(options)
+    address = options.get("address", "")
+    if address:
+        return Client(address), None
+    if options.get("cluster"):
+        cls = _import(str(options["cluster"]))
+        cluster = cls(**dict(options.get("cluster_kwargs", {}) or {}))
+        if options.get("adapt"):
+            cluster.adapt(**dict(options["adapt"]))
+        elif options.get("scale"):
+            scale = options["scale"]
+            cluster.scale(**dict(scale)) if isinstance(scale, Mapping) else cluster.scale(int(scale))
+    else:
+        cluster = LocalCluster(
+            n_workers=cpu_workers(workers),
+            threads_per_worker=1,
+            processes=True,
+            host=str(options.get("host", "127.0.0.1")),
+            dashboard_address=options.get("dashboard_address", None),
+        )
+    return Client(cluster), cluster
+
+
+def run_dask(tasks: Iterator[RunTask], options: Mapping[str, Any], workers: int = 0) -> Iterator[RunOutcome]:
+    """Run tasks on a dask.distributed cluster (see :func:`dask_client`)."""
+    from distributed import as_completed
+
+    client, cluster = dask_client(options, workers)
+    it = iter(tasks)
+    pending: dict[Any, RunTask] = {}
+    fixed = options.get("window")
+
+    def window() -> int:
+        if fixed:
+            return int(fixed)
+        # Generous: an adaptive cluster (dask-jobqueue, Kubernetes) grows with the tasks queued.
+        threads = sum(client.nthreads().values()) or 1
+        return max(512, 4 * threads)
+
+    ac = as_completed()
+
+    def fill() -> None:
+        while len(pending) < window():
+            task = next(it, None)
+            if task is None:
+                return
+            fut = client.submit(run_task, task, pure=False)
+            pending[fut] = task
+            ac.add(fut)
+
+    try:
+        fill()
+        for fut in ac:
+            task = pending.pop(fut)
+            try:
+                yield fut.result()
+            except Exception as exc:  # KilledWorker and the like: record, go on
+                yield _died(task, exc, "the dask worker running this run failed")
+            fut.release()
+            fill()
+    finally:
+        for fut in pending:
+            fut.cancel()
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+def execute(
+    tasks: Iterator[RunTask], backend: str, workers: int = 0, dask: Mapping[str, Any] | None = None
+) -> Iterator[RunOutcome]:
+    """Run tasks on the named backend (``serial``, ``processes`` or ``dask``)."""
+    if backend == "serial":
+        return run_serial(tasks)
+    if backend == "processes":
+        return run_processes(tasks, workers)
+    if backend == "dask":
+        return run_dask(tasks, dict(dask or {}), workers)
+    raise ConfigError(f"experiment.backend={backend!r} is not allowed; choose one of serial, processes, dask")

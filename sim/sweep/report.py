@@ -1,0 +1,382 @@
+"""After a sweep: the combined table, summaries, comparisons, sensitivity, scenarios and figures.
+
+:func:`analyse` reads the sweep folder back (never a live model) and writes, beside the runs:
+
+- ``timeseries.parquet``: the whole sweep, one row per run and month, parameters as columns;
+- ``run_summary.parquet``: one row per run, each metric averaged over its last 12 months;
+- ``summary.csv``: per arm (and point) and metric, the mean across replications with a 95 % interval;
+- ``bands.csv``: per arm (and point), month and metric, the mean and 95 % band across replications;
+- ``differences.csv``: paired differences between arms on common seeds, 95 % intervals, d_z;
+- ``sufficiency.csv`` / ``sufficiency.png``: standard errors against replications, with warnings;
+- ``sensitivity_sobol.csv`` or ``sensitivity_morris.csv`` and a bar chart per arm;
+- ``scenarios.txt`` / ``scenarios.csv``: where one arm beats another (PRIM rules);
+- ``over_time.*`` (no sweep points) or ``response.*`` (one swept parameter);
+- ``report.md``: what ran, what failed, and the warnings.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from sim.config import ConfigError, ExperimentConfig
+from sim.metrics import COLUMNS
+from sim.sweep import analysis as an
+from sim.sweep.plan import Plan
+from sim.sweep.spec import SweepSpec
+from sim.sweep.store import atomic_write_table, read_sweep
+
+ANALYSIS_KEYS = ("outputs", "compare", "reference", "discover", "window", "power")
+DISCOVER_KEYS = ("better", "worse", "output", "lower_is_better", "threshold", "alpha", "min_mass")
+MAX_POINT_TABLES = 50  # per-point bands and standard-error curves only for designs up to this size
+
+
+@dataclass
+class Discovery:
+    """One scenario-discovery question: where does ``better`` beat ``worse`` on ``output``?"""
+
+    better: str
+    worse: str
+    output: str
+    lower_is_better: bool
+    threshold: float = 0.8
+    alpha: float = 0.05
+    min_mass: float = 0.05
+
+
+@dataclass
+class AnalysisSpec:
+    """The validated ``experiment.analysis`` block."""
+
+    outputs: list[str] = field(default_factory=lambda: list(an.MAIN_OUTPUTS))
+    pairs: list[tuple[str, str]] = field(default_factory=list)
+    discover: list[Discovery] = field(default_factory=list)
+    window: int = an.SUMMARY_WINDOW
+    power: float = 0.8
+
+
+def _metrics() -> list[str]:
+    return [c for c in COLUMNS if c not in ("step", "regime")]
+
+
+def parse_analysis(raw: Any, arms: Sequence[str], spec: SweepSpec, key: str = "experiment.analysis") -> AnalysisSpec:
+    """Validate the analysis block against the arms and metrics.
+
+    Raises:
+        ConfigError: naming the key.
+
+    """
+    from omegaconf import OmegaConf
+
+    raw = OmegaConf.to_container(raw, resolve=True) if OmegaConf.is_config(raw) else dict(raw or {})
+    for k in raw:
+        if k not in ANALYSIS_KEYS:
+            raise ConfigError(f"{key}.{k}: unknown option; allowed: {', '.join(ANALYSIS_KEYS)}")
+    metrics = _metrics()
+    outputs = list(raw.get("outputs", an.MAIN_OUTPUTS))
+    for i, m in enumerate(outputs):
+        if m not in metrics:
+            raise ConfigError(f"{key}.outputs[{i}]={m!r} is not a metric; see sim.metrics.COLUMNS")
+
+    def arm(name: Any, where: str) -> str:
+        if name not in arms:
+            raise ConfigError(f"{where}={name!r} is not an arm; arms: {', '.join(arms)}")
+        return str(name)
+
+    compare = raw.get("compare") or []
+    for i, pair in enumerate(compare):
+        if not isinstance(pair, list | tuple) or len(pair) != 2:
+            raise ConfigError(f"{key}.compare[{i}]={pair!r}: a pair [a, b] of arms (reported as a - b)")
+        arm(pair[0], f"{key}.compare[{i}][0]")
+        arm(pair[1], f"{key}.compare[{i}][1]")
+    reference = raw.get("reference")
+    if reference is not None:
+        arm(reference, f"{key}.reference")
+    pairs = an.arm_pairs(list(arms), compare, reference)
+    found = raw.get("discover") or []
+    found = [found] if isinstance(found, Mapping) else list(found)
+    discover = []
+    for i, d in enumerate(found):
+        where = f"{key}.discover[{i}]" if len(found) > 1 else f"{key}.discover"
+        if not isinstance(d, Mapping):
+            raise ConfigError(f"{where}: a mapping with better, worse and output")
+        for k in d:
+            if k not in DISCOVER_KEYS:
+                raise ConfigError(f"{where}.{k}: unknown option; allowed: {', '.join(DISCOVER_KEYS)}")
+        for k in ("better", "worse", "output"):
+            if k not in d:
+                raise ConfigError(f"{where}.{k} is required")
+        if d["output"] not in metrics:
+            raise ConfigError(f"{where}.output={d['output']!r} is not a metric")
+        if spec.design in ("none",) or not spec.names:
+            raise ConfigError(f"{where}: scenario discovery needs a sweep over parameters (experiment.sweep)")
+        discover.append(
+            Discovery(
+                better=arm(d["better"], f"{where}.better"),
+                worse=arm(d["worse"], f"{where}.worse"),
+                output=str(d["output"]),
+                lower_is_better=bool(d.get("lower_is_better", d["output"] in an.LOWER_IS_BETTER)),
+                threshold=float(d.get("threshold", 0.8)),
+                alpha=float(d.get("alpha", 0.05)),
+                min_mass=float(d.get("min_mass", 0.05)),
+            )
+        )
+    window = raw.get("window", an.SUMMARY_WINDOW)
+    if isinstance(window, bool) or not isinstance(window, int) or window < 1:
+        raise ConfigError(f"{key}.window={window!r}: allowed: a whole number of months, at least 1")
+    power = raw.get("power", 0.8)
+    if not isinstance(power, int | float) or not 0 < power < 1:
+        raise ConfigError(f"{key}.power={power!r}: allowed: between 0 and 1")
+    return AnalysisSpec(outputs, pairs, discover, window, float(power))
+
+
+@dataclass
+class AnalysisResult:
+    """What :func:`analyse` wrote and found."""
+
+    timeseries: pd.DataFrame
+    per_run: pd.DataFrame
+    summary: pd.DataFrame
+    figures: list[Path] = field(default_factory=list)
+    files: list[Path] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    differences: pd.DataFrame | None = None
+    sensitivity: pd.DataFrame | None = None
+    scenarios: list[str] = field(default_factory=list)
+
+
+def _write_csv(frame: pd.DataFrame, path: Path, files: list[Path]) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    frame.to_csv(tmp, index=False)
+    tmp.replace(path)
+    files.append(path)
+
+
+def _per_point_outputs(per_run: pd.DataFrame, arm: str, outputs: Sequence[str], n_points: int) -> dict[str, np.ndarray]:
+    """Each output's mean over replications at every point of the design, in the sample's order."""
+    sub = per_run[per_run["arm"] == arm].groupby("point")[list(outputs)].mean().reindex(range(n_points))
+    return {m: sub[m].to_numpy(dtype=float) for m in outputs}
+
+
+def _sensitivity(plan: Plan, per_run: pd.DataFrame, outputs: Sequence[str], folder: Path, res: AnalysisResult) -> None:
+    spec = plan.spec
+    problem = spec.problem()
+    tables = []
+    n_points = len(plan.points)
+    for arm in plan.arms:
+        ys = _per_point_outputs(per_run, arm, outputs, n_points)
+        usable = {}
+        for m, y in ys.items():
+            if np.isnan(y).any():
+                res.warnings.append(
+                    f"sensitivity ({arm}): {m} is undefined (NaN) or missing at {int(np.isnan(y).sum())} of "
+                    f"{n_points} points; its indices are left out"
+                )
+            elif np.ptp(y) == 0:
+                res.warnings.append(f"sensitivity ({arm}): {m} does not vary across the design; left out")
+            else:
+                usable[m] = y
+        if not usable:
+            continue
+        if spec.design == "sobol":
+            idx, idx2 = an.sobol_indices(problem, usable, second_order=spec.second_order, seed=spec.seed)
+            if len(idx2):
+                _write_csv(idx2.assign(arm=arm), folder / f"sensitivity_sobol_second_order_{arm}.csv", res.files)
+        else:
+            idx = an.morris_indices(problem, spec.raw_samples(), usable, levels=spec.levels, seed=spec.seed)
+        idx.insert(0, "arm", arm)
+        tables.append(idx)
+        from sim.sweep.figures import plot_sensitivity
+
+        stem = "sensitivity" if len(plan.arms) == 1 else f"sensitivity_{arm}"
+        res.figures += plot_sensitivity(idx.drop(columns="arm"), spec.design, folder, stem, title=f"arm {arm}")
+    if tables:
+        res.sensitivity = pd.concat(tables, ignore_index=True)
+        _write_csv(res.sensitivity, folder / f"sensitivity_{spec.design}.csv", res.files)
+
+
+def _discover(plan: Plan, per_run: pd.DataFrame, specs: Sequence[Discovery], folder: Path, res: AnalysisResult) -> None:
+    lines, tables = [], []
+    x = plan.points.reset_index(drop=True)
+    for d in specs:
+        a = per_run[per_run["arm"] == d.better].groupby("point")[d.output].mean()
+        b = per_run[per_run["arm"] == d.worse].groupby("point")[d.output].mean()
+        diff = (a - b).reindex(range(len(x)))
+        ok = diff.notna().to_numpy()
+        gain = -diff if d.lower_is_better else diff
+        wins = (gain > 0).to_numpy()
+        head = (
+            f"Where does '{d.better}' beat '{d.worse}' on {d.output} "
+            f"({'lower' if d.lower_is_better else 'higher'} is better)?"
+        )
+        lines += [head, "=" * len(head)]
+        if ok.sum() < 4:
+            lines += ["too few points with results for scenario discovery", ""]
+            continue
+        lines.append(
+            f"'{d.better}' beats '{d.worse}' at {int(wins[ok].sum())} of {int(ok.sum())} points "
+            f"(mean over replications at each point; common seeds)."
+        )
+        for label, target in (("helps", wins[ok]), ("fails", ~wins[ok])):
+            if target.sum() == 0:
+                lines.append(f"It {label} nowhere in the sampled space.")
+                continue
+            result = an.prim(x[ok], target, alpha=d.alpha, min_mass=d.min_mass, threshold=d.threshold)
+            what = "the points where it " + label
+            lines.append(f"It {label} when: {result.describe(what)}")
+            traj = pd.DataFrame(
+                [
+                    {
+                        "question": f"{d.better} vs {d.worse} on {d.output}",
+                        "where": label,
+                        "box": i,
+                        "coverage": b.coverage,
+                        "density": b.density,
+                        "mass": b.mass,
+                        "n": b.n,
+                        "chosen": b is result.chosen,
+                        **{
+                            f"{k}_lo": v[0] if not isinstance(v[0], frozenset) else ",".join(map(str, sorted(v[0])))
+                            for k, v in b.limits.items()
+                        },
+                        **{f"{k}_hi": v[1] for k, v in b.limits.items() if not isinstance(v[0], frozenset)},
+                    }
+                    for i, b in enumerate(result.trajectory)
+                ]
+            )
+            tables.append(traj)
+            res.scenarios.append(f"{d.better} {label} vs {d.worse} on {d.output}: {result.describe(what)}")
+        lines.append("")
+    (folder / "scenarios.txt").write_text("\n".join(lines) + "\n")
+    res.files.append(folder / "scenarios.txt")
+    if tables:
+        _write_csv(pd.concat(tables, ignore_index=True), folder / "scenarios.csv", res.files)
+
+
+def analyse(folder: str | Path, plan: Plan, exp: ExperimentConfig, stats: Any = None) -> AnalysisResult:
+    """Write the sweep's combined table, summaries, comparisons, sensitivity, scenarios and figures.
+
+    Args:
+        folder: the sweep folder.
+        plan: its plan.
+        exp: the experiment block (analysis options, metrics to plot).
+        stats: the session's :class:`~sim.sweep.engine.SweepStats`, for the report.
+
+    """
+    from sim.plots import plot_metrics_over_time
+    from sim.sweep.figures import plot_response, plot_sufficiency
+
+    folder = Path(folder)
+    spec = parse_analysis(exp.analysis, list(plan.arms), plan.spec)
+    ts = read_sweep(folder)
+    files: list[Path] = []
+    atomic_write_table(pa.Table.from_pandas(ts, preserve_index=False), folder / "timeseries.parquet")
+    files.append(folder / "timeseries.parquet")
+    if ts.empty:
+        res = AnalysisResult(ts, ts, pd.DataFrame(), files=files, warnings=["no run has results yet"])
+        _report(folder, plan, exp, stats, res, spec)
+        return res
+    per_run = an.end_of_run(ts, spec.window)
+    atomic_write_table(pa.Table.from_pandas(per_run, preserve_index=False), folder / "run_summary.parquet")
+    files.append(folder / "run_summary.parquet")
+    params = plan.parameters
+    n_points = len(plan.points)
+    few_points = n_points <= MAX_POINT_TABLES
+    by = ["arm"] if n_points == 1 else ["arm", "point", *params]
+    summary = an.summary_table(per_run, by)
+    res = AnalysisResult(ts, per_run, summary, files=files)
+    _write_csv(summary, folder / "summary.csv", res.files)
+    if few_points:
+        bands = an.step_bands(ts, ["arm"] if n_points == 1 else ["arm", "point"])
+        _write_csv(bands, folder / "bands.csv", res.files)
+    replications = int(per_run["replication"].max()) + 1
+    if len(plan.arms) > 1 and spec.pairs:
+        # A handful of designed points (grid, list): compare at each. A sample of the parameter
+        # space (LHS, Sobol', Morris) or many points: pooled over the points, paired on them.
+        per_point = few_points and plan.spec.design in ("none", "grid", "list")
+        res.differences = an.paired_differences(per_run, spec.pairs, spec.outputs, by=("point",) if per_point else ())
+        _write_csv(res.differences, folder / "differences.csv", res.files)
+        if replications >= 2 and per_point:
+            res.warnings += an.sufficiency_warnings(res.differences, replications, spec.power)
+    if replications >= 2 and few_points:
+        curve = an.standard_error_curve(per_run, spec.outputs, spec.pairs if len(plan.arms) > 1 else ())
+        if len(curve):
+            _write_csv(curve, folder / "sufficiency.csv", res.files)
+            res.figures += plot_sufficiency(curve, spec.outputs, folder)
+    elif replications < 2:
+        res.warnings.append("one replication: no intervals across replications and no replicate-sufficiency check")
+    if plan.spec.design in ("sobol", "morris"):
+        _sensitivity(plan, per_run, spec.outputs, folder, res)
+    if spec.discover:
+        _discover(plan, per_run, spec.discover, folder, res)
+    metrics_to_plot = [m for m in exp.metrics_to_plot if m in ts.columns]
+    if n_points == 1 and metrics_to_plot:
+        res.figures += plot_metrics_over_time(folder / "timeseries.parquet", metrics_to_plot, folder)
+    elif len(params) == 1 and plan.spec.design in ("grid", "list"):
+        res.figures += plot_response(summary, params[0], list(dict.fromkeys([*spec.outputs, *metrics_to_plot])), folder)
+    _report(folder, plan, exp, stats, res, spec)
+    return res
+
+
+def _fmt(x: float) -> str:
+    return "nan" if not math.isfinite(x) else f"{x:.4g}"
+
+
+def _report(
+    folder: Path, plan: Plan, exp: ExperimentConfig, stats: Any, res: AnalysisResult, spec: AnalysisSpec
+) -> None:
+    lines = [f"# Experiment '{plan.name}'", ""]
+    if exp.question:
+        lines += [f"Question: {exp.question.strip()}", ""]
+    lines += [f"Plan: {plan.describe()}.", f"Arms: {', '.join(f'{a} {o}' for a, o in plan.arm_overrides.items())}."]
+    if plan.parameters:
+        lines.append(f"Swept parameters: {', '.join(plan.parameters)}.")
+    if stats is not None:
+        lines.append(
+            f"This session: {stats.ran} runs finished, {stats.failed} failed, {stats.already_done} found done "
+            f"(resumed), {stats.skipped_failed} earlier failures not retried; {stats.seconds:.1f} s."
+        )
+    n_done = res.per_run["key"].nunique() if len(res.per_run) else 0
+    lines.append(f"Runs with results: {n_done} of {plan.manifest['key'].nunique()} distinct.")
+    failed = sorted((folder / "failed").glob("*.json")) if (folder / "failed").is_dir() else []
+    if failed:
+        lines.append(f"Failed runs: {len(failed)} (tracebacks and configs in failed/); run the command again to retry.")
+    lines.append("")
+    if res.differences is not None and len(res.differences):
+        lines += ["## Paired differences (a - b on common seeds, end-of-run, 95% CI, d_z)", ""]
+        d = res.differences
+        if "point" in d.columns and d["point"].nunique() > 1:
+            d = d[d["point"] == d["point"].min()]
+            lines.append("(first sweep point shown; all points in differences.csv)")
+        elif "point" not in d.columns and len(plan.points) > 1:
+            lines.append(f"(pooled over the {len(plan.points)} sampled points, paired on point and seed)")
+        for _, r in d.iterrows():
+            lines.append(
+                f"- {r['metric']}: {r['a']} - {r['b']} = {_fmt(r['diff'])} "
+                f"[{_fmt(r['ci_low'])}, {_fmt(r['ci_high'])}], d_z = {_fmt(r['d_z'])}, n = {int(r['n'])}"
+            )
+        lines.append("")
+    if res.sensitivity is not None:
+        lines += [f"## Sensitivity ({plan.spec.design})", ""]
+        col = "ST" if plan.spec.design == "sobol" else "mu_star"
+        for (arm, out), grp in res.sensitivity.groupby(["arm", "output"], sort=False):
+            top = grp.sort_values(col, ascending=False).head(3)
+            lines.append(
+                f"- {arm}, {out}: most influential "
+                + ", ".join(f"{p} ({col} {_fmt(v)})" for p, v in zip(top["parameter"], top[col], strict=True))
+            )
+        lines.append("")
+    if res.scenarios:
+        lines += ["## Scenario discovery (PRIM)", "", *[f"- {s}" for s in res.scenarios], ""]
+    if res.warnings:
+        lines += ["## Warnings", "", *[f"- {w}" for w in res.warnings], ""]
+    lines += ["## Files", "", *[f"- {p.name}" for p in dict.fromkeys([*res.files, *res.figures])], ""]
+    (folder / "report.md").write_text("\n".join(lines))
+    res.files.append(folder / "report.md")

@@ -1,0 +1,169 @@
+"""What a worker does with one run: simulate it, stream its months to disk, report back.
+
+Everything here is importable by a worker process (a process pool's, or a dask worker on
+another machine): the task is a plain dataclass of picklable values, defined in a module (never
+in ``__main__``), and nothing holds a lock or a file handle at module level.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+
+from sim.config import SimConfig
+from sim.sweep.store import RunWriter, Store
+
+
+@dataclass(frozen=True)
+class RunTask:
+    """One run of a sweep, as sent to a worker.
+
+    Attributes:
+        key: the run's key (hash of its resolved config, which includes its seed).
+        labels: arm, point, replication, seed and the swept parameters' values.
+        config: the run's full configuration.
+        folder: the sweep folder, if the worker writes the run itself (shared file system);
+            None to send the table back to the driver, which writes it.
+        chunk_steps: months held in memory before they are appended to the run's file.
+        config_yaml: the resolved config, kept in the failure record if the run raises.
+
+    """
+
+    key: str
+    labels: dict[str, Any]
+    config: SimConfig
+    folder: str | None
+    chunk_steps: int = 240
+    config_yaml: str = ""
+    fsync: bool = True
+
+
+@dataclass
+class RunOutcome:
+    """What a worker reports for one run."""
+
+    key: str
+    ok: bool
+    seconds: float
+    rows: int = 0
+    error: str = ""
+    record: dict[str, Any] = field(default_factory=dict)
+    table: pa.Table | None = None
+
+
+class _MemoryWriter:
+    """Collects the chunks when the driver, not the worker, writes the file."""
+
+    def __init__(self, labels: dict[str, Any], key: str) -> None:
+        self.labels, self.key, self.frames, self.rows = labels, key, [], 0
+
+    def write(self, frame: pd.DataFrame) -> None:
+        self.frames.append(frame)
+        self.rows += len(frame)
+
+    def table(self) -> pa.Table:
+        frame = pd.concat(self.frames, ignore_index=True)
+        for i, (name, value) in enumerate(self.labels.items()):
+            frame.insert(i, name, value)
+        frame["key"] = self.key
+        return pa.Table.from_pandas(frame, preserve_index=False).replace_schema_metadata(None)
+
+
+def simulate_chunks(cfg: SimConfig, chunk_steps: int, sink: Any) -> None:
+    """Run one simulation, handing its recorded months to ``sink.write`` every ``chunk_steps`` months.
+
+    Uses the model's public API (``run(steps)`` and its recorder); only ``chunk_steps`` months are
+    held in memory when the recorder can be drained.
+    """
+    from sim.model import SocialProductivityModel
+
+    model = SocialProductivityModel(cfg)
+    drain = getattr(model.recorder, "drain", None)
+    if drain is None or chunk_steps >= cfg.steps:
+        model.run()
+        sink.write(model.timeseries())
+        return
+    remaining = cfg.steps
+    while remaining > 0:
+        n = min(chunk_steps, remaining)
+        model.run(steps=n)
+        sink.write(drain())
+        remaining -= n
+
+
+def _quiet() -> None:
+    # Mesa logs every step at INFO; a sweep of thousands of runs must not.
+    logging.getLogger("MESA").setLevel(logging.WARNING)
+
+
+def run_task(task: RunTask) -> RunOutcome:
+    """Run one task; never raises for a failing run (the failure is recorded and reported)."""
+    _quiet()
+    start = time.perf_counter()
+    store = Store(task.folder) if task.folder is not None else None
+    sink: RunWriter | _MemoryWriter
+    if store is not None:
+        sink = RunWriter(store.run_path(task.key), task.labels, fsync=task.fsync)
+    else:
+        sink = _MemoryWriter(task.labels, task.key)
+    try:
+        simulate_chunks(task.config, task.chunk_steps, sink)
+        if isinstance(sink, RunWriter):
+            sink.commit()
+            table = None
+        else:
+            table = sink.table()
+    except Exception as exc:  # a failing run is recorded, and the sweep goes on
+        if isinstance(sink, RunWriter):
+            sink.abort()
+        record = failure_record(task, exc, traceback.format_exc())
+        if store is not None:
+            store.record_failure(task.key, record)
+        return RunOutcome(task.key, False, time.perf_counter() - start, error=record["error"], record=record)
+    if store is not None:
+        store.clear_failure(task.key)
+    return RunOutcome(task.key, True, time.perf_counter() - start, rows=sink.rows, table=table)
+
+
+def failure_record(task: RunTask, exc: BaseException | str, tb: str) -> dict[str, Any]:
+    """What is kept of a run that raised: its labels, error, traceback and config."""
+    error = exc if isinstance(exc, str) else f"{type(exc).__name__}: {exc}"
+    return {
+        "key": task.key,
+        **{k: v.item() if hasattr(v, "item") else v for k, v in task.labels.items()},
+        "error": error,
+        "traceback": tb,
+        "config_yaml": task.config_yaml,
+        "host": os.uname().nodename,
+        "pid": os.getpid(),
+        "time_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
+
+
+def warm_up() -> None:
+    """Pay a worker's start-up once: imports and a tiny run (process pools call this per worker)."""
+    _quiet()
+    from sim.config import CitizensConfig, PopulationConfig  # noqa: F401
+    from sim.model import SocialProductivityModel
+
+    try:
+        cfg = SimConfig(steps=2, burn_in=1)
+        cfg.population.n_citizens = 60
+        cfg.population.n_communities = 3
+        cfg.output.save = False
+        SocialProductivityModel(cfg).run()
+    except Exception:  # a warm-up problem shows up again, with its traceback, in a real run
+        pass
+
+
+def ensure_dir(path: str | Path) -> None:
+    """Create a folder (workers on another machine may see it first)."""
+    Path(path).mkdir(parents=True, exist_ok=True)

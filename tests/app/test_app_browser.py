@@ -1,0 +1,338 @@
+"""The proposal explorer in a real browser: Debian's Chromium driven by Playwright.
+
+The server runs as a user starts it (``python -m sim app``) on a free loopback port, with an
+empty home folder and working folder so that any file it writes outside its cache folder shows.
+Screenshots go to ``test-artifacts/app/``. Without Chromium at /usr/bin/chromium these tests
+fail (they do not skip): ``apt-get install -y chromium`` (``.ci/run`` does it).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, urlencode
+
+import pytest
+
+pytestmark = pytest.mark.xdist_group("app-browser")
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--headless",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "app"
+VIEWPORT = {"width": 1400, "height": 2400}
+START_TIMEOUT = 120.0
+UI_TIMEOUT = 90_000  # ms, for page loads and renders on a busy 2-core machine
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def http_get(url: str, timeout: float = 10.0) -> int:
+    """Status code of a GET (HTTP errors included), or -1 if the server did not answer."""
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:
+            response.read()
+            return int(response.status)
+    except urllib.error.HTTPError as exc:
+        return int(exc.code)
+    except (urllib.error.URLError, OSError):
+        return -1
+
+
+class Server:
+    """``python -m sim app`` in a subprocess with its own home, working and cache folders."""
+
+    def __init__(self, root: Path) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.home, self.cwd, self.cache = root / "home", root / "cwd", root / "cache"
+        for folder in (self.home, self.cwd, self.cache):
+            folder.mkdir()
+        self.log_path = root / "server.log"
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith(("SOLARA_", "SIM_APP_", "MPL", "IPYTHON", "JUPYTER"))
+        }
+        env.update(
+            HOME=str(self.home),
+            SIM_APP_CACHE=str(self.cache),
+            SIM_APP_WORKERS="2",
+            XDG_CACHE_HOME=str(self.home / ".cache"),
+        )
+        self._log = self.log_path.open("w")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "sim", "app", "--port", str(self.port)],
+            cwd=self.cwd,
+            env=env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group: teardown ends the pool's workers too
+        )
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")[-5000:]
+
+    def wait_ready(self) -> None:
+        deadline = time.monotonic() + START_TIMEOUT
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                pytest.fail(f"the app server exited with code {self.proc.returncode}:\n{self.log()}")
+            if http_get(self.url + "/", timeout=5) == 200:
+                return
+            time.sleep(0.5)
+        pytest.fail(f"the app server did not answer within {START_TIMEOUT:.0f} s:\n{self.log()}")
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(timeout=10)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.proc.pid, signal.SIGKILL)  # any worker left behind
+        self._log.close()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    srv = Server(tmp_path_factory.mktemp("app-server"))
+    try:
+        srv.wait_ready()
+        yield srv
+    finally:
+        srv.stop()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    if not Path(CHROMIUM).is_file() or shutil.which(CHROMIUM) is None:
+        pytest.fail(
+            f"Debian's Chromium is not installed at {CHROMIUM}; the browser test needs it. "
+            "Install it with: apt-get update && apt-get install -y chromium  (.ci/run does this)"
+        )
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, timeout=UI_TIMEOUT)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+def open_page(browser: Any, url: str) -> Any:
+    page = browser.new_page(viewport=VIEWPORT)
+    page.set_default_timeout(UI_TIMEOUT)
+    page.goto(url)
+    page.wait_for_selector("text=Run the model")
+    return page
+
+
+def shot(page: Any, name: str) -> None:
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
+
+
+def slider(page: Any, scope: str, name: str) -> Any:
+    return page.locator(f"{scope} .{name} [role=slider]").first
+
+
+def wait_text(page: Any, selector: str, pattern: str) -> str:
+    """Wait until the element's text matches ``pattern``; return the text."""
+    locator = page.locator(selector).first
+    deadline = time.monotonic() + UI_TIMEOUT / 1000
+    text = ""
+    while time.monotonic() < deadline:
+        text = locator.inner_text() if locator.count() else ""
+        if re.search(pattern, text):
+            return text
+        time.sleep(0.2)
+    raise AssertionError(f"{selector}: {pattern!r} not found in {text!r}")
+
+
+# ---------------------------------------------------------------------------- tests
+def test_live_model_slider_step_and_inspect(server: Server, browser: Any) -> None:
+    page = open_page(browser, server.url + "/")
+    shot(page, "01-live-start")
+    live = ".live-tab"
+    label = page.locator(f"{live} .lever-target_level .sim-label")
+    assert "70% of cases" in label.inner_text()
+    slider(page, live, "lever-target_level").press("ArrowRight")  # move a slider by one step
+    wait_text(page, f"{live} .lever-target_level .sim-label", r"71% of cases")
+    wait_text(page, live, r"press Reset to start again with them")
+    page.get_by_role("button", name="Reset", exact=True).click()
+    wait_text(page, ".live-month", r"Month 0 of 120")
+    for _ in range(3):
+        page.get_by_role("button", name="Step", exact=True).click()
+    wait_text(page, ".live-month", r"Month 3 of 120")
+    page.get_by_role("button", name="▶", exact=True).click()  # play ...
+    wait_text(page, ".live-month", r"Month ([5-9]|\d\d+) of 120")
+    page.get_by_role("button", name="❚❚", exact=True).click()  # ... and pause
+    playing_stopped_at = wait_text(page, ".live-month", r"Month \d+ of 120")
+    page.locator(f"{live} .community-tile").nth(2).click()
+    wait_text(page, ".inspector", r"Community #\d+")
+    page.locator(".service-button").first.click()
+    wait_text(page, ".inspector", r"service of community #\d+")
+    wait_text(page, ".inspector", r"How its staff time is split")
+    shot(page, "02-live-stepped-and-inspected")
+    month = int(re.search(r"Month (\d+)", playing_stopped_at).group(1))
+    time.sleep(1.5)
+    assert int(re.search(r"Month (\d+)", page.locator(".live-month").inner_text()).group(1)) <= month + 1  # paused
+    page.close()
+
+
+def set_tiny(page: Any) -> None:
+    """Smallest area and runs through the sliders (Home = minimum), then 2 runs."""
+    scope = ".proposal-tab"
+    for name in ("area-n_communities", "area-n_citizens", "area-steps", "area-replications"):
+        slider(page, scope, name).press("Home")
+    slider(page, scope, "area-replications").press("ArrowRight")
+    wait_text(page, f"{scope} .area-replications .sim-label", r"Runs \(seeds\): 2$")
+    wait_text(page, f"{scope} .area-n_citizens .sim-label", r": 100$")
+    wait_text(page, f"{scope} .area-steps .sim-label", r": 12$")
+
+
+def run_and_wait(page: Any) -> float:
+    start = time.monotonic()
+    page.get_by_role("button", name="Run the comparison").click()
+    page.wait_for_selector(".impact-table", timeout=UI_TIMEOUT)
+    return time.monotonic() - start
+
+
+def test_small_proposal_impact_and_shared_link(server: Server, browser: Any) -> None:
+    page = open_page(browser, server.url + "/")
+    page.get_by_role("tab", name="Test a proposal").click()
+    set_tiny(page)
+    run_and_wait(page)
+    table = page.locator(".impact-table").first.inner_text()
+    assert re.search(r"Pro-social activity\s+\d+\.\d%\s+\d+\.\d%\s+[+-]\d+\.\d pts", table), table
+    assert re.search(r"[+-]\d+\.\d pts to [+-]\d+\.\d pts", table), table  # a 95% interval
+    summary = page.locator(".impact-summary").inner_text()
+    assert "Pro-social activity" in summary and re.search(r"\d+\.\d%", summary)
+    shot(page, "03-proposal-small-results")
+
+    link = page.locator(".share-link input").input_value()
+    assert link.startswith(server.url + "/?") and "citizens=100" in link
+    reproduce = page.locator(".proposal-tab").inner_text()
+    assert "Reproduce in a terminal or in Python" in reproduce
+    page.close()
+
+    fresh = browser.new_context(viewport=VIEWPORT)  # a colleague's browser: no shared state
+    other = fresh.new_page()
+    other.set_default_timeout(UI_TIMEOUT)
+    other.goto(link)
+    other.wait_for_selector(".link-restored")
+    assert "Proposal restored from the shared link" in other.locator(".link-restored").inner_text()
+    scope = ".proposal-tab"
+    assert other.locator(f"{scope} .area-n_citizens .sim-label").inner_text().endswith(": 100")
+    assert other.locator(f"{scope} .area-replications .sim-label").inner_text().endswith(": 2")
+    assert other.locator(f"{scope} .area-steps .sim-label").inner_text().endswith(": 12")
+    assert "Negotiated outcomes" in other.locator(f"{scope} .arm-proposal").inner_text()
+    assert "0.50" in other.locator(f"{scope} .arm-proposal .lever-participation_support").inner_text()
+    other.wait_for_selector(".impact-table")  # its results come from the cache at once
+    assert other.locator(".share-link input").input_value() == link
+    shot(other, "04-shared-link-restored")
+
+    pairs = dict(parse_qsl(link.split("?", 1)[1]))
+    pairs["proposal.participation_support"] = "0.9"  # tampered: the check code no longer matches
+    other.goto(server.url + "/?" + urlencode(pairs))
+    other.wait_for_selector(".link-error")
+    assert "changed after it was made" in other.locator(".link-error").inner_text()
+    shot(other, "05-tampered-link")
+    fresh.close()
+
+
+def test_full_proposal_returns_within_30_seconds(server: Server, browser: Any) -> None:
+    """The acceptance case: 5 seeds x 2,000 citizens x 120 months, both arms, with progress shown."""
+    page = open_page(browser, server.url + "/")
+    page.get_by_role("tab", name="Test a proposal").click()
+    scope = ".proposal-tab"
+    assert page.locator(f"{scope} .area-n_citizens .sim-label").inner_text().endswith(": 2,000")
+    assert page.locator(f"{scope} .area-replications .sim-label").inner_text().endswith(": 5")
+    assert page.locator(f"{scope} .area-steps .sim-label").inner_text().endswith(": 120")
+    start = time.monotonic()
+    page.get_by_role("button", name="Run the comparison").click()
+    progress = wait_text(page, ".progress-text", r"\d+ of 10 runs done")
+    page.get_by_role("tab", name="Explain").click()  # the page stays usable while it runs
+    page.wait_for_selector(".glossary-measures")
+    page.get_by_role("tab", name="Test a proposal").click()
+    page.wait_for_selector(".impact-table", timeout=60_000)
+    seconds = time.monotonic() - start
+    shot(page, "06-proposal-full-results")
+    (ARTIFACTS / "full-proposal-seconds.txt").write_text(f"{seconds:.2f}\n")
+    assert "of 10 runs done" in progress
+    assert seconds < 30, f"the 5 x 2,000 x 120 proposal took {seconds:.1f} s"
+    page.close()
+
+
+BAD_LINKS: list[tuple[str, str]] = [
+    ("citizens=50&runs=2", "Population (citizens) = 50 is outside the allowed range 100 to 20,000"),
+    ("citizens=999999999", "is outside the allowed range 100 to 20,000"),
+    ("months=forever", "'forever' is not a whole number"),
+    ("runs=1000", "Runs (seeds) = 1,000 is outside the allowed range 1 to 10"),
+    ("proposal=anarchy", "'anarchy' is not a regime"),
+    ("proposal.target_level=NaN", "is not a finite number"),
+    ("baseline.audit_rate=-0.5", "Audit rate = -0.5 is outside the allowed range 0 to 1"),
+    ("proposal.payment_per_hour=1e308", "is outside the allowed range 0 to 50"),
+    ("drop=table&x=%00", "Unknown settings 'drop', 'x'"),
+    ("%E0%A4%A", "could not be read"),
+    ("seed=" + "9" * 300, "is too long"),
+]
+
+
+def test_bad_links_get_a_clear_message_and_the_server_keeps_serving(server: Server, browser: Any) -> None:
+    page = browser.new_page(viewport=VIEWPORT)
+    page.set_default_timeout(UI_TIMEOUT)
+    for i, (query, fragment) in enumerate(BAD_LINKS):
+        page.goto(f"{server.url}/?{query}")
+        page.wait_for_selector(".link-error")
+        text = page.locator(".link-error").inner_text()
+        assert fragment in text, (query, text)
+        assert "Traceback (most recent call last)" not in page.content()
+        if i == 0:
+            shot(page, "07-bad-link")
+    page.close()
+    # Garbage at the HTTP level: never a server error, and the server answers afterwards.
+    for path in ("/?" + "a" * 20000, "/%ff%fe", "/?x=%", "/../../etc/passwd", "/_solara/cdn/../../secret"):
+        status = http_get(server.url + path)
+        assert status != -1 and status < 500, (path, status)
+    assert server.proc.poll() is None
+    page = open_page(browser, server.url + "/")
+    assert page.locator(".live-month").inner_text().startswith("Month 0")
+    page.close()
+
+
+def test_the_server_writes_only_in_its_cache_folder(server: Server, browser: Any) -> None:
+    page = open_page(browser, server.url + "/")  # at least one full page load and render
+    page.close()
+    written = [p for p in server.home.rglob("*")] + [p for p in server.cwd.rglob("*")]
+    assert written == [], written
+    assert any(server.cache.rglob("*.json")), "the proposals' results were not cached"

@@ -1,0 +1,68 @@
+"""The same sweep on serial, processes and dask gives identical tables, run for run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from conftest import GRID, run_tiny, tiny
+
+from sim.config import ConfigError
+from sim.sweep.backends import check_dask_options
+from sim.sweep.store import read_sweep
+
+
+def test_serial_processes_and_dask_give_identical_tables(tmp_path: Path) -> None:
+    from distributed import LocalCluster
+
+    tables = {}
+    for backend in ("serial", "processes", "dask"):
+        run_tiny(tiny(GRID, "experiment.workers=2", backend=backend), tmp_path / backend)
+        tables[backend] = read_sweep(tmp_path / backend, strict=True)
+    # An existing cluster given by address, with results sent back to the driver (no shared disk).
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None) as c:
+        ov = tiny(GRID, f"++experiment.dask={{address:'{c.scheduler_address}',gather:true}}", backend="dask")
+        run_tiny(ov, tmp_path / "address")
+    tables["address"] = read_sweep(tmp_path / "address", strict=True)
+    assert len(tables["serial"]) == 2 * 2 * 2 * 4
+    for name, table in tables.items():
+        pd.testing.assert_frame_equal(table, tables["serial"], obj=name)
+
+
+def test_dask_options_are_checked() -> None:
+    with pytest.raises(ConfigError, match=r"experiment.dask.adress: unknown option"):
+        check_dask_options({"adress": "tcp://127.0.0.1:8786"})
+    with pytest.raises(ConfigError, match=r"experiment.dask.cluster='SLURMCluster'"):
+        check_dask_options({"cluster": "SLURMCluster"})
+    check_dask_options({"cluster": "dask_jobqueue.SLURMCluster", "cluster_kwargs": {"cores": 8}, "scale": {"jobs": 2}})
+
+
+def test_the_backend_examples_compose() -> None:
+    from sim.config import compose, config_dir
+
+    names = sorted(p.stem for p in (config_dir() / "backend").glob("*.yaml"))
+    assert {"dask_local", "dask_address", "slurm", "kubernetes"} <= set(names)
+    for name in names:
+        exp = compose([f"+backend={name}"]).experiment
+        assert exp.backend == "dask"
+        check_dask_options(exp.dask)
+
+
+def test_tasks_pickle_cleanly() -> None:
+    import pickle
+
+    from sim.config import compose
+    from sim.sweep.plan import build_plan
+    from sim.sweep.worker import RunTask, run_task
+
+    ov = tiny(GRID)
+    plan = build_plan(compose(ov), ov)
+    task = plan.task(next(plan.execution_order()), "/tmp/nowhere", chunk_steps=2)
+    again = pickle.loads(pickle.dumps(task))
+    assert again == task and isinstance(again, RunTask)
+    # Everything a worker unpickles is defined in an importable module, never in __main__.
+    assert {type(task).__module__, run_task.__module__, type(task.config).__module__} == {
+        "sim.sweep.worker",
+        "sim.config",
+    }

@@ -1,0 +1,20 @@
+"""Baseline calibration: monthly volunteering and informal helping at the defaults under `none`."""
+
+from __future__ import annotations
+
+import pytest
+
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("validation")]
+
+
+@pytest.mark.parametrize("column", ["volunteering_rate", "caring_rate"])
+def test_community_life_survey_rates(validate, panels, column: str) -> None:
+    """Formal volunteering 16-27% and informal helping 26-34% of adults at least once a month.
+
+    Source: Community Life Survey 2013/14-2023/24, DCMS (England). Model: `volunteering_rate` and
+    `caring_rate` (share of citizens giving at least `citizens.activity_threshold_hours` in the month),
+    mean of the last 60 of 120 months, 10 seeds; mapping in docs/validation.md.
+    """
+    finding = next(f for f in validate.cls_baseline(panels) if f.key == f"cls_{column}")
+    assert finding.n_seeds >= 10
+    assert finding.passed, (finding.mean, finding.ci_low, finding.ci_high, finding.seeds_holding)
