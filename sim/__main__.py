@@ -12,10 +12,14 @@ Commands:
                  launcher (``hydra/launcher=joblib``, ``hydra/launcher=submitit_local``/``submitit_slurm``).
     app          the proposal explorer in the browser: ``python -m sim app [--host 127.0.0.1] [--port 8765]``
                  (see docs/app.md).
+    rerun        rerun a saved run folder from its own config.yaml and check that the new time series is
+                 identical to the saved one: ``python -m sim rerun outputs/runs/<folder>`` prints
+                 "identical" (exit 0) or the first difference (exit 1), and warns when the package,
+                 dependency versions or git revision differ from the saved provenance (docs/reliability.md).
 
 Both are Hydra applications over the same configs (``configs/``): every Hydra flag works
 (``--cfg job``, ``--help``). A bad value stops the command before any work with one line
-naming the key and what is allowed, and exit code 2 (set ``SIM_DEBUG=1`` for a traceback).
+naming the key and what is allowed, and exit code 2 (add ``--debug`` or set ``SIM_DEBUG=1`` for a traceback).
 An experiment whose runs raised exits with code 1 after writing everything else.
 """
 
@@ -25,7 +29,7 @@ import os
 import sys
 from pathlib import Path
 
-COMMANDS = ("experiment", "run", "app")
+COMMANDS = ("experiment", "run", "app", "rerun")
 
 
 def _fail(message: str) -> None:
@@ -38,18 +42,54 @@ def _overrides(argv: list[str]) -> list[str]:
     return [a for a in argv if "=" in a and not a.startswith("-") and not a.startswith("hydra")]
 
 
-def _precheck(overrides: list[str]) -> None:
-    """Compose and validate once before Hydra starts, so bad input gets one clear line."""
+def _precheck(overrides: list[str]) -> object:
+    """Compose and validate once before Hydra starts, so bad input gets one clear line; return the config."""
     from sim.config import ConfigError, load_config
 
     swept = [o for o in overrides if "," in o.split("=", 1)[1]]
     try:
         # A --multirun sweep value like seed=1,2 is checked one value at a time by the job itself.
-        load_config([o for o in overrides if o not in swept])
+        return load_config([o for o in overrides if o not in swept])
     except ConfigError as exc:
         if os.environ.get("SIM_DEBUG"):
             raise
         _fail(str(exc))
+        raise  # unreachable: _fail exits
+
+
+def _check_output_dir(directory: str) -> None:
+    """Fail early, with one line, if ``output.dir`` cannot hold run folders (not a folder, not writable)."""
+    path = Path(directory).absolute()
+    probe = path
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    if not probe.is_dir():
+        _fail(f"output.dir={directory!r} cannot be created: {probe} is a file; allowed: a writable folder")
+    if not os.access(probe, os.W_OK | os.X_OK):
+        _fail(f"output.dir={directory!r} is not writable ({probe}); allowed: a writable folder")
+
+
+def _rerun(args: list[str]) -> None:
+    """``python -m sim rerun RUN_FOLDER``: rerun a saved run and compare its tables with the saved ones."""
+    from sim.config import ConfigError
+    from sim.runner import rerun
+
+    if len(args) != 1 or args[0].startswith("-") or "=" in args[0]:
+        _fail("usage: python -m sim rerun RUN_FOLDER (a folder written by `python -m sim run` or sim.run)")
+    try:
+        report = rerun(args[0])
+    except (ConfigError, FileNotFoundError, OSError) as exc:
+        if os.environ.get("SIM_DEBUG"):
+            raise
+        _fail(f"rerun {args[0]}: {exc}")
+        return
+    for warning in report.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    if report.identical:
+        print(f"identical: {report.rows} rows of timeseries.parquet reproduced exactly ({args[0]})")
+        return
+    print(f"different: {report.difference}", file=sys.stderr)
+    sys.exit(1)
 
 
 def _experiment_precheck(overrides: list[str]) -> tuple[object, str]:
@@ -60,7 +100,7 @@ def _experiment_precheck(overrides: list[str]) -> tuple[object, str]:
     """
     from omegaconf import OmegaConf
 
-    from sim.config import ConfigError, compose
+    from sim.config import ConfigError, compose, compose_error_message
     from sim.sweep.backends import check_dask_options
     from sim.sweep.plan import default_folder, experiment_of
     from sim.sweep.report import parse_analysis
@@ -70,7 +110,7 @@ def _experiment_precheck(overrides: list[str]) -> tuple[object, str]:
         try:
             cfg = compose(overrides)
         except Exception as exc:  # Hydra and OmegaConf errors: one line naming the key
-            raise ConfigError(str(exc).strip().splitlines()[0]) from exc
+            raise ConfigError(compose_error_message(exc)) from exc
         if OmegaConf.select(cfg, "experiment.kind", default="simulation") == "lab":
             return cfg, ""
         exp = experiment_of(cfg)
@@ -126,6 +166,11 @@ def _run_job(cfg: object) -> None:
     except ConfigError as exc:
         _fail(str(exc))
         return
+    except OSError as exc:  # sim.runner.RunWriteError: disk full, no permission; nothing partial is left
+        if os.environ.get("SIM_DEBUG"):
+            raise
+        print(f"error: {exc.strerror or exc}", file=sys.stderr)
+        sys.exit(1)
     print(f"run folder: {result.path}")
     keys = ("prosocial_rate", "gaming_share", "trust_mean", "reported_outcome", "true_outcome")
     print("end-of-run (mean of the last 12 months): " + ", ".join(f"{k}={result.summary[k]:.3f}" for k in keys))
@@ -175,6 +220,13 @@ def _experiment_job(cfg: object) -> None:
         sys.exit(1)
 
 
+def _select_attr(obj: object, key: str) -> object:
+    """A dotted attribute of a config object, None if absent."""
+    for part in key.split("."):
+        obj = getattr(obj, part, None)
+    return obj
+
+
 def _select(cfg: object, key: str) -> object:
     """``OmegaConf.select`` for a DictConfig, None otherwise."""
     from omegaconf import OmegaConf
@@ -189,7 +241,13 @@ def main(argv: list[str] | None = None) -> None:
     from sim.config import config_dir, register_configs
 
     args = list(sys.argv[1:] if argv is None else argv)
+    if "--debug" in args:  # tracebacks for every error (as SIM_DEBUG=1); Hydra never sees the flag
+        args = [a for a in args if a != "--debug"]
+        os.environ["SIM_DEBUG"] = "1"
     command = args.pop(0) if args and args[0] in COMMANDS else "experiment"
+    if command == "rerun":
+        _rerun(args)
+        return
     if command == "app":  # the proposal explorer (a web app, no Hydra): python -m sim app [--host H] [--port P]
         from sim.app import main as app_main
 
@@ -201,7 +259,9 @@ def main(argv: list[str] | None = None) -> None:
         _fail(f"unknown command {args[0]!r}; commands: {', '.join(COMMANDS)} (or key=value overrides)")
     if dry_run and command != "experiment":
         _fail("--dry-run is an option of the experiment command: python -m sim experiment=NAME --dry-run")
-    _precheck(_overrides(args))
+    checked = _precheck(_overrides(args))
+    if not any(a.startswith("hydra.run.dir=") for a in args):
+        _check_output_dir(str(_select_attr(checked, "output.dir") or "outputs"))
     multirun = any(a in ("-m", "--multirun") for a in args)
     folder, folder_is_explicit = "", False
     if command == "experiment" and not multirun:

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from hydra.core.config_store import ConfigStore
 from omegaconf import DictConfig, OmegaConf
+from omegaconf.errors import OmegaConfBaseException
 
 REGIMES: tuple[str, ...] = ("targets", "negotiated", "functioning", "none")
 DOMAINS: tuple[str, ...] = ("education", "safety", "health")
@@ -699,8 +701,11 @@ def to_sim_config(cfg: DictConfig | SimConfig | AppConfig) -> SimConfig:
         assert isinstance(container, dict)
         container.pop("experiment", None)
         container.pop("hydra", None)
-        merged = OmegaConf.merge(OmegaConf.structured(SimConfig), container)
-        obj = OmegaConf.to_object(merged)  # type: ignore[assignment]
+        try:
+            merged = OmegaConf.merge(OmegaConf.structured(SimConfig), container)
+            obj = OmegaConf.to_object(merged)  # type: ignore[assignment]
+        except OmegaConfBaseException as exc:  # a key added with +key=value, or a wrong type
+            raise ConfigError(compose_error_message(exc)) from exc
         assert isinstance(obj, SimConfig)
     validate(obj)
     return obj
@@ -720,12 +725,11 @@ def load_config(overrides: list[str] | None = None) -> SimConfig:
 
     """
     from hydra.errors import HydraException
-    from omegaconf.errors import OmegaConfBaseException
 
     try:
         cfg = compose(overrides)
     except (HydraException, OmegaConfBaseException) as exc:
-        raise ConfigError(_first_line(exc)) from exc
+        raise ConfigError(compose_error_message(exc)) from exc
     return to_sim_config(cfg)
 
 
@@ -734,18 +738,124 @@ def _first_line(exc: BaseException) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
+def _field_at(path: str) -> tuple[type | None, dataclasses.Field[Any] | None]:
+    """The dataclass holding ``path`` (dotted, from :class:`AppConfig`) and its field, if any."""
+    import typing
+
+    cls: Any = AppConfig
+    found: dataclasses.Field[Any] | None = None
+    parts = [p for p in path.split(".") if p]
+    for i, name in enumerate(parts):
+        if not dataclasses.is_dataclass(cls):
+            return None, None
+        fields = {f.name: f for f in dataclasses.fields(cls)}
+        if name not in fields:
+            return (cls, None) if i == len(parts) - 1 else (None, None)
+        found = fields[name]
+        if i == len(parts) - 1:
+            return cls, found
+        hint = typing.get_type_hints(cls)[name]
+        args = typing.get_args(hint)
+        cls = args[0] if typing.get_origin(hint) is list and args else hint
+    return None, found
+
+
+def _allowed_text(f: dataclasses.Field[Any] | None, kind: str) -> str:
+    meta = dict(f.metadata) if f is not None else {}
+    if meta.get("choices"):
+        return "one of " + ", ".join(meta["choices"])
+    lo, hi = meta.get("lo"), meta.get("hi")
+    if lo is None and hi is None:
+        return kind
+    lo_s = "-inf" if lo is None else _num(lo)
+    hi_s = "inf" if hi is None else _num(hi)
+    return f"{kind} from {lo_s} to {hi_s}"
+
+
+def _num(x: float) -> str:
+    return str(x) if isinstance(x, int) else f"{x:g}"
+
+
+_KINDS = {"Integer": "a whole number", "Float": "a number", "Boolean": "true or false", "String": "a string"}
+
+
+def compose_error_message(exc: BaseException) -> str:
+    """One line for a Hydra/OmegaConf composition error: the key, the value given and what is allowed."""
+    import difflib
+
+    from hydra.errors import MissingConfigException, OverrideParseException
+    from omegaconf.errors import ConfigAttributeError, ConfigKeyError, ValidationError
+
+    text = str(exc).strip()
+    if isinstance(exc, OverrideParseException):
+        m = re.search(r"override '(.*?)'", text)
+        given = m.group(1) if m else text.splitlines()[0]
+        return f"malformed override {given!r}; allowed: key=value, e.g. steps=240 (Hydra override grammar)"
+    if isinstance(exc, MissingConfigException):
+        m = re.search(r"Could not find '([^/']+)/([^']*)'", text)
+        options = [
+            line.strip()
+            for line in text.split("Available options", 1)[-1].split("Config search path")[0].splitlines()[1:]
+            if line.strip() and not line.strip().endswith("_schema")
+        ]
+        if m and options:
+            return f"{m.group(1)}={m.group(2)!r} is not a known {m.group(1)} config; allowed: {', '.join(options)}"
+        return _first_line(exc)
+    cause = exc if isinstance(exc, ValidationError | ConfigKeyError) else exc.__cause__
+    m = re.search(r"override '?([^=']+)=(.*?)'?$", text.splitlines()[0]) if text else None
+    okey, ovalue = (m.group(1).lstrip("+~"), m.group(2)) if m else ("", "")
+    m = re.search(r"Could not override '([^']+)'.*?use \+[^=\s]+=(.*)$", text, re.S)
+    if m:
+        okey, ovalue = m.group(1), m.group(2).strip()
+    if isinstance(cause, ConfigAttributeError | ConfigKeyError):
+        full = str(getattr(cause, "full_key", "") or getattr(cause, "key", "") or okey)
+        if okey and not full.startswith(okey):
+            full = f"{okey}.{full}"
+        parent = full.rsplit(".", 1)[0] if "." in full else ""
+        cls, _ = _field_at(full)
+        if cls is None and okey:
+            cls, _ = _field_at(okey + ".x")  # a key inside a list item, e.g. regime.switches[].xx
+            parent = okey
+        names = [f.name for f in dataclasses.fields(cls)] if cls is not None else []
+        close = difflib.get_close_matches(full.rsplit(".", 1)[-1], names, n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        where = f"in {parent}" if parent else "at the top level"
+        allowed = ", ".join(names) if names else "the keys listed in docs/parameters.md"
+        given = f" ({okey}={ovalue})" if okey else ""
+        return f"unknown key {full!r}{given}{hint}; allowed keys {where}: {allowed}"
+    if isinstance(cause, ValidationError):
+        full = str(getattr(cause, "full_key", "") or okey)
+        if okey and not full.startswith(okey):
+            full = f"{okey}[].{full}"
+        ctext = str(cause).splitlines()[0]
+        value = getattr(cause, "value", None)
+        given = ovalue if ovalue and okey == full else value
+        _, f = _field_at(full.replace("[]", ""))
+        km = re.search(r"converted to (\w+)", ctext)
+        if km:
+            kind = _KINDS.get(km.group(1), km.group(1).lower())
+        elif "valid bool" in ctext:
+            kind = "true or false"
+        elif "ListConfig" in ctext:
+            kind = "a list, e.g. [a, b]"
+        else:
+            kind = ctext
+        return f"{full}={given!r} is not {kind}; allowed: {_allowed_text(f, kind)}"
+    return _first_line(exc)
+
+
 def _check_field(path: str, value: Any, meta: dict[str, Any]) -> None:
     choices = meta.get("choices")
     if choices is not None and value not in choices:
-        raise ConfigError(f"{path}={value!r} is not allowed; choose one of {', '.join(choices)}")
+        raise ConfigError(f"{path}={value!r} is not allowed; allowed values: {', '.join(choices)}")
     if isinstance(value, bool) or not isinstance(value, int | float):
         return
-    if isinstance(value, float) and not math.isfinite(value):
-        raise ConfigError(f"{path}={value!r} must be a finite number")
     lo, hi = meta.get("lo"), meta.get("hi")
+    lo_s = "-inf" if lo is None else _num(lo)
+    hi_s = "inf" if hi is None else _num(hi)
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ConfigError(f"{path}={value!r} must be a finite number; allowed: {lo_s} to {hi_s}")
     if (lo is not None and value < lo) or (hi is not None and value > hi):
-        lo_s = "-inf" if lo is None else f"{lo:g}"
-        hi_s = "inf" if hi is None else f"{hi:g}"
         raise ConfigError(f"{path}={value!r} is out of range; allowed: {lo_s} to {hi_s}")
 
 
@@ -779,7 +889,7 @@ def validate(cfg: SimConfig) -> None:
         )
     for d in reg.measured_domains:
         if d not in DOMAINS:
-            raise ConfigError(f"regime.measured_domains contains {d!r}; choose from {', '.join(DOMAINS)}")
+            raise ConfigError(f"regime.measured_domains contains {d!r}; allowed values: {', '.join(DOMAINS)}")
     for i, sw in enumerate(reg.switches):
         if sw.step >= cfg.steps:
             raise ConfigError(

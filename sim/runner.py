@@ -11,6 +11,7 @@ pool or a dask cluster.
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -26,7 +27,7 @@ from omegaconf import OmegaConf
 
 from sim.config import AppConfig, ExperimentConfig, SimConfig, to_sim_config
 from sim.metrics import COLUMNS
-from sim.provenance import config_hash, provenance, write_json
+from sim.provenance import config_hash, provenance
 from sim.sweep.plan import arm_configs, replication_seeds  # experiments are sweeps; names kept here
 
 SUMMARY_WINDOW = 12  # months averaged for end-of-run figures
@@ -88,17 +89,129 @@ def run_folder_name(cfg: SimConfig) -> str:
     return f"{stamp}-{cfg.regime.name}-seed{cfg.seed}"
 
 
+class RunWriteError(OSError):
+    """A run folder could not be written (no permission, not a folder, disk full); nothing partial is left."""
+
+    def __str__(self) -> str:
+        return str(self.strerror)
+
+
+RUN_FILES = ("timeseries.parquet", "summary.json", "config.yaml", "seed.txt", "provenance.json")
+
+
 def write_run(folder: Path, ts: pd.DataFrame, summary: dict[str, Any], cfg: SimConfig) -> None:
-    """Write a self-describing run folder: tables, resolved config, seed and provenance."""
-    folder.mkdir(parents=True, exist_ok=True)
+    """Write a self-describing run folder: tables, resolved config, seed and provenance.
+
+    Every file is written under a temporary name (``*.tmp``) and renamed only once all of them
+    are written, provenance.json last; if any write fails (e.g. a full disk) the files of this
+    call are removed and :class:`RunWriteError` names the folder and the cause, so no partial
+    file can be taken for a complete one.
+    """
+    folder = Path(folder)
     text = config_yaml(cfg)
-    tmp = folder / "timeseries.parquet.tmp"
-    ts.to_parquet(tmp, index=False)
-    tmp.replace(folder / "timeseries.parquet")
-    write_json(folder / "summary.json", summary)
-    (folder / "config.yaml").write_text(text)
-    (folder / "seed.txt").write_text(f"{cfg.seed}\n")
-    write_json(folder / "provenance.json", provenance(cfg.seed, text))
+    tmps = {name: folder / f"{name}.tmp" for name in RUN_FILES}
+    renamed: list[Path] = []
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        ts.to_parquet(tmps["timeseries.parquet"], index=False)
+        tmps["summary.json"].write_text(json.dumps(summary, indent=2, sort_keys=True, default=str) + "\n")
+        tmps["config.yaml"].write_text(text)
+        tmps["seed.txt"].write_text(f"{cfg.seed}\n")
+        prov = json.dumps(provenance(cfg.seed, text), indent=2, sort_keys=True, default=str) + "\n"
+        tmps["provenance.json"].write_text(prov)
+        for name, tmp in tmps.items():
+            os.replace(tmp, folder / name)
+            renamed.append(folder / name)
+    except OSError as exc:
+        for path in [*tmps.values(), *renamed]:
+            try:
+                path.unlink(missing_ok=True)
+            except OSError:
+                pass
+        reason = exc.strerror or str(exc)
+        raise RunWriteError(exc.errno or 0, f"cannot write run folder {folder}: {reason}") from exc
+
+
+@dataclass
+class RerunReport:
+    """The outcome of :func:`rerun`: whether the new tables equal the saved ones, and why not."""
+
+    identical: bool
+    difference: str
+    warnings: list[str]
+    rows: int
+
+
+def load_run_config(folder: str | Path) -> SimConfig:
+    """The exact configuration of a saved run folder (its resolved ``config.yaml``), validated."""
+    saved = OmegaConf.load(Path(folder) / "config.yaml")
+    return to_sim_config(OmegaConf.merge(OmegaConf.structured(SimConfig), saved))
+
+
+def first_difference(saved: pd.DataFrame, new: pd.DataFrame) -> str:
+    """The first column/row where two tables differ (NaN equals NaN), or '' if they are identical."""
+    if list(saved.columns) != list(new.columns):
+        return f"columns differ: saved {list(saved.columns)}, new {list(new.columns)}"
+    if len(saved) != len(new):
+        return f"row counts differ: saved {len(saved)}, new {len(new)}"
+    for col in saved.columns:
+        a, b = saved[col].to_numpy(), new[col].to_numpy()
+        if a.dtype.kind in "fc" and b.dtype.kind in "fc":
+            same = (a == b) | (np.isnan(a) & np.isnan(b))
+        else:
+            same = np.asarray([x == y for x, y in zip(a, b, strict=True)], dtype=bool)
+        if not same.all():
+            i = int(np.flatnonzero(~same)[0])
+            return f"column {col!r}, row {i}: saved {a[i]!r}, new {b[i]!r}"
+        if str(saved[col].dtype) != str(new[col].dtype):
+            return f"column {col!r}: dtype saved {saved[col].dtype}, new {new[col].dtype}"
+    return ""
+
+
+def provenance_warnings(saved: dict[str, Any], seed: int) -> list[str]:
+    """Differences between a saved provenance and the current package, dependencies, revision and Python."""
+    now = provenance(seed, "")
+    out = []
+    for key in ("package_version", "git_revision", "python"):
+        if saved.get(key) != now[key]:
+            out.append(f"{key} differs: saved {saved.get(key)}, now {now[key]}")
+    old, cur = saved.get("dependencies") or {}, now["dependencies"]
+    for name in sorted(set(old) | set(cur)):
+        if old.get(name) != cur.get(name):
+            out.append(f"{name} version differs: saved {old.get(name)}, now {cur.get(name)}")
+    return out
+
+
+def rerun(folder: str | Path) -> RerunReport:
+    """Rerun a saved run folder from its own config and seed and compare the new time series with the saved one.
+
+    Raises:
+        FileNotFoundError: the folder lacks config.yaml or timeseries.parquet.
+        ConfigError: the saved config no longer validates (naming the key).
+
+    """
+    import io
+
+    folder = Path(folder)
+    for name in ("config.yaml", "timeseries.parquet"):
+        if not (folder / name).is_file():
+            raise FileNotFoundError(f"{folder} is not a complete run folder: {name} is missing")
+    cfg = load_run_config(folder)
+    warnings: list[str] = []
+    seed_file = folder / "seed.txt"
+    if seed_file.is_file() and seed_file.read_text().strip() != str(cfg.seed):
+        warnings.append(f"seed.txt says {seed_file.read_text().strip()}, config.yaml says seed={cfg.seed}")
+    prov_file = folder / "provenance.json"
+    if prov_file.is_file():
+        warnings += provenance_warnings(json.loads(prov_file.read_text()), cfg.seed)
+    else:
+        warnings.append("provenance.json is missing: versions cannot be compared")
+    saved = pd.read_parquet(folder / "timeseries.parquet")
+    buf = io.BytesIO()
+    simulate(cfg).to_parquet(buf, index=False)  # the same round trip the saved table went through
+    new = pd.read_parquet(io.BytesIO(buf.getvalue()))
+    diff = first_difference(saved, new)
+    return RerunReport(not diff, diff, warnings, len(new))
 
 
 def run(config: SimConfig | Any, folder: str | Path | None = None) -> RunResult:
@@ -216,10 +329,13 @@ def run_experiment(cfg: AppConfig | Any, base_overrides: list[str], folder: Path
 
 __all__ = [
     "ExperimentResult",
+    "RerunReport",
     "RunResult",
+    "RunWriteError",
     "arm_configs",
     "config_hash",
     "replication_seeds",
+    "rerun",
     "run",
     "run_experiment",
     "simulate",

@@ -1,0 +1,286 @@
+"""Bad configuration fails before any work with one line naming the key, the value and what is allowed.
+
+The table below is the figure quoted in docs/reliability.md (``len(BAD_INPUTS)`` bad inputs); most go
+through ``sim.load_config`` (what every command composes first), experiment options through
+``experiment_of`` and sweep specs through ``parse_sweep`` (what ``python -m sim experiment`` checks), and
+a handful through the real command line for exit code 2, one line and no traceback.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import sim
+from sim.config import AppConfig, ConfigError, SimConfig, compose
+from sim.model import SocialProductivityModel
+from sim.sweep.plan import experiment_of
+from sim.sweep.spec import parse_sweep
+
+# (overrides, the key the message must name, a fragment it must contain)
+BAD_INPUTS: list[tuple[list[str], str, str]] = [
+    # unknown keys
+    (["nosuch=1"], "nosuch", "allowed keys"),
+    (["population.nosuch=1"], "population.nosuch", "n_citizens"),
+    (["population.n_citizen=10"], "population.n_citizen", "did you mean 'n_citizens'"),
+    (["+foo=1"], "foo", "allowed keys"),
+    (["regime.switches=[{step:5,xx:1}]"], "regime.switches.xx", "allowed keys in regime.switches: step, to"),
+    # wrong types and malformed overrides
+    (["steps=abc"], "steps", "not a whole number; allowed: a whole number from 1 to"),
+    (["seed=1.5"], "seed", "not a whole number; allowed"),
+    (["steps="], "steps", "steps='' is not a whole number"),
+    (["steps=[1,2]"], "steps", "not a whole number"),
+    (["population.n_citizens=1e3"], "population.n_citizens", "not a whole number"),
+    (["population.within_community_share=abc"], "population.within_community_share", "is not a number; allowed"),
+    (["regime.ratchet=maybe"], "regime.ratchet", "allowed: true or false"),
+    (["regime.measured_domains=abc"], "regime.measured_domains", "allowed"),
+    (["regime.switches=[{step:x,to:none}]"], "regime.switches", "step='x' is not a whole number"),
+    (["steps==3"], "steps==3", "malformed override"),
+    # out of range
+    (["population.n_citizens=0"], "population.n_citizens", "allowed: 1 to"),
+    (["population.n_citizens=-5"], "population.n_citizens", "allowed: 1 to"),
+    (["population.n_communities=0"], "population.n_communities", "allowed: 1 to"),
+    (["steps=0"], "steps", "allowed: 1 to"),
+    (["seed=-1"], "seed", "allowed: 0 to"),
+    (["burn_in=-1"], "burn_in", "allowed: 0 to"),
+    (["population.within_community_share=1.5"], "population.within_community_share", "allowed: 0 to 1"),
+    (["regime.audit_rate=-0.1"], "regime.audit_rate", "allowed: 0 to 1"),
+    (["regime.audit_detection=1.01"], "regime.audit_detection", "allowed: 0 to 1"),
+    (["services.large_shock_prob=2"], "services.large_shock_prob", "allowed: 0 to 1"),
+    (["citizens.engagement_exit=-1"], "citizens.engagement_exit", "allowed: 0 to 1"),
+    (["population.time_budget_median=-1"], "population.time_budget_median", "allowed: 0 to 400"),
+    (["regime.negotiation_interval=0"], "regime.negotiation_interval", "allowed: 1 to"),
+    (["population.within_community_share=nan"], "population.within_community_share", "finite number"),
+    (["services.ces_rho=inf"], "services.ces_rho", "finite number"),
+    (["services.ces_rho=0"], "services.ces_rho", "allowed: -20 to -0.01"),
+    (
+        ["population.share_conditional=0.9", "population.share_free_rider=0.2"],
+        "population.share_free_rider",
+        "at most 1",
+    ),
+    (["services.initial_shares=[0.5,0.5]"], "services.initial_shares", "six positive shares"),
+    # unknown choices
+    (["regime=bogus"], "regime", "allowed: functioning, negotiated, none, targets"),
+    (["regime.name=bogus"], "regime.name", "allowed values: targets, negotiated, functioning, none"),
+    (["status_quo=bogus"], "status_quo", "allowed values"),
+    (["driver=gpu"], "driver", "allowed values: vectorised, agent"),
+    (["population=bogus"], "population", "allowed: default"),
+    (["regime.switches=[{step:5,to:bogus}]"], "regime.switches[0].to", "allowed values"),
+    (["regime.measured_domains=[bogus]"], "regime.measured_domains", "allowed values: education, safety, health"),
+    # a regime switch after the horizon
+    (["steps=10", "regime.switches=[{step:10,to:targets}]"], "regime.switches[0].step", "allowed: 0 to steps-1 = 9"),
+    (["steps=10", "regime.switches=[{step:500,to:none}]"], "regime.switches[0].step", "at or after the horizon"),
+]
+
+# Experiment options, checked by experiment_of (what `python -m sim experiment` composes first).
+BAD_EXPERIMENT: list[tuple[list[str], str, str]] = [
+    (["experiment.replications=0"], "experiment.replications", "allowed: 1 to"),
+    (["experiment.replications=-3"], "experiment.replications", "allowed: 1 to"),
+    (["experiment.backend=gpu"], "experiment.backend", "allowed values: serial, processes, dask"),
+    (["experiment.workers=-1"], "experiment.workers", "allowed: 0 to"),
+    (["experiment.chunk_steps=0"], "experiment.chunk_steps", "allowed: 1 to"),
+]
+
+# Sweep specifications, checked by parse_sweep before any run.
+BAD_SWEEPS: list[tuple[dict[str, Any], str, str]] = [
+    (
+        {"design": "grid", "parameters": {"regime.audit_rate": {"lo": 0.5, "hi": 0.5, "num": 3}}},
+        "regime.audit_rate",
+        "empty range",
+    ),
+    ({"design": "grid", "parameters": {"regime.audit_rate": []}}, "regime.audit_rate", "empty list"),
+    (
+        {"design": "lhs", "samples": 4, "parameters": {"regime.audit_rate": [0.6, 0.2]}},
+        "regime.audit_rate",
+        "empty range",
+    ),
+    ({"design": "grid", "parameters": {"regime.audit_rate": [0.1, 1.5]}}, "regime.audit_rate", "allowed: 0 to 1"),
+    ({"design": "grid", "parameters": {"regime.nosuch": [1, 2]}}, "regime.nosuch", "unknown parameter"),
+    ({"design": "bogus", "parameters": {"regime.audit_rate": [0.1]}}, "experiment.sweep.design", "choose one of"),
+    ({"design": "grid", "parameters": {"regime.name": ["targets", "bogus"]}}, "regime.name", "not allowed"),
+    ({"design": "grid", "parameters": {}}, "experiment.sweep.parameters", "at least one parameter"),
+]
+
+N_BAD_INPUTS = len(BAD_INPUTS) + len(BAD_EXPERIMENT) + len(BAD_SWEEPS)
+
+
+def test_the_table_has_at_least_30_bad_inputs() -> None:
+    assert N_BAD_INPUTS >= 30
+
+
+def _one_line(message: str) -> None:
+    assert message and "\n" not in message and "Traceback" not in message
+
+
+@pytest.mark.parametrize(("overrides", "key", "fragment"), BAD_INPUTS, ids=[" ".join(o) for o, _, _ in BAD_INPUTS])
+def test_bad_config_names_key_value_and_what_is_allowed(overrides: list[str], key: str, fragment: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        sim.load_config(overrides)
+    message = str(info.value)
+    _one_line(message)
+    assert key in message, message
+    assert fragment in message, message
+    assert "allowed" in message or "at most" in message or "horizon" in message, message
+
+
+@pytest.mark.parametrize(("overrides", "key", "fragment"), BAD_EXPERIMENT, ids=[o[0] for o, _, _ in BAD_EXPERIMENT])
+def test_bad_experiment_option(overrides: list[str], key: str, fragment: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        experiment_of(compose(overrides))
+    message = str(info.value)
+    _one_line(message)
+    assert f"{key}=" in message and fragment in message, message
+
+
+@pytest.mark.parametrize(("spec", "key", "fragment"), BAD_SWEEPS, ids=[str(s)[:60] for s, _, _ in BAD_SWEEPS])
+def test_bad_sweep_spec(spec: dict[str, Any], key: str, fragment: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        parse_sweep(spec)
+    message = str(info.value)
+    _one_line(message)
+    assert key in message and fragment in message, message
+
+
+# ------------------------------------------------------------------ the command line
+def sim_cli(*args: str, cwd: Path, debug_env: bool = False) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k != "SIM_DEBUG"}
+    if debug_env:
+        env["SIM_DEBUG"] = "1"
+    return subprocess.run(
+        [sys.executable, "-m", "sim", *args], cwd=cwd, capture_output=True, text=True, env=env, timeout=120
+    )
+
+
+CLI_CASES = [
+    (("run", "steps=abc"), "steps='abc' is not a whole number; allowed"),
+    (("run", "population.nosuch=1"), "unknown key 'population.nosuch'"),
+    (("run", "regime=bogus"), "allowed: functioning, negotiated, none, targets"),
+    (("run", "steps="), "steps='' is not a whole number"),
+    (("experiment.backend=gpu",), "experiment.backend='gpu' is not allowed; allowed values"),
+    (("experiment.replications=0",), "experiment.replications=0 is out of range; allowed: 1 to"),
+]
+
+
+@pytest.mark.parametrize(("args", "expected"), CLI_CASES, ids=[" ".join(a) for a, _ in CLI_CASES])
+def test_cli_bad_input_exits_2_with_one_line(args: tuple[str, ...], expected: str, tmp_path: Path) -> None:
+    out = sim_cli(*args, f"output.dir={tmp_path}", cwd=tmp_path)
+    assert out.returncode == 2, out.stderr
+    assert out.stderr.strip().splitlines() == [f"error: {out.stderr.strip()[len('error: ') :]}"]
+    assert expected in out.stderr and "Traceback" not in out.stderr
+    assert not (tmp_path / "runs").exists(), "nothing may run on bad input"
+
+
+@pytest.mark.parametrize("how", ["--debug", "SIM_DEBUG=1"])
+def test_debug_shows_the_traceback(how: str, tmp_path: Path) -> None:
+    args = ["run", "steps=abc", f"output.dir={tmp_path}"] + (["--debug"] if how == "--debug" else [])
+    out = sim_cli(*args, cwd=tmp_path, debug_env=how != "--debug")
+    assert out.returncode != 0
+    assert "Traceback" in out.stderr and "ConfigError: steps='abc' is not a whole number" in out.stderr
+
+
+# ------------------------------------------------------------------ Hypothesis: every numeric parameter
+def _numeric_params() -> list[tuple[str, type, float | None, float | None]]:
+    """(dotted key, int or float, lo, hi) of every numeric field declared with param()."""
+    import typing
+
+    out = []
+
+    def walk(cls: Any, prefix: str) -> None:
+        hints = typing.get_type_hints(cls)
+        for f in dataclasses.fields(cls):
+            kind = hints[f.name]
+            if dataclasses.is_dataclass(kind):
+                walk(kind, f"{prefix}{f.name}.")
+            elif kind in (int, float):
+                out.append((f"{prefix}{f.name}", kind, f.metadata.get("lo"), f.metadata.get("hi")))
+
+    walk(SimConfig, "")
+    return out
+
+
+NUMERIC = _numeric_params()
+# Parameters that set the size of the work: in-range values are drawn small so each example stays fast
+# (their out-of-range values are still drawn from the whole line).
+SIZE_CAPS = {
+    "steps": 4,
+    "burn_in": 2,
+    "population.n_citizens": 120,
+    "population.n_communities": 12,
+    "population.contacts_per_citizen": 20,
+    "services.max_cases_per_service": 400,
+    "lab.groups": 3,
+    "lab.periods": 3,
+    "lab.group_size": 5,
+}
+TINY = ["population.n_citizens=60", "population.n_communities=3", "steps=3", "burn_in=1", "output.save=false"]
+RATES = [
+    "prosocial_rate", "volunteering_rate", "caring_rate", "self_reliance", "motivation_mean", "trust_mean",
+    "social_capital", "gaming_share", "functioning_share", "partnership_share", "outcome_work_share",
+    "reported_outcome", "true_outcome", "participation_rate", "service_commitment_kept",
+    "citizen_commitment_kept", "volunteering_rate_motivated", "slack_share", "measured_work_share",
+    "unmeasured_work_share", "true_measured_outcome", "true_unmeasured_outcome", "skimmed_share", "target_level",
+]  # fmt: skip
+
+
+@st.composite
+def numeric_override(draw: st.DrawFn) -> tuple[str, Any]:
+    key, kind, lo, hi = draw(st.sampled_from(NUMERIC))
+    cap = SIZE_CAPS.get(key)
+    top = min(hi, cap) if hi is not None and cap is not None else cap if cap is not None else hi
+    if kind is int:
+        inside = st.integers(int(lo if lo is not None else -(10**6)), int(top if top is not None else 10**6))
+        anywhere = st.one_of(st.integers(-(10**12), -1), st.integers(10**7, 10**25), st.integers(-3, 3))
+    else:
+        inside = st.floats(lo if lo is not None else -1e6, top if top is not None else 1e6)
+        anywhere = st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.floats(-2.0, 2.0))
+    return key, draw(st.one_of(inside, anywhere))
+
+
+def _literal(value: Any) -> str:
+    if isinstance(value, float) and math.isnan(value):
+        return "nan"
+    if isinstance(value, float) and math.isinf(value):
+        return "inf" if value > 0 else "-inf"
+    return repr(value)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(numeric_override())
+def test_random_numeric_values_run_cleanly_or_fail_with_a_clear_error(case: tuple[str, Any]) -> None:
+    key, value = case
+    # The given key comes last so it overrides the tiny sizes.
+    overrides = [o for o in TINY if not o.startswith(f"{key}=")] + [f"{key}={_literal(value)}"]
+    try:
+        cfg = sim.load_config(overrides)
+    except ConfigError as exc:
+        message = str(exc)
+        _one_line(message)
+        assert key in message or key.rsplit(".", 1)[-1] in message, message
+        assert "allowed" in message or "finite number" in message or "horizon" in message, message
+        return
+    model = SocialProductivityModel(cfg)
+    with np.errstate(over="raise", invalid="raise", divide="raise"):  # a failure, not a silent NaN
+        model.run()
+    ts = model.timeseries()
+    assert len(ts) == cfg.steps
+    for col in RATES:
+        v = ts[col].dropna()  # NaN is the documented value of a rate with no cases this month
+        assert ((v >= 0) & (v <= 1)).all(), f"{key}={value}: {col} outside [0, 1]: {v.tolist()}"
+    assert np.isfinite(ts["public_cost"]).all() and (ts["public_cost"] >= 0).all()
+    assert np.isfinite(model.services.shares).all() and np.allclose(model.services.shares.sum(axis=1), 1.0)
+
+
+def test_every_numeric_parameter_is_covered() -> None:
+    keys = {k for k, *_ in NUMERIC}
+    assert {"steps", "population.n_citizens", "regime.audit_rate", "services.ces_rho"} <= keys
+    assert all(isinstance(AppConfig, type) for _ in keys)
