@@ -738,7 +738,7 @@ def _first_line(exc: BaseException) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
-def _field_at(path: str) -> tuple[type | None, dataclasses.Field[Any] | None]:
+def _field_at(path: str) -> tuple[Any, dataclasses.Field[Any] | None]:
     """The dataclass holding ``path`` (dotted, from :class:`AppConfig`) and its field, if any."""
     import typing
 

@@ -63,6 +63,34 @@ COLUMNS: tuple[str, ...] = (
     "audits",
 )
 
+# Columns that are rates, shares or means of [0, 1] quantities (NaN where documented).
+UNIT_INTERVAL_COLUMNS: tuple[str, ...] = (
+    "prosocial_rate",
+    "volunteering_rate",
+    "caring_rate",
+    "self_reliance",
+    "motivation_mean",
+    "trust_mean",
+    "social_capital",
+    "gaming_share",
+    "functioning_share",
+    "partnership_share",
+    "outcome_work_share",
+    "reported_outcome",
+    "true_outcome",
+    "participation_rate",
+    "service_commitment_kept",
+    "citizen_commitment_kept",
+    "volunteering_rate_motivated",
+    "slack_share",
+    "measured_work_share",
+    "unmeasured_work_share",
+    "true_measured_outcome",
+    "true_unmeasured_outcome",
+    "skimmed_share",
+    "target_level",
+)
+
 MOTIVATED = 0.6  # motivation at or above which a citizen counts as intrinsically motivated
 
 

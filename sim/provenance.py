@@ -34,10 +34,10 @@ def git_revision(start: Path | None = None) -> str:
     return rev + ("+dirty" if dirty else "")
 
 
-def dependency_versions() -> dict[str, str]:
+def dependency_versions(names: tuple[str, ...] = DEPENDENCIES) -> dict[str, str]:
     """Installed versions of the packages results depend on."""
     out = {}
-    for name in DEPENDENCIES:
+    for name in names:
         try:
             out[name] = metadata.version(name)
         except metadata.PackageNotFoundError:

@@ -7,33 +7,11 @@ import pandas as pd
 import pytest
 
 import sim
-from sim.metrics import COLUMNS
+from sim.metrics import COLUMNS, UNIT_INTERVAL_COLUMNS
 from sim.model import SocialProductivityModel
 from tests.conftest import small_overrides
 
-RATE_COLUMNS = [
-    "prosocial_rate",
-    "volunteering_rate",
-    "caring_rate",
-    "self_reliance",
-    "motivation_mean",
-    "trust_mean",
-    "social_capital",
-    "gaming_share",
-    "functioning_share",
-    "partnership_share",
-    "outcome_work_share",
-    "reported_outcome",
-    "true_outcome",
-    "participation_rate",
-    "service_commitment_kept",
-    "citizen_commitment_kept",
-    "volunteering_rate_motivated",
-    "slack_share",
-    "true_measured_outcome",
-    "true_unmeasured_outcome",
-    "skimmed_share",
-]
+RATE_COLUMNS = UNIT_INTERVAL_COLUMNS
 # Defined every month whatever the regime; the others are NaN when they have no cases
 # (no commitments outside 'negotiated', no targets outside 'targets', no motivated citizens).
 SOMETIMES_UNDEFINED = (

@@ -16,14 +16,13 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 from omegaconf import OmegaConf
 
 from sim.config import ExperimentConfig
-from sim.provenance import provenance, write_json
+from sim.provenance import dependency_versions, provenance, write_json
 from sim.sweep.backends import execute
 from sim.sweep.plan import Plan, fast_yaml
 from sim.sweep.store import Store, SweepError, atomic_write_table
@@ -62,16 +61,6 @@ class SweepStats:
     def missing(self) -> int:
         """Distinct runs without results after this session."""
         return self.distinct - self.already_done - self.ran
-
-
-def _versions() -> dict[str, str]:
-    out = {}
-    for name in EXTRA_DEPENDENCIES:
-        try:
-            out[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            out[name] = "not installed"
-    return out
 
 
 def write_plan(plan: Plan, store: Store, exp: ExperimentConfig, base_overrides: list[str], cfg_yaml: str) -> None:
@@ -115,7 +104,7 @@ def write_plan(plan: Plan, store: Store, exp: ExperimentConfig, base_overrides: 
         except (json.JSONDecodeError, OSError):
             sessions = []
     prov = provenance(plan.root_seed, cfg_yaml)
-    prov["dependencies"].update(_versions())
+    prov["dependencies"].update(dependency_versions(EXTRA_DEPENDENCIES))
     sessions.append(
         {
             "started_utc": datetime.now(UTC).isoformat(timespec="seconds"),

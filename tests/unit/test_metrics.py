@@ -233,31 +233,7 @@ def test_recorder_keeps_columns_in_order():
 
 # ---------------------------------------------------------------- collect_metrics on a small model
 
-RATES = (
-    "prosocial_rate",
-    "volunteering_rate",
-    "caring_rate",
-    "self_reliance",
-    "motivation_mean",
-    "trust_mean",
-    "social_capital",
-    "gaming_share",
-    "functioning_share",
-    "partnership_share",
-    "outcome_work_share",
-    "reported_outcome",
-    "true_outcome",
-    "participation_rate",
-    "service_commitment_kept",
-    "citizen_commitment_kept",
-    "volunteering_rate_motivated",
-    "slack_share",
-    "measured_work_share",
-    "unmeasured_work_share",
-    "true_measured_outcome",
-    "true_unmeasured_outcome",
-    "skimmed_share",
-)
+RATES = mx.UNIT_INTERVAL_COLUMNS
 
 
 def test_collect_metrics_has_every_column_and_rates_in_unit_interval():
