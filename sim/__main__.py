@@ -16,6 +16,8 @@ Commands:
                  identical to the saved one: ``python -m sim rerun outputs/runs/<folder>`` prints
                  "identical" (exit 0) or the first difference (exit 1), and warns when the package,
                  dependency versions or git revision differ from the saved provenance (docs/reliability.md).
+    report       rebuild report.html and report.md of a saved experiment folder from its files, running
+                 nothing: ``python -m sim report outputs/main/sweep-<id>`` (docs/reports.md).
 
 Both are Hydra applications over the same configs (``configs/``): every Hydra flag works
 (``--cfg job``, ``--help``). A bad value stops the command before any work with one line
@@ -29,7 +31,7 @@ import os
 import sys
 from pathlib import Path
 
-COMMANDS = ("experiment", "run", "app", "rerun")
+COMMANDS = ("experiment", "run", "app", "rerun", "report")
 
 
 def _fail(message: str) -> None:
@@ -90,6 +92,24 @@ def _rerun(args: list[str]) -> None:
         return
     print(f"different: {report.difference}", file=sys.stderr)
     sys.exit(1)
+
+
+def _report(args: list[str]) -> None:
+    """``python -m sim report FOLDER``: rebuild the folder's report.html and report.md from its saved files."""
+    from sim.html_report import build_report
+
+    if len(args) != 1 or args[0].startswith("-") or "=" in args[0]:
+        _fail("usage: python -m sim report FOLDER (an experiment's output folder, e.g. outputs/main/sweep-<id>)")
+    try:
+        written = build_report(args[0])
+    except (FileNotFoundError, OSError, ValueError, KeyError) as exc:
+        if os.environ.get("SIM_DEBUG"):
+            raise
+        _fail(f"report {args[0]}: {exc}")
+        return
+    print(f"report: {written[0]}")
+    for path in written[1:]:
+        print(f"  {path}")
 
 
 def _experiment_precheck(overrides: list[str]) -> tuple[object, str]:
@@ -247,6 +267,9 @@ def main(argv: list[str] | None = None) -> None:
     command = args.pop(0) if args and args[0] in COMMANDS else "experiment"
     if command == "rerun":
         _rerun(args)
+        return
+    if command == "report":
+        _report(args)
         return
     if command == "app":  # the proposal explorer (a web app, no Hydra): python -m sim app [--host H] [--port P]
         from sim.app import main as app_main

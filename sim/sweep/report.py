@@ -11,7 +11,9 @@
 - ``sensitivity_sobol.csv`` or ``sensitivity_morris.csv`` and a bar chart per arm;
 - ``scenarios.txt`` / ``scenarios.csv``: where one arm beats another (PRIM rules);
 - ``over_time.*`` (no sweep points) or ``response.*`` (one swept parameter);
-- ``report.md``: what ran, what failed, and the warnings.
+- ``report.md``: what ran, what failed, and the warnings (the run log);
+- ``report.html`` and ``differences_over_time.*``: the reader's report (:mod:`sim.html_report`), whose
+  Markdown twin goes at the top of ``report.md``, above the run log.
 """
 
 from __future__ import annotations
@@ -322,7 +324,31 @@ def analyse(folder: str | Path, plan: Plan, exp: ExperimentConfig, stats: Any = 
     elif len(params) == 1 and plan.spec.design in ("grid", "list"):
         res.figures += plot_response(summary, params[0], list(dict.fromkeys([*spec.outputs, *metrics_to_plot])), folder)
     _report(folder, plan, exp, stats, res, spec)
+    _reader_report(folder, res)
     return res
+
+
+def _reader_report(folder: Path, res: AnalysisResult) -> None:
+    """``report.html`` and the reader's ``report.md`` (:mod:`sim.html_report`), from the files just written.
+
+    A failure here leaves every result in place (``python -m sim report FOLDER`` rebuilds the
+    report) and becomes a warning, unless SIM_DEBUG is set.
+    """
+    import os
+
+    from sim.html_report import build_report
+
+    try:
+        written = build_report(folder)
+    except Exception as exc:
+        if os.environ.get("SIM_DEBUG"):
+            raise
+        res.warnings.append(
+            f"report.html not written ({type(exc).__name__}: {exc}); retry: python -m sim report {folder}"
+        )
+        return
+    res.figures += [p for p in written if p.stem != "report"]
+    res.files += [folder / "report.html"]
 
 
 def _fmt(x: float) -> str:
