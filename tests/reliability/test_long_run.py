@@ -1,7 +1,7 @@
 """A long run: 10,000 months streamed to disk without NaN, overflow or drift, with flat memory.
 
-CI runs 10,000 months at 2,000 citizens; ``scripts/long_run.py`` (the same function) runs the full
-10,000 months at 10,000 citizens, whose figures are in docs/reliability.md.
+CI runs the issue's case, 10,000 months at 10,000 citizens (a few minutes); ``scripts/long_run.py``
+(the same function) reports its figures for docs/reliability.md. Speed is not asserted here.
 """
 
 from __future__ import annotations
@@ -14,8 +14,7 @@ import pytest
 
 SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "long_run.py"
 STEPS = 10_000
-CITIZENS = 2_000
-SECONDS_BUDGET = 240  # ~3 ms a month on one core; generous for a loaded CI machine
+CITIZENS = 10_000
 RSS_GROWTH_MB = 50
 
 
@@ -36,7 +35,6 @@ def test_ten_thousand_months_stream_to_disk_with_flat_memory(tmp_path: Path) -> 
     figures = lr.long_run(CITIZENS, STEPS, tmp_path / "long.parquet", chunk=500)
     assert figures["rows"] == STEPS
     assert figures["recorder_rows_in_memory"] == 0, "the recorder must be drained to disk"
-    assert figures["seconds"] < SECONDS_BUDGET, figures["seconds"]
     # Only the documented sometimes-undefined columns may hold NaN.
     assert set(figures["nan_counts"]) <= set(lr.SOMETIMES_UNDEFINED), figures["nan_counts"]
     for col, (lo, hi) in figures["rate_min_max"].items():
