@@ -63,33 +63,24 @@ COLUMNS: tuple[str, ...] = (
     "audits",
 )
 
-# Columns that are rates, shares or means of [0, 1] quantities (NaN where documented).
-UNIT_INTERVAL_COLUMNS: tuple[str, ...] = (
-    "prosocial_rate",
-    "volunteering_rate",
-    "caring_rate",
-    "self_reliance",
-    "motivation_mean",
-    "trust_mean",
-    "social_capital",
-    "gaming_share",
-    "functioning_share",
-    "partnership_share",
-    "outcome_work_share",
-    "reported_outcome",
-    "true_outcome",
-    "participation_rate",
-    "service_commitment_kept",
-    "citizen_commitment_kept",
-    "volunteering_rate_motivated",
-    "slack_share",
-    "measured_work_share",
-    "unmeasured_work_share",
-    "true_measured_outcome",
-    "true_unmeasured_outcome",
-    "skimmed_share",
-    "target_level",
+# Columns that are not rates, shares or means of [0, 1] quantities; every other column is one.
+NOT_UNIT_INTERVAL: frozenset[str] = frozenset(
+    {
+        "step",
+        "regime",
+        "prosocial_hours",
+        "gaming_gap",
+        "bunching_ratio",
+        "indicator_true_corr",
+        "equity_gap",
+        "public_cost",
+        "social_productivity",
+        "volunteering_hours",
+        "caring_hours",
+        "audits",
+    }
 )
+UNIT_INTERVAL_COLUMNS: tuple[str, ...] = tuple(c for c in COLUMNS if c not in NOT_UNIT_INTERVAL)
 
 MOTIVATED = 0.6  # motivation at or above which a citizen counts as intrinsically motivated
 

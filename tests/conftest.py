@@ -2,13 +2,39 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Callable
+from pathlib import Path
 
 import pandas as pd
 import pytest
 
 import sim
 from sim.model import SocialProductivityModel
+
+# Debian's Chromium, launched by Playwright (which cannot download its own browser here).
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--headless",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+def sim_cli(*args: str, cwd: Path, debug_env: bool = False, timeout: int = 300) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m sim ARGS`` as a user would (SIM_DEBUG only if asked for)."""
+    env = {k: v for k, v in os.environ.items() if k != "SIM_DEBUG"}
+    if debug_env:
+        env["SIM_DEBUG"] = "1"
+    return subprocess.run(
+        [sys.executable, "-m", "sim", *args], cwd=cwd, capture_output=True, text=True, env=env, timeout=timeout
+    )
 
 
 def small_overrides(*extra: str) -> list[str]:

@@ -3,24 +3,15 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from sim.metrics import COLUMNS
+from tests.conftest import sim_cli
 
 RUN_FILES = ("timeseries.parquet", "summary.json", "config.yaml", "seed.txt", "provenance.json")
-
-
-def sim_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k != "SIM_DEBUG"}
-    return subprocess.run(
-        [sys.executable, "-m", "sim", *args], cwd=cwd, capture_output=True, text=True, env=env, timeout=300
-    )
 
 
 def test_single_run_writes_a_self_describing_folder(tmp_path: Path) -> None:

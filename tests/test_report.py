@@ -7,10 +7,7 @@ One tiny main job runs once (module fixture); the tests read its folder, rebuild
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -18,25 +15,9 @@ import pandas as pd
 import pytest
 
 from sim.html_report import DIFF_STEM, Sentence, collect, fmt, read_differences_over_time, read_over_time
+from tests.conftest import CHROMIUM, CHROMIUM_ARGS, sim_cli
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--headless",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts" / "report"
-
-
-def sim_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k != "SIM_DEBUG"}
-    return subprocess.run(
-        [sys.executable, "-m", "sim", *args], cwd=cwd, capture_output=True, text=True, env=env, timeout=300
-    )
 
 
 @pytest.fixture(scope="module")

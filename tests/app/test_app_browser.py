@@ -26,18 +26,10 @@ from urllib.parse import parse_qsl, urlencode
 
 import pytest
 
+from tests.conftest import CHROMIUM, CHROMIUM_ARGS
+
 pytestmark = pytest.mark.xdist_group("app-browser")
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--headless",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "app"
 VIEWPORT = {"width": 1400, "height": 2400}
 START_TIMEOUT = 120.0

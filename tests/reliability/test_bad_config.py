@@ -10,9 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +23,7 @@ from sim.config import AppConfig, ConfigError, SimConfig, compose
 from sim.model import SocialProductivityModel
 from sim.sweep.plan import experiment_of
 from sim.sweep.spec import parse_sweep
+from tests.conftest import sim_cli
 
 # (overrides, the key the message must name, a fragment it must contain)
 BAD_INPUTS: list[tuple[list[str], str, str]] = [
@@ -152,15 +150,6 @@ def test_bad_sweep_spec(spec: dict[str, Any], key: str, fragment: str) -> None:
 
 
 # ------------------------------------------------------------------ the command line
-def sim_cli(*args: str, cwd: Path, debug_env: bool = False) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k != "SIM_DEBUG"}
-    if debug_env:
-        env["SIM_DEBUG"] = "1"
-    return subprocess.run(
-        [sys.executable, "-m", "sim", *args], cwd=cwd, capture_output=True, text=True, env=env, timeout=120
-    )
-
-
 CLI_CASES = [
     (("run", "steps=abc"), "steps='abc' is not a whole number; allowed"),
     (("run", "population.nosuch=1"), "unknown key 'population.nosuch'"),

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
@@ -13,15 +10,9 @@ import pytest
 
 import sim
 from sim.runner import load_run_config, rerun
+from tests.conftest import sim_cli
 
 TINY = ["population.n_citizens=80", "population.n_communities=4", "steps=6", "burn_in=2"]
-
-
-def sim_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k != "SIM_DEBUG"}
-    return subprocess.run(
-        [sys.executable, "-m", "sim", *args], cwd=cwd, capture_output=True, text=True, env=env, timeout=120
-    )
 
 
 @pytest.fixture

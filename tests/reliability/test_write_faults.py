@@ -5,23 +5,15 @@ from __future__ import annotations
 
 import errno
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 import sim
 from sim.runner import RUN_FILES, RunWriteError
+from tests.conftest import sim_cli
 
 TINY = ["population.n_citizens=60", "population.n_communities=3", "steps=3", "burn_in=1"]
-
-
-def sim_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k != "SIM_DEBUG"}
-    return subprocess.run(
-        [sys.executable, "-m", "sim", *args], cwd=cwd, capture_output=True, text=True, env=env, timeout=120
-    )
 
 
 def test_output_dir_under_a_file_fails_before_any_work(tmp_path: Path) -> None:

@@ -2,24 +2,15 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from sim.sweep.analysis import MAIN_OUTPUTS
+from tests.conftest import sim_cli
 
 TINY = ("population.n_citizens=120", "population.n_communities=4", "burn_in=1", "steps=4")
-
-
-def sim_cli(*args: str, cwd: Path, timeout: int = 300) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k != "SIM_DEBUG"}
-    return subprocess.run(
-        [sys.executable, "-m", "sim", *args], cwd=cwd, capture_output=True, text=True, env=env, timeout=timeout
-    )
 
 
 @pytest.mark.parametrize(
