@@ -79,6 +79,9 @@ class SocialProductivityModel(mesa.Model):
         self.measured_domain = np.isin(np.arange(len(DOMAINS)), [DOMAINS.index(d) for d in cfg.regime.measured_domains])
         self.recorder = MetricsRecorder()
         self.service_month: management.ServiceMonth | None = None
+        # The allocation in force this month, and what services faced (set by services_act).
+        self.service_shares = self.services.shares
+        self._month_conditions: management.ServiceConditions | None = None
         self.large_shock = np.zeros(self.communities_state.deprivation.shape[0], dtype=bool)
         self.month_costs: dict[str, float] = {}
         self._buffer: dict[str, np.ndarray] = {}
