@@ -37,7 +37,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from sim.plots import LABELS, OKABE_ITO
+from sim.plots import LABELS, OKABE_ITO, save_figure
 
 REPO_DOCS = Path(__file__).resolve().parent.parent / "docs"
 ODD_PATH = REPO_DOCS / "ODD.md"
@@ -181,14 +181,7 @@ def plot_differences_over_time(table: pd.DataFrame, folder: Path, stem: str = DI
     n = int(table["n"].min()) if len(table) else 0
     fig.suptitle(f"Paired differences over time (mean over {n} common seeds, 95% band)")
     fig.tight_layout()
-    folder.mkdir(parents=True, exist_ok=True)
-    paths = [folder / f"{stem}.png", folder / f"{stem}.svg", folder / f"{stem}.csv"]
-    with plt.rc_context({"svg.hashsalt": stem}):  # stable ids: the same folder gives the same files
-        fig.savefig(paths[0], dpi=120, metadata={"Software": None})
-        fig.savefig(paths[1], metadata={"Date": None})
-    plt.close(fig)
-    table.to_csv(paths[2], index=False)
-    return paths
+    return save_figure(fig, table, folder, stem)
 
 
 # --- sentences that read a figure from its CSV ---------------------------------------------------

@@ -150,13 +150,7 @@ def play(cit: CitizensConfig, pop: PopulationConfig, lab: LabConfig, seed: int) 
             belief,
             pressure,
             cit.contribution_noise * noise[t],
-            cc_base=cit.cc_base,
-            cc_slope=cit.cc_slope,
-            free_rider_base=cit.free_rider_base,
-            other_base=cit.other_base,
-            motivation_weight=cit.motivation_weight,
-            norm_premium=cit.norm_premium,
-            antisocial_pressure=cit.antisocial_pressure,
+            **cooperation.constants(cit),
         )
     contribution = lab.endowment * shares
     group_total = contribution.reshape(lab.periods, lab.groups, lab.group_size).sum(axis=2)
@@ -399,7 +393,7 @@ def plot_lab_fit(summary_csv: Path, out_dir: Path, data_file: Path = DATA_FILE, 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from sim.plots import OKABE_ITO
+    from sim.plots import OKABE_ITO, save_figure
 
     summary = pd.read_csv(summary_csv)
     data = load_data(data_file)
@@ -488,10 +482,4 @@ def plot_lab_fit(summary_csv: Path, out_dir: Path, data_file: Path = DATA_FILE, 
     axes[0][0].set_ylim(0, 20)
     fig.suptitle("Public-goods laboratory: model (citizens' rules) beside Herrmann, Thöni & Gächter (2008)")
     fig.tight_layout()
-    out_dir.mkdir(parents=True, exist_ok=True)
-    paths = [out_dir / f"{stem}.png", out_dir / f"{stem}.svg", out_dir / f"{stem}.csv"]
-    fig.savefig(paths[0], dpi=120)
-    fig.savefig(paths[1])
-    plt.close(fig)
-    pd.concat(drawn, ignore_index=True).to_csv(paths[2], index=False)
-    return paths
+    return save_figure(fig, pd.concat(drawn, ignore_index=True), out_dir, stem)

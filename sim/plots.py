@@ -33,6 +33,22 @@ LABELS = {
 }
 
 
+def save_figure(fig: plt.Figure, table: pd.DataFrame, folder: Path, stem: str) -> list[Path]:
+    """Write a figure as PNG and SVG beside the CSV of exactly the numbers drawn; close it.
+
+    Metadata that changes between runs (dates, software, random SVG ids) is left out, so the
+    same numbers give byte-identical files.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = [folder / f"{stem}.png", folder / f"{stem}.svg", folder / f"{stem}.csv"]
+    with plt.rc_context({"svg.hashsalt": stem}):
+        fig.savefig(paths[0], dpi=120, metadata={"Software": None})
+        fig.savefig(paths[1], metadata={"Date": None})
+    plt.close(fig)
+    table.to_csv(paths[2], index=False)
+    return paths
+
+
 def band(ts: pd.DataFrame, metric: str) -> pd.DataFrame:
     """Mean and 95% t-interval across replications, per arm and step."""
     from scipy import stats
@@ -69,10 +85,4 @@ def plot_metrics_over_time(parquet: Path, metrics: list[str], out_dir: Path, ste
     n_reps = int(ts.groupby("arm")["replication"].nunique().min())
     fig.suptitle(f"{', '.join(LABELS.get(m, (m,))[0] for m in metrics)} over time ({n_reps} replications per arm)")
     fig.tight_layout()
-    out_dir.mkdir(parents=True, exist_ok=True)
-    paths = [out_dir / f"{stem}.png", out_dir / f"{stem}.svg", out_dir / f"{stem}.csv"]
-    fig.savefig(paths[0], dpi=120)
-    fig.savefig(paths[1])
-    plt.close(fig)
-    pd.concat(tables, ignore_index=True).to_csv(paths[2], index=False)
-    return paths
+    return save_figure(fig, pd.concat(tables, ignore_index=True), out_dir, stem)

@@ -105,13 +105,7 @@ def decide(
         norm,
         pressure,
         p.contribution_noise * noise,
-        cc_base=p.cc_base,
-        cc_slope=p.cc_slope,
-        free_rider_base=p.free_rider_base,
-        other_base=p.other_base,
-        motivation_weight=p.motivation_weight,
-        norm_premium=p.norm_premium,
-        antisocial_pressure=p.antisocial_pressure,
+        **cooperation.constants(p),
     )
     willingness = time_use.payment_multiplier(
         motivation_, payment_per_hour, p.payment_crowd_out, p.payment_price_effect

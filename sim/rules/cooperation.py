@@ -19,6 +19,22 @@ from sim.rules.network import neighbour_mean
 
 CONDITIONAL, FREE_RIDER, OTHER = 0, 1, 2
 
+# The rule's constants, named as in the citizens' config (and CitizenParams).
+CONSTANTS = (
+    "cc_base",
+    "cc_slope",
+    "free_rider_base",
+    "other_base",
+    "motivation_weight",
+    "norm_premium",
+    "antisocial_pressure",
+)
+
+
+def constants(source: object) -> dict[str, float]:
+    """The rule's keyword constants, read from any object with the same-named fields."""
+    return {name: getattr(source, name) for name in CONSTANTS}
+
 
 def observed_contribution(contribution_share: FloatArray, contacts: IntArray) -> FloatArray:
     """Mean contribution share of each citizen's contacts last month.

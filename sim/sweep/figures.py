@@ -18,20 +18,11 @@ import pandas as pd
 from matplotlib.ticker import NullFormatter
 
 from sim.plots import LABELS, OKABE_ITO
+from sim.plots import save_figure as _save
 
 
 def _label(metric: str) -> str:
     return LABELS.get(metric, (metric.replace("_", " "),))[0]
-
-
-def _save(fig: plt.Figure, table: pd.DataFrame, folder: Path, stem: str) -> list[Path]:
-    folder.mkdir(parents=True, exist_ok=True)
-    paths = [folder / f"{stem}.png", folder / f"{stem}.svg", folder / f"{stem}.csv"]
-    fig.savefig(paths[0], dpi=120)
-    fig.savefig(paths[1])
-    plt.close(fig)
-    table.to_csv(paths[2], index=False)
-    return paths
 
 
 def plot_response(summary: pd.DataFrame, parameter: str, metrics: Sequence[str], folder: Path) -> list[Path]:
