@@ -18,6 +18,9 @@ Commands:
                  dependency versions or git revision differ from the saved provenance (docs/reliability.md).
     report       rebuild report.html and report.md of a saved experiment folder from its files, running
                  nothing: ``python -m sim report outputs/main/sweep-<id>`` (docs/reports.md).
+    catalogue    remake the committed reference outputs of the experiment catalogue (experiments/NAME/):
+                 ``python -m sim catalogue [NAME ...]`` runs each experiment at its reference size and
+                 rewrites its reference/ folder and the generated part of its README (experiments/README.md).
 
 Both are Hydra applications over the same configs (``configs/``): every Hydra flag works
 (``--cfg job``, ``--help``). A bad value stops the command before any work with one line
@@ -31,7 +34,7 @@ import os
 import sys
 from pathlib import Path
 
-COMMANDS = ("experiment", "run", "app", "rerun", "report")
+COMMANDS = ("experiment", "run", "app", "rerun", "report", "catalogue")
 
 
 def _fail(message: str) -> None:
@@ -132,7 +135,8 @@ def _experiment_precheck(overrides: list[str]) -> tuple[object, str]:
         except Exception as exc:  # Hydra and OmegaConf errors: one line naming the key
             raise ConfigError(compose_error_message(exc)) from exc
         if OmegaConf.select(cfg, "experiment.kind", default="simulation") == "lab":
-            return cfg, ""
+            # A lab experiment reruns whole (about a second); its folder is new each time unless given.
+            return cfg, str(OmegaConf.select(cfg, "experiment.folder", default="") or "")
         exp = experiment_of(cfg)
         if not exp.arms:
             raise ConfigError("experiment.arms is empty; an experiment needs at least one arm")
@@ -156,7 +160,7 @@ def _dry_run(overrides: list[str]) -> None:
     from sim.sweep import build_plan, dry_run_table
 
     cfg, folder = _experiment_precheck(overrides)
-    if not folder:
+    if _select(cfg, "experiment.kind") == "lab":
         _fail("--dry-run lists the runs of simulation experiments; this one is a lab experiment")
     try:
         plan = build_plan(cfg, overrides)
@@ -271,6 +275,10 @@ def main(argv: list[str] | None = None) -> None:
     if command == "report":
         _report(args)
         return
+    if command == "catalogue":
+        from sim.catalogue import main as catalogue_main
+
+        sys.exit(catalogue_main(args))
     if command == "app":  # the proposal explorer (a web app, no Hydra): python -m sim app [--host H] [--port P]
         from sim.app import main as app_main
 

@@ -37,7 +37,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from sim.plots import LABELS, OKABE_ITO, save_figure
+from sim.plots import OKABE_ITO, label, save_figure
+from sim.sweep.detail_figures import DISTRIBUTION_STEM, EQUITY_STEM, REPORTED_STEM
 
 REPO_DOCS = Path(__file__).resolve().parent.parent / "docs"
 ODD_PATH = REPO_DOCS / "ODD.md"
@@ -45,7 +46,14 @@ RUN_LOG_MARKER = "<!-- sim report: the sweep's run log follows -->"
 DIFF_STEM = "differences_over_time"
 IGNORED_CONFIG = ("experiment.", "output.", "lab.", "hydra.")
 CONCEPTS = ("paired_difference", "common_random_numbers", "interval_95", "end_of_run", "replications")
-KNOWN_FIGURES = ("over_time", DIFF_STEM, "response", "sufficiency")
+# Concepts a figure or table needs, added to the report's glossary when it is shown.
+FIGURE_CONCEPTS = {
+    "indicator_distribution": ("standard", "indicator_distribution"),
+    "reported_vs_true": ("reported_outcome", "true_outcome"),
+    "equity": ("deprivation", "deprivation_fifth"),
+    "sensitivity": ("sensitivity_index",),
+}
+MAX_DIFFERENCE_POINTS = 4  # design points drawn in the differences-over-time figure (first and last beyond)
 
 
 @dataclass(frozen=True)
@@ -80,10 +88,6 @@ def fmt(x: float) -> str:
     if x == int(x) and abs(x) < 1e6:
         return str(int(x))
     return f"{x:.3g}"
-
-
-def _label(metric: str) -> str:
-    return LABELS.get(metric, (metric.replace("_", " "),))[0]
 
 
 def _read_csv(path: Path) -> pd.DataFrame | None:
@@ -126,40 +130,74 @@ def setup_rows(config: dict[str, Any], base_overrides: Sequence[str]) -> list[tu
 # --- the paired-differences-over-time figure -----------------------------------------------------
 
 
-def paired_differences_over_time(ts: pd.DataFrame, differences: pd.DataFrame) -> pd.DataFrame:
-    """Per compared pair, metric and month: mean of a - b over common seeds with a 95 % t-interval."""
+def point_labels(frame: pd.DataFrame, parameters: Sequence[str]) -> dict[int, str]:
+    """Each design point's swept values in words, e.g. ``target_level=0.6`` (empty without a sweep)."""
+    params = [p for p in parameters if p in frame.columns]
+    if "point" not in frame.columns or not params:
+        return {}
+    first = frame.drop_duplicates("point").set_index("point")[params]
+    return {
+        int(pt): ", ".join(f"{k.split('.')[-1]}={fmt(v) if isinstance(v, float) else v}" for k, v in row.items())
+        for pt, row in first.iterrows()
+    }
+
+
+def shown_points(points: Sequence[int]) -> list[int]:
+    """The design points a figure over time draws: all of a few, else the first and the last."""
+    points = sorted(points)
+    return points if len(points) <= MAX_DIFFERENCE_POINTS else [points[0], points[-1]]
+
+
+def paired_differences_over_time(
+    ts: pd.DataFrame, differences: pd.DataFrame, parameters: Sequence[str] = ()
+) -> pd.DataFrame:
+    """Per compared pair, design point, metric and month: mean of a - b over common seeds, 95 % t-interval.
+
+    With several designed points (grid, list), each is drawn when there are at most four, else the
+    first and the last, and the pair's label names the point's swept values; a sampled design
+    (pooled differences, no point column in ``differences``) is pooled over its points the same way.
+    """
     from scipy import stats
 
-    if "point" in ts.columns and ts["point"].nunique() > 1:
-        ts = ts[ts["point"] == ts["point"].min()]
+    if "point" not in ts.columns:
+        ts = ts.assign(point=0)
+    # differences.csv has a point column when the design's points were compared one by one;
+    # otherwise (a sampled design) the differences are pooled over points, paired on point and seed.
+    per_point = "point" in differences.columns
+    points = shown_points(ts["point"].unique().tolist()) if per_point else [-1]
+    names = point_labels(ts, parameters) if len(points) > 1 else {}
     pairs = list(dict.fromkeys(zip(differences["a"], differences["b"], strict=True)))
     metrics = [m for m in dict.fromkeys(differences["metric"]) if m in ts.columns]
     rows = []
     for a, b in pairs:
-        ta = ts[ts["arm"] == a].set_index(["replication", "step"])[metrics]
-        tb = ts[ts["arm"] == b].set_index(["replication", "step"])[metrics]
-        diff = (ta - tb).dropna(how="all")
-        for m in metrics:
-            g = diff[m].groupby(level="step")
-            agg = g.agg(["mean", "std", "count"])
-            n = agg["count"].to_numpy()
-            tcrit = stats.t.ppf(0.975, np.maximum(n - 1, 1))
-            half = np.where(n > 1, tcrit * agg["std"].to_numpy() / np.sqrt(np.maximum(n, 1)), np.nan)
-            for step, mean, h, k in zip(agg.index, agg["mean"], half, n, strict=True):
-                rows.append(
-                    {
-                        "pair": f"{a} - {b}",
-                        "a": a,
-                        "b": b,
-                        "metric": m,
-                        "step": int(step),
-                        "mean": float(mean),
-                        "ci_low": float(mean - h),
-                        "ci_high": float(mean + h),
-                        "n": int(k),
-                    }
-                )
-    return pd.DataFrame(rows, columns=["pair", "a", "b", "metric", "step", "mean", "ci_low", "ci_high", "n"])
+        for pt in points:
+            at = ts[ts["point"] == pt] if per_point else ts
+            ta = at[at["arm"] == a].set_index(["point", "replication", "step"])[metrics]
+            tb = at[at["arm"] == b].set_index(["point", "replication", "step"])[metrics]
+            diff = (ta - tb).dropna(how="all")
+            name = f"{a} - {b}" + (f" ({names[pt]})" if pt in names else "")
+            for m in metrics:
+                agg = diff[m].groupby(level="step").agg(["mean", "std", "count"])
+                n = agg["count"].to_numpy()
+                tcrit = stats.t.ppf(0.975, np.maximum(n - 1, 1))
+                half = np.where(n > 1, tcrit * agg["std"].to_numpy() / np.sqrt(np.maximum(n, 1)), np.nan)
+                for step, mean, h, k in zip(agg.index, agg["mean"], half, n, strict=True):
+                    rows.append(
+                        {
+                            "pair": name,
+                            "a": a,
+                            "b": b,
+                            "point": int(pt),
+                            "metric": m,
+                            "step": int(step),
+                            "mean": float(mean),
+                            "ci_low": float(mean - h),
+                            "ci_high": float(mean + h),
+                            "n": int(k),
+                        }
+                    )
+    columns = ["pair", "a", "b", "point", "metric", "step", "mean", "ci_low", "ci_high", "n"]
+    return pd.DataFrame(rows, columns=columns)
 
 
 def plot_differences_over_time(table: pd.DataFrame, folder: Path, stem: str = DIFF_STEM) -> list[Path]:
@@ -173,7 +211,7 @@ def plot_differences_over_time(table: pd.DataFrame, folder: Path, stem: str = DI
             ax.plot(t["step"], t["mean"], color=colour, label=pair, lw=1.6)
             ax.fill_between(t["step"], t["ci_low"], t["ci_high"], color=colour, alpha=0.2, lw=0)
         ax.axhline(0, color="black", lw=0.7)
-        ax.set_title(_label(m))
+        ax.set_title(label(m))
         ax.set_xlabel("month")
         ax.set_ylabel(f"difference in {m} (a - b)")
         ax.grid(alpha=0.3)
@@ -198,7 +236,7 @@ def read_over_time(csv: pd.DataFrame, limit: int = 3) -> list[Sentence]:
         start = t[(t["step"] == first) & (t["arm"] == hi["arm"])].iloc[0]
         out.append(
             Sentence(
-                f"{_label(m)}: by month {fmt(last)}, it was highest under {hi['arm']} ({fmt(hi['mean'])}) and "
+                f"{label(m)}: by month {fmt(last)}, it was highest under {hi['arm']} ({fmt(hi['mean'])}) and "
                 f"lowest under {lo['arm']} ({fmt(lo['mean'])}); under {hi['arm']} it was {fmt(start['mean'])} "
                 f"in month {fmt(first)}.",
                 (("step", last), ("mean", hi["mean"]), ("mean", lo["mean"]), ("mean", start["mean"]), ("step", first)),
@@ -218,22 +256,123 @@ def _verdict(lo: float, hi: float) -> str:
 
 
 def read_differences_over_time(csv: pd.DataFrame, limit: int = 3) -> list[Sentence]:
-    """For the first compared pair, per metric: the last month's difference, its interval and verdict."""
+    """The last month's difference, its interval and verdict.
+
+    With one line per metric panel: per metric, for the first compared pair. With several (pairs at
+    several design points): per line, for the first metric.
+    """
     if csv.empty:
         return []
-    pair = csv["pair"].iloc[0]
-    t = csv[csv["pair"] == pair]
-    last = int(t["step"].max())
+    names = list(dict.fromkeys(csv["pair"]))
+    a, b = csv["a"].iloc[0], csv["b"].iloc[0]
+    first_pair = [n for n in names if n.startswith(f"{a} - {b}")]
+    if len(first_pair) > 1:
+        cases = [(n, csv["metric"].iloc[0]) for n in names[: MAX_DIFFERENCE_POINTS + 1]]
+    else:
+        cases = [(names[0], m) for m in list(dict.fromkeys(csv["metric"]))[:limit]]
     out = []
-    for m in list(dict.fromkeys(t["metric"]))[:limit]:
-        r = t[(t["metric"] == m) & (t["step"] == last)].iloc[0]
+    for name, m in cases:
+        t = csv[(csv["pair"] == name) & (csv["metric"] == m)]
+        last = int(t["step"].max())
+        r = t[t["step"] == last].iloc[0]
         out.append(
             Sentence(
-                f"In month {fmt(last)}, {pair} on {_label(m).lower()} was {fmt(r['mean'])} "
+                f"In month {fmt(last)}, {name} on {label(m).lower()} was {fmt(r['mean'])} "
                 f"(95% interval {fmt(r['ci_low'])} to {fmt(r['ci_high'])}): {_verdict(r['ci_low'], r['ci_high'])}.",
                 (("step", last), ("mean", r["mean"]), ("ci_low", r["ci_low"]), ("ci_high", r["ci_high"])),
             )
         )
+    return out
+
+
+def _at_bin(t: pd.DataFrame, low: float) -> pd.Series:
+    return t[np.isclose(t["bin_low"], low)].iloc[0]
+
+
+def read_indicator_distribution(csv: pd.DataFrame, limit: int = 4) -> list[Sentence]:
+    """Per panel: the share of records just above and just below the standard, and of true values just above."""
+    out = [
+        Sentence(
+            "Bars are where the records fall, the black line where the cases' true values fall; where no record is "
+            "moved the bars follow the line."
+        )
+    ]
+    width = float(csv["bin_high"].iloc[0] - csv["bin_low"].iloc[0])
+    for name in list(dict.fromkeys(csv["panel"]))[:limit]:
+        t = csv[csv["panel"] == name]
+        above, below = _at_bin(t, 0.0), _at_bin(t, -width)
+        out.append(
+            Sentence(
+                f"Under {name}, {fmt(above['recorded_share'])} of records fell in the bin just above the standard "
+                f"and {fmt(below['recorded_share'])} in the bin just below it, where the true values put "
+                f"{fmt(above['true_share'])} and {fmt(below['true_share'])}.",
+                (
+                    ("recorded_share", above["recorded_share"]),
+                    ("recorded_share", below["recorded_share"]),
+                    ("true_share", above["true_share"]),
+                    ("true_share", below["true_share"]),
+                ),
+            )
+        )
+    return out
+
+
+def read_reported_vs_true(csv: pd.DataFrame, limit: int = 4) -> list[Sentence]:
+    """Per panel: the mean recorded pass rate against the mean lived outcome, and the gap."""
+    means = csv[csv["level"] == "mean"]
+    several = means["domain_kind"].nunique() > 1
+    out = []
+    for name in list(dict.fromkeys(means["panel"]))[:limit]:
+        for _, r in means[means["panel"] == name].iterrows():
+            which = f" in {r['domain_kind']} domains" if several else ""
+            out.append(
+                Sentence(
+                    f"Under {name}, services{which} recorded a mean pass rate of {fmt(r['reported_rate'])} while "
+                    f"their citizens lived with an outcome of {fmt(r['lived_outcome'])} (a gap of {fmt(r['gap'])}).",
+                    (("reported_rate", r["reported_rate"]), ("lived_outcome", r["lived_outcome"]), ("gap", r["gap"])),
+                )
+            )
+    return out
+
+
+def read_equity(csv: pd.DataFrame, limit: int = 4) -> list[Sentence]:
+    """Per panel: outcome and pro-social activity in the least and the most deprived fifth."""
+    out = []
+    for name in list(dict.fromkeys(csv["panel"]))[:limit]:
+        t = csv[csv["panel"] == name].set_index("fifth")
+        least, most = t.loc[t.index.min()], t.loc[t.index.max()]
+        out.append(
+            Sentence(
+                f"Under {name}, the outcome people lived with was {fmt(least['lived_outcome'])} in the least "
+                f"deprived fifth of communities and {fmt(most['lived_outcome'])} in the most deprived; pro-social "
+                f"activity was {fmt(least['prosocial_rate'])} and {fmt(most['prosocial_rate'])}.",
+                (
+                    ("lived_outcome", least["lived_outcome"]),
+                    ("lived_outcome", most["lived_outcome"]),
+                    ("prosocial_rate", least["prosocial_rate"]),
+                    ("prosocial_rate", most["prosocial_rate"]),
+                ),
+            )
+        )
+    return out
+
+
+def read_scenario_rules(csv: pd.DataFrame) -> list[Sentence]:
+    """Per scenario-discovery question: at how many points the better arm won, and where it failed."""
+    out = []
+    for (better, worse, output), t in csv.groupby(["better", "worse", "output"], sort=False):
+        fails = t[t["where"] == "fails"]
+        n, wins = int(t["points"].iloc[0]), int(t["wins"].iloc[0])
+        text = f"{better} beat {worse} on {label(output).lower()} at {fmt(wins)} of the {fmt(n)} points"
+        numbers: list[tuple[str, float]] = [("wins", wins), ("points", n)]
+        if len(fails):
+            f = fails.iloc[0]
+            text += (
+                f"; it failed mostly where {f['conditions']} (coverage {fmt(f['coverage'])}: the share of its "
+                f"failures inside that box; density {fmt(f['density'])}: the share of failures among the points in it)"
+            )
+            numbers += [("coverage", f["coverage"]), ("density", f["density"])]
+        out.append(Sentence(text + ".", tuple(numbers)))
     return out
 
 
@@ -246,8 +385,8 @@ def read_sufficiency(csv: pd.DataFrame) -> list[Sentence]:
     n = int(hi["n"])
     return [
         Sentence(
-            f"With {fmt(n)} replications the least precise end-of-run mean is {_label(hi['metric']).lower()} under "
-            f"{hi['arm']} (standard error {fmt(hi['se'])}), the most precise {_label(lo['metric']).lower()} under "
+            f"With {fmt(n)} replications the least precise end-of-run mean is {label(hi['metric']).lower()} under "
+            f"{hi['arm']} (standard error {fmt(hi['se'])}), the most precise {label(lo['metric']).lower()} under "
             f"{lo['arm']} (standard error {fmt(lo['se'])}).",
             (("n", n), ("se", hi["se"]), ("se", lo["se"])),
         ),
@@ -269,16 +408,75 @@ def read_sensitivity(csv: pd.DataFrame, limit: int = 3) -> list[Sentence]:
         top = csv[csv["output"] == o].sort_values(col, ascending=False).iloc[0]
         out.append(
             Sentence(
-                f"{_label(o)} depends most on {top['parameter']} ({name} {fmt(top[col])}).",
+                f"{label(o)} depends most on {top['parameter']} ({name} {fmt(top[col])}).",
                 ((col, top[col]),),
             )
         )
     return out
 
 
+def read_response(csv: pd.DataFrame, limit: int = 3) -> list[Sentence]:
+    """Per plotted metric and arm: the end-of-run mean at the lowest and the highest swept value."""
+    fixed = {"arm", "point", "metric", "mean", "ci_low", "ci_high", "n"}
+    params = [c for c in csv.columns if c not in fixed]
+    if len(params) != 1:
+        return read_generic(csv)
+    x = params[0]
+    out = []
+    for m in list(dict.fromkeys(csv["metric"]))[:limit]:
+        for arm in dict.fromkeys(csv["arm"]):
+            t = csv[(csv["metric"] == m) & (csv["arm"] == arm)].sort_values(x)
+            lo, hi = t.iloc[0], t.iloc[-1]
+            out.append(
+                Sentence(
+                    f"{label(m)} under {arm}: {fmt(lo['mean'])} at {x} = {fmt(lo[x])} and {fmt(hi['mean'])} at "
+                    f"{fmt(hi[x])}.",
+                    (("mean", lo["mean"]), (x, lo[x]), ("mean", hi["mean"]), (x, hi[x])),
+                )
+            )
+    return out
+
+
+def read_lab_fit(csv: pd.DataFrame) -> list[Sentence]:
+    """Per arm: the model's and the data's mean contribution in the first and the last period."""
+    out = []
+    for arm in dict.fromkeys(csv["arm"]):
+        t = csv[csv["arm"] == arm]
+        model, data = (
+            t[t["series"] == "model"].sort_values("period"),
+            t[t["series"] == "data_mean"].sort_values("period"),
+        )
+        if model.empty:
+            continue
+        first, last = model.iloc[0], model.iloc[-1]
+        text = (
+            f"Under {arm}, simulated citizens contributed {fmt(first['value'])} tokens in period "
+            f"{fmt(first['period'])} and {fmt(last['value'])} in period {fmt(last['period'])}"
+        )
+        numbers: list[tuple[str, float]] = [
+            ("value", first["value"]),
+            ("period", first["period"]),
+            ("value", last["value"]),
+            ("period", last["period"]),
+        ]
+        if len(data):
+            d0, d1 = data.iloc[0], data.iloc[-1]
+            text += f"; the laboratory pools' mean went from {fmt(d0['value'])} to {fmt(d1['value'])}"
+            numbers += [("value", d0["value"]), ("value", d1["value"])]
+        out.append(Sentence(text + ".", tuple(numbers)))
+    return out
+
+
 def read_generic(csv: pd.DataFrame) -> list[Sentence]:
     """Figures without their own reader: say how many values the CSV holds."""
     return [Sentence(f"The figure draws the {fmt(len(csv))} rows of its CSV.", ())]
+
+
+DETAIL_FIGURES = (
+    (DISTRIBUTION_STEM, "The recorded indicator around the standard", read_indicator_distribution),
+    (REPORTED_STEM, "Reported against true outcome, service by service", read_reported_vs_true),
+    (EQUITY_STEM, "Outcomes and pro-social activity by community deprivation", read_equity),
+)
 
 
 # --- collecting the contents ---------------------------------------------------------------------
@@ -305,6 +503,11 @@ class Contents:
     glossary: list[tuple[str, str, str]]
     glossary_link: str
     odd_link: str
+    fit: pd.DataFrame = field(default_factory=pd.DataFrame)
+    parameters: list[str] = field(default_factory=list)
+    sampled: bool = False  # a sampled design (LHS, Sobol', Morris): means per point stay in summary.csv
+    scenarios: list[Sentence] = field(default_factory=list)
+    scenario_rules: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def _limitations() -> list[tuple[str, str]]:
@@ -369,13 +572,13 @@ def _warnings(run_log: str) -> list[str]:
     return lines
 
 
-def _headline(differences: pd.DataFrame | None) -> pd.DataFrame:
+def _headline(differences: pd.DataFrame | None, parameters: Sequence[str]) -> pd.DataFrame:
+    """The compared differences, each with ``where``: its design point's swept values (empty if one point)."""
     if differences is None or differences.empty:
-        return pd.DataFrame(columns=["a", "b", "metric", "diff", "ci_low", "ci_high", "n"])
-    d = differences
-    if "point" in d.columns and d["point"].nunique() > 1:
-        d = d[d["point"] == d["point"].min()]
-    return d.reset_index(drop=True)
+        return pd.DataFrame(columns=["a", "b", "metric", "diff", "ci_low", "ci_high", "n", "where"])
+    names = point_labels(differences, parameters) if "point" in differences.columns else {}
+    where = [names.get(int(p), "") for p in differences["point"]] if names else [""] * len(differences)
+    return differences.assign(where=where).reset_index(drop=True)
 
 
 def collect(folder: str | Path) -> Contents:
@@ -391,35 +594,47 @@ def collect(folder: str | Path) -> Contents:
     base = list(plan.get("base_overrides") or prov.get("base_overrides") or [])
     differences = _read_csv(folder / "differences.csv")
     summary = _read_csv(folder / "summary.csv")
-    summary = summary if summary is not None else pd.DataFrame(columns=["arm", "metric", "mean", "ci_low", "ci_high"])
-    headline = _headline(differences)
+    if summary is None or "metric" not in summary.columns:  # none, or a lab summary (per period, read by its figure)
+        summary = pd.DataFrame(columns=["arm", "metric", "mean", "ci_low", "ci_high"])
+    headline = _headline(differences, list(plan.get("parameters") or []))
 
     figures: list[Figure] = []
     ot = _read_csv(folder / "over_time.csv")
     if ot is not None and (folder / "over_time.png").is_file():
         figures.append(Figure("over_time", "Measures over time, by arm", read_over_time(ot)))
+    parameters = list(plan.get("parameters") or [])
     if differences is not None and not differences.empty and (folder / "timeseries.parquet").is_file():
         ts = pd.read_parquet(folder / "timeseries.parquet")
-        table = paired_differences_over_time(ts, differences)
+        table = paired_differences_over_time(ts, differences, parameters)
         if len(table):
             plot_differences_over_time(table, folder)
             csv = pd.read_csv(folder / f"{DIFF_STEM}.csv")  # read back: sentences quote the saved numbers
             figures.append(Figure(DIFF_STEM, "Paired differences over time", read_differences_over_time(csv)))
     resp = _read_csv(folder / "response.csv")
     if resp is not None and (folder / "response.png").is_file():
-        figures.append(Figure("response", "End-of-run outputs against the swept parameter", read_generic(resp)))
+        figures.append(Figure("response", "End-of-run outputs against the swept parameter", read_response(resp)))
     suff = _read_csv(folder / "sufficiency.csv")
     if suff is not None and (folder / "sufficiency.png").is_file() and {"n", "se", "arm"} <= set(suff.columns):
         figures.append(Figure("sufficiency", "Are there enough replications?", read_sufficiency(suff)))
+    lab = _read_csv(folder / "lab_fit.csv")
+    if lab is not None and (folder / "lab_fit.png").is_file():
+        figures.append(Figure("lab_fit", "The citizens' rules against the laboratory data", read_lab_fit(lab)))
+    for stem, title, reader in DETAIL_FIGURES:
+        csv = _read_csv(folder / f"{stem}.csv")
+        if csv is not None and len(csv) and (folder / f"{stem}.png").is_file():
+            figures.append(Figure(stem, title, reader(csv)))
     for png in sorted(folder.glob("sensitivity*.png")):
         csv_path = png.with_suffix(".csv")
         csv = _read_csv(csv_path)
         if csv is not None:
             figures.append(Figure(png.stem, f"Sensitivity ({png.stem})", read_sensitivity(csv)))
+    rules = _read_csv(folder / "scenario_rules.csv")
+    scenarios = read_scenario_rules(rules) if rules is not None and len(rules) else []
 
     reps = int(plan.get("replications") or exp.get("replications") or (summary["n"].max() if len(summary) else 0))
     noise = [
-        f"{r['metric']}: {r['a']} - {r['b']} = {fmt(r['diff'])} [{fmt(r['ci_low'])}, {fmt(r['ci_high'])}]"
+        f"{r['metric']}: {r['a']} - {r['b']}{f' ({w})' if (w := r['where']) else ''} = {fmt(r['diff'])} "
+        f"[{fmt(r['ci_low'])}, {fmt(r['ci_high'])}]"
         for _, r in headline.iterrows()
         if not (r["ci_low"] > 0 or r["ci_high"] < 0)
     ]
@@ -452,10 +667,33 @@ def collect(folder: str | Path) -> Contents:
         command=command,
         recorded_argv=shlex.join(argv),
         provenance=provenance,
-        glossary=_glossary([*shown, *arms, *CONCEPTS]),
-        glossary_link=Path(os.path.relpath(REPO_DOCS / "glossary.md", folder)).as_posix(),
-        odd_link=Path(os.path.relpath(ODD_PATH, folder)).as_posix(),
+        glossary=_glossary([*shown, *arms, *CONCEPTS, *_figure_concepts(figures, rules)]),
+        glossary_link=doc_link(REPO_DOCS / "glossary.md", folder),
+        odd_link=doc_link(ODD_PATH, folder),
+        fit=_read_csv(folder / "fit.csv") if (folder / "fit.csv").is_file() else pd.DataFrame(),
+        parameters=parameters,
+        sampled=str(plan.get("design", "none")) not in ("none", "grid", "list"),
+        scenarios=scenarios,
+        scenario_rules=rules if rules is not None else pd.DataFrame(),
     )
+
+
+def _figure_concepts(figures: Sequence[Figure], rules: pd.DataFrame | None) -> list[str]:
+    keys = [k for f in figures for stem, ks in FIGURE_CONCEPTS.items() if f.stem.startswith(stem) for k in ks]
+    return keys + (["scenario_discovery"] if rules is not None and len(rules) else [])
+
+
+def doc_link(doc: Path, folder: Path) -> str:
+    """A link from the report to a page of the docs that works where the report is read.
+
+    Relative when the report sits in the same source tree (it survives moving the whole tree);
+    otherwise the page's absolute ``file://`` address on this machine.
+    """
+    folder = folder.resolve()
+    root = REPO_DOCS.parent
+    if folder.is_relative_to(root):
+        return Path(os.path.relpath(doc, folder)).as_posix()
+    return doc.resolve().as_uri()
 
 
 def summary_metrics(summary: pd.DataFrame, headline: pd.DataFrame) -> list[str]:
@@ -467,7 +705,7 @@ def summary_metrics(summary: pd.DataFrame, headline: pd.DataFrame) -> list[str]:
 # --- writing -------------------------------------------------------------------------------------
 
 
-def _md_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
+def markdown_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
     def cell(x: str) -> str:
         return str(x).replace("|", "\\|").replace("\n", " ")
 
@@ -479,30 +717,38 @@ def _md_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]
     ]
 
 
-def _headline_rows(c: Contents) -> list[list[str]]:
-    return [
+HEADLINE_HEADER = ("comparison", "measure", "difference", "95% interval", "reading")
+
+
+def headline_table(c: Contents) -> tuple[list[str], list[list[str]]]:
+    points = bool(c.headline["where"].astype(bool).any()) if len(c.headline) else False
+    rows = [
         [
             f"{r['a']} - {r['b']}",
-            _label(r["metric"]),
+            *([str(r["where"])] if points else []),
+            label(r["metric"]),
             fmt(r["diff"]),
             f"{fmt(r['ci_low'])} to {fmt(r['ci_high'])}",
             _verdict(r["ci_low"], r["ci_high"]),
         ]
         for _, r in c.headline.iterrows()
     ]
+    header = [HEADLINE_HEADER[0], *(["where"] if points else []), *HEADLINE_HEADER[1:]]
+    return header, rows
 
 
 def _summary_rows(c: Contents) -> tuple[list[str], list[list[str]]]:
     metrics = summary_metrics(c.summary, c.headline)
     s = c.summary[c.summary["metric"].isin(metrics)]
-    key = ["arm", "point"] if "point" in s.columns else ["arm"]
-    if "point" in s.columns:
-        s = s[s["point"] == s["point"].min()]
+    names = point_labels(s, c.parameters) if "point" in s.columns else {}
+    keys = ["arm", "point"] if names else ["arm"]
     rows = []
-    for arm, grp in s.groupby(key[0], sort=False):
+    for key, grp in s.groupby(keys, sort=False):
         g = grp.set_index("metric")
+        arm = key[0] if isinstance(key, tuple) else key
+        where = [names[int(key[1])]] if names else []
         rows.append(
-            [str(arm)]
+            [str(arm), *where]
             + [
                 f"{fmt(g.loc[m, 'mean'])} ({fmt(g.loc[m, 'ci_low'])} to {fmt(g.loc[m, 'ci_high'])})"
                 if m in g.index
@@ -510,7 +756,52 @@ def _summary_rows(c: Contents) -> tuple[list[str], list[list[str]]]:
                 for m in metrics
             ]
         )
-    return ["arm", *[_label(m) for m in metrics]], rows
+    return ["arm", *(["where"] if names else []), *[label(m) for m in metrics]], rows
+
+
+FIT_HEADER = (
+    "arm",
+    "RMSE (tokens)",
+    "first period: model",
+    "first period: data",
+    "last period: model",
+    "last period: data",
+)
+FIT_INTRO = (
+    "How far the simulated curves are from the laboratory data: root mean squared error over the ten periods, and "
+    "the mean contribution as a share of the endowment in the first and last period (fit.csv)."
+)
+
+
+def _fit_rows(c: Contents) -> list[list[str]]:
+    cols = ("rmse_tokens", "model_first_share", "data_first_share", "model_last_share", "data_last_share")
+    return [[str(r["arm"]), *(fmt(r[k]) for k in cols)] for _, r in c.fit.iterrows()]
+
+
+SCENARIO_HEADER = ("better", "than", "on", "where", "conditions", "coverage", "density", "points in box")
+
+
+def _scenario_rows(c: Contents) -> list[list[str]]:
+    return [
+        [
+            str(r["better"]),
+            str(r["worse"]),
+            label(r["output"]),
+            "it helps" if r["where"] == "helps" else "it fails",
+            str(r["conditions"]),
+            fmt(r["coverage"]),
+            fmt(r["density"]),
+            f"{fmt(r['points_in_box'])} of {fmt(r['points'])}",
+        ]
+        for _, r in c.scenario_rules.iterrows()
+    ]
+
+
+SCENARIO_INTRO = (
+    "Scenario discovery (PRIM, Friedman & Fisher 1999) finds a box of conditions that holds most of the points "
+    "where one arm beat the other (coverage: the share of those points inside the box) and in which that outcome "
+    "is common (density: its share among the points in the box)."
+)
 
 
 SETUP_HEADER = ("parameter", "default", "this experiment", "set by")
@@ -526,17 +817,24 @@ def render_markdown(c: Contents, run_log: str) -> str:
     out += ["## Question", "", c.question or "(no question recorded in config.yaml)", ""]
     out += ["## Setup", "", "Arms: " + "; ".join(f"{a}: {' '.join(o) or 'defaults'}" for a, o in c.arms.items()), ""]
     out += [f"Replications per arm: {c.replications}. What differs from the model's defaults (`SimConfig()`):", ""]
-    out += _md_table(SETUP_HEADER, c.setup) if c.setup else ["(nothing: the defaults)", ""]
+    out += markdown_table(SETUP_HEADER, c.setup) if c.setup else ["(nothing: the defaults)", ""]
     out += ["## Figures", ""]
     for f in c.figures:
         out += [f"### {f.title}", "", f"![{f.title}]({f.stem}.png)", ""]
         out += [" ".join(s.text for s in f.sentences), "", f"Numbers drawn: [{f.stem}.csv]({f.stem}.csv).", ""]
     if len(c.headline):
         out += ["## Headline comparisons", "", INTRO_HEADLINE, ""]
-        out += _md_table(("comparison", "measure", "difference", "95% interval", "reading"), _headline_rows(c))
-    if len(c.summary):
+        out += markdown_table(*headline_table(c))
+    if len(c.summary) and not c.sampled:
         header, rows = _summary_rows(c)
-        out += ["## End-of-run means by arm (95% interval)", "", *_md_table(header, rows)]
+        out += ["## End-of-run means by arm (95% interval)", "", *markdown_table(header, rows)]
+    if len(c.fit):
+        out += ["## Fit to the data", "", FIT_INTRO, "", *markdown_table(FIT_HEADER, _fit_rows(c))]
+    if len(c.scenario_rules):
+        out += ["## Where one arm beats the other (scenario discovery)", "", SCENARIO_INTRO, ""]
+        out += [" ".join(s.text for s in c.scenarios), ""]
+        out += markdown_table(SCENARIO_HEADER, _scenario_rows(c))
+        out += ["Numbers: [scenario_rules.csv](scenario_rules.csv); trajectories in scenarios.csv.", ""]
     out += ["## Caveats", ""]
     out += [f"- {c.replications} replication(s) per arm: intervals are across replications."]
     if c.noise:
@@ -546,7 +844,7 @@ def render_markdown(c: Contents, run_log: str) -> str:
     out += [f"- Warning: {w}" for w in c.warnings]
     out += ["", "## How to reproduce", "", "From the folder the command was run in:", "", "```", c.command, "```", ""]
     out += [f"Recorded command line: `{c.recorded_argv}`. Running it again resumes this folder.", ""]
-    out += ["## Provenance", "", *_md_table(("what", "value"), c.provenance)]
+    out += ["## Provenance", "", *markdown_table(("what", "value"), c.provenance)]
     out += ["## Glossary", "", f"Full glossary: [docs/glossary.md]({c.glossary_link}).", ""]
     out += [f"- **{t}** (`{k}`): {text}" for k, t, text in c.glossary]
     out += ["", RUN_LOG_MARKER, ""]
@@ -609,10 +907,20 @@ def render_html(c: Contents, folder: Path) -> str:
         ]
     if len(c.headline):
         p += ["<h2>Headline comparisons</h2>", f"<p>{_h(INTRO_HEADLINE)}</p>"]
-        p.append(_html_table(("comparison", "measure", "difference", "95% interval", "reading"), _headline_rows(c)))
-    if len(c.summary):
+        p.append(_html_table(*headline_table(c)))
+    if len(c.summary) and not c.sampled:
         header, rows = _summary_rows(c)
         p += ["<h2>End-of-run means by arm (95% interval)</h2>", _html_table(header, rows)]
+    if len(c.fit):
+        p += ["<h2>Fit to the data</h2>", f"<p>{_h(FIT_INTRO)}</p>", _html_table(FIT_HEADER, _fit_rows(c))]
+    if len(c.scenario_rules):
+        p += [
+            '<h2 id="scenarios">Where one arm beats the other (scenario discovery)</h2>',
+            f"<p>{_h(SCENARIO_INTRO)}</p>",
+            f"<p>{' '.join(_h(s.text) for s in c.scenarios)}</p>",
+            _html_table(SCENARIO_HEADER, _scenario_rows(c)),
+            "<p>Numbers: <code>scenario_rules.csv</code>; peeling trajectories in <code>scenarios.csv</code>.</p>",
+        ]
     p += [
         "<h2>Caveats</h2><ul>",
         f"<li>{c.replications} replication(s) per arm: intervals are across replications.</li>",

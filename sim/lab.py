@@ -315,7 +315,7 @@ def run_lab_experiment(cfg: Any, base_overrides: list[str], folder: Path) -> Lab
     Writes ``timeseries.parquet`` (one row per arm, replication and period), ``summary.csv``
     (per arm and period: model mean with 95% interval beside the data's cross-city mean, sd and
     range), ``fit.csv`` (RMSE and first/last-period shares per arm), the figure ``lab_fit``
-    (PNG, SVG, CSV), ``config.yaml`` and ``provenance.json``.
+    (PNG, SVG, CSV), ``config.yaml``, ``provenance.json`` and the reader's ``report.html`` / ``report.md``.
 
     Args:
         cfg: the composed experiment config (``experiment.kind: lab``).
@@ -361,6 +361,9 @@ def run_lab_experiment(cfg: Any, base_overrides: list[str], folder: Path) -> Lab
         },
     )
     figures = plot_lab_fit(folder / "summary.csv", folder, DATA_FILE)
+    from sim.html_report import build_report
+
+    figures += [p for p in build_report(folder) if p.suffix != ".md"]
     return LabExperimentResult(folder, ts, summary, figures, time.perf_counter() - start, fit)
 
 

@@ -82,6 +82,7 @@ NOT_UNIT_INTERVAL: frozenset[str] = frozenset(
 )
 UNIT_INTERVAL_COLUMNS: tuple[str, ...] = tuple(c for c in COLUMNS if c not in NOT_UNIT_INTERVAL)
 
+SUMMARY_WINDOW = 12  # months averaged for end-of-run figures (summaries, reports, detail tables)
 MOTIVATED = 0.6  # motivation at or above which a citizen counts as intrinsically motivated
 
 

@@ -19,6 +19,7 @@ import numpy as np
 
 from sim.agents import Citizen, Community, Service
 from sim.config import DOMAINS, SimConfig, validate
+from sim.details import DetailRecorder, window_start
 from sim.metrics import MetricsRecorder, collect_metrics
 from sim.rules import citizen as citizen_rules
 from sim.rules import community as community_rules
@@ -78,6 +79,7 @@ class SocialProductivityModel(mesa.Model):
         self.service_params = _params(management.ServiceParams, cfg.services, cfg.regime)
         self.measured_domain = np.isin(np.arange(len(DOMAINS)), [DOMAINS.index(d) for d in cfg.regime.measured_domains])
         self.recorder = MetricsRecorder()
+        self.details = DetailRecorder(window_start(cfg.steps))
         self.service_month: management.ServiceMonth | None = None
         # The allocation in force this month, and what services faced (set by services_act).
         self.service_shares = self.services.shares
@@ -384,6 +386,7 @@ class SocialProductivityModel(mesa.Model):
         """Record the month's metrics (burn-in months are not recorded)."""
         if self.month >= 0:
             self.recorder.append(collect_metrics(self))
+            self.details.add(self)
         self.month_costs = {}
 
     # ------------------------------------------------------------------ helpers
@@ -433,3 +436,7 @@ class SocialProductivityModel(mesa.Model):
     def timeseries(self) -> Any:
         """The metrics so far as a pandas DataFrame, one row per month."""
         return self.recorder.to_frame()
+
+    def detail_tables(self) -> dict[str, Any]:
+        """The run's detail tables (``sim.details``): indicator histogram, services, communities."""
+        return self.details.tables(self)

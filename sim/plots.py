@@ -33,6 +33,11 @@ LABELS = {
 }
 
 
+def label(metric: str) -> str:
+    """A metric's name in plain words (its column name, spaced, if it has none)."""
+    return LABELS.get(metric, (metric.replace("_", " "),))[0]
+
+
 def save_figure(fig: plt.Figure, table: pd.DataFrame, folder: Path, stem: str) -> list[Path]:
     """Write a figure as PNG and SVG beside the CSV of exactly the numbers drawn; close it.
 

@@ -26,11 +26,9 @@ import pandas as pd
 from omegaconf import OmegaConf
 
 from sim.config import AppConfig, ExperimentConfig, SimConfig, to_sim_config
-from sim.metrics import COLUMNS
+from sim.metrics import COLUMNS, SUMMARY_WINDOW
 from sim.provenance import config_hash, provenance
 from sim.sweep.plan import arm_configs, replication_seeds  # experiments are sweeps; names kept here
-
-SUMMARY_WINDOW = 12  # months averaged for end-of-run figures
 
 
 @dataclass
@@ -42,6 +40,7 @@ class RunResult:
         summary: end-of-run figures (each metric averaged over the final 12 months) and run facts.
         config: the configuration that ran.
         path: the run folder, if one was written.
+        details: the run's detail tables (``sim.details``): indicator histogram, services, communities.
 
     """
 
@@ -49,6 +48,7 @@ class RunResult:
     summary: dict[str, Any]
     config: SimConfig
     path: Path | None = None
+    details: dict[str, pd.DataFrame] = field(default_factory=dict)
 
 
 def config_yaml(cfg: SimConfig) -> str:
@@ -76,11 +76,16 @@ def summarise(ts: pd.DataFrame, cfg: SimConfig) -> dict[str, Any]:
 
 def simulate(cfg: SimConfig) -> pd.DataFrame:
     """Run one simulation and return its time series (no files)."""
+    return simulate_with_details(cfg)[0]
+
+
+def simulate_with_details(cfg: SimConfig) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
+    """Run one simulation and return its time series and detail tables (no files)."""
     from sim.model import SocialProductivityModel
 
     model = SocialProductivityModel(cfg)
     model.run()
-    return model.timeseries()
+    return model.timeseries(), model.detail_tables()
 
 
 def run_folder_name(cfg: SimConfig) -> str:
@@ -99,20 +104,33 @@ class RunWriteError(OSError):
 RUN_FILES = ("timeseries.parquet", "summary.json", "config.yaml", "seed.txt", "provenance.json")
 
 
-def write_run(folder: Path, ts: pd.DataFrame, summary: dict[str, Any], cfg: SimConfig) -> None:
-    """Write a self-describing run folder: tables, resolved config, seed and provenance.
+def write_run(
+    folder: Path,
+    ts: pd.DataFrame,
+    summary: dict[str, Any],
+    cfg: SimConfig,
+    details: dict[str, pd.DataFrame] | None = None,
+) -> None:
+    """Write a self-describing run folder: tables, detail tables, resolved config, seed and provenance.
 
-    Every file is written under a temporary name (``*.tmp``) and renamed only once all of them
-    are written, provenance.json last; if any write fails (e.g. a full disk) the files of this
-    call are removed and :class:`RunWriteError` names the folder and the cause, so no partial
-    file can be taken for a complete one.
+    Detail tables go to ``details/<name>.parquet``. Every file is written under a temporary name
+    (``*.tmp``) and renamed only once all of them are written, provenance.json last; if any write
+    fails (e.g. a full disk) the files of this call are removed and :class:`RunWriteError` names
+    the folder and the cause, so no partial file can be taken for a complete one.
     """
     folder = Path(folder)
     text = config_yaml(cfg)
-    tmps = {name: folder / f"{name}.tmp" for name in RUN_FILES}
+    detail_files = {f"details/{name}.parquet": table for name, table in (details or {}).items()}
+    tmps = {name: folder / f"{name}.tmp" for name in (*detail_files, *RUN_FILES)}
     renamed: list[Path] = []
+    made: list[Path] = []
     try:
         folder.mkdir(parents=True, exist_ok=True)
+        if detail_files:
+            (folder / "details").mkdir(exist_ok=True)
+            made.append(folder / "details")
+        for name, table in detail_files.items():
+            table.to_parquet(tmps[name], index=False)
         ts.to_parquet(tmps["timeseries.parquet"], index=False)
         tmps["summary.json"].write_text(json.dumps(summary, indent=2, sort_keys=True, default=str) + "\n")
         tmps["config.yaml"].write_text(text)
@@ -126,6 +144,11 @@ def write_run(folder: Path, ts: pd.DataFrame, summary: dict[str, Any], cfg: SimC
         for path in [*tmps.values(), *renamed]:
             try:
                 path.unlink(missing_ok=True)
+            except OSError:
+                pass
+        for path in made:
+            try:
+                path.rmdir()  # only if empty: never another run's files
             except OSError:
                 pass
         reason = exc.strerror or str(exc)
@@ -227,13 +250,13 @@ def run(config: SimConfig | Any, folder: str | Path | None = None) -> RunResult:
 
     """
     cfg = to_sim_config(config)
-    ts = simulate(cfg)
+    ts, details = simulate_with_details(cfg)
     summary = summarise(ts, cfg)
     path: Path | None = None
     if cfg.output.save:
         path = Path(folder) if folder is not None else Path(cfg.output.dir) / "runs" / run_folder_name(cfg)
-        write_run(path, ts, summary, cfg)
-    return RunResult(ts, summary, cfg, path)
+        write_run(path, ts, summary, cfg, details)
+    return RunResult(ts, summary, cfg, path, details)
 
 
 # ---------------------------------------------------------------------- experiments
@@ -339,4 +362,5 @@ __all__ = [
     "run",
     "run_experiment",
     "simulate",
+    "simulate_with_details",
 ]

@@ -7,6 +7,7 @@ One tiny main job runs once (module fixture); the tests read its folder, rebuild
 
 from __future__ import annotations
 
+import html
 import re
 from pathlib import Path
 
@@ -14,8 +15,20 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.html_report import DIFF_STEM, Sentence, collect, fmt, read_differences_over_time, read_over_time
+from sim.html_report import (
+    DETAIL_FIGURES,
+    DIFF_STEM,
+    Sentence,
+    collect,
+    fmt,
+    read_differences_over_time,
+    read_over_time,
+    read_scenario_rules,
+)
 from tests.conftest import CHROMIUM, CHROMIUM_ARGS, sim_cli
+
+# One worker builds the module's experiment folders once and runs every test that reads them.
+pytestmark = pytest.mark.xdist_group("report")
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts" / "report"
 
@@ -30,6 +43,39 @@ def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return found
 
 
+@pytest.fixture(scope="module")
+def grid_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("grid")
+    args = ["experiment=target_ratchet", "experiment.replications=2", "steps=15", "population.n_citizens=300"]
+    out = sim_cli(
+        *args, "experiment.sweep.parameters.regime.target_level=[0.6,0.9]", f"experiment.folder={root / 'tr'}", cwd=root
+    )
+    assert out.returncode == 0, out.stderr
+    return root / "tr"
+
+
+@pytest.fixture(scope="module")
+def sampled_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("sampled")
+    args = ["experiment=trust_deprivation", "experiment.replications=1", "experiment.sweep.samples=8", "steps=15"]
+    out = sim_cli(*args, "population.n_citizens=200", f"experiment.folder={root / 'td'}", cwd=root)
+    assert out.returncode == 0, out.stderr
+    return root / "td"
+
+
+@pytest.fixture(scope="module")
+def lab_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("lab")
+    out = sim_cli(
+        "experiment=public_goods_lab", "experiment.replications=2", f"experiment.folder={root / 'lab'}", cwd=root
+    )
+    assert out.returncode == 0, out.stderr
+    assert (root / "lab" / "report.html").is_file(), (
+        "the lab experiment honours experiment.folder and writes its report"
+    )
+    return root / "lab"
+
+
 def test_report_is_self_contained(folder: Path) -> None:
     page = (folder / "report.html").read_text()
     refs = re.findall(r"""(?:src|href)\s*=\s*["']([^"']*)["']""", page)
@@ -39,7 +85,7 @@ def test_report_is_self_contained(folder: Path) -> None:
     assert not re.search(r"<script|<link\b|@import", page, flags=re.I), "no scripts or external stylesheets"
     images = re.findall(r'<img[^>]*src="([^"]+)"', page)
     assert len(images) >= 2 and all(s.startswith("data:image/png;base64,") for s in images)
-    for stem in ("over_time", DIFF_STEM, "sufficiency"):
+    for stem in ("over_time", DIFF_STEM, "sufficiency", *(f[0] for f in DETAIL_FIGURES)):
         for ext in ("png", "svg", "csv"):
             assert (folder / f"{stem}.{ext}").is_file(), f"{stem}.{ext}"
     for png in folder.glob("*.png"):
@@ -86,6 +132,61 @@ def test_sentences_quote_the_figures_csv(folder: Path) -> None:
             assert s.text.replace("'", "&#x27;") in page
 
 
+def test_every_figure_of_every_kind_of_experiment_quotes_its_csv(
+    folder: Path, grid_folder: Path, sampled_folder: Path, lab_folder: Path
+) -> None:
+    for where in (folder, grid_folder, sampled_folder, lab_folder):
+        contents = collect(where)
+        assert contents.figures, where
+        for figure in contents.figures:
+            quoted = [s for s in figure.sentences if s.numbers]
+            assert quoted, f"{where.name}: {figure.stem} has no sentence quoting its numbers"
+            _check_sentences(quoted, pd.read_csv(where / f"{figure.stem}.csv"))
+    stems = {f.stem for f in collect(folder).figures}
+    assert {f[0] for f in DETAIL_FIGURES} <= stems
+    assert "lab_fit" in {f.stem for f in collect(lab_folder).figures}
+
+
+def test_grid_report_compares_at_every_point(grid_folder: Path) -> None:
+    md = (grid_folder / "report.md").read_text()
+    for level in ("target_level=0.6", "target_level=0.9"):
+        assert f"| ratchet - fixed | {level} |" in md  # headline table, one row per point
+        assert f"ratchet - fixed ({level})" in md  # differences over time, one line per point
+    diffs = pd.read_csv(grid_folder / f"{DIFF_STEM}.csv")
+    assert sorted(diffs["point"].unique()) == [0, 1]
+    assert "fixed, target_level=0.6" in set(pd.read_csv(grid_folder / "indicator_distribution.csv")["panel"])
+
+
+def test_sampled_report_has_the_scenario_table(sampled_folder: Path) -> None:
+    rules = pd.read_csv(sampled_folder / "scenario_rules.csv")
+    assert {"conditions", "coverage", "density", "wins", "points"} <= set(rules.columns)
+    sentences = read_scenario_rules(rules)
+    _check_sentences(sentences, rules)
+    page = (sampled_folder / "report.html").read_text()
+    assert 'id="scenarios"' in page and "Scenario discovery (PRIM" in page
+    for s in sentences:
+        assert html.escape(s.text) in page
+    panels = set(pd.read_csv(sampled_folder / "equity.csv")["panel"])
+    assert panels == {"targets (pooled over 8 sampled points)", "negotiated (pooled over 8 sampled points)"}
+    assert "End-of-run means by arm" not in page  # per-point means of a sampled design stay in summary.csv
+
+
+def test_lab_report_has_the_fit_table(lab_folder: Path) -> None:
+    md = (lab_folder / "report.md").read_text()
+    fit = pd.read_csv(lab_folder / "fit.csv")
+    assert "## Fit to the data" in md
+    for _, r in fit.iterrows():
+        assert f"| {r['arm']} | {fmt(r['rmse_tokens'])} |" in md
+
+
+def test_docs_links_work_from_outside_the_source_tree(folder: Path) -> None:
+    page = (folder / "report.html").read_text()
+    links = re.findall(r'href="([^"]+\.md)"', page)
+    assert links and all(link.startswith("file://") for link in links), links
+    for link in links:
+        assert Path(link.removeprefix("file://")).is_file(), link
+
+
 def test_report_command_rebuilds_identically_without_running(folder: Path) -> None:
     before = {p: (p.stat().st_mtime_ns, p.read_bytes()) for p in folder.rglob("*") if p.is_file()}
     parquet = folder / "timeseries.parquet"
@@ -100,7 +201,9 @@ def test_report_command_rebuilds_identically_without_running(folder: Path) -> No
     assert bad.returncode == 2 and "config.yaml" in bad.stderr and "Traceback" not in bad.stderr
 
 
-def test_report_renders_in_chromium(folder: Path) -> None:
+@pytest.mark.parametrize("which", ["folder", "sampled_folder", "lab_folder"])
+def test_report_renders_in_chromium(which: str, request: pytest.FixtureRequest) -> None:
+    folder = request.getfixturevalue(which)
     if not Path(CHROMIUM).is_file():
         pytest.fail(
             f"Chromium is required at {CHROMIUM} to render report.html. "
@@ -119,11 +222,12 @@ def test_report_renders_in_chromium(folder: Path) -> None:
             page.on("request", lambda r: requests.append(r.url[:80]))
             page.goto((folder / "report.html").as_uri(), wait_until="load", timeout=90_000)
             widths = page.eval_on_selector_all("img", "imgs => imgs.map(i => i.complete ? i.naturalWidth : 0)")
-            page.screenshot(path=str(ARTIFACTS / "report.png"), full_page=True)
+            page.screenshot(path=str(ARTIFACTS / f"report-{which}.png"), full_page=True)
         finally:
             browser.close()
     assert not failed, f"failed requests: {failed}"
-    assert len(widths) >= 2 and all(w > 0 for w in widths), f"images not loaded: {widths}"
+    expected = len(re.findall(r"<img ", (folder / "report.html").read_text()))
+    assert len(widths) == expected >= 1 and all(w > 0 for w in widths), f"images not loaded: {widths}"
     assert all(u.startswith(("file://", "data:")) for u in requests), f"network requests: {requests}"
 
 

@@ -36,6 +36,7 @@ from urllib.parse import parse_qsl, quote, urlencode
 import numpy as np
 
 from sim.config import REGIMES, RegimeConfig, SimConfig, load_config
+from sim.metrics import SUMMARY_WINDOW
 from sim.sweep.plan import replication_seeds
 
 ARMS: tuple[str, str] = ("baseline", "proposal")
@@ -48,7 +49,6 @@ REGIME_TITLES: dict[str, str] = {
 QUERY_VERSION = "1"
 MAX_QUERY_CHARS = 4000
 MAX_VALUE_CHARS = 40
-SUMMARY_WINDOW = 12  # months averaged for end-of-run figures, as sim.runner
 N_FIFTHS = 5
 
 

@@ -98,6 +98,7 @@ class ServiceMonth:
     payoff: FloatArray
     recorded: FloatArray
     kept: BoolArray
+    true_value: FloatArray  # per case, before any record was moved (for the indicator's distribution)
 
 
 def service_commitment_kept(shares: FloatArray, partnership_commitment: float, guarantee_level: float) -> FloatArray:
@@ -175,12 +176,26 @@ def service_month(shares: FloatArray, c: ServiceConditions, p: ServiceParams) ->
     inc = incentive(reported, lived, found, shares[:, cp.FUNCTIONING], kept_commitments, c, p)
     payoff = c.ethos * lived + (1.0 - c.ethos) * (inc + p.slack_value * np.sqrt(shares[:, cp.SLACK]))
     return ServiceMonth(
-        p_m, p_u, lived, reported, true_rate, n_cases, skimmed, found, kept_commitments, payoff, recorded, kept
+        p_m,
+        p_u,
+        lived,
+        reported,
+        true_rate,
+        n_cases,
+        skimmed,
+        found,
+        kept_commitments,
+        payoff,
+        recorded,
+        kept,
+        true_value,
     )
 
 
 # Fields of ServiceConditions that hold one value per case rather than per service.
 _CASE_FIELDS = ("u_true", "u_move", "u_land", "u_skim", "u_detect")
+# Fields of ServiceMonth that hold one value per case.
+_CASE_RESULTS = ("recorded", "kept", "true_value")
 # Above this many cases a month, one call per allocation is faster than stacking copies.
 _STACK_MAX_CASES = 8192
 
@@ -211,7 +226,7 @@ def service_months(allocations: list[FloatArray], c: ServiceConditions, p: Servi
         values = {}
         for f in dataclasses.fields(both):
             v = getattr(both, f.name)
-            size = cases if f.name in ("recorded", "kept") else n
+            size = cases if f.name in _CASE_RESULTS else n
             values[f.name] = v[j * size : (j + 1) * size]
         return ServiceMonth(**values)
 

@@ -17,7 +17,7 @@ See ``docs/sweeps.md``.
 from sim.sweep.engine import SweepStats, dry_run_table, run_sweep
 from sim.sweep.plan import Plan, build_plan, default_folder, replication_seeds, run_key
 from sim.sweep.spec import SweepSpec, parse_sweep
-from sim.sweep.store import Store, SweepError, read_sweep
+from sim.sweep.store import Store, SweepError, read_details, read_sweep
 
 __all__ = [
     "Plan",
@@ -29,6 +29,7 @@ __all__ = [
     "default_folder",
     "dry_run_table",
     "parse_sweep",
+    "read_details",
     "read_sweep",
     "replication_seeds",
     "run_key",

@@ -23,14 +23,13 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from sim.metrics import COLUMNS
+from sim.metrics import COLUMNS, SUMMARY_WINDOW
 
 MAIN_OUTPUTS: tuple[str, ...] = ("prosocial_rate", "gaming_gap", "true_outcome", "equity_gap")
 LOWER_IS_BETTER: frozenset[str] = frozenset(
     {"gaming_gap", "gaming_share", "equity_gap", "public_cost", "bunching_ratio", "skimmed_share", "slack_share"}
 )
 RUN_LABELS: tuple[str, ...] = ("arm", "point", "replication", "seed")
-SUMMARY_WINDOW = 12
 
 
 def metric_names(frame: pd.DataFrame) -> list[str]:

@@ -220,6 +220,7 @@ def run_sweep(
                 stats.run_seconds += outcome.seconds
                 if outcome.ok:
                     if outcome.table is not None:
+                        store.write_details(outcome.key, outcome.details)
                         atomic_write_table(outcome.table, store.run_path(outcome.key))
                         store.clear_failure(outcome.key)
                     stats.ran += 1

@@ -17,12 +17,8 @@ import numpy as np
 import pandas as pd
 from matplotlib.ticker import NullFormatter
 
-from sim.plots import LABELS, OKABE_ITO
+from sim.plots import OKABE_ITO, label
 from sim.plots import save_figure as _save
-
-
-def _label(metric: str) -> str:
-    return LABELS.get(metric, (metric.replace("_", " "),))[0]
 
 
 def plot_response(summary: pd.DataFrame, parameter: str, metrics: Sequence[str], folder: Path) -> list[Path]:
@@ -45,7 +41,7 @@ def plot_response(summary: pd.DataFrame, parameter: str, metrics: Sequence[str],
             t = table[(table["arm"] == arm) & (table["metric"] == m)]
             ax.plot(t[parameter], t["mean"], "o-", color=colour, label=arm, lw=1.6, ms=4)
             ax.fill_between(t[parameter], t["ci_low"], t["ci_high"], color=colour, alpha=0.2, lw=0)
-        ax.set_title(_label(m))
+        ax.set_title(label(m))
         ax.set_xlabel(parameter)
         ax.set_ylabel(f"{m} (mean of last 12 months)")
         ax.grid(alpha=0.3)
@@ -82,7 +78,7 @@ def plot_sensitivity(indices: pd.DataFrame, method: str, folder: Path, stem: str
             ax.set_xlabel(f"elementary effect on {out}")
         ax.set_yticks(y, params if ax is axes[0][0] else [""] * len(params))
         ax.invert_yaxis()
-        ax.set_title(_label(out))
+        ax.set_title(label(out))
         ax.grid(axis="x", alpha=0.3)
     axes[0][0].legend(frameon=False, loc="lower right", fontsize=8)
     name = "Sobol' indices" if method == "sobol" else "Morris screening"
@@ -112,7 +108,7 @@ def plot_sufficiency(curve: pd.DataFrame, metrics: Sequence[str], folder: Path) 
         ticks = [k for k in (2, 3, 5, 10, 20, 30, 50, 100, 200, 500, 1000) if k <= n.max()]
         ax.set_xticks(ticks, [str(k) for k in ticks])
         ax.xaxis.set_minor_formatter(NullFormatter())
-        ax.set_title(_label(m))
+        ax.set_title(label(m))
         ax.set_xlabel("replications")
         ax.set_ylabel("standard error of the mean")
         ax.grid(alpha=0.3, which="both")

@@ -9,7 +9,10 @@
 - ``differences.csv``: paired differences between arms on common seeds, 95 % intervals, d_z;
 - ``sufficiency.csv`` / ``sufficiency.png``: standard errors against replications, with warnings;
 - ``sensitivity_sobol.csv`` or ``sensitivity_morris.csv`` and a bar chart per arm;
-- ``scenarios.txt`` / ``scenarios.csv``: where one arm beats another (PRIM rules);
+- ``scenarios.txt`` / ``scenarios.csv``: where one arm beats another (PRIM rules and peeling trajectories),
+  and ``scenario_rules.csv``: each chosen box's conditions in words, with coverage and density;
+- ``indicator_distribution.*``, ``reported_vs_true.*``, ``equity.*``: figures from the runs' detail
+  tables (:mod:`sim.sweep.detail_figures`);
 - ``over_time.*`` (no sweep points) or ``response.*`` (one swept parameter);
 - ``report.md``: what ran, what failed, and the warnings (the run log);
 - ``report.html`` and ``differences_over_time.*``: the reader's report (:mod:`sim.html_report`), whose
@@ -205,7 +208,7 @@ def _sensitivity(plan: Plan, per_run: pd.DataFrame, outputs: Sequence[str], fold
 
 
 def _discover(plan: Plan, per_run: pd.DataFrame, specs: Sequence[Discovery], folder: Path, res: AnalysisResult) -> None:
-    lines, tables = [], []
+    lines, tables, rules = [], [], []
     x = plan.points.reset_index(drop=True)
     for d in specs:
         a = per_run[per_run["arm"] == d.better].groupby("point")[d.output].mean()
@@ -238,6 +241,7 @@ def _discover(plan: Plan, per_run: pd.DataFrame, specs: Sequence[Discovery], fol
                     {
                         "question": f"{d.better} vs {d.worse} on {d.output}",
                         "where": label,
+                        "wins": int(wins[ok].sum()),
                         "box": i,
                         "coverage": b.coverage,
                         "density": b.density,
@@ -255,11 +259,30 @@ def _discover(plan: Plan, per_run: pd.DataFrame, specs: Sequence[Discovery], fol
             )
             tables.append(traj)
             res.scenarios.append(f"{d.better} {label} vs {d.worse} on {d.output}: {result.describe(what)}")
+            box = result.chosen
+            rules.append(
+                {
+                    "better": d.better,
+                    "worse": d.worse,
+                    "output": d.output,
+                    "lower_is_better": d.lower_is_better,
+                    "where": label,
+                    "wins": int(wins[ok].sum()),
+                    "conditions": " and ".join(result.rules()) or "anywhere (no restriction improves on the base rate)",
+                    "coverage": box.coverage,
+                    "density": box.density,
+                    "base_rate": result.base_rate,
+                    "points_in_box": box.n,
+                    "points": result.n,
+                }
+            )
         lines.append("")
     (folder / "scenarios.txt").write_text("\n".join(lines) + "\n")
     res.files.append(folder / "scenarios.txt")
     if tables:
         _write_csv(pd.concat(tables, ignore_index=True), folder / "scenarios.csv", res.files)
+    if rules:
+        _write_csv(pd.DataFrame(rules), folder / "scenario_rules.csv", res.files)
 
 
 def analyse(folder: str | Path, plan: Plan, exp: ExperimentConfig, stats: Any = None) -> AnalysisResult:
@@ -273,6 +296,7 @@ def analyse(folder: str | Path, plan: Plan, exp: ExperimentConfig, stats: Any = 
 
     """
     from sim.plots import plot_metrics_over_time
+    from sim.sweep.detail_figures import write_detail_figures
     from sim.sweep.figures import plot_response, plot_sufficiency
 
     folder = Path(folder)
@@ -323,6 +347,7 @@ def analyse(folder: str | Path, plan: Plan, exp: ExperimentConfig, stats: Any = 
         res.figures += plot_metrics_over_time(folder / "timeseries.parquet", metrics_to_plot, folder)
     elif len(params) == 1 and plan.spec.design in ("grid", "list"):
         res.figures += plot_response(summary, params[0], list(dict.fromkeys([*spec.outputs, *metrics_to_plot])), folder)
+    res.figures += write_detail_figures(folder, plan)
     _report(folder, plan, exp, stats, res, spec)
     _reader_report(folder, res)
     return res

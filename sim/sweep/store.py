@@ -7,6 +7,7 @@ Layout of a sweep folder::
     arms/<arm>.yaml       each arm's resolved config (a run's config = arm + point + seed)
     provenance.json       package and dependency versions, git revision, and one entry per session
     runs/<key>.parquet    one finished run: its labels and parameters as columns, one row per month
+    details/<table>/<key>.parquet  its detail tables (sim.details), written before the run's file
     failed/<key>.json     a run that raised: traceback, config, labels
     runs/.<key>.*.tmp     a run being written (ignored by readers; removed on resume)
 
@@ -128,6 +129,17 @@ class Store:
         """Where a finished run lives."""
         return self.runs / f"{key}.parquet"
 
+    def detail_path(self, table: str, key: str) -> Path:
+        """Where one of a finished run's detail tables lives."""
+        return self.folder / "details" / table / f"{key}.parquet"
+
+    def write_details(self, key: str, tables: dict[str, pa.Table]) -> None:
+        """Write a run's detail tables (each atomically)."""
+        for name, table in tables.items():
+            path = self.detail_path(name, key)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            atomic_write_table(table, path)
+
     def failure_path(self, key: str) -> Path:
         """Where a failed run's record lives."""
         return self.failed / f"{key}.json"
@@ -136,7 +148,7 @@ class Store:
         """Create the folders and remove partial files left by a killed sweep."""
         self.runs.mkdir(parents=True, exist_ok=True)
         self.failed.mkdir(parents=True, exist_ok=True)
-        for tmp in self.runs.glob(".*.tmp"):
+        for tmp in [*self.runs.glob(".*.tmp"), *self.folder.glob("details/*/.*.tmp")]:
             tmp.unlink(missing_ok=True)
         for tmp in self.folder.glob(".*.tmp"):
             tmp.unlink(missing_ok=True)
@@ -250,3 +262,26 @@ def read_sweep(
     out = order.merge(data, on="key", how="inner", sort=False)
     out = out.sort_values(["_order", "step"], kind="stable").drop(columns="_order").reset_index(drop=True)
     return out[[*labels, *[n for n in names if n != "key"], "key"]]
+
+
+def read_details(folder: str | Path, table: str) -> pd.DataFrame:
+    """One detail table (``sim.details``) of every finished run, with the runs' labels and parameters.
+
+    Rows come in the manifest's order. Runs without the table (none recorded) are left out.
+
+    Args:
+        folder: the sweep folder.
+        table: ``indicator_histogram``, ``services`` or ``communities``.
+
+    """
+    store = Store(folder)
+    manifest = store.manifest()
+    done = store.done_keys()
+    paths = [store.detail_path(table, k) for k in dict.fromkeys(manifest["key"]) if k in done]
+    frames = [pd.read_parquet(p) for p in paths if p.is_file()]
+    if not frames:
+        return pd.DataFrame(columns=list(manifest.columns))
+    data = pd.concat(frames, ignore_index=True)
+    order = manifest.assign(_order=range(len(manifest)))
+    out = order.merge(data, on="key", how="inner", sort=False)
+    return out.sort_values("_order", kind="stable").drop(columns="_order").reset_index(drop=True)

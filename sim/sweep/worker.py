@@ -57,6 +57,7 @@ class RunOutcome:
     error: str = ""
     record: dict[str, Any] = field(default_factory=dict)
     table: pa.Table | None = None
+    details: dict[str, pa.Table] = field(default_factory=dict)
 
 
 class _MemoryWriter:
@@ -77,11 +78,15 @@ class _MemoryWriter:
         return pa.Table.from_pandas(frame, preserve_index=False).replace_schema_metadata(None)
 
 
-def simulate_chunks(cfg: SimConfig, chunk_steps: int, sink: Any) -> None:
+def simulate_chunks(cfg: SimConfig, chunk_steps: int, sink: Any) -> dict[str, pd.DataFrame]:
     """Run one simulation, handing its recorded months to ``sink.write`` every ``chunk_steps`` months.
 
     Uses the model's public API (``run(steps)`` and its recorder); only ``chunk_steps`` months are
     held in memory when the recorder can be drained.
+
+    Returns:
+        The run's detail tables (``sim.details``).
+
     """
     from sim.model import SocialProductivityModel
 
@@ -90,13 +95,23 @@ def simulate_chunks(cfg: SimConfig, chunk_steps: int, sink: Any) -> None:
     if drain is None or chunk_steps >= cfg.steps:
         model.run()
         sink.write(model.timeseries())
-        return
+        return model.detail_tables()
     remaining = cfg.steps
     while remaining > 0:
         n = min(chunk_steps, remaining)
         model.run(steps=n)
         sink.write(drain())
         remaining -= n
+    return model.detail_tables()
+
+
+def detail_arrow_tables(details: dict[str, pd.DataFrame], key: str) -> dict[str, pa.Table]:
+    """The detail tables as Arrow tables, each with the run's key as a column (the store's format)."""
+    return {
+        name: pa.Table.from_pandas(frame.assign(key=key), preserve_index=False).replace_schema_metadata(None)
+        for name, frame in details.items()
+        if len(frame)
+    }
 
 
 def _quiet() -> None:
@@ -114,11 +129,14 @@ def run_task(task: RunTask) -> RunOutcome:
         sink = RunWriter(store.run_path(task.key), task.labels, fsync=task.fsync)
     else:
         sink = _MemoryWriter(task.labels, task.key)
+    details: dict[str, pa.Table] = {}
     try:
-        simulate_chunks(task.config, task.chunk_steps, sink)
-        if isinstance(sink, RunWriter):
+        details = detail_arrow_tables(simulate_chunks(task.config, task.chunk_steps, sink), task.key)
+        if store is not None and isinstance(sink, RunWriter):
+            # The details first: a run whose file is complete has its details too.
+            store.write_details(task.key, details)
             sink.commit()
-            table = None
+            details, table = {}, None
         else:
             table = sink.table()
     except Exception as exc:  # a failing run is recorded, and the sweep goes on
@@ -130,7 +148,7 @@ def run_task(task: RunTask) -> RunOutcome:
         return RunOutcome(task.key, False, time.perf_counter() - start, error=record["error"], record=record)
     if store is not None:
         store.clear_failure(task.key)
-    return RunOutcome(task.key, True, time.perf_counter() - start, rows=sink.rows, table=table)
+    return RunOutcome(task.key, True, time.perf_counter() - start, rows=sink.rows, table=table, details=details)
 
 
 def failure_record(task: RunTask, exc: BaseException | str, tb: str) -> dict[str, Any]:

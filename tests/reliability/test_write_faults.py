@@ -82,4 +82,7 @@ def test_full_disk_leaves_no_partial_run_folder(failing: str, tmp_path: Path, mo
 def test_a_complete_folder_has_no_temporary_files(tmp_path: Path) -> None:
     result = sim.run(sim.load_config([*TINY, f"output.dir={tmp_path}"]))
     assert result.path is not None
-    assert sorted(p.name for p in result.path.iterdir()) == sorted(RUN_FILES)
+    assert sorted(p.name for p in result.path.iterdir()) == sorted([*RUN_FILES, "details"])
+    from sim.details import DETAIL_TABLES
+
+    assert sorted(p.name for p in (result.path / "details").iterdir()) == sorted(f"{t}.parquet" for t in DETAIL_TABLES)

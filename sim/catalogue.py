@@ -1,0 +1,331 @@
+"""The experiment catalogue: ``experiments/NAME/`` for every named experiment.
+
+Each folder holds a README (the question, how to run it, how long it takes, what to look at and
+what it found), ``reference.yaml`` (the size its reference outputs are made at and their key
+figures) and ``reference/``: small committed outputs, the experiment's ``summary.csv`` with the key
+figures (PNG beside the CSV of the numbers drawn) and ``reference.json`` (command, runs, seconds,
+revision). ``python -m sim catalogue [NAME ...]`` remakes them; ``tests/test_catalogue.py`` runs
+every experiment again at its reference size and checks that its summary agrees with the
+committed one within :data:`ABS_TOL` and :data:`REL_TOL`, so a change that moves a result is
+noticed and its reference is regenerated on purpose.
+
+The parts of a README between :data:`BEGIN` and :data:`END` are written by the command from the
+reference outputs (never by hand): the timing, and what it found, read from the numbers.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from sim.config import config_dir
+from sim.provenance import git_revision
+
+ROOT = Path(__file__).resolve().parent.parent
+CATALOGUE = ROOT / "experiments"
+REFERENCE_SPEC = "reference.yaml"
+REFERENCE_DIR = "reference"
+BEGIN = "<!-- catalogue:begin: written by `python -m sim catalogue`; edit outside these markers -->"
+END = "<!-- catalogue:end -->"
+# Summaries must agree to within max(ABS_TOL, REL_TOL * |reference|) in every mean and interval
+# bound, with the same replication counts. The seeds are common and fixed, so the same code gives
+# the same numbers; the slack only absorbs last-digit floating-point differences between machines.
+ABS_TOL = 1e-6
+REL_TOL = 1e-6
+SPEC_KEYS = ("overrides", "figures", "tables")
+TABLES = ("summary.csv", "differences.csv", "scenario_rules.csv", "fit.csv")
+
+
+class CatalogueError(ValueError):
+    """A catalogue entry is malformed or missing (naming the file and what is allowed)."""
+
+
+@dataclass
+class Entry:
+    """One experiment of the catalogue.
+
+    Attributes:
+        name: the experiment's name (``configs/experiment/NAME.yaml``).
+        folder: ``experiments/NAME``.
+        overrides: what the reference run adds to the experiment (a reduced size), possibly nothing.
+        figures: the stems of the key figures copied into ``reference/``.
+        tables: the result tables copied beside them (those the experiment writes).
+
+    """
+
+    name: str
+    folder: Path
+    overrides: list[str] = field(default_factory=list)
+    figures: list[str] = field(default_factory=list)
+    tables: list[str] = field(default_factory=lambda: list(TABLES))
+
+    @property
+    def reference(self) -> Path:
+        """The folder of committed reference outputs."""
+        return self.folder / REFERENCE_DIR
+
+    def command(self) -> list[str]:
+        """The reference run's command line (after ``python -m sim``)."""
+        return [f"experiment={self.name}", *self.overrides]
+
+
+def experiment_names() -> list[str]:
+    """Every named experiment (``configs/experiment/*.yaml``)."""
+    return sorted(p.stem for p in (config_dir() / "experiment").glob("*.yaml"))
+
+
+def load_entry(name: str, root: Path = CATALOGUE) -> Entry:
+    """Read ``experiments/NAME/reference.yaml``.
+
+    Raises:
+        CatalogueError: the experiment, its folder or its reference.yaml is missing or malformed.
+
+    """
+    names = experiment_names()
+    if name not in names:
+        raise CatalogueError(f"{name!r} is not a named experiment; allowed: {', '.join(names)}")
+    folder = root / name
+    spec_file = folder / REFERENCE_SPEC
+    if not spec_file.is_file():
+        raise CatalogueError(
+            f"{spec_file} is missing: every experiment needs its catalogue folder (see {root}/README.md)"
+        )
+    raw = yaml.safe_load(spec_file.read_text()) or {}
+    if not isinstance(raw, dict):
+        raise CatalogueError(f"{spec_file}: a mapping with keys {', '.join(SPEC_KEYS)}")
+    for key in raw:
+        if key not in SPEC_KEYS:
+            raise CatalogueError(f"{spec_file}: unknown key {key!r}; allowed: {', '.join(SPEC_KEYS)}")
+    for key in SPEC_KEYS:
+        value = raw.get(key, [])
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise CatalogueError(f"{spec_file}: {key} must be a list of strings, got {value!r}")
+    for o in raw.get("overrides", []):
+        if "=" not in o or o.split("=", 1)[0].lstrip("+~") in ("experiment", "experiment.folder"):
+            raise CatalogueError(f"{spec_file}: override {o!r}: allowed: key=value, not the experiment or its folder")
+    return Entry(
+        name, folder, list(raw.get("overrides", [])), list(raw.get("figures", [])), list(raw.get("tables", TABLES))
+    )
+
+
+def entries(names: Sequence[str] | None = None, root: Path = CATALOGUE) -> list[Entry]:
+    """The catalogue's entries (all experiments by default)."""
+    return [load_entry(n, root) for n in (names or experiment_names())]
+
+
+def run_reference(entry: Entry, folder: Path, *, extra: Sequence[str] = ()) -> float:
+    """Run the experiment at its reference size into ``folder`` (a fresh process, as a user would).
+
+    Returns:
+        The wall time in seconds.
+
+    Raises:
+        RuntimeError: the run failed (its stderr is in the message).
+
+    """
+    args = [*entry.command(), f"experiment.folder={folder}", "experiment.progress=false", *extra]
+    start = time.perf_counter()
+    done = subprocess.run([sys.executable, "-m", "sim", *args], capture_output=True, text=True, cwd=ROOT)
+    seconds = time.perf_counter() - start
+    if done.returncode != 0:
+        raise RuntimeError(f"python -m sim {' '.join(args)} failed ({done.returncode}):\n{done.stderr[-3000:]}")
+    return seconds
+
+
+# --- comparing a fresh summary with the committed one ---------------------------------------------
+
+VALUES = ("mean", "ci_low", "ci_high")
+
+
+def compare_summaries(reference: pd.DataFrame, fresh: pd.DataFrame, limit: int = 10) -> list[str]:
+    """Where a fresh summary disagrees with the reference beyond the tolerances (empty if it agrees).
+
+    Rows are matched on every column that is not a value (arm, point, swept parameters, metric,
+    period ...); the value columns are :data:`VALUES` where present, else every numeric column.
+    """
+    values = [c for c in VALUES if c in reference.columns] or [
+        c for c in reference.columns if pd.api.types.is_float_dtype(reference[c])
+    ]
+    keys = [c for c in reference.columns if c not in values]
+    if list(reference.columns) != list(fresh.columns):
+        return [f"columns differ: reference {list(reference.columns)}, fresh {list(fresh.columns)}"]
+    ref = reference.set_index(keys)
+    new = fresh.set_index(keys)
+    missing, extra = ref.index.difference(new.index), new.index.difference(ref.index)
+    out = [f"row {k} is missing from the fresh summary" for k in missing[:limit]]
+    out += [f"row {k} is new in the fresh summary" for k in extra[:limit]]
+    both = ref.index.intersection(new.index)
+    for col in values:
+        a = ref.loc[both, col].to_numpy(dtype=float)
+        b = new.loc[both, col].to_numpy(dtype=float)
+        tol = np.maximum(ABS_TOL, REL_TOL * np.abs(a))
+        bad = ~((np.isnan(a) & np.isnan(b)) | (np.abs(a - b) <= tol))
+        for i in np.flatnonzero(bad)[:limit]:
+            out.append(f"{col} at {both[i]}: reference {a[i]!r}, fresh {b[i]!r} (tolerance {tol[i]:.2g})")
+    return out[:limit]
+
+
+# --- writing the reference outputs and the README ------------------------------------------------
+
+
+def copy_reference(entry: Entry, results: Path) -> list[Path]:
+    """Copy the summary tables and key figures (PNG + CSV) from a results folder into ``reference/``."""
+    ref = entry.reference
+    if ref.is_dir():
+        shutil.rmtree(ref)
+    ref.mkdir(parents=True)
+    copied = []
+    for name in entry.tables:
+        if (results / name).is_file():
+            copied.append(Path(shutil.copy2(results / name, ref / name)))
+    for stem in entry.figures:
+        for ext in ("png", "csv"):
+            src = results / f"{stem}.{ext}"
+            if not src.is_file():
+                raise CatalogueError(
+                    f"{entry.folder / REFERENCE_SPEC}: figure {stem!r} was not written ({src} missing)"
+                )
+            copied.append(Path(shutil.copy2(src, ref / src.name)))
+    return copied
+
+
+def findings(entry: Entry, results: Path) -> list[str]:
+    """'What it found', as Markdown read from the results (the report's own sentences and tables)."""
+    from sim.html_report import collect, headline_table, markdown_table
+
+    c = collect(results)
+    lines: list[str] = []
+    if len(c.headline):
+        lines += ["Headline comparisons (end of run, paired on common seeds, 95 % intervals):", ""]
+        lines += markdown_table(*headline_table(c))
+    for figure in c.figures:
+        if figure.stem not in entry.figures:
+            continue
+        lines += [f"**{figure.title}** ([figure](reference/{figure.stem}.png)):", ""]
+        lines += [" ".join(s.text for s in figure.sentences), ""]
+    for s in c.scenarios:
+        lines += [f"- {s.text}"]
+    if c.scenarios:
+        lines.append("")
+    return lines
+
+
+def generated_section(entry: Entry, results: Path, info: dict[str, Any]) -> str:
+    """The README's generated part: how long the reference run took, what it found, the reference files."""
+    command = " ".join(["python -m sim", *entry.command()])
+    size = "at a reduced size: " + ", ".join(f"`{o}`" for o in entry.overrides) if entry.overrides else "at full size"
+    lines = [
+        BEGIN,
+        "",
+        "## How long it takes",
+        "",
+        f"The reference run ({size}) made {info['runs']} runs in {info['seconds']:.0f} s on the 2-core "
+        f"development machine ({info['date']}, revision {info['git_revision'][:10]}):",
+        "",
+        "```",
+        command,
+        "```",
+        "",
+        "## What it found",
+        "",
+        f"From the reference outputs in [`reference/`](reference/) ({size}). Every number below is read from "
+        "those files by the report's own code.",
+        "",
+        *findings(entry, results),
+        "## Reference outputs",
+        "",
+        *[
+            f"- [`{p.name}`](reference/{p.name})"
+            for p in sorted(entry.reference.iterdir())
+            if p.name != "reference.json"
+        ],
+        "",
+        f"`tests/test_catalogue.py` runs the command above again and requires every mean and interval bound of "
+        f"`summary.csv` to agree within max({ABS_TOL:g}, {REL_TOL:g} x |value|). When a change to the model moves "
+        f"them on purpose, regenerate with `python -m sim catalogue {entry.name}` and say why in the commit.",
+        "",
+        END,
+    ]
+    return "\n".join(lines)
+
+
+def update_readme(readme: Path, section: str) -> None:
+    """Replace the generated part of a README (between the markers), keeping the hand-written rest.
+
+    Raises:
+        CatalogueError: the README is missing or lacks the markers.
+
+    """
+    if not readme.is_file():
+        raise CatalogueError(
+            f"{readme} is missing: write its question and how to read it, with the markers {BEGIN!r} and {END!r}"
+        )
+    text = readme.read_text()
+    pattern = re.compile(re.escape(BEGIN.split(":", 2)[0]) + r".*?" + re.escape(END), flags=re.S)
+    if not pattern.search(text):
+        raise CatalogueError(f"{readme} lacks the markers {BEGIN!r} ... {END!r} where the generated part goes")
+    readme.write_text(pattern.sub(lambda _: section, text, count=1))
+
+
+def make_reference(entry: Entry, revision: str, work: Path | None = None) -> dict[str, Any]:
+    """Run one experiment at its reference size, copy its reference outputs and update its README.
+
+    Args:
+        entry: the experiment.
+        revision: the code's git revision (taken before any reference is rewritten).
+        work: where to keep the full results (a temporary folder by default).
+
+    """
+    with tempfile.TemporaryDirectory(prefix=f"catalogue-{entry.name}-") as tmp:
+        results = Path(work or tmp) / entry.name
+        if results.exists():
+            shutil.rmtree(results)
+        seconds = run_reference(entry, results)
+        copy_reference(entry, results)
+        runs = len(list((results / "runs").glob("*.parquet"))) if (results / "runs").is_dir() else _lab_runs(results)
+        info = {
+            "experiment": entry.name,
+            "command": " ".join(["python -m sim", *entry.command()]),
+            "overrides": entry.overrides,
+            "runs": runs,
+            "seconds": round(seconds, 1),
+            "date": datetime.now(UTC).strftime("%Y-%m-%d"),
+            "git_revision": revision,
+            "tolerance": {"abs": ABS_TOL, "rel": REL_TOL},
+        }
+        (entry.reference / "reference.json").write_text(json.dumps(info, indent=2) + "\n")
+        update_readme(entry.folder / "README.md", generated_section(entry, results, info))
+    return info
+
+
+def _lab_runs(results: Path) -> int:
+    ts = pd.read_parquet(results / "timeseries.parquet", columns=["arm", "replication"])
+    return int(ts.drop_duplicates().shape[0])
+
+
+def main(args: list[str]) -> int:
+    """``python -m sim catalogue [NAME ...]``: remake the reference outputs (all experiments by default)."""
+    try:
+        chosen = entries(args or None)
+    except CatalogueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    revision = git_revision()  # before this command rewrites any tracked file
+    for entry in chosen:
+        info = make_reference(entry, revision)
+        print(f"{entry.name}: {info['runs']} runs in {info['seconds']} s -> {entry.reference}")
+    return 0

@@ -1,0 +1,309 @@
+"""Figures from the runs' detail tables (``sim.details``), read back from a sweep folder.
+
+- ``indicator_distribution``: where recorded case values fall around the standard, per arm and
+  regime in force, against where the cases' true values fall. Moved records show as a spike in
+  the bin just above the standard (Bevan & Hood 2006).
+- ``reported_vs_true``: each service's recorded pass rate against the outcome its citizens live
+  with (end-of-run window), per arm; points above the diagonal report more than is lived.
+- ``equity``: the outcome people live with and pro-social activity by fifth of community
+  deprivation, per arm, with 95 % intervals across runs.
+
+An experiment with one design point draws a panel per arm. A grid (or list) draws a panel per
+arm and point when there are at most :data:`MAX_PANELS`, else each arm at its first and last
+point. A sampled design (LHS, Sobol', Morris) pools each arm over all its sampled points, and the
+panel's name says so. Each figure's CSV holds exactly the numbers drawn.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+from sim.details import BINS_PER_UNIT
+from sim.plots import OKABE_ITO, save_figure
+from sim.sweep.analysis import t_half_width
+from sim.sweep.plan import Plan
+from sim.sweep.store import read_details
+
+MAX_PANELS = 8
+DISTRIBUTION_STEM = "indicator_distribution"
+REPORTED_STEM = "reported_vs_true"
+EQUITY_STEM = "equity"
+EQUITY_METRICS = {
+    "lived_outcome": "Outcome people live with (share of cases truly meeting the standard)",
+    "prosocial_rate": "Pro-social activity (share of citizens active in the month)",
+}
+RUN = ["arm", "point", "replication"]
+
+
+@dataclass(frozen=True)
+class Panel:
+    """The runs one panel draws: an arm at one or more design points."""
+
+    label: str
+    arm: str
+    points: tuple[int, ...]
+
+
+def _value(v: object) -> str:
+    return f"{v:.4g}" if isinstance(v, float) else str(v)
+
+
+def panels(plan: Plan) -> list[Panel]:
+    """The panels of the detail figures for a plan (see the module docstring)."""
+    arms, points = list(plan.arms), plan.points.reset_index(drop=True)
+    n = len(points)
+    if n <= 1:
+        return [Panel(arm, arm, (0,)) for arm in arms]
+    if plan.spec.design in ("grid", "list"):
+        chosen = list(range(n)) if len(arms) * n <= MAX_PANELS else [0, n - 1]
+
+        def label(arm: str, p: int) -> str:
+            where = ", ".join(f"{k.split('.')[-1]}={_value(v)}" for k, v in points.iloc[p].items())
+            return f"{arm}, {where}" if len(arms) > 1 else where
+
+        return [Panel(label(arm, p), arm, (p,)) for arm in arms for p in chosen]
+    return [Panel(f"{arm} (pooled over {n} sampled points)", arm, tuple(range(n))) for arm in arms]
+
+
+def _runs_of(frame: pd.DataFrame, panel: Panel) -> pd.DataFrame:
+    return frame[(frame["arm"] == panel.arm) & frame["point"].isin(panel.points)]
+
+
+def _mean_ci(values: pd.DataFrame, keys: Sequence[str], columns: Sequence[str]) -> pd.DataFrame:
+    """Per group: each column's mean across runs and its 95 % t-interval, and the number of runs."""
+    g = values.groupby(list(keys), sort=False)[list(columns)]
+    mean, sd, n = g.mean(), g.std(), g.count()
+    out = mean.reset_index()
+    for c in columns:
+        half = np.asarray(t_half_width(sd[c].to_numpy(), n[c].to_numpy()), dtype=float)
+        out[f"{c}_ci_low"] = mean[c].to_numpy() - half
+        out[f"{c}_ci_high"] = mean[c].to_numpy() + half
+    out["runs"] = n[columns[0]].to_numpy()
+    return out
+
+
+# --- the recorded indicator around the standard --------------------------------------------------
+
+
+def indicator_distribution(histogram: pd.DataFrame, chosen: Sequence[Panel]) -> pd.DataFrame:
+    """Per panel, regime in force and bin: the mean share of records (and of true values) across runs."""
+    parts = []
+    for panel in chosen:
+        h = _runs_of(histogram, panel)
+        if h.empty:
+            continue
+        h = h.assign(
+            recorded_share=h["recorded"] / h["recorded_total"].where(h["recorded_total"] > 0),
+            true_share=h["true"] / h["true_total"].where(h["true_total"] > 0),
+        )
+        several = h["regime"].nunique() > 1
+        for regime, part in h.groupby("regime", sort=False):
+            name = f"{panel.label}, months under {regime}" if several else panel.label
+            table = _mean_ci(part, ["bin_low", "bin_high"], ["recorded_share", "true_share"])
+            table.insert(0, "regime", regime)
+            table.insert(0, "panel", name)
+            parts.append(table)
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+
+
+def _grid(n: int, width: float = 4.2, height: float = 3.4) -> tuple[plt.Figure, list[plt.Axes]]:
+    cols = min(4, n)
+    rows = -(-n // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(width * cols, height * rows + 0.6), squeeze=False)
+    flat = list(axes.ravel())
+    for ax in flat[n:]:
+        ax.set_visible(False)
+    return fig, flat[:n]
+
+
+def plot_indicator_distribution(table: pd.DataFrame, folder: Path) -> list[Path]:
+    """One panel per arm (and regime in force): recorded shares as bars, true shares as a line."""
+    names = list(dict.fromkeys(table["panel"]))
+    fig, axes = _grid(len(names))
+    width = 1.0 / BINS_PER_UNIT
+    for ax, name in zip(axes, names, strict=True):
+        t = table[table["panel"] == name]
+        ax.bar(t["bin_low"], t["recorded_share"], width=width, align="edge", color=OKABE_ITO[0], alpha=0.75)
+        ax.step(t["bin_low"], t["true_share"], where="post", color="black", lw=1.2)
+        ax.axvline(0.0, color=OKABE_ITO[1], lw=1.2, ls="--")
+        ax.set_title(name, fontsize=9)
+        ax.set_xlabel("case value minus the standard (logit; >= 0 passes)")
+        ax.set_ylabel("share of cases in the 0.1-wide bin")
+        ax.grid(alpha=0.3)
+    handles = [
+        plt.Rectangle((0, 0), 1, 1, color=OKABE_ITO[0], alpha=0.75),
+        plt.Line2D([], [], color="black", lw=1.2),
+        plt.Line2D([], [], color=OKABE_ITO[1], lw=1.2, ls="--"),
+    ]
+    fig.legend(
+        handles,
+        ["recorded (what the figures count)", "true values (all cases)", "the standard"],
+        loc="lower center",
+        ncol=3,
+        frameon=False,
+    )
+    runs = int(table["runs"].min())
+    fig.suptitle(
+        f"Recorded case values around the standard, by arm: a spike just above it means records were moved to pass "
+        f"(mean over {runs} runs per panel, whole recorded period)",
+        fontsize=10,
+    )
+    fig.tight_layout(rect=(0, 0.06, 1, 0.95))
+    return save_figure(fig, table, folder, DISTRIBUTION_STEM)
+
+
+# --- reported versus true outcome, per service ---------------------------------------------------
+
+
+def reported_vs_true(services: pd.DataFrame, chosen: Sequence[Panel]) -> pd.DataFrame:
+    """Per panel: every service's recorded pass rate and lived outcome, and their means by domain kind."""
+    parts = []
+    for panel in chosen:
+        s = _runs_of(services, panel)
+        if s.empty:
+            continue
+        s = s.assign(
+            panel=panel.label,
+            # Domains that carry central targets when the regime sets them (regime.measured_domains).
+            domain_kind=np.where(s["measured"], "measured", "unmeasured"),
+            gap=s["reported_rate"] - s["lived_outcome"],
+        )
+        rows = s[["panel", *RUN, "service", "domain_kind", "lived_outcome", "reported_rate", "gap"]].assign(
+            level="service"
+        )
+        means = (
+            s.groupby("domain_kind", sort=True)[["lived_outcome", "reported_rate", "gap"]]
+            .mean()
+            .reset_index()
+            .assign(panel=panel.label, arm=panel.arm, level="mean")
+        )
+        parts += [rows, means]
+    if not parts:
+        return pd.DataFrame()
+    cols = ["panel", "level", *RUN, "service", "domain_kind", "lived_outcome", "reported_rate", "gap"]
+    out = pd.concat(parts, ignore_index=True)[cols]
+    return out.astype({c: "Int64" for c in ("point", "replication", "service")})
+
+
+def plot_reported_vs_true(table: pd.DataFrame, folder: Path) -> list[Path]:
+    """One panel per arm: services as dots (measured and unmeasured domains), means as crosses."""
+    names = list(dict.fromkeys(table["panel"]))
+    fig, axes = _grid(len(names), width=3.8, height=3.8)
+    kinds = sorted(set(table["domain_kind"]))
+    colours = dict(zip(kinds, (OKABE_ITO[1], OKABE_ITO[0]), strict=False))
+    for ax, name in zip(axes, names, strict=True):
+        t = table[table["panel"] == name]
+        for kind, colour in colours.items():
+            d = t[(t["level"] == "service") & (t["domain_kind"] == kind)]
+            what = f"services, {kind} domains" if len(kinds) > 1 else "services (one dot per service and run)"
+            ax.scatter(d["lived_outcome"], d["reported_rate"], s=7, color=colour, alpha=0.45, lw=0, label=what)
+            m = t[(t["level"] == "mean") & (t["domain_kind"] == kind)]
+            mark = f"mean, {kind} domains" if len(kinds) > 1 else "mean"
+            ax.scatter(
+                m["lived_outcome"],
+                m["reported_rate"],
+                s=90,
+                marker="X",
+                color=colour,
+                edgecolor="black",
+                lw=0.8,
+                label=mark,
+            )
+        ax.plot([0, 1], [0, 1], color="black", lw=0.8)
+        ax.set_xlim(0, 1)
+        ax.set_ylim(0, 1)
+        ax.set_aspect("equal")
+        ax.set_title(name, fontsize=9)
+        ax.set_xlabel("outcome citizens live with (share)")
+        ax.set_ylabel("recorded pass rate (share)")
+        ax.grid(alpha=0.3)
+    axes[0].legend(frameon=False, fontsize=8, loc="upper left")
+    fig.suptitle(
+        "Reported against true outcome, service by service (last 12 months; crosses: means; "
+        "above the diagonal = the record says more than people get)",
+        fontsize=10,
+    )
+    fig.tight_layout(rect=(0, 0, 1, 0.95))
+    return save_figure(fig, table, folder, REPORTED_STEM)
+
+
+# --- equity: outcomes and pro-social activity by deprivation --------------------------------------
+
+
+def deprivation_fifths(communities: pd.DataFrame) -> pd.DataFrame:
+    """Per run and fifth of its communities by deprivation (1 = least deprived): size-weighted means."""
+    c = communities[communities["size"] > 0].copy()
+    rank = c.groupby("key")["deprivation"].rank(method="first") - 1
+    count = c.groupby("key")["deprivation"].transform("size")
+    c["fifth"] = (rank * 5 // count).astype(int) + 1
+    metrics = ["deprivation", *EQUITY_METRICS]
+    weighted = c[metrics].mul(c["size"], axis=0).assign(size=c["size"])
+    keys = [*RUN, "key", "fifth"]
+    sums = pd.concat([c[keys], weighted], axis=1).groupby(keys, sort=False).sum()
+    return sums[metrics].div(sums["size"], axis=0).reset_index()
+
+
+def equity_by_deprivation(communities: pd.DataFrame, chosen: Sequence[Panel]) -> pd.DataFrame:
+    """Per panel and deprivation fifth: mean deprivation, outcome and pro-social activity, 95 % intervals."""
+    fifths = deprivation_fifths(communities)
+    parts = []
+    for panel in chosen:
+        f = _runs_of(fifths, panel)
+        if f.empty:
+            continue
+        table = _mean_ci(f, ["fifth"], list(EQUITY_METRICS)).sort_values("fifth")
+        table.insert(1, "deprivation", f.groupby("fifth")["deprivation"].mean().reindex(table["fifth"]).to_numpy())
+        table.insert(0, "panel", panel.label)
+        parts.append(table)
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+
+
+def plot_equity(table: pd.DataFrame, folder: Path) -> list[Path]:
+    """One panel per measure; a line per arm across the fifths, with 95 % intervals."""
+    names = list(dict.fromkeys(table["panel"]))
+    fig, axes = plt.subplots(1, len(EQUITY_METRICS), figsize=(6.2 * len(EQUITY_METRICS), 4.4), squeeze=False)
+    for ax, (metric, title) in zip(axes[0], EQUITY_METRICS.items(), strict=True):
+        for i, name in enumerate(names):
+            t = table[table["panel"] == name]
+            colour = OKABE_ITO[i % len(OKABE_ITO)]
+            ax.plot(t["fifth"], t[metric], "o-", color=colour, lw=1.6, ms=4, label=name)
+            ax.fill_between(t["fifth"], t[f"{metric}_ci_low"], t[f"{metric}_ci_high"], color=colour, alpha=0.18, lw=0)
+        ax.set_title(title, fontsize=10)
+        ax.set_xticks([1, 2, 3, 4, 5], ["1\nleast", "2", "3", "4", "5\nmost"])
+        ax.set_xlabel("fifth of communities by deprivation")
+        ax.set_ylabel("share (mean of last 12 months)")
+        ax.grid(alpha=0.3)
+    axes[0][0].legend(frameon=False, fontsize=8)
+    runs = int(table["runs"].min())
+    fig.suptitle(
+        f"Outcomes and pro-social activity by community deprivation (mean and 95% interval over {runs} runs)",
+        fontsize=10,
+    )
+    fig.tight_layout(rect=(0, 0, 1, 0.94))
+    return save_figure(fig, table, folder, EQUITY_STEM)
+
+
+def write_detail_figures(folder: str | Path, plan: Plan) -> list[Path]:
+    """Draw the three detail figures of a sweep folder (those whose tables the runs wrote)."""
+    folder = Path(folder)
+    chosen = panels(plan)
+    written: list[Path] = []
+    table = indicator_distribution(read_details(folder, "indicator_histogram"), chosen)
+    if len(table):
+        written += plot_indicator_distribution(table, folder)
+    table = reported_vs_true(read_details(folder, "services"), chosen)
+    if len(table):
+        written += plot_reported_vs_true(table, folder)
+    table = equity_by_deprivation(read_details(folder, "communities"), chosen)
+    if len(table):
+        written += plot_equity(table, folder)
+    return written

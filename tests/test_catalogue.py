@@ -1,0 +1,118 @@
+"""The experiment catalogue (``experiments/NAME/``): every named experiment has its folder, README
+and committed reference outputs, and a fresh run agrees with them.
+
+The golden test of the catalogue reruns each experiment at its reference size (``reference.yaml``;
+all of them run at full size today, about 9 minutes on two cores in all) and compares its
+``summary.csv`` with the committed one within ``sim.catalogue.ABS_TOL`` / ``REL_TOL``. When a
+change to the model moves a result on purpose, regenerate with ``python -m sim catalogue NAME``
+and say why in the commit. Skip these with ``-m "not catalogue"`` for a quick local loop.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from sim.catalogue import (
+    BEGIN,
+    CATALOGUE,
+    END,
+    CatalogueError,
+    compare_summaries,
+    entries,
+    experiment_names,
+    load_entry,
+    run_reference,
+)
+
+NAMES = experiment_names()
+README_SECTIONS = (
+    "**Question.**",
+    "## How to run it",
+    "## What to look at",
+    "## How long it takes",
+    "## What it found",
+)
+
+
+def test_every_named_experiment_is_catalogued() -> None:
+    folders = sorted(p.name for p in CATALOGUE.iterdir() if p.is_dir())
+    assert folders == NAMES, "experiments/ must hold exactly one folder per configs/experiment/*.yaml"
+    index = (CATALOGUE / "README.md").read_text()
+    for name in NAMES:
+        assert f"[`{name}`]({name}/README.md)" in index, f"experiments/README.md does not list {name}"
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_folder_has_readme_and_reference_outputs(name: str) -> None:
+    entry = load_entry(name)
+    readme = (entry.folder / "README.md").read_text()
+    for section in README_SECTIONS:
+        assert section in readme, f"{name}/README.md lacks {section!r}"
+    generated = readme.split(BEGIN, 1)[1].split(END, 1)[0]
+    assert f"python -m sim experiment={name}" in generated
+    assert (entry.reference / "summary.csv").is_file()
+    assert (entry.reference / "reference.json").is_file()
+    assert entry.figures, f"{name}: reference.yaml names no key figure"
+    for stem in entry.figures:
+        assert (entry.reference / f"{stem}.png").is_file(), f"{name}: reference/{stem}.png"
+        assert f"reference/{stem}.png" in generated, f"{name}/README.md does not show {stem}"
+    # Every file under reference/ is listed in the README, and is small.
+    for path in entry.reference.iterdir():
+        assert path.stat().st_size < 600_000, f"{path} is too large for a committed reference"
+
+
+@pytest.mark.catalogue
+@pytest.mark.parametrize("name", NAMES)
+def test_fresh_run_agrees_with_committed_summary(name: str, tmp_path: Path) -> None:
+    entry = load_entry(name)
+    out = tmp_path / name
+    run_reference(entry, out, extra=["experiment.workers=1"])
+    reference = pd.read_csv(entry.reference / "summary.csv")
+    fresh = pd.read_csv(out / "summary.csv")
+    problems = compare_summaries(reference, fresh)
+    assert not problems, (
+        f"{name}: a fresh run no longer agrees with experiments/{name}/reference/summary.csv:\n"
+        + "\n".join(problems)
+        + f"\nIf the change was intended, regenerate with: python -m sim catalogue {name}"
+    )
+
+
+def test_compare_summaries_flags_a_moved_result() -> None:
+    ref = pd.DataFrame(
+        {"arm": ["a", "a"], "metric": ["x", "y"], "mean": [0.5, 1.0], "ci_low": [0.4, 0.9], "ci_high": [0.6, 1.1]}
+    )
+    assert compare_summaries(ref, ref.copy()) == []
+    tiny = ref.assign(mean=ref["mean"] * (1 + 1e-9))
+    assert compare_summaries(ref, tiny) == []
+    moved = ref.copy()
+    moved.loc[1, "mean"] = 1.001
+    problems = compare_summaries(ref, moved)
+    assert len(problems) == 1 and "mean" in problems[0] and "'y'" in problems[0]
+    assert compare_summaries(ref, ref.iloc[:1]) == ["row ('a', 'y') is missing from the fresh summary"]
+    nan = ref.assign(ci_low=[float("nan"), 0.9])
+    assert compare_summaries(nan, nan.copy()) == []
+    assert compare_summaries(nan, ref) != []
+
+
+def test_catalogue_command_rejects_unknown_experiment(tmp_path: Path) -> None:
+    from tests.conftest import sim_cli
+
+    out = sim_cli("catalogue", "no_such_experiment", cwd=tmp_path)
+    assert out.returncode == 2
+    assert "'no_such_experiment' is not a named experiment; allowed:" in out.stderr and "main" in out.stderr
+    assert "Traceback" not in out.stderr
+
+
+def test_malformed_reference_spec_is_named(tmp_path: Path) -> None:
+    (tmp_path / "main").mkdir()
+    (tmp_path / "main" / "reference.yaml").write_text("overrides: [experiment=payment]\n")
+    with pytest.raises(CatalogueError, match="not the experiment or its folder"):
+        load_entry("main", root=tmp_path)
+    (tmp_path / "main" / "reference.yaml").write_text("figure: [over_time]\n")
+    with pytest.raises(CatalogueError, match="unknown key 'figure'; allowed: overrides, figures, tables"):
+        load_entry("main", root=tmp_path)
+    with pytest.raises(CatalogueError, match="missing"):
+        entries(["payment"], root=tmp_path)
