@@ -2,12 +2,12 @@
 
 Each folder holds a README (the question, how to run it, how long it takes, what to look at and
 what it found), ``reference.yaml`` (the size its reference outputs are made at and their key
-figures) and ``reference/``: small committed outputs, the experiment's ``summary.csv`` with the key
-figures (PNG beside the CSV of the numbers drawn) and ``reference.json`` (command, runs, seconds,
+figures) and ``reference/``: small committed outputs, the experiment's result tables
+(:func:`reference_tables`), its key figures (PNG) and ``reference.json`` (command, runs, seconds,
 revision). ``python -m sim catalogue [NAME ...]`` remakes them; ``tests/test_catalogue.py`` runs
-every experiment again at its reference size and checks that its summary agrees with the
-committed one within :data:`ABS_TOL` and :data:`REL_TOL`, so a change that moves a result is
-noticed and its reference is regenerated on purpose.
+every experiment again at its reference size and checks that each committed table agrees with the
+fresh one within :data:`ABS_TOL` and :data:`REL_TOL` (:func:`check_against_reference`), so a
+change that moves a result is noticed and its reference is regenerated on purpose.
 
 The parts of a README between :data:`BEGIN` and :data:`END` are written by the command from the
 reference outputs (never by hand): the timing, and what it found, read from the numbers.
@@ -41,12 +41,14 @@ REFERENCE_SPEC = "reference.yaml"
 REFERENCE_DIR = "reference"
 BEGIN = "<!-- catalogue:begin: written by `python -m sim catalogue`; edit outside these markers -->"
 END = "<!-- catalogue:end -->"
-# Summaries must agree to within max(ABS_TOL, REL_TOL * |reference|) in every mean and interval
-# bound, with the same replication counts. The seeds are common and fixed, so the same code gives
-# the same numbers; the slack only absorbs last-digit floating-point differences between machines.
+# Reference tables must agree to within max(ABS_TOL, REL_TOL * |reference|) in every value (each
+# mean and interval bound of a summary), with the same labels and replication counts. The seeds
+# are common and fixed, so the same code gives the same numbers; the slack only absorbs
+# last-digit floating-point differences between machines.
 ABS_TOL = 1e-6
 REL_TOL = 1e-6
-SPEC_KEYS = ("overrides", "figures", "tables")
+SPEC_KEYS = ("overrides", "figures")
+# Result tables a reference keeps where the experiment writes them (summary.csv: see reference_tables).
 TABLES = ("summary.csv", "differences.csv", "scenario_rules.csv", "fit.csv")
 
 
@@ -63,7 +65,6 @@ class Entry:
         folder: ``experiments/NAME``.
         overrides: what the reference run adds to the experiment (a reduced size), possibly nothing.
         figures: the stems of the key figures copied into ``reference/``.
-        tables: the result tables copied beside them (those the experiment writes).
 
     """
 
@@ -71,7 +72,6 @@ class Entry:
     folder: Path
     overrides: list[str] = field(default_factory=list)
     figures: list[str] = field(default_factory=list)
-    tables: list[str] = field(default_factory=lambda: list(TABLES))
 
     @property
     def reference(self) -> Path:
@@ -117,9 +117,7 @@ def load_entry(name: str, root: Path = CATALOGUE) -> Entry:
     for o in raw.get("overrides", []):
         if "=" not in o or o.split("=", 1)[0].lstrip("+~") in ("experiment", "experiment.folder"):
             raise CatalogueError(f"{spec_file}: override {o!r}: allowed: key=value, not the experiment or its folder")
-    return Entry(
-        name, folder, list(raw.get("overrides", [])), list(raw.get("figures", [])), list(raw.get("tables", TABLES))
-    )
+    return Entry(name, folder, list(raw.get("overrides", [])), list(raw.get("figures", [])))
 
 
 def entries(names: Sequence[str] | None = None, root: Path = CATALOGUE) -> list[Entry]:
@@ -148,59 +146,127 @@ def run_reference(entry: Entry, folder: Path, *, extra: Sequence[str] = ()) -> f
 
 # --- comparing a fresh summary with the committed one ---------------------------------------------
 
-VALUES = ("mean", "ci_low", "ci_high")
-
 
 def compare_summaries(reference: pd.DataFrame, fresh: pd.DataFrame, limit: int = 10) -> list[str]:
-    """Where a fresh summary disagrees with the reference beyond the tolerances (empty if it agrees).
+    """Where a fresh table disagrees with the reference beyond the tolerances (empty if it agrees).
 
-    Rows are matched on every column that is not a value (arm, point, swept parameters, metric,
-    period ...); the value columns are :data:`VALUES` where present, else every numeric column.
+    The float columns are the values (means, interval bounds, indices, swept values), compared
+    within the tolerances (NaN equals NaN); every other column (arm, point, metric, replication
+    counts, rules in words ...) labels a row and must match exactly. Rows are matched on those
+    labels, or by position where the labels do not identify a row.
     """
-    values = [c for c in VALUES if c in reference.columns] or [
-        c for c in reference.columns if pd.api.types.is_float_dtype(reference[c])
-    ]
-    keys = [c for c in reference.columns if c not in values]
     if list(reference.columns) != list(fresh.columns):
         return [f"columns differ: reference {list(reference.columns)}, fresh {list(fresh.columns)}"]
-    ref = reference.set_index(keys)
-    new = fresh.set_index(keys)
-    missing, extra = ref.index.difference(new.index), new.index.difference(ref.index)
-    out = [f"row {k} is missing from the fresh summary" for k in missing[:limit]]
-    out += [f"row {k} is new in the fresh summary" for k in extra[:limit]]
-    both = ref.index.intersection(new.index)
+    values = [c for c in reference.columns if pd.api.types.is_float_dtype(reference[c])]
+    keys = [c for c in reference.columns if c not in values]
+    out: list[str] = []
+    if keys and not reference.duplicated(keys).any():
+        ref, new = reference.set_index(keys), fresh.set_index(keys)
+        missing, extra = ref.index.difference(new.index), new.index.difference(ref.index)
+        out += [f"row {k} is missing from the fresh table" for k in missing[:limit]]
+        out += [f"row {k} is new in the fresh table" for k in extra[:limit]]
+        both = ref.index.intersection(new.index)
+        ref, new = ref.loc[both], new.loc[both]
+    else:
+        if len(reference) != len(fresh) or not reference[keys].equals(fresh[keys]):
+            return [f"rows differ: reference has {len(reference)}, fresh {len(fresh)}, or their labels differ"]
+        ref, new = reference, fresh
     for col in values:
-        a = ref.loc[both, col].to_numpy(dtype=float)
-        b = new.loc[both, col].to_numpy(dtype=float)
+        a, b = ref[col].to_numpy(dtype=float), new[col].to_numpy(dtype=float)
         tol = np.maximum(ABS_TOL, REL_TOL * np.abs(a))
         bad = ~((np.isnan(a) & np.isnan(b)) | (np.abs(a - b) <= tol))
         for i in np.flatnonzero(bad)[:limit]:
-            out.append(f"{col} at {both[i]}: reference {a[i]!r}, fresh {b[i]!r} (tolerance {tol[i]:.2g})")
+            out.append(f"{col} at {ref.index[i]}: reference {a[i]!r}, fresh {b[i]!r} (tolerance {tol[i]:.2g})")
     return out[:limit]
 
 
 # --- writing the reference outputs and the README ------------------------------------------------
 
 
+POOLED_SUMMARY = "summary_by_arm.csv"
+SAMPLED_DESIGNS = ("lhs", "sobol", "morris")
+
+
+def reference_tables(results: Path) -> dict[str, Path | pd.DataFrame]:
+    """The result tables an experiment's reference keeps, by file name: a file to copy, or a table to write.
+
+    ``summary.csv`` for one design point or a grid (one row per arm, point and metric); for a
+    sampled design (LHS, Sobol', Morris), whose summary has a row per sampled point (megabytes),
+    ``summary_by_arm.csv``: per arm and metric, the mean over all its runs with a 95 % interval,
+    from ``run_summary.parquet``. Beside it whichever of ``differences.csv``,
+    ``scenario_rules.csv``, ``fit.csv`` and ``sensitivity_*.csv`` the experiment wrote.
+    """
+    plan = json.loads((results / "plan.json").read_text()) if (results / "plan.json").is_file() else {}
+    out: dict[str, Path | pd.DataFrame] = {}
+    if plan.get("design") in SAMPLED_DESIGNS:
+        from sim.sweep.analysis import summary_table
+
+        out[POOLED_SUMMARY] = summary_table(pd.read_parquet(results / "run_summary.parquet"), ["arm"])
+    else:
+        out["summary.csv"] = results / "summary.csv"
+    names = [*TABLES[1:], *sorted(p.name for p in results.glob("sensitivity_*.csv") if "second_order" not in p.name)]
+    out.update({name: results / name for name in names if (results / name).is_file()})
+    return out
+
+
+def read_table(path: Path) -> pd.DataFrame:
+    """A reference table, floats read exactly as written (``float_precision='round_trip'``)."""
+    return pd.read_csv(path, float_precision="round_trip")
+
+
 def copy_reference(entry: Entry, results: Path) -> list[Path]:
-    """Copy the summary tables and key figures (PNG + CSV) from a results folder into ``reference/``."""
+    """Write the reference tables (:func:`reference_tables`) and the key figures (PNG) into ``reference/``.
+
+    The figures' own CSVs stay in the experiment's output folder, so the committed outputs stay
+    small; the numbers the README quotes from them are in its text.
+    """
     ref = entry.reference
     if ref.is_dir():
         shutil.rmtree(ref)
     ref.mkdir(parents=True)
-    copied = []
-    for name in entry.tables:
-        if (results / name).is_file():
-            copied.append(Path(shutil.copy2(results / name, ref / name)))
+    written = []
+    for name, table in reference_tables(results).items():
+        if isinstance(table, Path):
+            written.append(Path(shutil.copy2(table, ref / name)))
+        else:
+            table.to_csv(ref / name, index=False)
+            written.append(ref / name)
     for stem in entry.figures:
-        for ext in ("png", "csv"):
-            src = results / f"{stem}.{ext}"
-            if not src.is_file():
-                raise CatalogueError(
-                    f"{entry.folder / REFERENCE_SPEC}: figure {stem!r} was not written ({src} missing)"
-                )
-            copied.append(Path(shutil.copy2(src, ref / src.name)))
-    return copied
+        src = results / f"{stem}.png"
+        if not src.is_file():
+            raise CatalogueError(f"{entry.folder / REFERENCE_SPEC}: figure {stem!r} was not written ({src} missing)")
+        written.append(Path(shutil.copy2(src, ref / src.name)))
+    return written
+
+
+def check_against_reference(entry: Entry, results: Path) -> list[str]:
+    """Compare a fresh run's tables with the committed ones; the disagreements (empty if none).
+
+    Every table the reference keeps must be written again and agree (:func:`compare_summaries`).
+    """
+    fresh = reference_tables(results)
+    committed = sorted(p.name for p in entry.reference.glob("*.csv"))
+    if not committed:
+        return [f"{entry.reference} holds no table: run python -m sim catalogue {entry.name}"]
+    problems = []
+    for name in committed:
+        if name not in fresh:
+            problems.append(f"{name}: the fresh run did not write it")
+            continue
+        table = fresh[name]
+        new = read_table(table) if isinstance(table, Path) else _round_trip(table)
+        problems += [f"{name}: {p}" for p in compare_summaries(read_table(entry.reference / name), new)]
+    return problems
+
+
+def _round_trip(table: pd.DataFrame) -> pd.DataFrame:
+    """A table as it reads back from CSV (so fresh and committed tables have the same dtypes)."""
+    import io
+
+    buffer = io.StringIO()
+    table.to_csv(buffer, index=False)
+    buffer.seek(0)
+    return pd.read_csv(buffer, float_precision="round_trip")
 
 
 def findings(entry: Entry, results: Path) -> list[str]:
@@ -254,9 +320,10 @@ def generated_section(entry: Entry, results: Path, info: dict[str, Any]) -> str:
             if p.name != "reference.json"
         ],
         "",
-        f"`tests/test_catalogue.py` runs the command above again and requires every mean and interval bound of "
-        f"`summary.csv` to agree within max({ABS_TOL:g}, {REL_TOL:g} x |value|). When a change to the model moves "
-        f"them on purpose, regenerate with `python -m sim catalogue {entry.name}` and say why in the commit.",
+        f"`tests/test_catalogue.py` runs the command above again and requires every value of every table here "
+        f"(each mean and interval bound) to agree within max({ABS_TOL:g}, {REL_TOL:g} x |value|). When a change "
+        f"to the model moves them on purpose, regenerate with `python -m sim catalogue {entry.name}` and say why "
+        "in the commit.",
         "",
         END,
     ]
