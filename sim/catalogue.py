@@ -194,7 +194,8 @@ def reference_tables(results: Path) -> dict[str, Path | pd.DataFrame]:
     sampled design (LHS, Sobol', Morris), whose summary has a row per sampled point (megabytes),
     ``summary_by_arm.csv``: per arm and metric, the mean over all its runs with a 95 % interval,
     from ``run_summary.parquet``. Beside it whichever of ``differences.csv``,
-    ``scenario_rules.csv``, ``fit.csv`` and ``sensitivity_*.csv`` the experiment wrote.
+    ``scenario_rules.csv``, ``fit.csv`` and ``sensitivity_sobol.csv`` / ``sensitivity_morris.csv``
+    (the indices with their intervals) the experiment wrote.
     """
     plan = json.loads((results / "plan.json").read_text()) if (results / "plan.json").is_file() else {}
     out: dict[str, Path | pd.DataFrame] = {}
@@ -204,7 +205,7 @@ def reference_tables(results: Path) -> dict[str, Path | pd.DataFrame]:
         out[POOLED_SUMMARY] = summary_table(pd.read_parquet(results / "run_summary.parquet"), ["arm"])
     else:
         out["summary.csv"] = results / "summary.csv"
-    names = [*TABLES[1:], *sorted(p.name for p in results.glob("sensitivity_*.csv") if "second_order" not in p.name)]
+    names = [*TABLES[1:], "sensitivity_sobol.csv", "sensitivity_morris.csv"]
     out.update({name: results / name for name in names if (results / name).is_file()})
     return out
 
