@@ -57,6 +57,25 @@ def test_experiment_files_hold_only_deltas() -> None:
                     assert base[key][sub] != v, f"{path.name}: {key}.{sub} restates its default"
 
 
+@pytest.mark.parametrize("name", options("experiment"))
+def test_experiment_files_values_take_effect(name: str) -> None:
+    """Every value an experiment file sets is the composed config's value (no default overrides it)."""
+    from omegaconf import OmegaConf
+
+    data = OmegaConf.to_container(OmegaConf.load(config_dir() / "experiment" / f"{name}.yaml"), resolve=True)
+    composed = compose([f"experiment={name}"])
+    assert isinstance(data, dict)
+    for key, value in data.items():
+        if key in ("experiment", "defaults"):
+            continue
+        items = value.items() if isinstance(value, dict) else [(None, value)]
+        for sub, v in items:
+            where = key if sub is None else f"{key}.{sub}"
+            got = OmegaConf.to_container(composed, resolve=True)[key] if sub is None else composed[key][sub]
+            got = OmegaConf.to_container(got, resolve=True) if OmegaConf.is_config(got) else got
+            assert got == v, f"{name}.yaml sets {where}={v!r} but the composed config has {got!r}"
+
+
 def test_load_config_applies_the_documented_overrides() -> None:
     cfg = sim.load_config(["regime=negotiated", "steps=240", "population.n_citizens=100000", "seed=7"])
     assert (cfg.regime.name, cfg.steps, cfg.population.n_citizens, cfg.seed) == ("negotiated", 240, 100000, 7)
