@@ -17,7 +17,8 @@ Commands:
                  "identical" (exit 0) or the first difference (exit 1), and warns when the package,
                  dependency versions or git revision differ from the saved provenance (docs/reliability.md).
     report       rebuild report.html and report.md of a saved experiment folder from its files, running
-                 nothing: ``python -m sim report outputs/main/sweep-<id>`` (docs/reports.md).
+                 nothing: ``python -m sim report outputs/main/sweep-<id>``; a single run's folder
+                 (``outputs/runs/<folder>``) gets its own report the same way (docs/reports.md).
     catalogue    remake the committed reference outputs of the experiment catalogue (experiments/NAME/):
                  ``python -m sim catalogue [NAME ...]`` runs each experiment at its reference size and
                  rewrites its reference/ folder and the generated part of its README (experiments/README.md).
@@ -102,7 +103,9 @@ def _report(args: list[str]) -> None:
     from sim.html_report import build_report
 
     if len(args) != 1 or args[0].startswith("-") or "=" in args[0]:
-        _fail("usage: python -m sim report FOLDER (an experiment's output folder, e.g. outputs/main/sweep-<id>)")
+        _fail(
+            "usage: python -m sim report FOLDER (an experiment's or a run's output folder, e.g. outputs/main/sweep-ID)"
+        )
     try:
         written = build_report(args[0])
     except (FileNotFoundError, OSError, ValueError, KeyError) as exc:

@@ -211,8 +211,8 @@ def reference_tables(results: Path) -> dict[str, Path | pd.DataFrame]:
 
 
 def read_table(path: Path) -> pd.DataFrame:
-    """A reference table, floats read exactly as written (``float_precision='round_trip'``)."""
-    return pd.read_csv(path, float_precision="round_trip")
+    """A reference table (pandas 3 reads floats back exactly as written)."""
+    return pd.read_csv(path)
 
 
 def copy_reference(entry: Entry, results: Path) -> list[Path]:
@@ -267,7 +267,7 @@ def _round_trip(table: pd.DataFrame) -> pd.DataFrame:
     buffer = io.StringIO()
     table.to_csv(buffer, index=False)
     buffer.seek(0)
-    return pd.read_csv(buffer, float_precision="round_trip")
+    return pd.read_csv(buffer)
 
 
 def findings(entry: Entry, results: Path) -> list[str]:

@@ -1,8 +1,9 @@
 """A report people read: ``report.html`` and its Markdown twin, built from a saved sweep folder.
 
 :func:`build_report` reads only the files an experiment wrote (``config.yaml``, ``plan.json``,
-``provenance.json``, ``summary.csv``, ``differences.csv``, ``timeseries.parquet``, the figures and
-their CSVs); it never runs the model. It writes:
+``provenance.json``, ``summary.csv``, ``differences.csv``, ``scenario_rules.csv``, ``fit.csv``,
+``timeseries.parquet``, the figures and their CSVs); it never runs the model. It works for sweeps
+and for the public-goods lab. It writes:
 
 - ``differences_over_time.png``/``.svg``/``.csv``: paired differences between the compared arms
   month by month, with 95 % intervals (when the experiment compares arms);
@@ -234,6 +235,15 @@ def read_over_time(csv: pd.DataFrame, limit: int = 3) -> list[Sentence]:
         end = t[t["step"] == last].sort_values("mean", ascending=False)
         hi, lo = end.iloc[0], end.iloc[-1]
         start = t[(t["step"] == first) & (t["arm"] == hi["arm"])].iloc[0]
+        if len(end) == 1:
+            out.append(
+                Sentence(
+                    f"{label(m)} under {hi['arm']} went from {fmt(start['mean'])} in month {fmt(first)} to "
+                    f"{fmt(hi['mean'])} in month {fmt(last)}.",
+                    (("mean", start["mean"]), ("step", first), ("mean", hi["mean"]), ("step", last)),
+                )
+            )
+            continue
         out.append(
             Sentence(
                 f"{label(m)}: by month {fmt(last)}, it was highest under {hi['arm']} ({fmt(hi['mean'])}) and "
@@ -597,6 +607,20 @@ def collect(folder: str | Path) -> Contents:
     if summary is None or "metric" not in summary.columns:  # none, or a lab summary (per period, read by its figure)
         summary = pd.DataFrame(columns=["arm", "metric", "mean", "ci_low", "ci_high"])
     headline = _headline(differences, list(plan.get("parameters") or []))
+    single_run = is_run_folder(folder)
+    if single_run:
+        from sim.sweep.detail_figures import write_run_figures
+
+        write_run_figures(folder)
+        summary, regime = _run_summary(folder)
+        exp = {
+            "name": f"run {folder.name}",
+            "question": f"What happened in one run under the '{regime}' regime (seed {config.get('seed')}, "
+            f"{config.get('steps')} months)? To compare regimes with intervals, run an experiment.",
+            "arms": {regime: []},
+            "replications": 1,
+        }
+        base = [a for a in (prov.get("command") or [])[1:] if "=" in a and not a.startswith(("hydra.", "-"))]
 
     figures: list[Figure] = []
     ot = _read_csv(folder / "over_time.csv")
@@ -683,6 +707,25 @@ def _figure_concepts(figures: Sequence[Figure], rules: pd.DataFrame | None) -> l
     return keys + (["scenario_discovery"] if rules is not None and len(rules) else [])
 
 
+def is_run_folder(folder: Path) -> bool:
+    """A single run's folder (``python -m sim run``, ``sim.run``), not an experiment's."""
+    return (folder / "summary.json").is_file() and (folder / "timeseries.parquet").is_file()
+
+
+def _run_summary(folder: Path) -> tuple[pd.DataFrame, str]:
+    """A run's end-of-run figures (summary.json) as a one-arm summary table, and its starting regime."""
+    from sim.sweep.analysis import MAIN_OUTPUTS
+
+    saved = _read_json(folder / "summary.json")
+    regime = str(saved.get("regime_start", "run"))
+    metrics = [m for m in (*MAIN_OUTPUTS, "gaming_share", "trust_mean") if m in saved]
+    rows = [
+        {"arm": regime, "metric": m, "mean": float(saved[m]), "ci_low": np.nan, "ci_high": np.nan, "n": 1}
+        for m in metrics
+    ]
+    return pd.DataFrame(rows), regime
+
+
 def doc_link(doc: Path, folder: Path) -> str:
     """A link from the report to a page of the docs that works where the report is read.
 
@@ -750,9 +793,7 @@ def _summary_rows(c: Contents) -> tuple[list[str], list[list[str]]]:
         rows.append(
             [str(arm), *where]
             + [
-                f"{fmt(g.loc[m, 'mean'])} ({fmt(g.loc[m, 'ci_low'])} to {fmt(g.loc[m, 'ci_high'])})"
-                if m in g.index
-                else ""
+                _mean_with_interval(g.loc[m, "mean"], g.loc[m, "ci_low"], g.loc[m, "ci_high"]) if m in g.index else ""
                 for m in metrics
             ]
         )
@@ -776,6 +817,12 @@ FIT_INTRO = (
 def _fit_rows(c: Contents) -> list[list[str]]:
     cols = ("rmse_tokens", "model_first_share", "data_first_share", "model_last_share", "data_last_share")
     return [[str(r["arm"]), *(fmt(r[k]) for k in cols)] for _, r in c.fit.iterrows()]
+
+
+def _mean_with_interval(mean: float, lo: float, hi: float) -> str:
+    if not (math.isfinite(lo) and math.isfinite(hi)):
+        return f"{fmt(mean)} (no interval)"
+    return f"{fmt(mean)} ({fmt(lo)} to {fmt(hi)})"
 
 
 SCENARIO_HEADER = ("better", "than", "on", "where", "conditions", "coverage", "density", "points in box")

@@ -68,9 +68,19 @@ def band(ts: pd.DataFrame, metric: str) -> pd.DataFrame:
     return out[["arm", "step", "metric", "mean", "ci_low", "ci_high", "count"]]
 
 
-def plot_metrics_over_time(parquet: Path, metrics: list[str], out_dir: Path, stem: str = "over_time") -> list[Path]:
-    """Panels of each metric over time per arm with 95% bands; returns the files written."""
-    ts = pd.read_parquet(parquet)
+def plot_metrics_over_time(
+    parquet: Path | pd.DataFrame, metrics: list[str], out_dir: Path, stem: str = "over_time"
+) -> list[Path]:
+    """Panels of each metric over time per arm with 95% bands; returns the files written.
+
+    Args:
+        parquet: a saved time series with ``arm``, ``replication`` and ``step`` (a path, or the table).
+        metrics: one panel each.
+        out_dir: where the figure goes.
+        stem: its file name.
+
+    """
+    ts = parquet if isinstance(parquet, pd.DataFrame) else pd.read_parquet(parquet)
     arms = list(dict.fromkeys(ts["arm"]))
     fig, axes = plt.subplots(1, len(metrics), figsize=(5.5 * len(metrics), 4.2), squeeze=False)
     tables = []
@@ -88,6 +98,7 @@ def plot_metrics_over_time(parquet: Path, metrics: list[str], out_dir: Path, ste
         ax.grid(alpha=0.3)
     axes[0][0].legend(title="arm", frameon=False)
     n_reps = int(ts.groupby("arm")["replication"].nunique().min())
-    fig.suptitle(f"{', '.join(LABELS.get(m, (m,))[0] for m in metrics)} over time ({n_reps} replications per arm)")
+    runs = f"{n_reps} replications per arm" if n_reps > 1 else "one run: no band"
+    fig.suptitle(f"{', '.join(LABELS.get(m, (m,))[0] for m in metrics)} over time ({runs})")
     fig.tight_layout()
     return save_figure(fig, pd.concat(tables, ignore_index=True), out_dir, stem)

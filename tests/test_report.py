@@ -76,6 +76,17 @@ def lab_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root / "lab"
 
 
+@pytest.fixture(scope="module")
+def run_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("run")
+    out = sim_cli("run", "regime=targets", "steps=15", "population.n_citizens=300", f"output.dir={root}", cwd=root)
+    assert out.returncode == 0, out.stderr
+    found = next((root / "runs").iterdir())
+    report = sim_cli("report", str(found), cwd=root)
+    assert report.returncode == 0, report.stderr
+    return found
+
+
 def test_report_is_self_contained(folder: Path) -> None:
     page = (folder / "report.html").read_text()
     refs = re.findall(r"""(?:src|href)\s*=\s*["']([^"']*)["']""", page)
@@ -133,9 +144,9 @@ def test_sentences_quote_the_figures_csv(folder: Path) -> None:
 
 
 def test_every_figure_of_every_kind_of_experiment_quotes_its_csv(
-    folder: Path, grid_folder: Path, sampled_folder: Path, lab_folder: Path
+    folder: Path, grid_folder: Path, sampled_folder: Path, lab_folder: Path, run_folder: Path
 ) -> None:
-    for where in (folder, grid_folder, sampled_folder, lab_folder):
+    for where in (folder, grid_folder, sampled_folder, lab_folder, run_folder):
         contents = collect(where)
         assert contents.figures, where
         for figure in contents.figures:
@@ -171,6 +182,22 @@ def test_sampled_report_has_the_scenario_table(sampled_folder: Path) -> None:
     assert "End-of-run means by arm" not in page  # per-point means of a sampled design stay in summary.csv
 
 
+def test_a_single_run_gets_its_report(run_folder: Path) -> None:
+    stems = {f.stem for f in collect(run_folder).figures}
+    assert stems == {"over_time", *(f[0] for f in DETAIL_FIGURES)}
+    for stem in stems:
+        for ext in ("png", "svg", "csv"):
+            assert (run_folder / f"{stem}.{ext}").is_file()
+    md = (run_folder / "report.md").read_text()
+    assert "What happened in one run under the 'targets' regime (seed 0, 15 months)?" in md
+    assert "python -m sim run regime=targets steps=15 population.n_citizens=300" in md
+    assert "(no interval)" in md
+    before = {p.name: p.read_bytes() for p in run_folder.iterdir() if p.is_file()}
+    again = sim_cli("report", str(run_folder), cwd=run_folder)
+    assert again.returncode == 0, again.stderr
+    assert {p.name: p.read_bytes() for p in run_folder.iterdir() if p.is_file()} == before
+
+
 def test_lab_report_has_the_fit_table(lab_folder: Path) -> None:
     md = (lab_folder / "report.md").read_text()
     fit = pd.read_csv(lab_folder / "fit.csv")
@@ -201,7 +228,7 @@ def test_report_command_rebuilds_identically_without_running(folder: Path) -> No
     assert bad.returncode == 2 and "config.yaml" in bad.stderr and "Traceback" not in bad.stderr
 
 
-@pytest.mark.parametrize("which", ["folder", "sampled_folder", "lab_folder"])
+@pytest.mark.parametrize("which", ["folder", "sampled_folder", "lab_folder", "run_folder"])
 def test_report_renders_in_chromium(which: str, request: pytest.FixtureRequest) -> None:
     folder = request.getfixturevalue(which)
     if not Path(CHROMIUM).is_file():

@@ -289,6 +289,15 @@ def _problem(names: Sequence[str], bounds: Sequence[Sequence[float]]) -> dict[st
     return {"num_vars": len(names), "names": list(names), "bounds": [list(b) for b in bounds]}
 
 
+def bootstrap_seed(seed: int) -> int:
+    """A nonzero seed derived from ``seed`` for SALib's Sobol' bootstrap.
+
+    ``SALib.analyze.sobol`` seeds its bootstrap only ``if seed:``, so seed 0 would leave the
+    intervals unseeded and different on every call; every seed maps to a distinct nonzero one.
+    """
+    return int(np.random.SeedSequence(seed).generate_state(1)[0]) or 1
+
+
 def sobol_indices(
     problem: Mapping[str, Any], outputs: Mapping[str, np.ndarray], second_order: bool = False, seed: int = 0
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -310,7 +319,9 @@ def sobol_indices(
     rows, rows2 = [], []
     names = list(problem["names"])
     for out, y in outputs.items():
-        res = sobol.analyze(dict(problem), np.asarray(y, dtype=float), calc_second_order=second_order, seed=seed)
+        res = sobol.analyze(
+            dict(problem), np.asarray(y, dtype=float), calc_second_order=second_order, seed=bootstrap_seed(seed)
+        )
         for i, name in enumerate(names):
             rows.append(
                 {

@@ -16,7 +16,7 @@ panel's name says so. Each figure's CSV holds exactly the numbers drawn.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -295,15 +295,42 @@ def plot_equity(table: pd.DataFrame, folder: Path) -> list[Path]:
 def write_detail_figures(folder: str | Path, plan: Plan) -> list[Path]:
     """Draw the three detail figures of a sweep folder (those whose tables the runs wrote)."""
     folder = Path(folder)
-    chosen = panels(plan)
+    return _draw(folder, panels(plan), lambda name: read_details(folder, name))
+
+
+def _draw(folder: Path, chosen: Sequence[Panel], read: Callable[[str], pd.DataFrame]) -> list[Path]:
     written: list[Path] = []
-    table = indicator_distribution(read_details(folder, "indicator_histogram"), chosen)
+    table = indicator_distribution(read("indicator_histogram"), chosen)
     if len(table):
         written += plot_indicator_distribution(table, folder)
-    table = reported_vs_true(read_details(folder, "services"), chosen)
+    table = reported_vs_true(read("services"), chosen)
     if len(table):
         written += plot_reported_vs_true(table, folder)
-    table = equity_by_deprivation(read_details(folder, "communities"), chosen)
+    table = equity_by_deprivation(read("communities"), chosen)
     if len(table):
         written += plot_equity(table, folder)
     return written
+
+
+RUN_METRICS = ["prosocial_rate", "gaming_share", "trust_mean", "true_outcome"]
+
+
+def write_run_figures(folder: str | Path) -> list[Path]:
+    """Draw a single run folder's figures (``python -m sim run``): its measures over time and detail figures.
+
+    The run is labelled as one arm (its starting regime), one point and one replication, so the
+    same figure code draws it; with one run there are no intervals.
+    """
+    from sim.plots import plot_metrics_over_time
+
+    folder = Path(folder)
+    ts = pd.read_parquet(folder / "timeseries.parquet")
+    arm = str(ts["regime"].iloc[0]) if len(ts) else "run"
+    labels = {"arm": arm, "point": 0, "replication": 0, "key": folder.name}
+    written = plot_metrics_over_time(ts.assign(**labels), RUN_METRICS, folder)
+
+    def read(name: str) -> pd.DataFrame:
+        path = folder / "details" / f"{name}.parquet"
+        return pd.read_parquet(path).assign(**labels) if path.is_file() else pd.DataFrame(columns=list(labels))
+
+    return written + _draw(folder, [Panel(arm, arm, (0,))], read)

@@ -86,6 +86,20 @@ def test_sobol_indices_of_the_ishigami_function() -> None:
     assert (s["S1_conf"] > 0).all() and (s["ST_conf"] > 0).all() and second.empty
 
 
+@pytest.mark.parametrize("seed", [0, 7])
+def test_sobol_intervals_are_reproducible_for_every_seed(seed: int) -> None:
+    """SALib seeds its bootstrap only for a truthy seed; seed 0 (the default) must be reproducible too."""
+    from SALib.sample import sobol
+
+    problem = {"num_vars": 3, "names": ["x1", "x2", "x3"], "bounds": [[-math.pi, math.pi]] * 3}
+    y = _ishigami(sobol.sample(problem, 64, calc_second_order=False, seed=1))
+    first, _ = an.sobol_indices(problem, {"y": y}, seed=seed)
+    again, _ = an.sobol_indices(problem, {"y": y}, seed=seed)
+    pd.testing.assert_frame_equal(first, again, check_exact=True)
+    other, _ = an.sobol_indices(problem, {"y": y}, seed=seed + 1)
+    assert not np.array_equal(first["S1_conf"], other["S1_conf"])
+
+
 def test_morris_ranks_a_linear_function() -> None:
     from SALib.sample import morris
 
