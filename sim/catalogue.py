@@ -48,8 +48,8 @@ END = "<!-- catalogue:end -->"
 ABS_TOL = 1e-6
 REL_TOL = 1e-6
 SPEC_KEYS = ("overrides", "figures")
-# Result tables a reference keeps where the experiment writes them (summary.csv: see reference_tables).
-TABLES = ("summary.csv", "differences.csv", "scenario_rules.csv", "fit.csv")
+# Result tables a reference keeps beside its summary, where the experiment writes them.
+EXTRA_TABLES = ("differences.csv", "scenario_rules.csv", "fit.csv", "sensitivity_sobol.csv", "sensitivity_morris.csv")
 
 
 class CatalogueError(ValueError):
@@ -205,8 +205,7 @@ def reference_tables(results: Path) -> dict[str, Path | pd.DataFrame]:
         out[POOLED_SUMMARY] = summary_table(pd.read_parquet(results / "run_summary.parquet"), ["arm"])
     else:
         out["summary.csv"] = results / "summary.csv"
-    names = [*TABLES[1:], "sensitivity_sobol.csv", "sensitivity_morris.csv"]
-    out.update({name: results / name for name in names if (results / name).is_file()})
+    out.update({name: results / name for name in EXTRA_TABLES if (results / name).is_file()})
     return out
 
 
@@ -309,8 +308,9 @@ def generated_section(entry: Entry, results: Path, info: dict[str, Any]) -> str:
         "",
         "## What it found",
         "",
-        f"From the reference outputs in [`reference/`](reference/) ({size}). Every number below is read from "
-        "those files by the report's own code.",
+        f"From the reference run ({size}). Every number below is read by the report's own code from that "
+        "run's files: the tables kept in [`reference/`](reference/), and the CSVs of the figures, which stay "
+        "in the run's output folder.",
         "",
         *findings(entry, results),
         "## Reference outputs",

@@ -2,7 +2,7 @@
 and committed reference outputs, and a fresh run agrees with them.
 
 The golden test of the catalogue reruns each experiment at its reference size (``reference.yaml``;
-all of them run at full size today, about 9 minutes on two cores in all) and compares its result
+all of them run at full size today, about 7 minutes on two cores in all) and compares its result
 tables (``summary.csv`` and the rest, ``sim.catalogue.reference_tables``) with the committed ones
 within ``sim.catalogue.ABS_TOL`` / ``REL_TOL``. When a change to the model moves a result on
 purpose, regenerate with ``python -m sim catalogue NAME`` and say why in the commit. Skip these
