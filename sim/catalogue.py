@@ -271,13 +271,15 @@ def _round_trip(table: pd.DataFrame) -> pd.DataFrame:
 
 def findings(entry: Entry, results: Path) -> list[str]:
     """'What it found', as Markdown read from the results (the report's own sentences and tables)."""
-    from sim.html_report import collect, headline_table, markdown_table
+    from sim.html_report import FIT_HEADER, FIT_INTRO, collect, fit_rows, headline_table, markdown_table
 
     c = collect(results)
     lines: list[str] = []
     if len(c.headline):
         lines += ["Headline comparisons (end of run, paired on common seeds, 95 % intervals):", ""]
         lines += markdown_table(*headline_table(c))
+    if len(c.fit):
+        lines += [FIT_INTRO, "", *markdown_table(FIT_HEADER, fit_rows(c))]
     for figure in c.figures:
         if figure.stem not in entry.figures:
             continue

@@ -814,7 +814,7 @@ FIT_INTRO = (
 )
 
 
-def _fit_rows(c: Contents) -> list[list[str]]:
+def fit_rows(c: Contents) -> list[list[str]]:
     cols = ("rmse_tokens", "model_first_share", "data_first_share", "model_last_share", "data_last_share")
     return [[str(r["arm"]), *(fmt(r[k]) for k in cols)] for _, r in c.fit.iterrows()]
 
@@ -876,7 +876,7 @@ def render_markdown(c: Contents, run_log: str) -> str:
         header, rows = _summary_rows(c)
         out += ["## End-of-run means by arm (95% interval)", "", *markdown_table(header, rows)]
     if len(c.fit):
-        out += ["## Fit to the data", "", FIT_INTRO, "", *markdown_table(FIT_HEADER, _fit_rows(c))]
+        out += ["## Fit to the data", "", FIT_INTRO, "", *markdown_table(FIT_HEADER, fit_rows(c))]
     if len(c.scenario_rules):
         out += ["## Where one arm beats the other (scenario discovery)", "", SCENARIO_INTRO, ""]
         out += [" ".join(s.text for s in c.scenarios), ""]
@@ -959,7 +959,7 @@ def render_html(c: Contents, folder: Path) -> str:
         header, rows = _summary_rows(c)
         p += ["<h2>End-of-run means by arm (95% interval)</h2>", _html_table(header, rows)]
     if len(c.fit):
-        p += ["<h2>Fit to the data</h2>", f"<p>{_h(FIT_INTRO)}</p>", _html_table(FIT_HEADER, _fit_rows(c))]
+        p += ["<h2>Fit to the data</h2>", f"<p>{_h(FIT_INTRO)}</p>", _html_table(FIT_HEADER, fit_rows(c))]
     if len(c.scenario_rules):
         p += [
             '<h2 id="scenarios">Where one arm beats the other (scenario discovery)</h2>',
