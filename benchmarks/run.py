@@ -80,6 +80,8 @@ FULL = {
     "sweep": {"arms": 4, "replications": 24, "citizens": 2_000, "steps": 60},
     "main_job_overrides": [],
     "profile_n": 100_000,
+    "details_n": 100_000,
+    "details_steps": 120,
     "reps": 5,
     "main_job_reps": 3,
 }
@@ -92,6 +94,8 @@ QUICK = {
     "sweep": {"arms": 2, "replications": 2, "citizens": 300, "steps": 10},
     "main_job_overrides": ["experiment.replications=1", "steps=6", "burn_in=2", "population.n_citizens=300"],
     "profile_n": 1_000,
+    "details_n": 1_000,
+    "details_steps": 12,
     "reps": 3,
     "main_job_reps": 1,
 }
@@ -280,7 +284,29 @@ def worker_profile(n: int, steps: int) -> dict[str, Any]:
     }
 
 
+def worker_details(n: int, steps: int, reps: int) -> dict[str, Any]:
+    """Whole runs with and without the detail tables (``sim.details``), alternating in one process."""
+    import sim.details as details
+    from sim.model import SocialProductivityModel
+
+    real = details.DetailRecorder.add
+    times: dict[bool, list[float]] = {True: [], False: []}
+    for _ in range(reps):
+        for record in (True, False):
+            if not record:
+                details.DetailRecorder.add = lambda self, model: None  # type: ignore[method-assign]
+            try:
+                model = SocialProductivityModel(_config(n, steps=steps))
+                t0 = time.perf_counter()
+                model.run()
+                times[record].append(time.perf_counter() - t0)
+            finally:
+                details.DetailRecorder.add = real  # type: ignore[method-assign]
+    return {"n": n, "steps": steps, "with_s": times[True], "without_s": times[False]}
+
+
 WORKERS: dict[str, Callable[..., dict[str, Any]]] = {
+    "details": worker_details,
     "step": worker_step,
     "run_length": worker_run_length,
     "empty_do": worker_empty_do,
@@ -432,6 +458,16 @@ def bench_sweep(spec: dict[str, int], reps: int) -> dict[str, Any]:
         f"({out['speedup_without_pool_startup']:.2f} without the pool's start-up of "
         f"{out['pool_startup_s']['median']:.1f} s)"
     )
+    return out
+
+
+def bench_details(n: int, steps: int, reps: int) -> dict[str, Any]:
+    """What recording the detail tables costs: whole runs with and without them, medians and their ratio."""
+    r = in_fresh_process("details", n=n, steps=steps, reps=reps)
+    with_s, without_s = summary(r["with_s"]), summary(r["without_s"])
+    out = {"n": n, "steps": steps, "with_s": with_s, "without_s": without_s}
+    out["ratio"] = with_s["median"] / without_s["median"]
+    log(f"  N={n:,}, {steps} months: {with_s['median']:.2f} s with, {without_s['median']:.2f} s without")
     return out
 
 
@@ -631,6 +667,19 @@ def markdown(res: dict[str, Any]) -> str:
         f"overhead whatever the load: {sw['serial']['cpu_s_per_run']['median']:.3f} s per run serially, "
         f"{sw['processes']['cpu_s_per_run']['median']:.3f} s on the processes backend (workers' start-up included).",
         "",
+    ]
+    if "details" in res:  # results files from before the detail tables lack this section
+        d = res["details"]
+        lines += [
+            "## Detail tables",
+            "",
+            f"Recording each run's detail tables (`sim/details.py`: the indicator histogram every month, "
+            f"service and community sums over the last 12 months) at N = {d['n']:,} over {d['steps']} months: "
+            f"{_mmm(d['with_s'], lambda x: f'{x:.2f}')} s with them, {_mmm(d['without_s'], lambda x: f'{x:.2f}')} s "
+            f"without (median | min | max, alternating runs in one process): a ratio of {d['ratio']:.3f}.",
+            "",
+        ]
+    lines += [
         "## Main job",
         "",
         f"`{res['main_job']['command']}`: {_mmm(res['main_job']['seconds'], lambda x: f'{x:.1f}')} s "
@@ -761,6 +810,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     res["scaling"] = bench_scaling(res["step"], plan["scaling_steps"], plan["scaling_n"], reps)
     log("sweep throughput:")
     res["sweep"] = bench_sweep(plan["sweep"], max(1, min(reps, 3)))
+    log("detail tables:")
+    res["details"] = bench_details(plan["details_n"], plan["details_steps"], reps)
     log("main job:")
     res["main_job"] = bench_main_job(plan["main_job_overrides"], args.main_job_reps or plan["main_job_reps"])
     log("profile:")

@@ -16,7 +16,7 @@ from sim.model import SocialProductivityModel
 from tests.conftest import small_overrides
 
 ROOT = Path(__file__).resolve().parent.parent
-SECTIONS = ("machine", "settings", "step", "agent", "scaling", "sweep", "main_job", "profile", "targets")
+SECTIONS = ("machine", "settings", "step", "agent", "scaling", "sweep", "details", "main_job", "profile", "targets")
 
 
 @pytest.mark.slow
