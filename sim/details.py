@@ -27,7 +27,7 @@ import pandas as pd
 
 from sim.metrics import SUMMARY_WINDOW, by_community
 from sim.rules import coproduction as cp
-from sim.rules._types import FloatArray, IntArray
+from sim.rules._types import BoolArray, FloatArray, IntArray
 
 if TYPE_CHECKING:
     from sim.model import SocialProductivityModel
@@ -50,11 +50,19 @@ COMMUNITY_MEANS = (
 )
 
 
-def bin_counts(values: FloatArray) -> IntArray:
-    """Counts of ``values`` in the histogram's bins; values outside [-2, 2) are not counted."""
-    index = np.floor(values * BINS_PER_UNIT).astype(np.int64) + HALF_RANGE * BINS_PER_UNIT
-    inside = (index >= 0) & (index < N_BINS)
-    counts: IntArray = np.bincount(index[inside], minlength=N_BINS)
+def bin_counts(values: FloatArray, keep: BoolArray | None = None) -> IntArray:
+    """Counts of ``values`` (those with ``keep``, if given) in the bins; values outside [-2, 2) are not counted.
+
+    Bins are shifted by one so that everything below the range falls in an underflow bin 0 and
+    everything above it in an overflow bin, both dropped; a value not kept goes to bin 0 too.
+    """
+    shifted = values * BINS_PER_UNIT
+    shifted += HALF_RANGE * BINS_PER_UNIT + 1
+    np.clip(shifted, 0, N_BINS + 1, out=shifted)
+    index = shifted.astype(np.intp)  # truncation is the floor here: every value is >= 0
+    if keep is not None:
+        index *= keep
+    counts: IntArray = np.bincount(index, minlength=N_BINS + 2)[1:-1]
     return counts
 
 
@@ -80,11 +88,11 @@ class Histogram:
     true_total: int = 0
     months: int = 0
 
-    def add(self, recorded: FloatArray, true: FloatArray) -> None:
-        """Count one month's records and true values."""
-        self.recorded += bin_counts(recorded)
+    def add(self, recorded: FloatArray, kept: BoolArray, true: FloatArray) -> None:
+        """Count one month's records (the cases kept) and every case's true value."""
+        self.recorded += bin_counts(recorded, kept)
         self.true += bin_counts(true)
-        self.recorded_total += recorded.size
+        self.recorded_total += int(np.count_nonzero(kept))
         self.true_total += true.size
         self.months += 1
 
@@ -109,7 +117,7 @@ class DetailRecorder:
         """Add the month just simulated."""
         month = model.service_month
         assert month is not None
-        self.histograms.setdefault(model.regime, Histogram()).add(month.recorded[month.kept], month.true_value)
+        self.histograms.setdefault(model.regime, Histogram()).add(month.recorded, month.kept, month.true_value)
         if model.month < self.window_start:
             return
         self.regime = model.regime

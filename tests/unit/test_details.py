@@ -36,6 +36,8 @@ def test_bins_are_tenths_around_the_standard() -> None:
     assert counts[19] == 2  # -0.1 (its lower edge) and just below 0
     assert counts[0] == 1 and counts[39] == 1
     assert counts.sum() == 6  # 2.0, -2.0001 and 5.0 are out of range
+    keep = np.array([True, False, True, True, False, True, True, False, True])
+    assert (bin_counts(values, keep) == bin_counts(values[keep])).all()
 
 
 @pytest.fixture(scope="module")
