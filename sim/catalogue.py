@@ -351,19 +351,16 @@ def update_readme(readme: Path, section: str) -> None:
     readme.write_text(pattern.sub(lambda _: section, text, count=1))
 
 
-def make_reference(entry: Entry, revision: str, work: Path | None = None) -> dict[str, Any]:
+def make_reference(entry: Entry, revision: str) -> dict[str, Any]:
     """Run one experiment at its reference size, copy its reference outputs and update its README.
 
     Args:
         entry: the experiment.
         revision: the code's git revision (taken before any reference is rewritten).
-        work: where to keep the full results (a temporary folder by default).
 
     """
     with tempfile.TemporaryDirectory(prefix=f"catalogue-{entry.name}-") as tmp:
-        results = Path(work or tmp) / entry.name
-        if results.exists():
-            shutil.rmtree(results)
+        results = Path(tmp) / entry.name
         seconds = run_reference(entry, results)
         copy_reference(entry, results)
         runs = len(list((results / "runs").glob("*.parquet"))) if (results / "runs").is_dir() else _lab_runs(results)

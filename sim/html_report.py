@@ -158,7 +158,7 @@ def paired_differences_over_time(
     first and the last, and the pair's label names the point's swept values; a sampled design
     (pooled differences, no point column in ``differences``) is pooled over its points the same way.
     """
-    from scipy import stats
+    from sim.sweep.analysis import t_half_width
 
     if "point" not in ts.columns:
         ts = ts.assign(point=0)
@@ -180,8 +180,7 @@ def paired_differences_over_time(
             for m in metrics:
                 agg = diff[m].groupby(level="step").agg(["mean", "std", "count"])
                 n = agg["count"].to_numpy()
-                tcrit = stats.t.ppf(0.975, np.maximum(n - 1, 1))
-                half = np.where(n > 1, tcrit * agg["std"].to_numpy() / np.sqrt(np.maximum(n, 1)), np.nan)
+                half = t_half_width(agg["std"].to_numpy(), n)
                 for step, mean, h, k in zip(agg.index, agg["mean"], half, n, strict=True):
                     rows.append(
                         {
