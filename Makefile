@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint format lock bench clean
+.PHONY: install browser run test test-portable lint format lock bench clean
 
 install: $(STAMP)
 
@@ -22,8 +22,26 @@ $(STAMP): pyproject.toml requirements.lock
 run: install
 	$(PY) -m sim
 
-test: install
+# The browser the proposal explorer's tests drive (installed if missing and you can; else the command to run).
+browser:
+	@scripts/ensure-browser.sh
+
+# The whole suite, then the portable pass below.
+test: install browser
 	$(PY) -m pytest -n 2 --dist loadgroup
+	@$(MAKE) --no-print-directory test-portable
+
+# The golden tests and the quick catalogue experiments again, with every SIMD dispatch target numpy
+# uses on this CPU switched off (X86_V3 = AVX2/FMA; X86_V4 and AVX512_* where present), requiring
+# bit-identical tables: the results do not depend on the CPU's vector units (docs/reliability.md).
+PORTABLE_TESTS := tests/test_golden.py \
+	"tests/test_catalogue.py::test_fresh_run_agrees_with_committed_reference[main]" \
+	"tests/test_catalogue.py::test_fresh_run_agrees_with_committed_reference[regime_switch]" \
+	"tests/test_catalogue.py::test_fresh_run_agrees_with_committed_reference[public_goods_lab]"
+test-portable: install
+	@off="$$($(PY) -c 'from sim.provenance import cpu_features; print(" ".join(cpu_features()["numpy_dispatch"]))')"; \
+	echo "portable pass: NPY_DISABLE_CPU_FEATURES=\"$$off\" SIM_REPRO_EXACT=1 (golden and quick catalogue tests)"; \
+	NPY_DISABLE_CPU_FEATURES="$$off" SIM_REPRO_EXACT=1 $(PY) -m pytest -n 2 -p no:cacheprovider $(PORTABLE_TESTS)
 
 lint: install
 	$(PY) -m ruff check .

@@ -6,8 +6,10 @@ figures) and ``reference/``: small committed outputs, the experiment's result ta
 (:func:`reference_tables`), its key figures (PNG) and ``reference.json`` (command, runs, seconds,
 revision). ``python -m sim catalogue [NAME ...]`` remakes them; ``tests/test_catalogue.py`` runs
 every experiment again at its reference size and checks that each committed table agrees with the
-fresh one within :data:`ABS_TOL` and :data:`REL_TOL` (:func:`check_against_reference`), so a
-change that moves a result is noticed and its reference is regenerated on purpose.
+fresh one (:func:`check_against_reference`): exactly where this machine's SIMD features are those
+recorded in ``reference.json`` (or ``SIM_REPRO_EXACT=1``), and otherwise within the seed-to-seed
+interval each row reports (``sim.reproducibility``), so a change that moves a result is noticed
+and its reference is regenerated on purpose.
 
 The parts of a README between :data:`BEGIN` and :data:`END` are written by the command from the
 reference outputs (never by hand): the timing, and what it found, read from the numbers.
@@ -33,7 +35,8 @@ import pandas as pd
 import yaml
 
 from sim.config import config_dir
-from sim.provenance import git_revision
+from sim.provenance import cpu_features, git_revision
+from sim.reproducibility import exact_comparison
 
 ROOT = Path(__file__).resolve().parent.parent
 CATALOGUE = ROOT / "experiments"
@@ -41,12 +44,23 @@ REFERENCE_SPEC = "reference.yaml"
 REFERENCE_DIR = "reference"
 BEGIN = "<!-- catalogue:begin: written by `python -m sim catalogue`; edit outside these markers -->"
 END = "<!-- catalogue:end -->"
-# Reference tables must agree to within max(ABS_TOL, REL_TOL * |reference|) in every value (each
-# mean and interval bound of a summary), with the same labels and replication counts. The seeds
-# are common and fixed, so the same code gives the same numbers; the slack only absorbs
-# last-digit floating-point differences between machines.
-ABS_TOL = 1e-6
-REL_TOL = 1e-6
+# On a machine with the recorded SIMD features a fresh table must equal the reference exactly
+# (the seeds are common and fixed and the arithmetic CPU-independent). Elsewhere every value with
+# an interval must lie within max(ABS_TOL, the half-width of its row's 95 % interval across seeds),
+# with the same labels and replication counts; values with no interval are compared only exactly.
+ABS_TOL = 1e-9
+# Columns that carry their own interval half-width (the interval across seeds or bootstrap samples).
+INTERVAL_COLUMNS = {
+    "mean": "ci",
+    "ci_low": "ci",
+    "ci_high": "ci",
+    "mean_a": "ci",
+    "mean_b": "ci",
+    "diff": "ci",
+    "S1": "S1_conf",
+    "ST": "ST_conf",
+    "mu_star": "mu_star_conf",
+}
 SPEC_KEYS = ("overrides", "figures")
 # Result tables a reference keeps beside its summary, where the experiment writes them.
 EXTRA_TABLES = ("differences.csv", "scenario_rules.csv", "fit.csv", "sensitivity_sobol.csv", "sensitivity_morris.csv")
@@ -147,13 +161,17 @@ def run_reference(entry: Entry, folder: Path, *, extra: Sequence[str] = ()) -> f
 # --- comparing a fresh summary with the committed one ---------------------------------------------
 
 
-def compare_summaries(reference: pd.DataFrame, fresh: pd.DataFrame, limit: int = 10) -> list[str]:
-    """Where a fresh table disagrees with the reference beyond the tolerances (empty if it agrees).
+def compare_summaries(
+    reference: pd.DataFrame, fresh: pd.DataFrame, limit: int = 10, *, exact: bool = True
+) -> list[str]:
+    """Where a fresh table disagrees with the reference (empty if it agrees).
 
-    The float columns are the values (means, interval bounds, indices, swept values), compared
-    within the tolerances (NaN equals NaN); every other column (arm, point, metric, replication
-    counts, rules in words ...) labels a row and must match exactly. Rows are matched on those
-    labels, or by position where the labels do not identify a row.
+    The float columns are the values (means, interval bounds, indices, swept values); every other
+    column (arm, point, metric, replication counts, rules in words ...) labels a row and must match
+    exactly. Rows are matched on those labels, or by position where the labels do not identify a
+    row. With ``exact`` every value must be equal (NaN equals NaN); without it (a machine with
+    other SIMD features), each value of :data:`INTERVAL_COLUMNS` must lie within its row's interval
+    half-width, and the other float columns (test statistics, fit figures) are not compared.
     """
     if list(reference.columns) != list(fresh.columns):
         return [f"columns differ: reference {list(reference.columns)}, fresh {list(fresh.columns)}"]
@@ -173,7 +191,14 @@ def compare_summaries(reference: pd.DataFrame, fresh: pd.DataFrame, limit: int =
         ref, new = reference, fresh
     for col in values:
         a, b = ref[col].to_numpy(dtype=float), new[col].to_numpy(dtype=float)
-        tol = np.maximum(ABS_TOL, REL_TOL * np.abs(a))
+        if exact:
+            tol = np.zeros_like(a)
+        elif col in INTERVAL_COLUMNS and _half_width(ref, INTERVAL_COLUMNS[col]) is not None:
+            tol = np.maximum(ABS_TOL, np.nan_to_num(_half_width(ref, INTERVAL_COLUMNS[col])))
+        elif col.startswith("data_") or "." in col:
+            tol = np.zeros_like(a)  # copied data and swept config values: no arithmetic, so always exact
+        else:
+            continue
         bad = ~((np.isnan(a) & np.isnan(b)) | (np.abs(a - b) <= tol))
         for i in np.flatnonzero(bad)[:limit]:
             out.append(f"{col} at {ref.index[i]}: reference {a[i]!r}, fresh {b[i]!r} (tolerance {tol[i]:.2g})")
@@ -242,8 +267,13 @@ def copy_reference(entry: Entry, results: Path) -> list[Path]:
 def check_against_reference(entry: Entry, results: Path) -> list[str]:
     """Compare a fresh run's tables with the committed ones; the disagreements (empty if none).
 
-    Every table the reference keeps must be written again and agree (:func:`compare_summaries`).
+    Every table the reference keeps must be written again and agree (:func:`compare_summaries`):
+    exactly where this machine's SIMD features are the recorded ones (or ``SIM_REPRO_EXACT=1``),
+    otherwise within the seed-to-seed intervals.
     """
+    info_path = entry.reference / "reference.json"
+    info = json.loads(info_path.read_text()) if info_path.is_file() else {}
+    exact = exact_comparison(info.get("cpu"))
     fresh = reference_tables(results)
     committed = sorted(p.name for p in entry.reference.glob("*.csv"))
     if not committed:
@@ -255,8 +285,17 @@ def check_against_reference(entry: Entry, results: Path) -> list[str]:
             continue
         table = fresh[name]
         new = read_table(table) if isinstance(table, Path) else _round_trip(table)
-        problems += [f"{name}: {p}" for p in compare_summaries(read_table(entry.reference / name), new)]
+        problems += [f"{name}: {p}" for p in compare_summaries(read_table(entry.reference / name), new, exact=exact)]
     return problems
+
+
+def _half_width(table: pd.DataFrame, source: str) -> np.ndarray | None:
+    """The per-row interval half-width named by ``source`` ('ci' for ci_low/ci_high, or a conf column)."""
+    if source == "ci":
+        if "ci_low" not in table or "ci_high" not in table:
+            return None
+        return (table["ci_high"].to_numpy(dtype=float) - table["ci_low"].to_numpy(dtype=float)) / 2.0
+    return table[source].to_numpy(dtype=float) if source in table else None
 
 
 def _round_trip(table: pd.DataFrame) -> pd.DataFrame:
@@ -323,8 +362,10 @@ def generated_section(entry: Entry, results: Path, info: dict[str, Any]) -> str:
             if p.name != "reference.json"
         ],
         "",
-        f"`tests/test_catalogue.py` runs the command above again and requires every value of every table here "
-        f"(each mean and interval bound) to agree within max({ABS_TOL:g}, {REL_TOL:g} x |value|). When a change "
+        "`tests/test_catalogue.py` runs the command above again and requires every value of every table here "
+        "to be equal on a machine with the SIMD features recorded in `reference.json`, and elsewhere each mean "
+        "and interval bound to lie within its row's 95 % interval half-width ([reliability](../../docs/reliability.md)). "
+        "When a change "
         f"to the model moves them on purpose, regenerate with `python -m sim catalogue {entry.name}` and say why "
         "in the commit.",
         "",
@@ -372,7 +413,7 @@ def make_reference(entry: Entry, revision: str) -> dict[str, Any]:
             "seconds": round(seconds, 1),
             "date": datetime.now(UTC).strftime("%Y-%m-%d"),
             "git_revision": revision,
-            "tolerance": {"abs": ABS_TOL, "rel": REL_TOL},
+            "cpu": cpu_features(),
         }
         (entry.reference / "reference.json").write_text(json.dumps(info, indent=2) + "\n")
         update_readme(entry.folder / "README.md", generated_section(entry, results, info))

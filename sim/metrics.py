@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from sim.rules import coproduction as cp
-from sim.rules import indicators
+from sim.rules import indicators, portable
 from sim.rules._types import BoolArray, FloatArray, IntArray
 from sim.rules.negotiation import commitment_met
 
@@ -120,14 +120,14 @@ def weighted_share(shares: FloatArray, weights: FloatArray, column: int | list[i
     s = shares[:, column]
     if s.ndim == 2:
         s = s.sum(axis=1)
-    return float(np.dot(s, weights) / w)
+    return portable.dot(s, weights) / float(w)
 
 
 def weighted_mean(values: FloatArray, weights: FloatArray) -> float:
     """Weighted mean ignoring NaN values; NaN if no weight remains."""
     ok = ~np.isnan(values) & (weights > 0)
     w = weights[ok].sum()
-    return float(np.dot(values[ok], weights[ok]) / w) if w > 0 else float("nan")
+    return portable.dot(values[ok], weights[ok]) / float(w) if w > 0 else float("nan")
 
 
 def indicator_true_corr(reported: FloatArray, lived: FloatArray) -> float:
@@ -141,7 +141,7 @@ def indicator_true_corr(reported: FloatArray, lived: FloatArray) -> float:
     r, t = reported[ok], lived[ok]
     if np.ptp(r) == 0 or np.ptp(t) == 0:
         return float("nan")
-    return float(np.corrcoef(r, t)[0, 1])
+    return portable.correlation(r, t)
 
 
 def equity_gap(community_outcome: FloatArray, deprivation: FloatArray, size: FloatArray) -> float:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import platform
 import subprocess
 import sys
@@ -45,6 +46,58 @@ def dependency_versions(names: tuple[str, ...] = DEPENDENCIES) -> dict[str, str]
     return out
 
 
+# Flags of /proc/cpuinfo that name SIMD instruction sets: recorded so that a difference in the last
+# bits between two machines can be traced to their vector units (docs/reliability.md).
+_SIMD_FLAG_PREFIXES = ("sse", "ssse", "avx", "fma", "f16c", "amx", "sha", "aes", "vaes", "vpclmul", "bmi")
+
+
+def cpu_features() -> dict[str, Any]:
+    """The CPU's SIMD features, and the ones numpy's run-time dispatch actually uses.
+
+    ``numpy_dispatch`` (numpy's dispatch targets enabled on this CPU, after any
+    ``NPY_DISABLE_CPU_FEATURES``) is what decides which vectorised code numpy runs; it is the
+    signature golden and catalogue references are matched on (``sim.reproducibility``).
+    """
+    import numpy as np
+
+    try:
+        from numpy._core._multiarray_umath import __cpu_baseline__, __cpu_dispatch__, __cpu_features__
+    except ImportError:  # numpy < 2
+        from numpy.core._multiarray_umath import (  # type: ignore[no-redef]
+            __cpu_baseline__,
+            __cpu_dispatch__,
+            __cpu_features__,
+        )
+    flags: list[str] = []
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("flags"):
+                flags = sorted(f for f in line.split(":", 1)[1].split() if f.startswith(_SIMD_FLAG_PREFIXES))
+                break
+    except OSError:
+        pass
+    return {
+        "machine": platform.machine(),
+        "processor": _cpu_model_name(),
+        "cpuinfo_simd_flags": flags,
+        "numpy_version": np.__version__,
+        "numpy_baseline": list(__cpu_baseline__),
+        "numpy_dispatch": [name for name in __cpu_dispatch__ if __cpu_features__.get(name)],
+        "numpy_features": sorted(name for name, on in __cpu_features__.items() if on),
+        "NPY_DISABLE_CPU_FEATURES": os.environ.get("NPY_DISABLE_CPU_FEATURES", ""),
+    }
+
+
+def _cpu_model_name() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
 def config_hash(config_yaml: str) -> str:
     """Short stable hash of a resolved config."""
     return hashlib.sha256(config_yaml.encode()).hexdigest()[:12]
@@ -62,6 +115,7 @@ def provenance(seed: int | None, config_yaml: str) -> dict[str, Any]:
         "config_hash": config_hash(config_yaml),
         "python": sys.version.split()[0],
         "platform": platform.platform(),
+        "cpu": cpu_features(),
         "dependencies": dependency_versions(),
         "command": sys.argv,
         "created_utc": datetime.now(UTC).isoformat(timespec="seconds"),

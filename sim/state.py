@@ -13,6 +13,7 @@ import numpy as np
 
 from sim.config import DOMAINS, SimConfig
 from sim.rules import coproduction as cp
+from sim.rules import portable
 from sim.rules._types import BoolArray, FloatArray, IntArray
 from sim.rules.network import build_contacts, neighbour_mean
 
@@ -139,7 +140,7 @@ def init_citizens(
     ).astype(np.int64)
     budget = (
         pop.time_budget_median
-        * np.exp(pop.time_budget_sigma * rng.standard_normal(n))
+        * portable.exp(pop.time_budget_sigma * rng.standard_normal(n))
         * (1.0 - pop.deprivation_time_penalty * dep)
     )
     need_mean = np.clip(pop.need_mean + pop.need_deprivation_gain * dep, 0.01, 0.99)
@@ -202,7 +203,7 @@ def init_services(cfg: SimConfig, comm: CommunityState, rng: np.random.Generator
     return ServiceState(
         community=np.repeat(np.arange(c, dtype=np.int64), len(DOMAINS)),
         domain=np.tile(np.arange(len(DOMAINS), dtype=np.int64), c),
-        capacity=svc.capacity_per_citizen * np.exp(svc.capacity_sd * rng.standard_normal(s)),
+        capacity=svc.capacity_per_citizen * portable.exp(svc.capacity_sd * rng.standard_normal(s)),
         ethos=np.clip(svc.ethos_mean + svc.ethos_sd * rng.standard_normal(s), 0.0, 1.0),
         shares=shares,
         shock=np.zeros(s),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable
@@ -14,8 +15,11 @@ import pytest
 import sim
 from sim.model import SocialProductivityModel
 
-# Debian's Chromium, launched by Playwright (which cannot download its own browser here).
-CHROMIUM = "/usr/bin/chromium"
+# Debian's Chromium (or the one SIM_CHROMIUM names), launched by Playwright, which cannot download
+# its own browser here; `make test` installs it when missing (scripts/ensure-browser.sh).
+CHROMIUM = (
+    os.environ.get("SIM_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser") or "/usr/bin/chromium"
+)
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--headless",

@@ -4,7 +4,8 @@ and committed reference outputs, and a fresh run agrees with them.
 The golden test of the catalogue reruns each experiment at its reference size (``reference.yaml``;
 all of them run at full size today, about 7 minutes on two cores in all) and compares its result
 tables (``summary.csv`` and the rest, ``sim.catalogue.reference_tables``) with the committed ones
-within ``sim.catalogue.ABS_TOL`` / ``REL_TOL``. When a change to the model moves a result on
+exactly where this machine's SIMD features are the recorded ones, and otherwise within each row's
+seed-to-seed interval (``sim.catalogue.compare_summaries``). When a change to the model moves a result on
 purpose, regenerate with ``python -m sim catalogue NAME`` and say why in the commit. Skip these
 with ``-m "not catalogue"`` for a quick local loop.
 """
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -86,10 +88,18 @@ def test_compare_summaries_flags_a_moved_result() -> None:
         {"arm": ["a", "a"], "metric": ["x", "y"], "mean": [0.5, 1.0], "ci_low": [0.4, 0.9], "ci_high": [0.6, 1.1]}
     )
     assert compare_summaries(ref, ref.copy()) == []
-    tiny = ref.assign(mean=ref["mean"] * (1 + 1e-9))
-    assert compare_summaries(ref, tiny) == []
+    last_bit = ref.assign(mean=np.nextafter(ref["mean"].to_numpy(), 2.0))
+    assert compare_summaries(ref, last_bit) != []  # exact where the SIMD features match
+    assert compare_summaries(ref, last_bit, exact=False) == []
+    within = ref.assign(mean=ref["mean"] + 0.09)  # inside the rows' half-width of 0.1
+    assert compare_summaries(ref, within, exact=False) == []
+    beyond = ref.assign(mean=ref["mean"] + 0.11)
+    assert len(compare_summaries(ref, beyond, exact=False)) == 2
+    stats = ref.assign(d_z=[1.0, 2.0])
+    assert compare_summaries(stats, stats.assign(d_z=[1.5, 2.5]), exact=False) == []  # no interval: not compared
+    assert compare_summaries(stats, stats.assign(d_z=[1.5, 2.5])) != []
     moved = ref.copy()
-    moved.loc[1, "mean"] = 1.001
+    moved.loc[1, "mean"] = 1.000000001
     problems = compare_summaries(ref, moved)
     assert len(problems) == 1 and "mean" in problems[0] and "'y'" in problems[0]
     assert compare_summaries(ref, ref.iloc[:1]) == ["row ('a', 'y') is missing from the fresh table"]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from sim.rules import portable
 from sim.rules._types import FloatArray
 
 EPS = 1e-6
@@ -22,15 +23,15 @@ ACTIVITIES = ("functioning", "measured_work", "unmeasured_work", "partnership", 
 
 
 def sigmoid(x: FloatArray) -> FloatArray:
-    """Logistic function."""
-    return 1.0 / (1.0 + np.exp(-x))
+    """Logistic function (CPU-independent bits: ``sim.rules.portable``)."""
+    return portable.sigmoid(x)
 
 
 def ces(service_input: FloatArray, citizen_input: FloatArray, weight: float, rho: float) -> FloatArray:
     """CES production with exponent rho < 0 (complements); zero input on either side gives ~0."""
     s = np.maximum(service_input, EPS)
     k = np.maximum(citizen_input, EPS)
-    return (weight * s**rho + (1.0 - weight) * k**rho) ** (1.0 / rho)
+    return portable.power(weight * portable.power(s, rho) + (1.0 - weight) * portable.power(k, rho), 1.0 / rho)
 
 
 def service_inputs(
@@ -78,7 +79,7 @@ def outcome_logit(
     deprivation_effect: float,
 ) -> FloatArray:
     """Logit of the probability that a case truly meets the standard."""
-    return intercept + slope * np.log(np.maximum(production, EPS)) - deprivation_effect * deprivation + shock
+    return intercept + slope * portable.log(np.maximum(production, EPS)) - deprivation_effect * deprivation + shock
 
 
 def update_shock(shock: FloatArray, innovation: FloatArray, large: FloatArray, persistence: float) -> FloatArray:

@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from sim.rules import portable
 from sim.rules._types import BoolArray, FloatArray, IntArray
 
 
 def case_true_values(case_logit: FloatArray, u: FloatArray) -> FloatArray:
     """True indicator values: the service's logit plus standard logistic noise from uniforms u."""
-    return case_logit + np.log(u) - np.log1p(-u)
+    return case_logit + portable.logit(u)
 
 
 def gaming_intensities(
