@@ -364,8 +364,8 @@ def generated_section(entry: Entry, results: Path, info: dict[str, Any]) -> str:
         "",
         "`tests/test_catalogue.py` runs the command above again and requires every value of every table here "
         "to be equal on a machine with the SIMD features recorded in `reference.json`, and elsewhere each mean "
-        "and interval bound to lie within its row's 95 % interval half-width ([reliability](../../docs/reliability.md)). "
-        "When a change "
+        "and interval bound to lie within its row's 95 % interval half-width "
+        "([reliability](../../docs/reliability.md)). When a change "
         f"to the model moves them on purpose, regenerate with `python -m sim catalogue {entry.name}` and say why "
         "in the commit.",
         "",

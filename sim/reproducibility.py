@@ -47,9 +47,9 @@ def exact_comparison(recorded_cpu: Mapping[str, Any] | None) -> bool:
         return True
     if not recorded_cpu:
         return False
-    return simd_signature(recorded_cpu) == simd_signature() and recorded_cpu.get(
+    return simd_signature(recorded_cpu) == simd_signature() and recorded_cpu.get("numpy_version") == cpu_features().get(
         "numpy_version"
-    ) == cpu_features().get("numpy_version")
+    )
 
 
 def seed_spread(runs: list[pd.DataFrame]) -> dict[str, float]:

@@ -18,7 +18,10 @@ from sim.model import SocialProductivityModel
 # Debian's Chromium (or the one SIM_CHROMIUM names), launched by Playwright, which cannot download
 # its own browser here; `make test` installs it when missing (scripts/ensure-browser.sh).
 CHROMIUM = (
-    os.environ.get("SIM_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser") or "/usr/bin/chromium"
+    os.environ.get("SIM_CHROMIUM")
+    or shutil.which("chromium")
+    or shutil.which("chromium-browser")
+    or "/usr/bin/chromium"
 )
 CHROMIUM_ARGS = [
     "--no-sandbox",
