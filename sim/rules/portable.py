@@ -49,19 +49,38 @@ _SQRT_HALF = 0.70710678118654752440
 def exp(x: FloatArray | float) -> FloatArray:
     """``e**x``, elementwise, bit-identical on every IEEE-754 machine (error < 1 ulp)."""
     x = np.asarray(x, dtype=np.float64)
-    xc = np.clip(x, _EXP_UNDERFLOW - 1.0, _EXP_OVERFLOW + 1.0)  # keeps k small; NaN stays NaN
+    in_range = x.size == 0 or bool((x.min() >= _EXP_UNDERFLOW) & (x.max() <= _EXP_OVERFLOW))
+    # Clipping keeps k small; NaN stays NaN (and makes in_range False, so the fix-ups below run).
+    xc = x if in_range else np.clip(x, _EXP_UNDERFLOW - 1.0, _EXP_OVERFLOW + 1.0)
     k = np.rint(xc * _INV_LN2)
     hi = xc - k * _LN2_HI
     lo = k * _LN2_LO
     r = hi - lo
     t = r * r
-    c = r - t * (_P1 + t * (_P2 + t * (_P3 + t * (_P4 + t * _P5))))
-    y = 1.0 - ((lo - (r * c) / (2.0 - c)) - hi)
-    # Two exact halves, so that 2**k does not overflow before the product does (x near 709.78).
-    ki = np.nan_to_num(k).astype(np.int64)
+    c = t * _P5
+    c += _P4
+    c *= t
+    c += _P3
+    c *= t
+    c += _P2
+    c *= t
+    c += _P1
+    c *= t
+    np.subtract(r, c, out=c)  # c = r - t * (P1 + t * (P2 + ...))
+    y = r * c
+    y /= 2.0 - c
+    np.subtract(lo, y, out=y)
+    y -= hi
+    np.subtract(1.0, y, out=y)  # y = 1 - ((lo - r * c / (2 - c)) - hi)
+    ki = (k if in_range else np.nan_to_num(k)).astype(np.int64)
+    if in_range and (ki.size == 0 or ki.max() < 1000):  # 2**k cannot overflow on its own
+        return np.ldexp(y, ki)
     half = ki // 2
+    # Two exact halves, so that 2**k does not overflow before the product does (x near 709.78).
     with np.errstate(over="ignore"):  # only above _EXP_OVERFLOW, where the result is inf anyway
         out = np.ldexp(np.ldexp(y, half), ki - half)
+    if in_range:
+        return out
     out = np.where(x > _EXP_OVERFLOW, np.inf, out)
     return np.where(x < _EXP_UNDERFLOW, 0.0, out)
 
@@ -72,20 +91,42 @@ def log(x: FloatArray | float) -> FloatArray:
     ``log(0) = -inf``, ``log(inf) = inf``, negative arguments and NaN give NaN (no warning).
     """
     x = np.asarray(x, dtype=np.float64)
-    positive_finite = (x > 0.0) & (x < np.inf)
-    m, e = np.frexp(np.where(positive_finite, x, 1.0))  # x = m * 2**e, m in [0.5, 1); exact
+    positive_finite = x.size == 0 or bool((x.min() > 0.0) & (x.max() < np.inf))  # False with any NaN
+    m, e = np.frexp(x if positive_finite else np.where((x > 0.0) & (x < np.inf), x, 1.0))  # exact
     low = m < _SQRT_HALF
-    m = np.where(low, m * 2.0, m)  # now in [sqrt(1/2), sqrt(2)); exact
-    k = (e - low).astype(np.float64)
-    f = m - 1.0  # exact (Sterbenz)
+    m[low] *= 2.0  # now in [sqrt(1/2), sqrt(2)); exact
+    k = e.astype(np.float64)
+    k -= low
+    f = m
+    f -= 1.0  # exact (Sterbenz)
     s = f / (2.0 + f)
     z = s * s
     w = z * z
-    t1 = w * (_LG2 + w * (_LG4 + w * _LG6))
-    t2 = z * (_LG1 + w * (_LG3 + w * (_LG5 + w * _LG7)))
-    r = t2 + t1
-    hfsq = 0.5 * f * f
-    out = k * _LN2_HI - ((hfsq - (s * (hfsq + r) + k * _LN2_LO)) - f)
+    t1 = w * _LG6
+    t1 += _LG4
+    t1 *= w
+    t1 += _LG2
+    t1 *= w  # w * (LG2 + w * (LG4 + w * LG6))
+    t2 = w * _LG7
+    t2 += _LG5
+    t2 *= w
+    t2 += _LG3
+    t2 *= w
+    t2 += _LG1
+    t2 *= z  # z * (LG1 + w * (LG3 + w * (LG5 + w * LG7)))
+    t2 += t1  # r
+    hfsq = f * f
+    hfsq *= 0.5
+    t2 += hfsq
+    t2 *= s
+    t1 = k * _LN2_LO
+    t2 += t1  # s * (hfsq + r) + k * LN2_LO
+    np.subtract(hfsq, t2, out=t2)
+    t2 -= f
+    out = k * _LN2_HI
+    out -= t2  # k * LN2_HI - ((hfsq - (s * (hfsq + r) + k * LN2_LO)) - f)
+    if positive_finite:
+        return out
     out = np.where(x == 0.0, -np.inf, out)
     out = np.where(x == np.inf, np.inf, out)
     return np.where((x < 0.0) | np.isnan(x), np.nan, out)
