@@ -99,6 +99,18 @@ def _signal_name(signum: int) -> str:
         return f"signal {signum}"
 
 
+def bind_warning(host: str, port: int) -> str | None:
+    """The one-line warning printed when the server is bound on purpose to a non-loopback address."""
+    from sim.app.safe import is_loopback
+
+    if is_loopback(host):
+        return None
+    return (
+        f"warning: serving on {host}, not this machine's loopback address: anyone who can reach it on port "
+        f"{port} can use the explorer and run proposals, and requests for any host name are answered."
+    )
+
+
 def build_app(bound_to: str) -> Any:
     """Solara's ASGI app behind the Host check of :class:`sim.app.safe.HostGuard`.
 
@@ -161,8 +173,6 @@ def _serve(host: str, port: int, cache: str | Path | None) -> tuple[Any, int | N
     import uvicorn
     from solara.server import settings
 
-    from sim.app.safe import is_loopback
-
     settings.main.mode = "production"
     from sim.app import jobs
 
@@ -201,13 +211,9 @@ def _serve(host: str, port: int, cache: str | Path | None) -> tuple[Any, int | N
     )
     server = Server(config)
     shown = f"[{host}]" if ":" in host else host
-    if not is_loopback(host):
-        print(
-            f"warning: serving on {host}, not this machine's loopback address: anyone who can reach it on port "
-            f"{port} can use the explorer and run proposals, and requests for any host name are answered.",
-            file=sys.stderr,
-            flush=True,
-        )
+    warning = bind_warning(host, port)
+    if warning:
+        print(warning, file=sys.stderr, flush=True)
     print(f"Proposal explorer: open http://{shown}:{port}/ in a browser (Ctrl+C stops it)", flush=True)
     print(f"cache folder: {folder}", flush=True)
     server.run()
@@ -238,6 +244,7 @@ __all__ = [
     "DEFAULT_HOST",
     "DEFAULT_PORT",
     "Stopped",
+    "bind_warning",
     "build_app",
     "check_address",
     "configure_environment",

@@ -59,8 +59,11 @@ PAGE_CHECK_JS = """
   out.links = document.getElementsByTagName('link').length;
   out.metas = document.getElementsByTagName('meta').length;
   out.svgs = document.getElementsByTagName('svg').length;
-  out.payload_imgs = Array.from(document.images).filter(
-    i => !(i.getAttribute('src') || '').startsWith('data:image/png')).map(i => i.outerHTML);
+  // The app's own images are Solara's charts: class solara-image, a PNG as a data: or same-origin blob: URL.
+  const own = i => i.classList.contains('solara-image') &&
+    ((i.getAttribute('src') || '').startsWith('data:image/png') ||
+     (i.getAttribute('src') || '').startsWith('blob:' + location.origin + '/'));
+  out.payload_imgs = Array.from(document.images).filter(i => !own(i)).map(i => i.outerHTML);
   const bad = [];
   for (const el of document.querySelectorAll('*')) {
     for (const a of el.attributes) {

@@ -131,6 +131,17 @@ def test_host_allowed(header: str | None, any_host: bool, allowed: bool) -> None
     assert host_allowed(header, any_host) is allowed
 
 
+def test_binding_elsewhere_warns_in_one_line() -> None:
+    from sim.app import bind_warning
+
+    for host in ("127.0.0.1", "localhost", "::1", "127.0.0.2"):
+        assert bind_warning(host, 8765) is None, host
+    for host in ("0.0.0.0", "192.168.1.20", "::"):
+        warning = bind_warning(host, 8765)
+        assert warning is not None and warning.startswith("warning: ") and "\n" not in warning, host
+        assert host in warning and "8765" in warning
+
+
 def test_is_loopback() -> None:
     assert is_loopback("127.0.0.1") and is_loopback("::1") and is_loopback("localhost")
     assert not is_loopback("0.0.0.0") and not is_loopback("192.168.0.1") and not is_loopback("::")
