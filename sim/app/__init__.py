@@ -7,6 +7,7 @@ Start it with ``python -m sim app`` (or ``python -m sim app --port 8800``); it s
   analysis (no UI);
 - :mod:`sim.app.jobs`: background runs on a bounded process pool, with progress;
 - :mod:`sim.app.cache`: the app's own cache folder, the only place it writes;
+- :mod:`sim.app.safe`: escaping, the safe Markdown renderer and the Host-header check;
 - :mod:`sim.app.live`: the live Mesa model and views of its communities and services;
 - :mod:`sim.app.charts`: the charts;
 - :mod:`sim.app.app`: the Solara page (the Mesa ``app.py`` pattern).
@@ -19,8 +20,11 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import signal
 import sys
 from pathlib import Path
+from types import FrameType
+from typing import Any
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8765
@@ -76,21 +80,95 @@ def check_address(host: str, port: int) -> None:
             raise ValueError(f"--host {host!r} is not an IP address (e.g. 127.0.0.1) or 'localhost'") from None
 
 
+class Stopped(BaseException):
+    """A stop signal (SIGTERM or SIGINT) arrived while the server was starting or stopping."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _raise_stopped(signum: int, frame: FrameType | None) -> None:
+    raise Stopped(signum)
+
+
+def _signal_name(signum: int) -> str:
+    try:
+        return signal.Signals(signum).name
+    except ValueError:
+        return f"signal {signum}"
+
+
+def bind_warning(host: str, port: int) -> str | None:
+    """The one-line warning printed when the server is bound on purpose to a non-loopback address."""
+    from sim.app.safe import is_loopback
+
+    if is_loopback(host):
+        return None
+    return (
+        f"warning: serving on {host}, not this machine's loopback address: anyone who can reach it on port "
+        f"{port} can use the explorer and run proposals, and requests for any host name are answered."
+    )
+
+
+def build_app(bound_to: str) -> Any:
+    """Solara's ASGI app behind the Host check of :class:`sim.app.safe.HostGuard`.
+
+    Bound to a loopback address, only loopback ``Host`` headers are served; bound on purpose to
+    another address, any host name is (the caller warns).
+    """
+    from solara.server.starlette import app as solara_app
+
+    from sim.app.safe import HostGuard, is_loopback
+
+    return HostGuard(solara_app, any_host=not is_loopback(bound_to))
+
+
 def serve(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, cache: str | Path | None = None) -> None:
-    """Serve the explorer until interrupted (Ctrl+C).
+    """Serve the explorer until SIGINT (Ctrl+C) or SIGTERM, then end its workers and exit with one line.
 
     Args:
         host: address to listen on; 127.0.0.1 (this machine only) by default. Use 0.0.0.0 to let
-            colleagues on your network open it.
+            colleagues on your network open it (a warning is printed: anyone who can reach the
+            machine can then use it).
         port: port to listen on.
         cache: the app's cache folder (default ``$SIM_APP_CACHE`` or ``~/.cache/sim-app``).
 
     """
     check_address(host, port)
+    # Until uvicorn takes the signals over (and again once it gives them back), a stop signal
+    # unwinds to the clean exit below rather than printing a KeyboardInterrupt traceback.
+    previous = {sig: signal.signal(sig, _raise_stopped) for sig in (signal.SIGINT, signal.SIGTERM)}
+    manager = None
+    stopped_by: int | None = None
+    try:
+        manager, stopped_by = _serve(host, port, cache)
+    except Stopped as exc:
+        stopped_by = exc.signum
+    finally:
+        for sig in previous:  # a second Ctrl+C while the workers end must not interrupt their ending
+            signal.signal(sig, signal.SIG_IGN)
+        if manager is None:
+            from sim.app import jobs
+
+            manager = jobs._MANAGER
+        if manager is not None:
+            manager.shutdown()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    if stopped_by is not None:
+        print(f"Proposal explorer stopped ({_signal_name(stopped_by)}); its worker processes have ended.", flush=True)
+
+
+def _serve(host: str, port: int, cache: str | Path | None) -> tuple[Any, int | None]:
+    """Start the workers and run the server; (the job manager, the stop signal received or None)."""
     folder = configure_environment(cache)
     os.environ["SOLARA_APP"] = "sim.app.app"
     os.environ["SERVER_NAME"] = host
     os.environ["SERVER_PORT"] = str(port)
+
+    import contextlib
+    from collections.abc import Iterator
 
     import uvicorn
     from solara.server import settings
@@ -98,24 +176,48 @@ def serve(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, cache: str | Path 
     settings.main.mode = "production"
     from sim.app import jobs
 
+    class Server(uvicorn.Server):
+        """uvicorn's server, except that a stop signal is not raised again after its graceful shutdown.
+
+        uvicorn re-raises the signal it caught once it has stopped, so SIGINT ends in a
+        KeyboardInterrupt traceback and SIGTERM kills the process before the workers are ended.
+        """
+
+        received: int | None = None
+
+        @contextlib.contextmanager
+        def capture_signals(self) -> Iterator[None]:
+            originals = {sig: signal.signal(sig, self.handle_exit) for sig in (signal.SIGINT, signal.SIGTERM)}
+            try:
+                yield
+            finally:
+                for sig, handler in originals.items():
+                    signal.signal(sig, handler)
+
+        def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+            self.received = self.received or sig
+            super().handle_exit(sig, frame)
+
     manager = jobs.manager()
     manager.warm_up()
     config = uvicorn.Config(
-        "solara.server.starlette:app",
+        build_app(host),
         host=host,
         port=port,
         log_level="warning",
         limit_concurrency=200,
         timeout_keep_alive=5,
+        timeout_graceful_shutdown=5,  # open pages' websockets must not hold the stop up
     )
-    server = uvicorn.Server(config)
+    server = Server(config)
     shown = f"[{host}]" if ":" in host else host
+    warning = bind_warning(host, port)
+    if warning:
+        print(warning, file=sys.stderr, flush=True)
     print(f"Proposal explorer: open http://{shown}:{port}/ in a browser (Ctrl+C stops it)", flush=True)
     print(f"cache folder: {folder}", flush=True)
-    try:
-        server.run()
-    finally:
-        manager.shutdown()
+    server.run()
+    return manager, server.received
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -138,4 +240,14 @@ def main(argv: list[str] | None = None) -> None:
     serve(args.host, args.port, args.cache)
 
 
-__all__ = ["DEFAULT_HOST", "DEFAULT_PORT", "check_address", "configure_environment", "main", "serve"]
+__all__ = [
+    "DEFAULT_HOST",
+    "DEFAULT_PORT",
+    "Stopped",
+    "bind_warning",
+    "build_app",
+    "check_address",
+    "configure_environment",
+    "main",
+    "serve",
+]

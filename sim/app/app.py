@@ -65,6 +65,8 @@ from sim.app.proposal import (
     reproduce_python,
     to_query,
 )
+from sim.app.safe import escape, md_escape
+from sim.app.safe import markdown_html as markdown_html
 from sim.config import REGIMES
 from sim.glossary import load_glossary
 
@@ -87,6 +89,7 @@ CSS = """
 .sim-md table { border-collapse: collapse; margin: 6px 0; }
 .sim-md th, .sim-md td { padding: 3px 10px; border-bottom: 1px solid #ddd; text-align: left; }
 .sim-md p { margin: 6px 0; }
+.sim-text-list { margin: 4px 0; padding-left: 20px; }
 .sim-md pre { background: #f5f5f5; padding: 8px; border-radius: 4px; }
 .sim-code { font-size: 0.85rem; }
 .sim-code pre { white-space: pre-wrap; word-break: break-all; font-size: 0.8rem; }
@@ -184,17 +187,29 @@ def cached_impact(p: Proposal | None) -> Impact | None:
         return None
 
 
-def markdown_html(text: str) -> str:
-    """Markdown (tables, fenced code) to HTML on the server: no math, so the page never asks a CDN for KaTeX."""
-    import markdown
+@solara.component
+def Md(text: str, classes: list[str] | None = None) -> None:
+    """Markdown written by this app, rendered as HTML by :func:`sim.app.safe.markdown_html`.
 
-    return markdown.markdown(text, extensions=["tables", "fenced_code", "sane_lists"])
+    That renderer turns any raw HTML into text and drops images, handlers and script links, so
+    even a value that reached ``text`` unescaped could not become markup. Values interpolated
+    into ``text`` still go through :func:`sim.app.safe.md_escape`; text from a user is shown
+    with :func:`TextList` or ``solara.Text`` instead.
+    """
+    solara.HTML(tag="div", unsafe_innerHTML=markdown_html(text), classes=["sim-md", *(classes or [])])
 
 
 @solara.component
-def Md(text: str, classes: list[str] | None = None) -> None:
-    """Markdown written by this app (never by the user), rendered as HTML."""
-    solara.HTML(tag="div", unsafe_innerHTML=markdown_html(text), classes=["sim-md", *(classes or [])])
+def TextList(items: list[str] | tuple[str, ...], classes: list[str] | None = None) -> None:
+    """A bulleted list of plain text: each item is set as text, never parsed as HTML or Markdown.
+
+    This is how messages (which repeat what a link or a field held) and summaries reach the page.
+    """
+    solara.v.Html(
+        tag="ul",
+        class_=" ".join(["sim-md", "sim-text-list", *(classes or [])]),
+        children=[solara.v.Html(tag="li", children=[str(item)]) for item in items],
+    )
 
 
 @solara.component
@@ -226,10 +241,9 @@ def Messages(messages: list[str] | tuple[str, ...], kind: str = "error") -> None
     """One alert listing messages (nothing if there are none)."""
     if not messages:
         return
-    text = "\n".join(f"- {m}" for m in messages)
     alert = {"error": solara.Error, "warning": solara.Warning}.get(kind, solara.Info)
     with solara.Div(classes=[f"sim-{kind}"]), alert(icon=True):
-        Md(text)
+        TextList(list(messages))  # messages repeat user input: text, never markup
 
 
 @solara.component
@@ -354,13 +368,15 @@ def CommunityMap(
 
 
 def _allocation_bar(allocation: dict[str, float]) -> str:
+    """The staff-time bar as HTML; every interpolated value is escaped (the shares are forced to numbers)."""
+    pairs = [(escape(name), float(share)) for name, share in allocation.items()]
     cells = "".join(
-        f'<div title="{name}: {share:.0%}" style="width:{100 * share:.2f}%;background:{colour}"></div>'
-        for (name, share), colour in zip(allocation.items(), ALLOCATION_COLOURS, strict=False)
+        f'<div title="{name}: {share:.0%}" style="width:{100 * share:.2f}%;background:{escape(colour)}"></div>'
+        for (name, share), colour in zip(pairs, ALLOCATION_COLOURS, strict=False)
     )
     legend = " · ".join(
-        f'<span style="color:{colour}">■</span> {name} {share:.0%}'
-        for (name, share), colour in zip(allocation.items(), ALLOCATION_COLOURS, strict=False)
+        f'<span style="color:{escape(colour)}">■</span> {name} {share:.0%}'
+        for (name, share), colour in zip(pairs, ALLOCATION_COLOURS, strict=False)
     )
     return f'<div class="sim-bar">{cells}</div><div class="sim-help">{legend}</div>'
 
@@ -405,7 +421,7 @@ def Inspector(
         if service is not None and service in r.services:
             v = service_view(model, service)
             lines = [
-                f"**{v.domain.capitalize()} service of community #{v.community + 1}**\n",
+                f"**{md_escape(v.domain.capitalize())} service of community #{v.community + 1}**\n",
                 f"- Reported outcome: {format_level('reported_outcome', v.reported_outcome)} of "
                 f"{v.cases} cases; true outcome: {format_level('true_outcome', v.true_outcome)}",
                 f"- Managers' professional ethos: {v.ethos:.2f} (0 = only incentives matter, 1 = only real outcomes)",
@@ -602,17 +618,18 @@ def ImpactView(impact: Impact, stale: bool, seconds: float | None, from_cache: b
             else (f"in {seconds:.1f} s" if seconds else "")
         )
         Md(
-            f"### Results: {p.baseline.describe()} (baseline) against {p.reform.describe()} (proposal)\n"
+            f"### Results: {md_escape(p.baseline.describe())} (baseline) against "
+            f"{md_escape(p.reform.describe())} (proposal)\n"
             f"{p.n_runs} runs {origin}."
         )
         with solara.Card("In plain words", margin=0, classes=["impact-summary"]):
-            Md("\n".join(f"- {s}" for s in impact.summary))
+            TextList(impact.summary)
         with solara.Card("End of run: the last 12 months", margin=0):
             header = (
                 "| Measure | Baseline | Proposal | Difference | 95% interval | Clear difference? |\n"
                 "|---|---|---|---|---|---|\n"
             )
-            body = "\n".join("| " + " | ".join(_row_cells(r)) + " |" for r in impact.table)
+            body = "\n".join("| " + " | ".join(md_escape(c) for c in _row_cells(r)) + " |" for r in impact.table)
             with solara.Div(classes=["impact-table"]):
                 Md(header + body)
             Help(

@@ -10,11 +10,14 @@ are stored in the cache folder (:mod:`sim.app.cache`), so that the same proposal
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import signal
 import threading
 import time
 import uuid
+from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -39,6 +42,46 @@ def _workers() -> int:
     except ValueError:
         n = 2
     return max(1, min(n, 8))
+
+
+def _watch_parent(parent: int) -> None:
+    """End this worker within a second of its server's death, however the server died (even SIGKILL)."""
+    while True:
+        time.sleep(1.0)
+        if os.getppid() != parent:
+            os._exit(0)
+
+
+def _worker_init() -> None:
+    """Set up a pool worker: the server, not a signal, decides when it stops.
+
+    Ctrl+C in a terminal sends SIGINT to the whole process group, workers included; each would
+    print a KeyboardInterrupt traceback. They ignore it, and the server ends them in
+    :meth:`JobManager.shutdown`. If the server is killed outright, a watcher thread ends the
+    worker (``prctl(PR_SET_PDEATHSIG)`` would not do: it follows the thread that started the
+    worker, and the pool starts workers from short-lived threads).
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    threading.Thread(target=_watch_parent, args=(os.getppid(),), name="sim-app-parent-watch", daemon=True).start()
+
+
+@contextlib.contextmanager
+def _sigint_ignored() -> Iterator[None]:
+    """Ignore SIGINT while workers are started from the main thread, so that they start ignoring it.
+
+    A worker inherits an ignored SIGINT through exec, and Python then leaves it ignored; without
+    this, Ctrl+C in the seconds a worker spends importing the model gives a traceback per worker.
+    Signal handlers can only be changed in the main thread: elsewhere this does nothing, and
+    :func:`_worker_init` covers the worker once it has started.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _warm() -> int:
@@ -107,22 +150,35 @@ class JobManager:
         """The shared pool, (re)created on demand."""
         with self._lock:
             if self._pool is None:
-                self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=get_context("spawn"))
+                self._pool = ProcessPoolExecutor(
+                    max_workers=self.workers, mp_context=get_context("spawn"), initializer=_worker_init
+                )
             return self._pool
 
-    def warm_up(self) -> None:
-        """Start the workers in the background so that the first proposal does not wait for them."""
+    def warm_up(self) -> list[Future[int]]:
+        """Start the workers now, and let them import the model in the background; return their warm-up runs.
+
+        Called from the main thread (as the server does), the workers start with SIGINT ignored.
+        """
+        try:
+            with _sigint_ignored():
+                pool = self.pool()
+                futures = [pool.submit(_warm) for _ in range(self.workers)]
+        except Exception as exc:  # a warm-up failure is not fatal: the next job starts a new pool
+            log.warning("worker warm-up failed: %s", exc)
+            self._discard_pool()
+            return []
 
         def go() -> None:
             try:
-                pool = self.pool()
-                for fut in [pool.submit(_warm) for _ in range(self.workers)]:
+                for fut in futures:
                     fut.result(timeout=120)
-            except Exception as exc:  # a warm-up failure is not fatal: the next job starts a new pool
+            except Exception as exc:
                 log.warning("worker warm-up failed: %s", exc)
-                self._discard_pool()
+                self._discard_pool(pool)
 
         threading.Thread(target=go, name="sim-app-warmup", daemon=True).start()
+        return futures
 
     def _discard_pool(self, broken: ProcessPoolExecutor | None = None) -> None:
         """Forget the pool (if it is still ``broken``, when given) so that the next use starts a new one."""
@@ -225,15 +281,32 @@ class JobManager:
             job.done += 1
         return runs
 
-    def shutdown(self) -> None:
-        """Cancel every job and stop the pool."""
+    def shutdown(self, timeout: float = 5.0) -> None:
+        """Cancel every job and end the pool's worker processes, running or not, within ``timeout`` seconds.
+
+        A plain ``pool.shutdown`` would let a worker finish the run it is on (up to a minute), and
+        the server's exit would wait for it or leave it behind.
+        """
         with self._lock:
             jobs = list(self._active.values())
             pool, self._pool = self._pool, None
         for job in jobs:
             job.cancel()
-        if pool is not None:
-            pool.shutdown(wait=False, cancel_futures=True)
+        if pool is None:
+            return
+        # The pool has no public way to reach its processes; ``_processes`` is stable since Python 3.2.
+        processes = list((getattr(pool, "_processes", None) or {}).values())
+        pool.shutdown(wait=False, cancel_futures=True)
+        for proc in processes:
+            with contextlib.suppress(Exception):
+                proc.terminate()
+        deadline = time.monotonic() + timeout
+        for proc in processes:
+            with contextlib.suppress(Exception):
+                proc.join(max(0.1, deadline - time.monotonic()))
+                if proc.is_alive():
+                    proc.kill()
+                    proc.join(1.0)
 
 
 _MANAGER: JobManager | None = None
