@@ -128,9 +128,10 @@ def _experiment_precheck(overrides: list[str]) -> tuple[object, str]:
 
     from sim.config import ConfigError, compose, compose_error_message
     from sim.sweep.backends import check_dask_options
-    from sim.sweep.plan import default_folder, experiment_of
+    from sim.sweep.plan import default_folder, experiment_of, sweep_id
     from sim.sweep.report import parse_analysis
     from sim.sweep.spec import check_arms, parse_sweep
+    from sim.sweep.store import check_folder
 
     try:
         try:
@@ -147,7 +148,10 @@ def _experiment_precheck(overrides: list[str]) -> tuple[object, str]:
         check_arms(spec, exp.arms)
         parse_analysis(exp.analysis, list(exp.arms), spec)
         check_dask_options(exp.dask or {})
-        return cfg, str(default_folder(cfg))
+        folder = default_folder(cfg)
+        # Before Hydra writes .hydra/ into it: a folder that cannot be one, or another experiment's.
+        check_folder(folder, str(exp.name), sweep_id(cfg))
+        return cfg, str(folder)
     except ConfigError as exc:
         if os.environ.get("SIM_DEBUG"):
             raise
@@ -218,8 +222,19 @@ def _experiment_job(cfg: object) -> None:
     except (ConfigError, SweepError) as exc:
         if os.environ.get("SIM_DEBUG"):
             raise
-        _fail(str(exc))
-        return
+        # A full disk or an interruption (exit 1, 130) is not a bad input (exit 2).
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(getattr(exc, "exit_code", 2))
+    except OSError as exc:  # the analysis could not write its files: the runs are kept
+        if os.environ.get("SIM_DEBUG"):
+            raise
+        reason = os.strerror(exc.errno) if exc.errno else str(exc)
+        print(
+            f"error: cannot write the experiment's files in {hc.runtime.output_dir}: {reason}; "
+            "free space or restore write permission, then run the same command again",
+            file=sys.stderr,
+        )
+        sys.exit(1)
     stats = getattr(result, "stats", None)
     name = _select(cfg, "experiment.name") or result.folder.parent.name
     if stats is not None:
