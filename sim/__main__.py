@@ -44,8 +44,10 @@ def _fail(message: str) -> None:
 
 
 def _overrides(argv: list[str]) -> list[str]:
-    """The key=value overrides among Hydra's arguments (flags such as -m are left out)."""
-    return [a for a in argv if "=" in a and not a.startswith("-") and not a.startswith("hydra")]
+    """The overrides among Hydra's arguments: key=value and deletions ~key (flags such as -m are left out)."""
+    # Deletions count too: the sweep folder's id is computed from this composition and must
+    # equal the job's, or a folder would not be recognised as the same sweep's on resume.
+    return [a for a in argv if ("=" in a or a.startswith("~")) and not a.startswith("-") and not a.startswith("hydra")]
 
 
 def _precheck(overrides: list[str]) -> object:

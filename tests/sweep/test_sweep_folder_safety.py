@@ -185,7 +185,7 @@ def test_a_real_full_disk_from_the_command_line(tmp_path: Path, reference: pd.Da
         run_tiny(OVERRIDES, sample)
         runs = sum(_pages(sample / d) for d in ("runs", "details", "checksums"))
         setup = sum(-(-p.stat().st_size // 4096) * 4096 for p in sample.iterdir() if p.suffix in (".json", ".parquet"))
-        room = setup + _pages(sample / "arms") + 128 * 1024 + runs // 2  # Hydra's files, the plan, half the runs
+        room = setup + _pages(sample / "arms") + 32 * 1024 + runs // 2  # Hydra's files, the plan, half the runs
         ballast = disk / "ballast"
         with open(ballast, "wb") as fh:
             fh.write(b"\0" * (64 * 1024 * 1024 - room))
