@@ -44,8 +44,10 @@ def _fail(message: str) -> None:
 
 
 def _overrides(argv: list[str]) -> list[str]:
-    """The key=value overrides among Hydra's arguments (flags such as -m are left out)."""
-    return [a for a in argv if "=" in a and not a.startswith("-") and not a.startswith("hydra")]
+    """The overrides among Hydra's arguments: key=value and deletions ~key (flags such as -m are left out)."""
+    # Deletions count too: the sweep folder's id is computed from this composition and must
+    # equal the job's, or a folder would not be recognised as the same sweep's on resume.
+    return [a for a in argv if ("=" in a or a.startswith("~")) and not a.startswith("-") and not a.startswith("hydra")]
 
 
 def _precheck(overrides: list[str]) -> object:
@@ -128,9 +130,10 @@ def _experiment_precheck(overrides: list[str]) -> tuple[object, str]:
 
     from sim.config import ConfigError, compose, compose_error_message
     from sim.sweep.backends import check_dask_options
-    from sim.sweep.plan import default_folder, experiment_of
+    from sim.sweep.plan import default_folder, experiment_of, sweep_id
     from sim.sweep.report import parse_analysis
     from sim.sweep.spec import check_arms, parse_sweep
+    from sim.sweep.store import check_folder
 
     try:
         try:
@@ -147,7 +150,10 @@ def _experiment_precheck(overrides: list[str]) -> tuple[object, str]:
         check_arms(spec, exp.arms)
         parse_analysis(exp.analysis, list(exp.arms), spec)
         check_dask_options(exp.dask or {})
-        return cfg, str(default_folder(cfg))
+        folder = default_folder(cfg)
+        # Before Hydra writes .hydra/ into it: a folder that cannot be one, or another experiment's.
+        check_folder(folder, str(exp.name), sweep_id(cfg))
+        return cfg, str(folder)
     except ConfigError as exc:
         if os.environ.get("SIM_DEBUG"):
             raise
@@ -218,8 +224,19 @@ def _experiment_job(cfg: object) -> None:
     except (ConfigError, SweepError) as exc:
         if os.environ.get("SIM_DEBUG"):
             raise
-        _fail(str(exc))
-        return
+        # A full disk or an interruption (exit 1, 130) is not a bad input (exit 2).
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(getattr(exc, "exit_code", 2))
+    except OSError as exc:  # the analysis could not write its files: the runs are kept
+        if os.environ.get("SIM_DEBUG"):
+            raise
+        reason = os.strerror(exc.errno) if exc.errno else str(exc)
+        print(
+            f"error: cannot write the experiment's files in {hc.runtime.output_dir}: {reason}; "
+            "free space or restore write permission, then run the same command again",
+            file=sys.stderr,
+        )
+        sys.exit(1)
     stats = getattr(result, "stats", None)
     name = _select(cfg, "experiment.name") or result.folder.parent.name
     if stats is not None:

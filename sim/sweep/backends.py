@@ -22,12 +22,15 @@ from multiprocessing import get_context
 from typing import Any
 
 from sim.config import ConfigError
-from sim.sweep.worker import RunOutcome, RunTask, failure_record, run_task, warm_up
+from sim.sweep.store import is_storage_error
+from sim.sweep.worker import RunOutcome, RunTask, failure_record, run_task, start_worker, storage_outcome
 
 DASK_KEYS = ("address", "cluster", "cluster_kwargs", "scale", "adapt", "gather", "host", "dashboard_address", "window")
 
 
 def _died(task: RunTask, exc: BaseException, what: str) -> RunOutcome:
+    if is_storage_error(exc):
+        return storage_outcome(task, exc, 0.0)
     tb = "".join(traceback.format_exception(exc))
     record = failure_record(task, f"{what}: {type(exc).__name__}: {exc}", tb)
     return RunOutcome(task.key, False, 0.0, error=record["error"], record=record)
@@ -45,12 +48,24 @@ def cpu_workers(workers: int) -> int:
 
 
 def run_processes(tasks: Iterator[RunTask], workers: int = 0) -> Iterator[RunOutcome]:
-    """Run tasks on a pool of worker processes (spawned, reused across runs)."""
+    """Run tasks on a pool of worker processes (spawned, reused across runs).
+
+    The workers die with this process, however it dies (even SIGKILL, as the out-of-memory killer
+    sends): see :func:`sim.sweep.worker.die_with_parent`. With them gone, the multiprocessing
+    resource tracker (which this process and the workers hold a pipe to) sees its pipe close and
+    exits too, so no process of the sweep outlives it.
+    """
     n = cpu_workers(workers)
     window = 2 * n
     it = iter(tasks)
     pending: dict[Future[RunOutcome], RunTask] = {}
-    pool = ProcessPoolExecutor(max_workers=n, mp_context=get_context("spawn"), initializer=warm_up)
+
+    def new_pool() -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(
+            max_workers=n, mp_context=get_context("spawn"), initializer=start_worker, initargs=(os.getpid(),)
+        )
+
+    pool = new_pool()
 
     def fill() -> None:
         while len(pending) < window:
@@ -80,7 +95,7 @@ def run_processes(tasks: Iterator[RunTask], workers: int = 0) -> Iterator[RunOut
                     )
                 pending.clear()
                 pool.shutdown(wait=False, cancel_futures=True)
-                pool = ProcessPoolExecutor(max_workers=n, mp_context=get_context("spawn"), initializer=warm_up)
+                pool = new_pool()
             fill()
     finally:
         pool.shutdown(wait=True, cancel_futures=True)

@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
 import sys
+import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,10 +25,19 @@ from typing import Any
 from omegaconf import OmegaConf
 
 from sim.config import ExperimentConfig
-from sim.provenance import dependency_versions, provenance, write_json
+from sim.provenance import dependency_versions, provenance
 from sim.sweep.backends import execute
 from sim.sweep.plan import Plan, fast_yaml
-from sim.sweep.store import Store, SweepError, atomic_write_table
+from sim.sweep.store import (
+    Store,
+    SweepError,
+    SweepInterrupted,
+    SweepStorageError,
+    atomic_write_text,
+    check_folder,
+    is_storage_error,
+    write_json,
+)
 from sim.sweep.worker import RunOutcome, RunTask
 
 EXTRA_DEPENDENCIES = ("SALib", "dask", "distributed", "tqdm", "duckdb")
@@ -42,6 +54,7 @@ class SweepStats:
         ran: runs this session finished.
         failed: runs that raised this session (recorded under ``failed/``).
         skipped_failed: runs that had failed before and were not retried.
+        damaged: runs whose file was found damaged on resume (and were run again).
         seconds: wall time of the session's runs.
         run_seconds: sum of the runs' own times (as measured by the workers).
 
@@ -53,6 +66,7 @@ class SweepStats:
     ran: int = 0
     failed: int = 0
     skipped_failed: int = 0
+    damaged: int = 0
     seconds: float = 0.0
     run_seconds: float = 0.0
     failures: list[dict[str, Any]] = field(default_factory=list)
@@ -77,7 +91,7 @@ def write_plan(plan: Plan, store: Store, exp: ExperimentConfig, base_overrides: 
     arms_dir = folder / "arms"
     arms_dir.mkdir(parents=True, exist_ok=True)
     for arm, acfg in plan.arms.items():
-        (arms_dir / f"{arm}.yaml").write_text(fast_yaml(acfg))
+        atomic_write_text(arms_dir / f"{arm}.yaml", fast_yaml(acfg), fsync=False)
     store.write_manifest(plan.manifest)
     write_json(
         plan_file,
@@ -95,7 +109,7 @@ def write_plan(plan: Plan, store: Store, exp: ExperimentConfig, base_overrides: 
             "base_overrides": base_overrides,
         },
     )
-    (folder / "config.yaml").write_text(cfg_yaml)
+    atomic_write_text(folder / "config.yaml", cfg_yaml, fsync=False)
     prov_file = folder / "provenance.json"
     sessions = []
     if prov_file.is_file():
@@ -195,47 +209,114 @@ def run_sweep(
     """
     store = Store(folder)
     start = time.perf_counter()
-    with store.lock():
-        store.prepare()
-        write_plan(plan, store, exp, list(base_overrides or []), cfg_yaml)
-        todo, n_done, n_skipped = pending_runs(plan, store, exp.retry_failed)
-        stats = SweepStats(
-            planned=len(plan.manifest),
-            distinct=int(plan.manifest["key"].nunique()),
-            already_done=n_done,
-            skipped_failed=n_skipped,
-        )
-        gather = exp.backend == "dask" and bool((exp.dask or {}).get("gather", False))
-        target = None if gather else str(store.folder)
-
-        def tasks() -> Iterator[RunTask]:
-            for row in todo:
-                yield plan.task(row, target, exp.chunk_steps, fsync=fsync)
-
-        bar = _progress(stats.distinct, n_done, plan.name, exp.progress and bool(todo))
-        bar.set_postfix(failed=0, refresh=False)
-        try:
-            outcome: RunOutcome
-            for outcome in execute(tasks(), exp.backend, exp.workers, exp.dask):
-                stats.run_seconds += outcome.seconds
-                if outcome.ok:
-                    if outcome.table is not None:
-                        store.write_details(outcome.key, outcome.details)
-                        atomic_write_table(outcome.table, store.run_path(outcome.key))
-                        store.clear_failure(outcome.key)
-                    stats.ran += 1
-                    bar.update(1)
-                else:
-                    if not store.failure_path(outcome.key).is_file():
-                        store.record_failure(outcome.key, outcome.record)
-                    stats.failed += 1
-                    stats.failures.append(outcome.record)
-                    bar.set_postfix(failed=stats.failed, refresh=False)
-                    bar.write(f"run {outcome.key} failed: {outcome.error}", file=sys.stderr)
-        finally:
-            bar.close()
+    # Before the lock: taking it writes a file, and nothing may be written into a foreign folder.
+    check_folder(store.folder, plan.name, plan.sweep_id)
+    stats = SweepStats(planned=len(plan.manifest), distinct=int(plan.manifest["key"].nunique()))
+    try:
+        with store.lock(), _interruptible():
+            check_folder(store.folder, plan.name, plan.sweep_id)  # again, now that no one else can write
+            store.claim(plan.name, plan.sweep_id)
+            store.prepare()
+            stats.damaged = len(store.verify(report=lambda line: print(f"warning: {line}", file=sys.stderr)))
+            write_plan(plan, store, exp, list(base_overrides or []), cfg_yaml)
+            _run_pending(plan, store, exp, stats, fsync)
+    except KeyboardInterrupt:
+        _leave_no_temporary(store)
+        raise SweepInterrupted(
+            f"interrupted: {_saved(plan, store)} of {stats.distinct} runs are saved in {store.folder}; "
+            "run the same command again to resume"
+        ) from None
+    except OSError as exc:
+        if not is_storage_error(exc):
+            raise
+        _leave_no_temporary(store)
+        raise SweepStorageError(_storage_message(store, plan, stats, _os_reason(exc))) from exc
     stats.seconds = time.perf_counter() - start
     return stats
+
+
+def _run_pending(plan: Plan, store: Store, exp: ExperimentConfig, stats: SweepStats, fsync: bool) -> None:
+    todo, stats.already_done, stats.skipped_failed = pending_runs(plan, store, exp.retry_failed)
+    gather = exp.backend == "dask" and bool((exp.dask or {}).get("gather", False))
+    target = None if gather else str(store.folder)
+
+    def tasks() -> Iterator[RunTask]:
+        for row in todo:
+            yield plan.task(row, target, exp.chunk_steps, fsync=fsync)
+
+    bar = _progress(stats.distinct, stats.already_done, plan.name, exp.progress and bool(todo))
+    bar.set_postfix(failed=0, refresh=False)
+    outcomes = execute(tasks(), exp.backend, exp.workers, exp.dask)
+    try:
+        outcome: RunOutcome
+        for outcome in outcomes:
+            stats.run_seconds += outcome.seconds
+            if outcome.storage:
+                # Not the run's fault: stop here. Closing the backend lets the runs in flight end
+                # (each removes its own partial file) before the caller tidies up.
+                raise SweepStorageError(_storage_message(store, plan, stats, outcome.error))
+            if outcome.ok:
+                if outcome.table is not None:
+                    store.write_run(outcome.key, outcome.table, outcome.details)
+                    store.clear_failure(outcome.key)
+                stats.ran += 1
+                bar.update(1)
+            else:
+                if not store.failure_path(outcome.key).is_file():
+                    store.record_failure(outcome.key, outcome.record)
+                stats.failed += 1
+                stats.failures.append(outcome.record)
+                bar.set_postfix(failed=stats.failed, refresh=False)
+                bar.write(f"run {outcome.key} failed: {outcome.error}", file=sys.stderr)
+    finally:
+        close = getattr(outcomes, "close", None)
+        if close is not None:
+            close()
+        bar.close()
+
+
+def _saved(plan: Plan, store: Store) -> int:
+    try:
+        return len(set(plan.manifest["key"]) & store.done_keys())
+    except OSError:  # pragma: no cover - the folder vanished
+        return 0
+
+
+def _os_reason(exc: OSError) -> str:
+    reason = os.strerror(exc.errno) if exc.errno else str(exc)
+    return f"{reason} ({exc.filename})" if exc.filename else reason
+
+
+def _storage_message(store: Store, plan: Plan, stats: SweepStats, reason: str) -> str:
+    return (
+        f"cannot write to the sweep folder {store.folder}: {reason}; {_saved(plan, store)} of {stats.distinct} "
+        "runs are saved; free space or restore write permission, then run the same command again to resume"
+    )
+
+
+def _leave_no_temporary(store: Store) -> None:
+    """Remove the session's temporary files (best effort: a read-only folder keeps them for the next session)."""
+    try:
+        store.remove_temporary()
+    except OSError:  # pragma: no cover - the folder cannot even be listed
+        pass
+
+
+@contextmanager
+def _interruptible() -> Iterator[None]:
+    """Turn SIGTERM into KeyboardInterrupt while a sweep runs, so that both end it the same tidy way."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def on_term(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, on_term)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def dry_run_table(plan: Plan, folder: str | Path) -> Any:

@@ -200,6 +200,8 @@ class Plan:
         manifest: one row per planned run: key, arm, point, replication, seed, parameters.
         root_seed: the experiment's seed, which the replication seeds are spawned from.
         fingerprint: the model code's fingerprint.
+        sweep_id: :func:`sweep_id` of the experiment's config ("" if it was not a Hydra config):
+            recorded in the folder's ``sweep.json``, so that no other sweep runs into the folder.
 
     """
 
@@ -212,6 +214,7 @@ class Plan:
     manifest: pd.DataFrame
     root_seed: int
     fingerprint: str
+    sweep_id: str = ""
     _point_records: list[dict[str, Any]] = field(default_factory=list, repr=False)
 
     @property
@@ -343,5 +346,6 @@ def build_plan(cfg: Any, base_overrides: list[str]) -> Plan:
         manifest=manifest,
         root_seed=base.seed,
         fingerprint=code_fingerprint(),
+        sweep_id=sweep_id(cfg) if OmegaConf.is_config(cfg) else "",
         _point_records=records,
     )

@@ -9,11 +9,17 @@ Layout of a sweep folder::
     runs/<key>.parquet    one finished run: its labels and parameters as columns, one row per month
     details/<table>/<key>.parquet  its detail tables (sim.details), written before the run's file
     failed/<key>.json     a run that raised: traceback, config, labels
+    checksums/<key>.json  the SHA-256 of the run's file and of its detail tables
+    sweep.json            which experiment (name and sweep id) the folder belongs to
     runs/.<key>.*.tmp     a run being written (ignored by readers; removed on resume)
 
 A run's file appears under its final name only when complete (written under a temporary name,
-flushed, then renamed), so a crash at any moment leaves either the whole file or none; its key is
-a hash of its resolved config (which includes its seed), so a run can never be stored twice.
+flushed, its checksum recorded, then renamed), so a crash at any moment leaves either the whole
+file or none; its key is a hash of its resolved config (which includes its seed), so a run can
+never be stored twice. The checksum is written before the rename, so a run file under its final
+name always has one: a resume hashes every run file and reruns any that was damaged afterwards.
+A folder belongs to the experiment named in its ``sweep.json``; another experiment's folder, or a
+folder holding anything else, is refused before anything is written into it.
 ``pyarrow.dataset`` and DuckDB skip the temporary files (names starting with a dot), so the
 folder can be read while a sweep is running, without this package::
 
@@ -23,9 +29,11 @@ folder can be read while a sweep is running, without this package::
 
 from __future__ import annotations
 
+import errno
+import hashlib
 import json
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -34,14 +42,95 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from sim.provenance import write_json
+from sim.config import ConfigError
 
 LABELS: tuple[str, ...] = ("arm", "point", "replication", "seed")
 MANIFEST = "manifest.parquet"
+IDENTITY = "sweep.json"
+# What Hydra (and the lock) put into a run directory before a sweep starts: a folder holding only
+# these has not been claimed by any experiment yet.
+UNCLAIMED_ENTRIES = (".hydra", ".lock")
+# Errors that say the folder cannot take more data (not that a run is wrong): the sweep stops,
+# keeps what it has, and the same command resumes once space or permission is back.
+STORAGE_ERRNOS = frozenset(
+    {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM, errno.EFBIG, errno.EIO, errno.ENOTDIR}
+)
 
 
 class SweepError(RuntimeError):
-    """The sweep cannot go on (another process holds its folder, or the folder holds another sweep)."""
+    """The sweep cannot go on (another process holds its folder, or the folder holds another sweep).
+
+    Attributes:
+        exit_code: what ``python -m sim`` exits with (2: refused before any work).
+
+    """
+
+    exit_code = 2
+
+
+class FolderError(SweepError, ConfigError):
+    """The sweep folder cannot be used: not a folder, another experiment's, or holding other files."""
+
+
+class SweepStorageError(SweepError):
+    """The sweep folder stopped taking data (a full disk, a read-only folder); what was saved stays."""
+
+    exit_code = 1
+
+
+class SweepInterrupted(SweepError):
+    """The sweep was stopped by Ctrl-C or SIGTERM; what was saved stays."""
+
+    exit_code = 130
+
+
+def is_storage_error(exc: BaseException) -> bool:
+    """Whether an exception says the folder cannot be written (full, read-only, no permission)."""
+    return isinstance(exc, OSError) and exc.errno in STORAGE_ERRNOS
+
+
+def file_sha256(path: Path) -> str:
+    """The SHA-256 of a file's bytes (hex)."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _tmp_name(path: Path) -> Path:
+    # A leading dot: pyarrow.dataset, DuckDB and the store's own readers skip the file.
+    return path.with_name(f".{path.name}.{os.getpid()}.tmp")
+
+
+def _atomic_write(path: Path, write: Callable[[Path], None], fsync: bool = True) -> None:
+    """Write through ``write(tmp)``, flush, rename; on any error remove the temporary file and re-raise."""
+    tmp = _tmp_name(path)
+    try:
+        write(tmp)
+        if fsync:
+            _fsync(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        _unlink_quietly(tmp)
+        raise
+
+
+def _unlink_quietly(path: Path) -> None:
+    try:
+        path.unlink(missing_ok=True)
+    except OSError:  # a read-only folder: the next session's prepare() removes it
+        pass
+
+
+def atomic_write_text(path: Path, text: str, fsync: bool = True) -> None:
+    """Write a text file atomically; a failed write leaves neither a partial file nor a temporary one."""
+    _atomic_write(path, lambda tmp: tmp.write_text(text), fsync)
+
+
+def write_json(path: Path, data: Any) -> None:
+    """Write JSON atomically (as :func:`sim.provenance.write_json`, but leaving no temporary file on error)."""
+    atomic_write_text(path, json.dumps(data, indent=2, sort_keys=True, default=str) + "\n")
 
 
 def _fsync(path: Path) -> None:
@@ -53,11 +142,11 @@ def _fsync(path: Path) -> None:
 
 
 def atomic_write_table(table: pa.Table, path: Path) -> None:
-    """Write a Parquet file under a temporary name, flush it to disk, then rename it into place."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    pq.write_table(table, tmp)
-    _fsync(tmp)
-    os.replace(tmp, path)
+    """Write a Parquet file under a temporary name, flush it to disk, then rename it into place.
+
+    A failed write (a full disk, a read-only folder) removes the temporary file before re-raising.
+    """
+    _atomic_write(path, lambda tmp: pq.write_table(table, tmp))
 
 
 class RunWriter:
@@ -72,7 +161,7 @@ class RunWriter:
 
     def __init__(self, path: Path, labels: dict[str, Any], fsync: bool = True) -> None:
         self.path = path
-        self.tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        self.tmp = _tmp_name(path)
         self.labels = labels
         self.fsync = fsync
         self.rows = 0
@@ -96,14 +185,22 @@ class RunWriter:
         self._writer.write_table(table.replace_schema_metadata(None).cast(self._schema))
         self.rows += len(frame)
 
-    def commit(self) -> None:
-        """Close the file and give it its final name."""
+    def commit(self, before_rename: Callable[[Path], None] | None = None) -> None:
+        """Close the file and give it its final name.
+
+        Args:
+            before_rename: called with the complete temporary file before it is renamed (the
+                store records its checksum there, so a file under its final name always has one).
+
+        """
         if self._writer is None:
             raise ValueError("a run wrote no rows")
         self._writer.close()
         self._writer = None
         if self.fsync:
             _fsync(self.tmp)
+        if before_rename is not None:
+            before_rename(self.tmp)
         os.replace(self.tmp, self.path)
 
     def abort(self) -> None:
@@ -114,7 +211,7 @@ class RunWriter:
             except Exception:  # best effort on an already failed run
                 pass
             self._writer = None
-        self.tmp.unlink(missing_ok=True)
+        _unlink_quietly(self.tmp)
 
 
 class Store:
@@ -124,6 +221,7 @@ class Store:
         self.folder = Path(folder)
         self.runs = self.folder / "runs"
         self.failed = self.folder / "failed"
+        self.checksums = self.folder / "checksums"
 
     def run_path(self, key: str) -> Path:
         """Where a finished run lives."""
@@ -133,12 +231,37 @@ class Store:
         """Where one of a finished run's detail tables lives."""
         return self.folder / "details" / table / f"{key}.parquet"
 
-    def write_details(self, key: str, tables: dict[str, pa.Table]) -> None:
-        """Write a run's detail tables (each atomically)."""
+    def checksum_path(self, key: str) -> Path:
+        """Where a finished run's checksums live."""
+        return self.checksums / f"{key}.json"
+
+    def write_details(self, key: str, tables: dict[str, pa.Table]) -> dict[str, str]:
+        """Write a run's detail tables (each atomically); return each one's SHA-256."""
+        sums = {}
         for name, table in tables.items():
             path = self.detail_path(name, key)
             path.parent.mkdir(parents=True, exist_ok=True)
             atomic_write_table(table, path)
+            sums[name] = file_sha256(path)
+        return sums
+
+    def record_checksums(self, key: str, run_file: Path, details: dict[str, str]) -> None:
+        """Record the SHA-256 of a run's complete file (still under its temporary name) and of its details."""
+        self.checksums.mkdir(parents=True, exist_ok=True)
+        record = {"run": file_sha256(run_file), "bytes": run_file.stat().st_size, "details": details}
+        write_json(self.checksum_path(key), record)
+
+    def write_run(self, key: str, table: pa.Table, details: dict[str, pa.Table]) -> None:
+        """Write a run sent back to the driver: details, then checksums, then the run file (each atomically)."""
+        sums = self.write_details(key, details)
+        path = self.run_path(key)
+
+        def write(tmp: Path) -> None:
+            pq.write_table(table, tmp)
+            _fsync(tmp)
+            self.record_checksums(key, tmp, sums)
+
+        _atomic_write(path, write, fsync=False)
 
     def failure_path(self, key: str) -> Path:
         """Where a failed run's record lives."""
@@ -148,16 +271,88 @@ class Store:
         """Create the folders and remove partial files left by a killed sweep."""
         self.runs.mkdir(parents=True, exist_ok=True)
         self.failed.mkdir(parents=True, exist_ok=True)
-        for tmp in [*self.runs.glob(".*.tmp"), *self.folder.glob("details/*/.*.tmp")]:
-            tmp.unlink(missing_ok=True)
-        for tmp in self.folder.glob(".*.tmp"):
-            tmp.unlink(missing_ok=True)
+        self.remove_temporary()
+
+    def remove_temporary(self) -> list[Path]:
+        """Remove every temporary file of the folder (best effort); return those that could not go."""
+        left = []
+        patterns = (".*.tmp", "*.json.tmp", "runs/.*.tmp", "details/*/.*.tmp", "checksums/.*.tmp", "arms/.*.tmp")
+        for pattern in patterns:
+            for tmp in self.folder.glob(pattern):
+                try:
+                    tmp.unlink(missing_ok=True)
+                except OSError:
+                    left.append(tmp)
+        return left
 
     def done_keys(self) -> set[str]:
         """Keys of the runs whose file is complete."""
         if not self.runs.is_dir():
             return set()
         return {p.name[: -len(".parquet")] for p in os.scandir(self.runs) if _is_run_file(p.name)}
+
+    def verify(self, report: Callable[[str], None] | None = None) -> list[str]:
+        """Check every run file (and its detail tables) against its recorded checksum; drop the damaged ones.
+
+        A run file of a folder written before checksums were recorded is read in full instead, and
+        its checksum recorded if it reads. A damaged run's files are removed, so the sweep runs it
+        again; ``report`` gets one line naming each.
+
+        Returns:
+            The keys of the damaged runs.
+
+        """
+        damaged = []
+        for key in sorted(self.done_keys()):
+            problem = self._check_run(key)
+            if problem:
+                damaged.append(key)
+                if report is not None:
+                    report(f"run file {self.run_path(key)} is damaged ({problem}); running it again")
+                self._drop_run(key)
+        return damaged
+
+    def _check_run(self, key: str) -> str:
+        path = self.run_path(key)
+        record_path = self.checksum_path(key)
+        if not record_path.is_file():
+            return self._adopt(key)
+        try:
+            record = json.loads(record_path.read_text())
+            want, details = str(record["run"]), dict(record.get("details", {}))
+        except (OSError, ValueError, KeyError, TypeError):
+            return f"its checksum record {record_path} is unreadable"
+        if file_sha256(path) != want:
+            return f"{path.stat().st_size} bytes, not the {record.get('bytes', '?')} bytes recorded: checksum differs"
+        for name, digest in details.items():
+            detail = self.detail_path(name, key)
+            if not detail.is_file():
+                return f"its detail table {detail} is missing"
+            if file_sha256(detail) != digest:
+                return f"its detail table {detail} differs from its checksum"
+        return ""
+
+    def _adopt(self, key: str) -> str:
+        """A run file without a checksum (an older folder): read it in full; record its checksum if it reads."""
+        path = self.run_path(key)
+        sums = {}
+        try:
+            pq.read_table(path)
+            for detail in sorted(self.folder.glob(f"details/*/{key}.parquet")):
+                pq.read_table(detail)
+                sums[detail.parent.name] = file_sha256(detail)
+        except (OSError, ValueError, pa.ArrowException) as exc:
+            if is_storage_error(exc):
+                raise
+            return f"it does not read as Parquet: {type(exc).__name__}"
+        self.record_checksums(key, path, sums)
+        return ""
+
+    def _drop_run(self, key: str) -> None:
+        self.run_path(key).unlink(missing_ok=True)
+        self.checksum_path(key).unlink(missing_ok=True)
+        for detail in self.folder.glob(f"details/*/{key}.parquet"):
+            detail.unlink(missing_ok=True)
 
     def failed_keys(self) -> set[str]:
         """Keys of the runs that raised (and have not succeeded since)."""
@@ -186,6 +381,12 @@ class Store:
         """The planned runs."""
         return pd.read_parquet(self.folder / MANIFEST)
 
+    def claim(self, experiment: str, sweep_id: str) -> None:
+        """Record which experiment the folder belongs to (once; :func:`check_folder` checks it)."""
+        path = self.folder / IDENTITY
+        if not path.is_file():
+            write_json(path, {"experiment": experiment, "sweep_id": sweep_id})
+
     @contextmanager
     def lock(self) -> Iterator[None]:
         """Hold the folder for one sweep process at a time (released by the OS if the process dies)."""
@@ -211,6 +412,69 @@ class Store:
                 yield
             finally:
                 fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+
+
+def check_folder(folder: str | Path, experiment: str, sweep_id: str = "") -> None:
+    """Refuse a sweep folder that cannot be one, or that holds anything but this experiment's sweep.
+
+    Writes nothing. A folder may be new, empty, hold only what Hydra writes before a job starts
+    (``.hydra/``, a log), or hold this experiment's sweep with the same sweep id (the resolved
+    settings, less how they are run, and the model code; see :func:`sim.sweep.plan.sweep_id`).
+
+    Args:
+        folder: the sweep folder.
+        experiment: the experiment's name.
+        sweep_id: its sweep id ("" skips that comparison).
+
+    Raises:
+        FolderError: one line naming the folder, what is wrong and what is allowed.
+
+    """
+    path = Path(folder)
+    allowed = "allowed: a new or empty folder, or this experiment's own sweep folder (set experiment.folder)"
+    if path.exists() and not path.is_dir():
+        raise FolderError(f"sweep folder '{path}' exists and is not a folder; {allowed}")
+    if not path.exists():
+        for parent in path.parents:
+            if parent.exists():
+                if not parent.is_dir():
+                    raise FolderError(f"sweep folder '{path}' cannot be created: '{parent}' is not a folder; {allowed}")
+                break
+        return
+    identity = path / IDENTITY
+    if identity.is_file():
+        try:
+            owner = json.loads(identity.read_text())
+            name, sid = str(owner["experiment"]), str(owner.get("sweep_id", ""))
+        except (OSError, ValueError, KeyError, TypeError):
+            raise FolderError(f"sweep folder '{path}' has a damaged {IDENTITY}; {allowed}") from None
+    elif (path / "plan.json").is_file():  # a folder written before sweep.json existed
+        try:
+            name, sid = str(json.loads((path / "plan.json").read_text())["experiment"]), ""
+        except (OSError, ValueError, KeyError, TypeError):
+            raise FolderError(f"sweep folder '{path}' has a damaged plan.json; {allowed}") from None
+    else:
+        try:
+            foreign = sorted(e.name for e in os.scandir(path) if not _unclaimed(e.name))
+        except OSError as exc:
+            raise FolderError(f"sweep folder '{path}' cannot be read ({exc.strerror}); {allowed}") from None
+        if foreign:
+            raise FolderError(
+                f"sweep folder '{path}' holds files that are not a sweep's ({', '.join(foreign[:3])}"
+                f"{', ...' if len(foreign) > 3 else ''}); {allowed}"
+            )
+        return
+    if name != experiment:
+        raise FolderError(f"sweep folder '{path}' belongs to experiment '{name}', not '{experiment}'; {allowed}")
+    if sid and sweep_id and sid != sweep_id:
+        raise FolderError(
+            f"sweep folder '{path}' holds experiment '{name}' with other settings or model code "
+            f"(sweep id {sid}, now {sweep_id}); {allowed}"
+        )
+
+
+def _unclaimed(name: str) -> bool:
+    return name in UNCLAIMED_ENTRIES or name.endswith(".log")
 
 
 def _is_run_file(name: str) -> bool:

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
+import sys
+import threading
 import time
 import traceback
 from dataclasses import dataclass, field
@@ -19,7 +22,7 @@ import pandas as pd
 import pyarrow as pa
 
 from sim.config import SimConfig
-from sim.sweep.store import RunWriter, Store
+from sim.sweep.store import RunWriter, Store, is_storage_error
 
 
 @dataclass(frozen=True)
@@ -58,6 +61,7 @@ class RunOutcome:
     record: dict[str, Any] = field(default_factory=dict)
     table: pa.Table | None = None
     details: dict[str, pa.Table] = field(default_factory=dict)
+    storage: bool = False  # the run failed because the folder cannot be written, not because it is wrong
 
 
 class _MemoryWriter:
@@ -120,7 +124,12 @@ def _quiet() -> None:
 
 
 def run_task(task: RunTask) -> RunOutcome:
-    """Run one task; never raises for a failing run (the failure is recorded and reported)."""
+    """Run one task; never raises for a failing run (the failure is recorded and reported).
+
+    A run that cannot be written (a full disk, a read-only folder) leaves no file behind and is
+    reported with ``storage=True`` and no failure record: it is not the run's fault, and the
+    driver stops the sweep so that the same command resumes it once the folder takes data again.
+    """
     _quiet()
     start = time.perf_counter()
     store = Store(task.folder) if task.folder is not None else None
@@ -133,22 +142,42 @@ def run_task(task: RunTask) -> RunOutcome:
     try:
         details = detail_arrow_tables(simulate_chunks(task.config, task.chunk_steps, sink), task.key)
         if store is not None and isinstance(sink, RunWriter):
-            # The details first: a run whose file is complete has its details too.
-            store.write_details(task.key, details)
-            sink.commit()
+            # The details first, then the checksums, then the run's file: a run whose file is
+            # complete has its details and its checksums too.
+            sums = store.write_details(task.key, details)
+            sink.commit(before_rename=lambda tmp: store.record_checksums(task.key, tmp, sums))
             details, table = {}, None
         else:
             table = sink.table()
     except Exception as exc:  # a failing run is recorded, and the sweep goes on
         if isinstance(sink, RunWriter):
             sink.abort()
+        if is_storage_error(exc):
+            return storage_outcome(task, exc, time.perf_counter() - start)
         record = failure_record(task, exc, traceback.format_exc())
         if store is not None:
-            store.record_failure(task.key, record)
+            try:
+                store.record_failure(task.key, record)
+            except OSError as write_exc:
+                return storage_outcome(task, write_exc, time.perf_counter() - start)
         return RunOutcome(task.key, False, time.perf_counter() - start, error=record["error"], record=record)
     if store is not None:
-        store.clear_failure(task.key)
+        try:
+            store.clear_failure(task.key)
+        except OSError as exc:
+            return storage_outcome(task, exc, time.perf_counter() - start)
     return RunOutcome(task.key, True, time.perf_counter() - start, rows=sink.rows, table=table, details=details)
+
+
+def storage_outcome(task: RunTask, exc: BaseException, seconds: float) -> RunOutcome:
+    """The report of a run the folder could not take (no failure record: the run is not at fault)."""
+    code = getattr(exc, "errno", None)
+    # pyarrow's strerror carries its own wording ("Error writing bytes to file. Detail: ..."): the
+    # system's phrase for the errno is the one line a user needs.
+    detail = os.strerror(code) if code else str(exc)
+    where = getattr(exc, "filename", None)
+    error = f"{detail} ({where})" if where else str(detail)
+    return RunOutcome(task.key, False, seconds, error=error, storage=True)
 
 
 def failure_record(task: RunTask, exc: BaseException | str, tb: str) -> dict[str, Any]:
@@ -164,6 +193,48 @@ def failure_record(task: RunTask, exc: BaseException | str, tb: str) -> dict[str
         "pid": os.getpid(),
         "time_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
+
+
+def die_with_parent(parent: int, poll_seconds: float = 1.0) -> None:
+    """Make this worker exit as soon as its driver (process ``parent``) dies, however it dies.
+
+    On Linux the kernel sends SIGKILL when the parent exits (``prctl(PR_SET_PDEATHSIG)``); on
+    every platform a daemon thread also polls the parent's pid, for systems without prctl. The
+    workers ignore SIGINT and SIGTERM: Ctrl-C in a terminal reaches the whole process group, and
+    the driver, not each worker, decides what to do (stop submitting, let the pool wind down).
+
+    Args:
+        parent: the driver's pid, as the driver saw it (``os.getpid()`` there).
+        poll_seconds: how often the fallback thread looks.
+
+    """
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            pr_set_pdeathsig = 1
+            libc.prctl(pr_set_pdeathsig, int(signal.SIGKILL), 0, 0, 0)
+        except (OSError, AttributeError):  # pragma: no cover - no prctl: the thread below does it
+            pass
+    if os.getppid() != parent:  # the driver died before the line above took effect
+        os._exit(1)
+
+    def watch() -> None:
+        while True:
+            time.sleep(poll_seconds)
+            if os.getppid() != parent:
+                os._exit(1)
+
+    threading.Thread(target=watch, name="watch-driver", daemon=True).start()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, signal.SIG_IGN)
+
+
+def start_worker(parent: int) -> None:
+    """A pool worker's initializer: die with the driver, then warm up."""
+    die_with_parent(parent)
+    warm_up()
 
 
 def warm_up() -> None:
