@@ -375,7 +375,8 @@ def main(argv: list[str] | None = None) -> None:
     if "--debug" in args:  # tracebacks for every error (as SIM_DEBUG=1); Hydra never sees the flag
         args = [a for a in args if a != "--debug"]
         os.environ["SIM_DEBUG"] = "1"
-    command = args.pop(0) if args and args[0] in COMMANDS else "experiment"
+    explicit_command = bool(args) and args[0] in COMMANDS
+    command = args.pop(0) if explicit_command else "experiment"
     if command == "rerun":
         _rerun(args)
         return
@@ -393,7 +394,7 @@ def main(argv: list[str] | None = None) -> None:
         return
     dry_run = "--dry-run" in args
     args = [a for a in args if a != "--dry-run"]
-    if args and not args[0].startswith("-") and "=" not in args[0]:
+    if not explicit_command and args and not args[0].startswith("-") and "=" not in args[0]:
         _fail(f"unknown command {args[0]!r}; commands: {', '.join(COMMANDS)} (or key=value overrides)")
     if dry_run and command != "experiment":
         _fail("--dry-run is an option of the experiment command: python -m sim experiment=NAME --dry-run")

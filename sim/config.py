@@ -858,6 +858,7 @@ def compose_error_message(exc: BaseException) -> str:
     from omegaconf.errors import (
         ConfigAttributeError,
         ConfigKeyError,
+        ConfigTypeError,
         InterpolationResolutionError,
         MissingMandatoryValue,
         ValidationError,
@@ -890,6 +891,16 @@ def compose_error_message(exc: BaseException) -> str:
             f"{key}{given} cannot be resolved: {why}; allowed: a plain value, or ${{key}} naming an existing key "
             "(e.g. ${seed})"
         )
+    if isinstance(cause_any, ConfigTypeError) and "Cannot merge" in str(cause_any):
+        # A mapping given for a list (or a list for a section): name the key and the expected shape.
+        key = str(getattr(cause_any, "full_key", "") or "")
+        m2 = re.search(r"override '?([^=']+)=(.*?)'?$", text.splitlines()[0]) if text else None
+        given = f"={m2.group(2)!r}" if m2 else ""
+        short = "a list" if "with ListConfig" in str(cause_any) else "a mapping"
+        want = "a list, e.g. [a, b]" if short == "a list" else "a mapping, e.g. {key: value}"
+        if key.startswith("regime.switches"):
+            want = f"a list of switches {SWITCH_FORM}"
+        return f"{key}{given} is not {short}; allowed: {want}"
     if isinstance(cause_any, MissingMandatoryValue):
         key = str(getattr(cause_any, "full_key", "") or "")
         if key.startswith("regime.switches"):

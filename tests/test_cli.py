@@ -117,7 +117,7 @@ def test_an_experiment_name_cannot_leave_output_dir(tmp_path: Path, name: str) -
 
 def test_an_arm_name_cannot_leave_output_dir(tmp_path: Path) -> None:
     out = sim_cli("++experiment.arms={..:[],b:[]}", "steps=2", f"output.dir={tmp_path}", cwd=tmp_path)
-    _refused(out, "experiment.arms..=")
+    _refused(out, "experiment.arms...='..' is not a safe name")
     assert list(tmp_path.iterdir()) == []
 
 

@@ -86,7 +86,7 @@ BAD_INPUTS: list[tuple[list[str], str, str]] = [
         "regime.switches[1].step=4",
         "at most one switch per month",
     ),
-    (["regime.switches={step:3,to:targets}"], "regime.switches", "a list"),
+    (["regime.switches={step:3,to:targets}"], "regime.switches", "is not a list; allowed: a list of switches"),
     # initial shares must be finite (NaN, inf, and values whose sum overflows)
     (["services.initial_shares=[nan,0.2,0.2,0.08,0.01,0.21]"], "services.initial_shares", "must be finite"),
     (["services.initial_shares=[inf,0.2,0.2,0.08,0.01,0.21]"], "services.initial_shares", "must be finite"),

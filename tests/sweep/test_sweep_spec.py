@@ -143,10 +143,10 @@ HEAD = "# @package _global_\nexperiment:\n  name: mine\n"
 ARMS = '  arms:\n    a: ["regime=none"]\n    b: ["regime=targets"]\n'
 BAD_FILES = [
     # (file text, fragments the one line must hold: the file is named wherever composition found the mistake)
-    (HEAD + '  arms:\n    a: [regime=none\n    b: ["regime=targets"]\n', ["mine.yaml, line 5", "invalid YAML"]),
+    (HEAD + '  arms:\n    a: [regime=none\n    b: ["regime=targets"]\n', ["mine.yaml, line 6", "invalid YAML"]),
     (
         HEAD + '  arms:\n    a: ["regime=none"]\n    a: ["regime=targets"]\n',
-        ["mine.yaml, line 5", "key 'a' is given twice"],
+        ["mine.yaml, line 6", "key 'a' is given twice"],
     ),
     (HEAD + "  replicatons: 3\n" + ARMS, ["mine.yaml", "'experiment.replicatons'", "did you mean 'replications'"]),
     (
