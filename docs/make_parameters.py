@@ -58,7 +58,7 @@ RELATIONS: dict[str, str] = {
     "population.share_free_rider": "share_conditional + share_free_rider ≤ 1 (the rest are 'other')",
     "services.initial_shares": "six positive numbers, normalised to sum to 1",
     "regime.measured_domains": "any subset of " + ", ".join(f"`{d}`" for d in sc.DOMAINS),
-    "regime.switches[].step": "at most steps − 1",
+    "regime.switches[].step": "at most steps − 1; at most one switch per month",
 }
 
 HEADER = (

@@ -43,6 +43,13 @@ def _fail(message: str) -> None:
     sys.exit(2)
 
 
+# Hydra's flags that take the next argument as their value (``--cfg job``, ``-cn NAME`` ...).
+_FLAGS_WITH_VALUE = frozenset(
+    {"-c", "--cfg", "-p", "--package", "-cp", "--config-path", "-cn", "--config-name", "-cd", "--config-dir",
+     "--experimental-rerun"}
+)  # fmt: skip
+
+
 def _overrides(argv: list[str]) -> list[str]:
     """The overrides among Hydra's arguments: key=value and deletions ~key (flags such as -m are left out)."""
     # Deletions count too: the sweep folder's id is computed from this composition and must
@@ -50,14 +57,46 @@ def _overrides(argv: list[str]) -> list[str]:
     return [a for a in argv if ("=" in a or a.startswith("~")) and not a.startswith("-") and not a.startswith("hydra")]
 
 
-def _precheck(overrides: list[str]) -> object:
-    """Compose and validate once before Hydra starts, so bad input gets one clear line; return the config."""
-    from sim.config import ConfigError, load_config
+def _check_arguments(args: list[str]) -> None:
+    """Refuse an argument that is neither a flag nor key=value (e.g. ``steps`` alone), with one line."""
+    after_flag = False
+    for a in args:
+        if after_flag:
+            after_flag = False
+            continue
+        if a.startswith("-"):
+            after_flag = a in _FLAGS_WITH_VALUE
+            continue
+        if "=" not in a:
+            _fail(f"argument {a!r} is not key=value; allowed: key=value overrides, e.g. steps=240 (docs/parameters.md)")
 
-    swept = [o for o in overrides if "," in o.split("=", 1)[1]]
+
+def _is_sweep(override: str) -> bool:
+    """Whether Hydra reads an override as a --multirun sweep (``seed=1,2``, ``range(3)``), not a list value."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
     try:
-        # A --multirun sweep value like seed=1,2 is checked one value at a time by the job itself.
-        return load_config([o for o in overrides if o not in swept])
+        return bool(OverridesParser.create().parse_overrides([override])[0].is_sweep_override())
+    except Exception:  # a malformed override: let the precheck name it
+        return False
+
+
+def _precheck(overrides: list[str], multirun: bool = False) -> object:
+    """Compose and validate once before Hydra starts, so bad input gets one clear line; return the config.
+
+    Scalar, list and mapping values are all checked here; only a --multirun sweep value (``seed=1,2``)
+    is left to the job, which checks one value at a time. The experiment block is checked too, so
+    that ``run experiment.replications=-3`` is refused like the same option of an experiment.
+    """
+    from sim.config import ConfigError, compose_checked, to_sim_config
+    from sim.sweep.plan import experiment_of
+
+    swept = [o for o in overrides if multirun and _is_sweep(o)]
+    try:
+        cfg = compose_checked([o for o in overrides if o not in swept])
+        checked = to_sim_config(cfg)
+        experiment_of(cfg)
+        return checked
     except ConfigError as exc:
         if os.environ.get("SIM_DEBUG"):
             raise
@@ -86,7 +125,7 @@ def _rerun(args: list[str]) -> None:
         _fail("usage: python -m sim rerun RUN_FOLDER (a folder written by `python -m sim run` or sim.run)")
     try:
         report = rerun(args[0])
-    except (ConfigError, FileNotFoundError, OSError) as exc:
+    except (ConfigError, FileNotFoundError, OSError, ValueError) as exc:  # RunFolderError is a ValueError
         if os.environ.get("SIM_DEBUG"):
             raise
         _fail(f"rerun {args[0]}: {exc}")
@@ -128,7 +167,7 @@ def _experiment_precheck(overrides: list[str]) -> tuple[object, str]:
     """
     from omegaconf import OmegaConf
 
-    from sim.config import ConfigError, compose, compose_error_message
+    from sim.config import ConfigError, compose_checked
     from sim.sweep.backends import check_dask_options
     from sim.sweep.plan import default_folder, experiment_of, sweep_id
     from sim.sweep.report import parse_analysis
@@ -136,10 +175,7 @@ def _experiment_precheck(overrides: list[str]) -> tuple[object, str]:
     from sim.sweep.store import check_folder
 
     try:
-        try:
-            cfg = compose(overrides)
-        except Exception as exc:  # Hydra and OmegaConf errors: one line naming the key
-            raise ConfigError(compose_error_message(exc)) from exc
+        cfg = compose_checked(overrides)
         if OmegaConf.select(cfg, "experiment.kind", default="simulation") == "lab":
             # A lab experiment reruns whole (about a second); its folder is new each time unless given.
             return cfg, str(OmegaConf.select(cfg, "experiment.folder", default="") or "")
@@ -188,16 +224,78 @@ def _dry_run(overrides: list[str]) -> None:
     print("dry run: nothing was run")
 
 
+def _quiet_mesa() -> None:
+    """Keep Mesa's one INFO line per month ("Step 1 at time 1.0") out of the run's log.
+
+    Mesa logs under ``MESA``; left at INFO it grows the log by a line a month (hundreds of MB at
+    the longest horizons). A level set on purpose, e.g. ``hydra.verbose=MESA`` (DEBUG), is kept.
+    """
+    import logging
+
+    logger = logging.getLogger("MESA")
+    if logger.level == logging.NOTSET:
+        logger.setLevel(logging.WARNING)
+
+
+# Folders that existed before Hydra started (output.dir and the folders it makes under it),
+# so that a job refused after Hydra has made its folder can remove exactly what this command made.
+_EXISTED: set[Path] = set()
+
+
+def _snapshot(*paths: str) -> None:
+    """Remember which of these folders, and of output.dir's own entries, exist before Hydra starts."""
+    for root in paths:
+        base = Path(root).absolute()
+        if base.exists():
+            _EXISTED.add(base)
+            if base.is_dir():
+                _EXISTED.update(p.absolute() for p in base.iterdir())
+
+
+def _discard_job_folder(folder: Path) -> None:
+    """Remove what Hydra wrote for a job that was refused (``.hydra/`` and the log), never anything else.
+
+    The folder itself and its parents go only if they are then empty and did not exist before
+    this command, so a refused command leaves the file system as it found it.
+    """
+    import shutil
+
+    folder = folder.absolute()
+    if not folder.is_dir() or folder in _EXISTED:  # a sweep folder being resumed keeps its files
+        return
+    shutil.rmtree(folder / ".hydra", ignore_errors=True)
+    for log in folder.glob("*.log"):
+        log.unlink(missing_ok=True)
+    stop = Path.cwd().absolute()
+    p = folder
+    while p != stop and p != p.parent and p not in _EXISTED:
+        try:
+            p.rmdir()  # only if empty
+        except OSError:
+            break
+        p = p.parent
+
+
+def _refuse_in_job(message: str, folder: Path) -> None:
+    """A refusal inside a Hydra job: tidy the job's folder, then the one line and exit 2."""
+    _discard_job_folder(folder)
+    _fail(message)
+
+
 def _run_job(cfg: object) -> None:
     from hydra.core.hydra_config import HydraConfig
 
     from sim.config import ConfigError
     from sim.runner import run
 
+    _quiet_mesa()
+    folder = Path(HydraConfig.get().runtime.output_dir)
     try:
-        result = run(cfg, folder=Path(HydraConfig.get().runtime.output_dir))
+        result = run(cfg, folder=folder)
     except ConfigError as exc:
-        _fail(str(exc))
+        if os.environ.get("SIM_DEBUG"):
+            raise
+        _refuse_in_job(str(exc), folder)
         return
     except OSError as exc:  # sim.runner.RunWriteError: disk full, no permission; nothing partial is left
         if os.environ.get("SIM_DEBUG"):
@@ -216,12 +314,18 @@ def _experiment_job(cfg: object) -> None:
     from sim.runner import run_experiment
     from sim.sweep.store import SweepError
 
+    _quiet_mesa()
     hc = HydraConfig.get()
     # Each arm is composed from the same overrides (which select the experiment file and its
     # deltas) plus the arm's own.
     try:
         result = run_experiment(cfg, list(hc.overrides.task), Path(hc.runtime.output_dir))
-    except (ConfigError, SweepError) as exc:
+    except ConfigError as exc:  # nothing has run: leave no folder behind
+        if os.environ.get("SIM_DEBUG"):
+            raise
+        _refuse_in_job(str(exc), Path(hc.runtime.output_dir))
+        return
+    except SweepError as exc:
         if os.environ.get("SIM_DEBUG"):
             raise
         # A full disk or an interruption (exit 1, 130) is not a bad input (exit 2).
@@ -288,7 +392,8 @@ def main(argv: list[str] | None = None) -> None:
     if "--debug" in args:  # tracebacks for every error (as SIM_DEBUG=1); Hydra never sees the flag
         args = [a for a in args if a != "--debug"]
         os.environ["SIM_DEBUG"] = "1"
-    command = args.pop(0) if args and args[0] in COMMANDS else "experiment"
+    explicit_command = bool(args) and args[0] in COMMANDS
+    command = args.pop(0) if explicit_command else "experiment"
     if command == "rerun":
         _rerun(args)
         return
@@ -306,14 +411,17 @@ def main(argv: list[str] | None = None) -> None:
         return
     dry_run = "--dry-run" in args
     args = [a for a in args if a != "--dry-run"]
-    if args and not args[0].startswith("-") and "=" not in args[0]:
+    if not explicit_command and args and not args[0].startswith("-") and "=" not in args[0]:
         _fail(f"unknown command {args[0]!r}; commands: {', '.join(COMMANDS)} (or key=value overrides)")
     if dry_run and command != "experiment":
         _fail("--dry-run is an option of the experiment command: python -m sim experiment=NAME --dry-run")
-    checked = _precheck(_overrides(args))
-    if not any(a.startswith("hydra.run.dir=") for a in args):
-        _check_output_dir(str(_select_attr(checked, "output.dir") or "outputs"))
+    _check_arguments(args)
     multirun = any(a in ("-m", "--multirun") for a in args)
+    checked = _precheck(_overrides(args), multirun)
+    out_dir = str(_select_attr(checked, "output.dir"))  # never empty: the precheck refuses that
+    if not any(a.startswith("hydra.run.dir=") for a in args):
+        _check_output_dir(out_dir)
+    _snapshot(out_dir)
     folder, folder_is_explicit = "", False
     if command == "experiment" and not multirun:
         if dry_run:
@@ -321,6 +429,8 @@ def main(argv: list[str] | None = None) -> None:
             return
         cfg, folder = _experiment_precheck(_overrides(args))
         folder_is_explicit = bool(folder) and bool(_select(cfg, "experiment.folder"))
+        if folder:
+            _snapshot(folder)
     register_configs()
     if not any(a.startswith("hydra.run.dir=") for a in args):
         stamp = "${now:%Y%m%d-%H%M%S-%f}"

@@ -446,8 +446,10 @@ class ServicesConfig:
 class RegimeSwitch:
     """A change of governance regime at the start of a given step."""
 
-    step: int = param(0, "Step at which the new regime takes effect", "month", lo=0)
-    to: str = param("none", "Regime from that step on", choices=REGIMES)
+    # Both required ("???" is OmegaConf's MISSING): a switch that does not say when or where it goes
+    # is refused rather than silently taking month 0 or the regime 'none'.
+    step: int = param("???", "Step at which the new regime takes effect (required)", "month", lo=0)
+    to: str = param("???", "Regime from that step on (required)", choices=REGIMES)
 
 
 @dataclass
@@ -697,7 +699,10 @@ def to_sim_config(cfg: DictConfig | SimConfig | AppConfig) -> SimConfig:
     if isinstance(cfg, SimConfig):
         obj = cfg
     else:
-        container = OmegaConf.to_container(cfg, resolve=True)
+        try:
+            container = OmegaConf.to_container(cfg, resolve=True)
+        except OmegaConfBaseException as exc:  # an unresolvable ${...} interpolation
+            raise ConfigError(compose_error_message(exc)) from exc
         assert isinstance(container, dict)
         container.pop("experiment", None)
         container.pop("hydra", None)
@@ -724,13 +729,33 @@ def load_config(overrides: list[str] | None = None) -> SimConfig:
         ConfigError: a value is out of range or of the wrong kind; the message names the key.
 
     """
+    return to_sim_config(compose_checked(overrides))
+
+
+def compose_checked(overrides: list[str] | None = None) -> DictConfig:
+    """:func:`compose`, with every composition failure turned into a one-line :class:`ConfigError`.
+
+    This covers Hydra's and OmegaConf's errors and a YAML file that cannot be read (a syntax error,
+    a duplicated key): the message names the file, the key and the fix, never library internals.
+    """
+    import yaml
     from hydra.errors import HydraException
 
     try:
-        cfg = compose(overrides)
-    except (HydraException, OmegaConfBaseException) as exc:
+        return compose(overrides)
+    except (HydraException, OmegaConfBaseException, yaml.YAMLError) as exc:
         raise ConfigError(compose_error_message(exc)) from exc
-    return to_sim_config(cfg)
+    except (TypeError, ValueError) as exc:  # Hydra's defaults list given a list or mapping for a group
+        for o in overrides or []:
+            key, _, value = o.partition("=")
+            group = key.lstrip("+~")
+            if (config_dir() / group).is_dir() and value.strip()[:1] in ("[", "{"):
+                names = sorted(p.stem for p in (config_dir() / group).glob("*.yaml"))
+                raise ConfigError(
+                    f"{group}={value!r} names a {group} config file; allowed: one of {', '.join(names)} "
+                    f"(set single keys with {group}.KEY=VALUE)"
+                ) from exc
+        raise ConfigError(f"the overrides {' '.join(overrides or [])!r} cannot be composed: {exc}") from exc
 
 
 def _first_line(exc: BaseException) -> str:
@@ -779,14 +804,108 @@ def _num(x: float) -> str:
 _KINDS = {"Integer": "a whole number", "Float": "a number", "Boolean": "true or false", "String": "a string"}
 
 
+def _config_file(name: str) -> str:
+    """The file behind a Hydra config name such as ``experiment/payment`` (as the user would open it)."""
+    path = config_dir() / f"{name}.yaml"
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def _yaml_error_message(exc: BaseException) -> str:
+    """One line for a YAML file that cannot be read: the file, the line, the problem and the fix."""
+    mark = getattr(exc, "problem_mark", None)
+    problem = str(getattr(exc, "problem", "") or "").strip() or "not valid YAML"
+    where = "a config file"
+    if mark is not None:
+        where = f"{mark.name}, line {mark.line + 1}, column {mark.column + 1}"
+    m = re.match(r"found duplicate key (.+)", problem)
+    if m:
+        return (
+            f"{where}: key {m.group(1).strip()!r} is given twice in the same block (a duplicated arm or option); "
+            "allowed: each key once, so remove or rename one of them"
+        )
+    context = str(getattr(exc, "context", "") or "").strip()
+    detail = f"{problem} ({context})" if context else problem
+    return (
+        f"{where}: invalid YAML: {detail}; fix the syntax there (e.g. close every [ and {{, quote values holding ':')"
+    )
+
+
+def _kind_of(path: str) -> str:
+    """The kind of value a dotted key holds, in words (for messages), from the dataclass type hints."""
+    import typing
+
+    cls, f = _field_at(path)
+    if cls is None or f is None:
+        return "a value"
+    hint = typing.get_type_hints(cls).get(f.name)
+    words: dict[Any, str] = {int: "a whole number", float: "a number", bool: "true or false", str: "a string"}
+    return words.get(hint, "a value")
+
+
 def compose_error_message(exc: BaseException) -> str:
-    """One line for a Hydra/OmegaConf composition error: the key, the value given and what is allowed."""
+    """One line for a Hydra/OmegaConf/YAML composition error: the key, the value given and what is allowed.
+
+    The message never carries library internals (class names, ``full_key:`` blocks, type hints):
+    each kind of failure is rewritten in the words of ``docs/reliability.md``.
+    """
     import difflib
 
+    import yaml
     from hydra.errors import MissingConfigException, OverrideParseException
-    from omegaconf.errors import ConfigAttributeError, ConfigKeyError, ValidationError
+    from omegaconf.errors import (
+        ConfigAttributeError,
+        ConfigKeyError,
+        ConfigTypeError,
+        InterpolationResolutionError,
+        MissingMandatoryValue,
+        ValidationError,
+    )
 
+    if isinstance(exc, yaml.YAMLError):
+        return _yaml_error_message(exc)
+    for inner in (exc.__cause__, exc.__context__):
+        if isinstance(inner, yaml.YAMLError):
+            return _yaml_error_message(inner)
     text = str(exc).strip()
+    m = re.match(r"In '([^']+)': \w+ raised while composing config", text)
+    inner = exc.__cause__ or exc.__context__
+    if m and inner is not None:
+        # A mistake inside a config file (e.g. the user's experiment file): name the file first.
+        return f"in {_config_file(m.group(1))}: {compose_error_message(inner)}"
+    cause_any = exc if isinstance(exc, OmegaConfBaseException) else exc.__cause__
+    if isinstance(cause_any, InterpolationResolutionError):
+        key = str(getattr(cause_any, "full_key", "") or "a value")
+        raw = getattr(getattr(cause_any, "child_node", None), "_value", lambda: None)()
+        given = f"={raw!r}" if isinstance(raw, str) else ""
+        why = _first_line(cause_any)
+        km = re.match(r"Interpolation key '([^']+)' not found", why)
+        if km:
+            why = f"there is no key {km.group(1)!r}"
+        else:
+            em = re.search(r"Environment variable '([^']+)' not found", why)
+            why = f"the environment variable {em.group(1)!r} is not set" if em else why.split(": ", 1)[-1]
+        return (
+            f"{key}{given} cannot be resolved: {why}; allowed: a plain value, or ${{key}} naming an existing key "
+            "(e.g. ${seed})"
+        )
+    if isinstance(cause_any, ConfigTypeError) and "Cannot merge" in str(cause_any):
+        # A mapping given for a list (or a list for a section): name the key and the expected shape.
+        key = str(getattr(cause_any, "full_key", "") or "")
+        m2 = re.search(r"override '?([^=']+)=(.*?)'?$", text.splitlines()[0]) if text else None
+        given = f"={m2.group(2)!r}" if m2 else ""
+        short = "a list" if "with ListConfig" in str(cause_any) else "a mapping"
+        want = "a list, e.g. [a, b]" if short == "a list" else "a mapping, e.g. {key: value}"
+        if key.startswith("regime.switches"):
+            want = f"a list of switches {SWITCH_FORM}"
+        return f"{key}{given} is not {short}; allowed: {want}"
+    if isinstance(cause_any, MissingMandatoryValue):
+        key = str(getattr(cause_any, "full_key", "") or "")
+        if key.startswith("regime.switches"):
+            return switch_missing_message(key)
+        return f"{key} is required but not given; allowed: {_allowed_text(_field_at(key)[1], _kind_of(key))}"
     if isinstance(exc, OverrideParseException):
         m = re.search(r"override '(.*?)'", text)
         given = m.group(1) if m else text.splitlines()[0]
@@ -812,6 +931,13 @@ def compose_error_message(exc: BaseException) -> str:
         if okey and not full.startswith(okey):
             full = f"{okey}.{full}"
         parent = full.rsplit(".", 1)[0] if "." in full else ""
+        _, holder = _field_at(parent) if parent else (None, None)
+        if holder is not None and "dict" in str(holder.type).lower() and okey:
+            # A new key in an open block (experiment.sweep / analysis / dask): Hydra wants '+' for it.
+            return (
+                f"{parent} has no key {full.rsplit('.', 1)[-1]!r} yet ({okey}={ovalue}); "
+                f"allowed: add it with +{okey}={ovalue} (or set the whole block with ++{parent}={{...}})"
+            )
         cls, _ = _field_at(full)
         if cls is None and okey:
             cls, _ = _field_at(okey + ".x")  # a key inside a list item, e.g. regime.switches[].xx
@@ -829,18 +955,28 @@ def compose_error_message(exc: BaseException) -> str:
             full = f"{okey}[].{full}"
         ctext = str(cause).splitlines()[0]
         value = getattr(cause, "value", None)
-        given = ovalue if ovalue and okey == full else value
+        shown: Any = ovalue if ovalue and okey == full else value
         _, f = _field_at(full.replace("[]", ""))
         km = re.search(r"converted to (\w+)", ctext)
         if km:
             kind = _KINDS.get(km.group(1), km.group(1).lower())
         elif "valid bool" in ctext:
             kind = "true or false"
-        elif "ListConfig" in ctext:
+        elif "ListConfig" in ctext or "type hint 'typing.List" in ctext or "List[" in ctext:
             kind = "a list, e.g. [a, b]"
+            if full.startswith("experiment.arms."):
+                return (
+                    f"{full}={shown!r}: an arm must be a list of overrides; "
+                    f'allowed: e.g. {full.rsplit(".", 1)[-1]}: ["regime=targets"] (or [] for the defaults)'
+                )
+        elif "is not Optional" in ctext:
+            kind = _kind_of(full.replace("[]", ""))
+            return f"{full}=null is not allowed (a value is required); allowed: {_allowed_text(f, kind)}"
+        elif "Dict[" in ctext or "DictConfig" in ctext or "mapping" in ctext.lower():
+            kind = "a mapping, e.g. {key: value}"
         else:
-            kind = ctext
-        return f"{full}={given!r} is not {kind}; allowed: {_allowed_text(f, kind)}"
+            kind = _kind_of(full.replace("[]", ""))
+        return f"{full}={shown!r} is not {kind}; allowed: {_allowed_text(f, kind)}"
     return _first_line(exc)
 
 
@@ -880,8 +1016,9 @@ def validate(cfg: SimConfig) -> None:
         ConfigError: naming the first offending key, its value and what is allowed.
 
     """
-    _walk(cfg, "")
     pop, reg, svc = cfg.population, cfg.regime, cfg.services
+    validate_switches(reg.switches, cfg.steps)  # first: a missing 'to' is a clearer message than its choices
+    _walk(cfg, "")
     if pop.share_conditional + pop.share_free_rider > 1:
         raise ConfigError(
             "population.share_conditional + population.share_free_rider = "
@@ -890,15 +1027,151 @@ def validate(cfg: SimConfig) -> None:
     for d in reg.measured_domains:
         if d not in DOMAINS:
             raise ConfigError(f"regime.measured_domains contains {d!r}; allowed values: {', '.join(DOMAINS)}")
-    for i, sw in enumerate(reg.switches):
-        if sw.step >= cfg.steps:
-            raise ConfigError(
-                f"regime.switches[{i}].step={sw.step} is at or after the horizon; "
-                f"allowed: 0 to steps-1 = {cfg.steps - 1}"
-            )
     shares = svc.initial_shares
-    if len(shares) != 6 or any(s <= 0 for s in shares):
+    allowed_shares = (
+        "allowed: six positive shares, each finite (functioning, measured work, unmeasured work, partnership, gaming, "
+        "slack), normalised to sum to 1"
+    )
+    if len(shares) != 6 or any(not isinstance(s, int | float) or isinstance(s, bool) for s in shares):
+        raise ConfigError(f"services.initial_shares={shares!r}; {allowed_shares}")
+    if not all(math.isfinite(s) for s in shares) or not math.isfinite(sum(shares)):
+        # NaN, inf, or values whose sum overflows: normalising them would give NaN shares.
+        raise ConfigError(f"services.initial_shares={shares!r} must be finite numbers; {allowed_shares}")
+    if any(s <= 0 for s in shares):
+        raise ConfigError(f"services.initial_shares={shares!r}; {allowed_shares}")
+    check_output_dir(cfg.output.dir)
+
+
+# ---------------------------------------------------------------------- regime switches
+SWITCH_FORM = "{step: MONTH, to: REGIME}, e.g. regime.switches=[{step:24,to:targets}]"
+
+
+def switch_missing_message(key: str) -> str:
+    """The message for a switch lacking ``step`` or ``to`` (``key`` is e.g. ``regime.switches[0].to``)."""
+    item, _, name = key.rpartition(".")
+    what = "where it goes (to: one of " + ", ".join(REGIMES) + ")" if name == "to" else "when (step: a month)"
+    return f"{item} does not say {what}; allowed: {SWITCH_FORM}"
+
+
+def validate_switches(switches: list[RegimeSwitch], steps: int) -> None:
+    """Check a regime's scheduled switches: each says when and where, inside the horizon, one per month.
+
+    Kept apart from :func:`validate` so that switches that set other instruments or levers can
+    extend it (the ``step`` rules stay; the ``to`` rule would become "to or set").
+
+    Raises:
+        ConfigError: naming the switch, its value and what is allowed.
+
+    """
+    first_at: dict[int, int] = {}
+    for i, sw in enumerate(switches):
+        missing = [name for name in ("step", "to") if str(getattr(sw, name)) == "???"]  # built in Python
+        if missing:
+            raise ConfigError(switch_missing_message(f"regime.switches[{i}].{missing[-1]}"))
+        if sw.step >= steps:
+            raise ConfigError(
+                f"regime.switches[{i}].step={sw.step} is at or after the horizon; allowed: 0 to steps-1 = {steps - 1}"
+            )
+        if sw.step in first_at:
+            j = first_at[sw.step]
+            raise ConfigError(
+                f"regime.switches[{i}].step={sw.step} is the month of regime.switches[{j}] too; "
+                "allowed: at most one switch per month (keep the one you mean)"
+            )
+        first_at[sw.step] = i
+
+
+# ---------------------------------------------------------------------- names that become paths
+# A name that becomes a folder or file name: no separator, no '..', no leading dot, no space.
+SAFE_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.+-]{0,99}")
+SAFE_NAME_TEXT = "1 to 100 letters, digits, '_', '-', '+' or '.', not starting with '.' (no '/' and no '..')"
+
+
+def check_name(key: str, value: Any) -> None:
+    """Refuse a name that would leave the folder it is written into (``experiment.name``, an arm).
+
+    Raises:
+        ConfigError: naming the key, the value and the allowed characters.
+
+    """
+    if not isinstance(value, str) or not SAFE_NAME.fullmatch(value) or ".." in value:
+        shown = value if isinstance(value, str) else str(value)
+        raise ConfigError(f"{key}={shown!r} is not a safe name for a folder; allowed: {SAFE_NAME_TEXT}")
+
+
+def check_output_dir(value: Any) -> None:
+    """Refuse an empty ``output.dir`` (an unset shell variable), which would put runs at the file-system root.
+
+    Any other path is the folder the user chose (relative to the working directory or absolute);
+    every name written under it is checked by :func:`check_name`.
+
+    Raises:
+        ConfigError: naming the key and what is allowed.
+
+    """
+    if not isinstance(value, str) or not value.strip() or "\x00" in value:
         raise ConfigError(
-            f"services.initial_shares={shares!r}; allowed: six positive shares "
-            "(functioning, measured work, unmeasured work, partnership, gaming, slack)"
+            f"output.dir={value!r} is empty (an unset shell variable?); allowed: a folder path, "
+            "e.g. output.dir=outputs or output.dir=/scratch/me/runs"
         )
+
+
+# ---------------------------------------------------------------------- experiments
+DASK_SCHEMES = ("tcp", "tls", "inproc", "ucx", "ws", "wss")
+
+
+def check_dask_address(address: Any) -> None:
+    """Refuse a dask scheduler address that is not ``[scheme://]host:port`` before any connection is tried.
+
+    Raises:
+        ConfigError: naming ``experiment.dask.address`` and the allowed form.
+
+    """
+    from urllib.parse import urlsplit
+
+    text = str(address)
+    allowed = (
+        "allowed: [scheme://]host:port with scheme one of " + ", ".join(DASK_SCHEMES) + ", e.g. tcp://127.0.0.1:8786"
+    )
+    url = urlsplit(text if "://" in text else f"tcp://{text}")
+    try:
+        port = url.port
+    except ValueError:
+        port = None
+    if url.scheme not in DASK_SCHEMES or not url.hostname or (url.scheme != "inproc" and port is None):
+        raise ConfigError(f"experiment.dask.address={text!r} is not a scheduler address; {allowed}")
+
+
+def validate_experiment(exp: ExperimentConfig) -> None:
+    """Check an experiment block: the param() bounds, names that become folders, arms, plots and dask.
+
+    Raises:
+        ConfigError: naming the first offending key, its value and what is allowed.
+
+    """
+    from sim.metrics import COLUMNS  # imported here: sim.metrics needs the rules, not the other way
+
+    _walk(exp, "experiment.")
+    check_name("experiment.name", exp.name)
+    for arm, overrides in exp.arms.items():
+        check_name(f"experiment.arms.{arm}", arm)
+        if not isinstance(overrides, list) or not all(isinstance(o, str) for o in overrides):
+            raise ConfigError(
+                f"experiment.arms.{arm}={overrides!r}: an arm must be a list of overrides; "
+                f'allowed: e.g. {arm}: ["regime=targets"] (or [] for the defaults)'
+            )
+    plottable = [c for c in COLUMNS if c not in ("step", "regime")]
+    # A lab experiment's tables have their own columns (sim.lab); its plots are checked there.
+    for i, metric in enumerate(exp.metrics_to_plot if exp.kind == "simulation" else []):
+        if metric not in plottable:
+            import difflib
+
+            close = difflib.get_close_matches(str(metric), plottable, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise ConfigError(
+                f"experiment.metrics_to_plot[{i}]={metric!r} is not a metric{hint}; "
+                "allowed: the columns of sim.metrics.COLUMNS (docs: README 'What is measured')"
+            )
+    address = (exp.dask or {}).get("address")
+    if address:
+        check_dask_address(address)

@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from omegaconf import OmegaConf
+from omegaconf import DictConfig, OmegaConf
 
 from sim.config import AppConfig, ExperimentConfig, SimConfig, to_sim_config
 from sim.metrics import COLUMNS, SUMMARY_WINDOW
@@ -165,10 +165,55 @@ class RerunReport:
     rows: int
 
 
+class RunFolderError(ValueError):
+    """A saved run folder is damaged: a file cannot be read. The message names the file and what is wrong."""
+
+
 def load_run_config(folder: str | Path) -> SimConfig:
-    """The exact configuration of a saved run folder (its resolved ``config.yaml``), validated."""
-    saved = OmegaConf.load(Path(folder) / "config.yaml")
-    return to_sim_config(OmegaConf.merge(OmegaConf.structured(SimConfig), saved))
+    """The exact configuration of a saved run folder (its resolved ``config.yaml``), validated.
+
+    Raises:
+        RunFolderError: ``config.yaml`` is not valid YAML or does not hold a run's config.
+        ConfigError: the saved config no longer validates (naming the key).
+
+    """
+    import yaml
+    from omegaconf.errors import OmegaConfBaseException
+
+    from sim.config import ConfigError, compose_error_message
+
+    path = Path(folder) / "config.yaml"
+    try:
+        saved = OmegaConf.load(path)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        raise RunFolderError(
+            f"{path} is damaged: not valid YAML{where}; it must be the config.yaml written with the run"
+        ) from None
+    except UnicodeDecodeError:
+        raise RunFolderError(
+            f"{path} is damaged: not a text file; it must be the config.yaml written with the run"
+        ) from None
+    if not isinstance(saved, DictConfig):
+        raise RunFolderError(f"{path} is damaged: it holds no mapping of config keys; it must be the run's config.yaml")
+    try:
+        merged = OmegaConf.merge(OmegaConf.structured(SimConfig), saved)
+    except OmegaConfBaseException as exc:
+        raise ConfigError(f"{path}: {compose_error_message(exc)}") from None
+    return to_sim_config(merged)
+
+
+def read_saved_table(path: Path) -> pd.DataFrame:
+    """A saved Parquet table, or :class:`RunFolderError` naming the file if it is truncated or not Parquet."""
+    try:
+        return pd.read_parquet(path)
+    except (OSError, ValueError) as exc:  # pyarrow's ArrowInvalid is a ValueError
+        size = path.stat().st_size if path.exists() else 0
+        raise RunFolderError(
+            f"{path} is damaged: not a readable Parquet file ({size} bytes; truncated or overwritten?); "
+            "rerun the original command to write it again"
+        ) from exc
 
 
 def first_difference(saved: pd.DataFrame, new: pd.DataFrame) -> str:
@@ -210,6 +255,7 @@ def rerun(folder: str | Path) -> RerunReport:
 
     Raises:
         FileNotFoundError: the folder lacks config.yaml or timeseries.parquet.
+        RunFolderError: config.yaml or timeseries.parquet is damaged (naming the file).
         ConfigError: the saved config no longer validates (naming the key).
 
     """
@@ -226,10 +272,17 @@ def rerun(folder: str | Path) -> RerunReport:
         warnings.append(f"seed.txt says {seed_file.read_text().strip()}, config.yaml says seed={cfg.seed}")
     prov_file = folder / "provenance.json"
     if prov_file.is_file():
-        warnings += provenance_warnings(json.loads(prov_file.read_text()), cfg.seed)
+        try:
+            prov = json.loads(prov_file.read_text())
+        except (ValueError, UnicodeDecodeError):
+            prov = None
+        if isinstance(prov, dict):
+            warnings += provenance_warnings(prov, cfg.seed)
+        else:
+            warnings.append("provenance.json is damaged (not a JSON object): versions cannot be compared")
     else:
         warnings.append("provenance.json is missing: versions cannot be compared")
-    saved = pd.read_parquet(folder / "timeseries.parquet")
+    saved = read_saved_table(folder / "timeseries.parquet")
     buf = io.BytesIO()
     simulate(cfg).to_parquet(buf, index=False)  # the same round trip the saved table went through
     new = pd.read_parquet(io.BytesIO(buf.getvalue()))
@@ -353,6 +406,7 @@ def run_experiment(cfg: AppConfig | Any, base_overrides: list[str], folder: Path
 __all__ = [
     "ExperimentResult",
     "RerunReport",
+    "RunFolderError",
     "RunResult",
     "RunWriteError",
     "arm_configs",

@@ -81,3 +81,82 @@ def test_bad_input_gives_one_line_and_exit_2(tmp_path: Path, args: tuple[str, ..
     assert out.returncode == 2
     assert needle in out.stderr and "Traceback" not in out.stderr
     assert not (tmp_path / "runs").exists()
+
+
+# ------------------------------------------------------------------ paths stay inside the chosen folder (issue 12)
+def _refused(out: object, needle: str) -> None:
+    import subprocess
+
+    assert isinstance(out, subprocess.CompletedProcess)
+    lines = out.stderr.strip().splitlines()
+    assert out.returncode == 2, out.stderr
+    assert len(lines) == 1 and lines[0].startswith("error: ") and needle in lines[0], out.stderr
+    assert "Traceback" not in out.stderr
+
+
+def test_an_empty_output_dir_is_refused_not_written_at_the_root(tmp_path: Path) -> None:
+    # As from an unset shell variable: `output.dir=$OUT`. Before issue 12 this wrote /runs/<stamp>.
+    root_runs = Path("/runs")
+    existed = root_runs.exists()
+    out = sim_cli("run", "steps=2", "burn_in=1", "population.n_citizens=50", "output.dir=", cwd=tmp_path)
+    _refused(out, "output.dir='' is empty")
+    assert root_runs.exists() == existed
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("name", ["../../x", "../escaped", "a/b", "/tmp/abs", ".."])
+def test_an_experiment_name_cannot_leave_output_dir(tmp_path: Path, name: str) -> None:
+    work = tmp_path / "work"
+    work.mkdir()
+    out = sim_cli(
+        f"experiment.name={name}", "experiment.replications=1", "steps=2", f"output.dir={work / 'out'}", cwd=work
+    )
+    _refused(out, "experiment.name=")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["work"] and list(work.iterdir()) == []
+
+
+def test_an_arm_name_cannot_leave_output_dir(tmp_path: Path) -> None:
+    out = sim_cli("++experiment.arms={..:[],b:[]}", "steps=2", f"output.dir={tmp_path}", cwd=tmp_path)
+    _refused(out, "experiment.arms...='..' is not a safe name")
+    assert list(tmp_path.iterdir()) == []
+
+
+# ------------------------------------------------------------------ a refusal inside the job leaves nothing
+def test_a_bad_arm_refused_in_the_job_leaves_no_folder(tmp_path: Path) -> None:
+    # The arm's own overrides are composed by the job (after Hydra made its folder and log).
+    arms = '++experiment.arms={a:["regime.audt_rate=0.2"],b:["regime=targets"]}'
+    out = sim_cli(arms, "experiment.replications=1", "steps=2", f"output.dir={tmp_path / 'out'}", cwd=tmp_path)
+    _refused(out, "experiment.arms.a: unknown key 'regime.audt_rate'")
+    assert list(tmp_path.iterdir()) == [], list(tmp_path.rglob("*"))
+
+
+def test_a_refusal_in_the_job_keeps_an_existing_output_dir(tmp_path: Path) -> None:
+    out_dir = tmp_path / "out"
+    (out_dir / "keep").mkdir(parents=True)
+    arms = '++experiment.arms={a:["regime.audt_rate=0.2"],b:["regime=targets"]}'
+    out = sim_cli(arms, "experiment.replications=1", "steps=2", f"output.dir={out_dir}", cwd=tmp_path)
+    _refused(out, "unknown key")
+    assert [p.relative_to(tmp_path).as_posix() for p in sorted(tmp_path.rglob("*"))] == ["out", "out/keep"]
+
+
+# ------------------------------------------------------------------ the run's log does not grow per month
+def test_the_run_log_does_not_grow_with_the_months(tmp_path: Path) -> None:
+    small = ("run", "burn_in=1", "population.n_citizens=60", "population.n_communities=3")
+    sizes = {}
+    for steps in (5, 200):
+        out = sim_cli(*small, f"steps={steps}", f"output.dir={tmp_path / str(steps)}", cwd=tmp_path)
+        assert out.returncode == 0, out.stderr
+        (log,) = (tmp_path / str(steps) / "runs").glob("*/*.log")
+        sizes[steps] = log.stat().st_size
+        assert "Step 1 at time" not in log.read_text()
+    assert sizes[200] == sizes[5]  # nothing is logged per month (was one INFO line a month)
+
+
+def test_mesas_step_lines_are_still_available_at_debug_level(tmp_path: Path) -> None:
+    out = sim_cli(
+        "run", "steps=3", "burn_in=1", "population.n_citizens=60", "hydra.verbose=MESA", f"output.dir={tmp_path}",
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    (log,) = (tmp_path / "runs").glob("*/*.log")
+    assert "Step 3 at time" in log.read_text()

@@ -27,7 +27,7 @@ import pandas as pd
 import yaml
 from omegaconf import DictConfig, OmegaConf
 
-from sim.config import ConfigError, ExperimentConfig, OutputConfig, SimConfig, compose, to_sim_config, validate
+from sim.config import ConfigError, ExperimentConfig, OutputConfig, SimConfig, to_sim_config, validate
 from sim.sweep.spec import SweepSpec, apply_point, check_arms, parse_sweep
 from sim.sweep.worker import RunTask
 
@@ -152,12 +152,12 @@ def experiment_of(cfg: Any) -> ExperimentConfig:
         ConfigError: naming the key (e.g. ``experiment.backend``).
 
     """
-    from sim.config import _walk  # the same check of the param() bounds that validate() makes
+    from sim.config import validate_experiment  # bounds, safe names, arms, metrics, dask address
 
     exp = cfg.experiment
     obj = exp if isinstance(exp, ExperimentConfig) else OmegaConf.to_object(exp)
     assert isinstance(obj, ExperimentConfig)
-    _walk(obj, "experiment.")
+    validate_experiment(obj)
     return obj
 
 
@@ -268,7 +268,15 @@ def _py(value: Any) -> Any:
 
 def arm_configs(base_overrides: list[str], experiment: ExperimentConfig) -> dict[str, SimConfig]:
     """Compose each arm once: the experiment's base overrides, then the arm's own."""
-    return {arm: to_sim_config(compose([*base_overrides, *overrides])) for arm, overrides in experiment.arms.items()}
+    from sim.config import compose_checked
+
+    out = {}
+    for arm, overrides in experiment.arms.items():
+        try:
+            out[arm] = to_sim_config(compose_checked([*base_overrides, *overrides]))
+        except ConfigError as exc:  # name the arm whose overrides are wrong
+            raise ConfigError(f"experiment.arms.{arm}: {exc}") from None
+    return out
 
 
 def _point_text(point: Mapping[str, Any]) -> str:

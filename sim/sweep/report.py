@@ -101,6 +101,10 @@ def parse_analysis(raw: Any, arms: Sequence[str], spec: SweepSpec, key: str = "e
             raise ConfigError(f"{key}.compare[{i}]={pair!r}: a pair [a, b] of arms (reported as a - b)")
         arm(pair[0], f"{key}.compare[{i}][0]")
         arm(pair[1], f"{key}.compare[{i}][1]")
+        if str(pair[0]) == str(pair[1]):  # a difference of an arm with itself is 0 by construction
+            raise ConfigError(
+                f"{key}.compare[{i}]={list(pair)!r} compares arm {pair[0]!r} with itself; allowed: two different arms"
+            )
     reference = raw.get("reference")
     if reference is not None:
         arm(reference, f"{key}.reference")

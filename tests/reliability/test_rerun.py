@@ -71,3 +71,69 @@ def test_cli_rerun_of_a_cli_run(tmp_path: Path) -> None:
     missing = sim_cli("rerun", str(tmp_path / "nowhere"), cwd=tmp_path)
     assert missing.returncode == 2 and missing.stderr.startswith("error: rerun")
     assert "Traceback" not in missing.stderr
+
+
+# ------------------------------------------------------------------ a damaged folder: say what is damaged (issue 12)
+def _damage_config(folder: Path) -> str:
+    (folder / "config.yaml").write_text("seed: 13\nsteps: [6\n")  # invalid YAML
+    return "config.yaml is damaged: not valid YAML at line"
+
+
+def _damage_config_not_mapping(folder: Path) -> str:
+    (folder / "config.yaml").write_text("- just\n- a list\n")
+    return "config.yaml is damaged: it holds no mapping"
+
+
+def _damage_config_binary(folder: Path) -> str:
+    (folder / "config.yaml").write_bytes(b"\xff\xfe\x00garbage")
+    return "config.yaml is damaged"
+
+
+def _truncate_parquet(folder: Path) -> str:
+    path = folder / "timeseries.parquet"
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+    return "timeseries.parquet is damaged: not a readable Parquet file"
+
+
+def _empty_parquet(folder: Path) -> str:
+    (folder / "timeseries.parquet").write_bytes(b"")
+    return "timeseries.parquet is damaged"
+
+
+def _bad_config_value(folder: Path) -> str:
+    text = (folder / "config.yaml").read_text().replace("steps: 6", "steps: -6")
+    (folder / "config.yaml").write_text(text)
+    return "steps=-6 is out of range"
+
+
+DAMAGE = [_damage_config, _damage_config_not_mapping, _damage_config_binary, _truncate_parquet, _empty_parquet]
+
+
+@pytest.mark.parametrize("damage", [*DAMAGE, _bad_config_value], ids=lambda f: f.__name__)
+def test_cli_rerun_of_a_damaged_folder_names_the_damage(saved_run: Path, damage: object) -> None:
+    assert callable(damage)
+    needle = damage(saved_run)
+    out = sim_cli("rerun", str(saved_run), cwd=saved_run.parent)
+    lines = out.stderr.strip().splitlines()
+    assert out.returncode == 2, out.stderr
+    assert len(lines) == 1 and lines[0].startswith(f"error: rerun {saved_run}") and needle in lines[0], out.stderr
+    assert "Traceback" not in out.stderr
+
+
+@pytest.mark.parametrize("damage", DAMAGE, ids=lambda f: f.__name__)
+def test_rerun_from_python_raises_run_folder_error(saved_run: Path, damage: object) -> None:
+    from sim.runner import RunFolderError
+
+    assert callable(damage)
+    needle = damage(saved_run)
+    with pytest.raises(RunFolderError) as info:
+        rerun(saved_run)
+    assert needle in str(info.value) and "\n" not in str(info.value)
+
+
+def test_a_damaged_provenance_is_a_warning_not_a_crash(saved_run: Path) -> None:
+    (saved_run / "provenance.json").write_text('{"seed": 13, ')
+    report = rerun(saved_run)
+    assert report.identical
+    assert any("provenance.json is damaged" in w for w in report.warnings)

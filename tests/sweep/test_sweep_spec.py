@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -131,3 +136,63 @@ def test_apply_point_is_a_cheap_merge_that_validate_accepts() -> None:
     assert cfg.citizens is base.citizens  # untouched sections are shared, not copied
     validate(cfg)
     assert dataclasses.replace(cfg) == cfg
+
+
+# ------------------------------------------------------------------ mistakes in a user's experiment file (issue 12)
+HEAD = "# @package _global_\nexperiment:\n  name: mine\n"
+ARMS = '  arms:\n    a: ["regime=none"]\n    b: ["regime=targets"]\n'
+BAD_FILES = [
+    # (file text, fragments the one line must hold: the file is named wherever composition found the mistake)
+    (HEAD + '  arms:\n    a: [regime=none\n    b: ["regime=targets"]\n', ["mine.yaml, line 6", "invalid YAML"]),
+    (
+        HEAD + '  arms:\n    a: ["regime=none"]\n    a: ["regime=targets"]\n',
+        ["mine.yaml, line 6", "key 'a' is given twice"],
+    ),
+    (HEAD + "  replicatons: 3\n" + ARMS, ["mine.yaml", "'experiment.replicatons'", "did you mean 'replications'"]),
+    (
+        "# @package _global_\npopulaton:\n  n_citizens: 10\n" + HEAD[20:] + ARMS,
+        ["mine.yaml", "did you mean 'population'"],
+    ),
+    (HEAD + '  arms:\n    a: regime=none\n    b: ["regime=targets"]\n', ["mine.yaml", "experiment.arms.a=", "a list"]),
+    (HEAD + "  replications: many\n" + ARMS, ["mine.yaml", "experiment.replications='many' is not a whole number"]),
+    (HEAD + '  arms:\n    a: ["regime=none", "regime.audt_rate=0.2"]\n', ["experiment.arms.a:", "'regime.audt_rate'"]),
+    (HEAD + '  arms:\n    ../../../../../x: ["regime=none"]\n', ["experiment.arms.../../../../../x=", "safe name"]),
+    (HEAD + '  arms:\n    a: ["regime=none"]\n  metrics_to_plot: [trust]\n', ["metrics_to_plot[0]='trust'"]),
+    (HEAD + ARMS + "  analysis:\n    compare: [[a, a]]\n", ["compare[0]=['a', 'a'] compares arm 'a' with itself"]),
+]
+
+
+def _user_configs(tmp_path: Path, text: str) -> Path:
+    from sim.config import config_dir
+
+    dest = tmp_path / "configs"
+    shutil.copytree(config_dir(), dest)
+    (dest / "experiment" / "mine.yaml").write_text(text)
+    return dest
+
+
+@pytest.mark.parametrize(("text", "fragments"), BAD_FILES, ids=[f"file{i}" for i in range(len(BAD_FILES))])
+def test_a_mistake_in_a_users_experiment_file_gives_one_line(tmp_path: Path, text: str, fragments: list[str]) -> None:
+    configs = _user_configs(tmp_path, text)
+    work = tmp_path / "work"
+    work.mkdir()
+    env = {**os.environ, "SIM_CONFIG_DIR": str(configs)}
+    env.pop("SIM_DEBUG", None)
+    out = subprocess.run(
+        [sys.executable, "-m", "sim", "experiment=mine", "steps=2", "experiment.replications=1", "output.dir=out"],
+        cwd=work, capture_output=True, text=True, env=env, timeout=300,
+    )  # fmt: skip
+    lines = out.stderr.strip().splitlines()
+    assert out.returncode == 2, out.stderr
+    assert len(lines) == 1 and lines[0].startswith("error: "), out.stderr
+    for fragment in fragments:
+        assert fragment in lines[0], lines[0]
+    assert "Traceback" not in out.stderr and "full_key" not in out.stderr
+    assert list(work.iterdir()) == [], "a refused experiment leaves nothing behind"
+
+
+def test_comparing_an_arm_with_itself_is_refused() -> None:
+    from sim.sweep.report import parse_analysis
+
+    with pytest.raises(ConfigError, match=r"compare\[0\]=\['a', 'a'\] compares arm 'a' with itself"):
+        parse_analysis({"compare": [["a", "a"]]}, ["a", "b"], parse_sweep({}))
