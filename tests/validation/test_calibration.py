@@ -114,6 +114,7 @@ def test_fit_report_in_docs_matches_the_calibration_files(validate) -> None:
             label,
             f"{cc:.1%} / {fr:.1%} / {1 - cc - fr:.1%}",
             "fixed" if "fixed" in saved else "fitted",
+            "yes" if saved.get("feasible", True) else "no",
             f"{fit['rmse_pooled_tokens']:.2f}",
             f"{n['rmse_tokens']:.2f}",
             f"{p['rmse_tokens']:.2f}",
