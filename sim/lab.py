@@ -163,6 +163,49 @@ def mean_curve(cit: CitizensConfig, pop: PopulationConfig, lab: LabConfig, seeds
     return np.mean([play(cit, pop, lab, s).contribution.mean(axis=1) for s in seeds], axis=0)
 
 
+def belief_for_first_period(
+    cit: CitizensConfig,
+    pop: PopulationConfig,
+    lab: LabConfig,
+    target_tokens: float,
+    seeds: list[int],
+    decimals: int = 3,
+) -> float:
+    """The initial belief whose first-period mean contribution is closest to ``target_tokens``.
+
+    This is how the ``antisocial`` arm's low trust is set a priori from those pools' own first
+    period without punishment (which no punishment can have moved yet), not from their
+    punishment curve. Period 1 rises with the belief, so a bisection on a grid of ``decimals``
+    decimals finds it.
+
+    Args:
+        cit: the citizens' parameters (``initial_belief`` is replaced).
+        pop: the population subjects are drawn from.
+        lab: the game (``punishment`` is irrelevant to period 1).
+        target_tokens: the first-period mean contribution to match (tokens).
+        seeds: replication seeds averaged over.
+        decimals: the belief's rounding.
+
+    Returns:
+        The belief in [0, 1], rounded to ``decimals`` decimals.
+
+    """
+    steps = 10**decimals
+
+    def first(k: int) -> float:
+        return float(mean_curve(replace(cit, initial_belief=k / steps), pop, replace(lab, periods=1), seeds)[0])
+
+    lo, hi = 0, steps
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if first(mid) < target_tokens:
+            lo = mid
+        else:
+            hi = mid
+    best = min((lo, hi), key=lambda k: abs(first(k) - target_tokens))
+    return best / steps
+
+
 def period_table(run: LabRun, endowment: float) -> pd.DataFrame:
     """One row per period: mean contribution overall and by type, spread, belief, payoff."""
     periods = run.contribution.shape[0]

@@ -3,6 +3,10 @@
 What is checked, honestly:
 * the shipped defaults in sim/config.py equal configs/calibration/lab_fit.json and reproduce its RMSE
   exactly (fast);
+* the cooperation-type shares are the published values (Thoeni & Volk 2018 by default, Fischbacher,
+  Gaechter & Fehr 2001 as the alternative), held fixed and never searched (fast);
+* the alternative and the archived pre-issue-13 calibration files reproduce their own fits, and the
+  before/after table in docs/validation.md shows what the three files say (fast);
 * the search is deterministic: a short search (120 trials, past the random start-up) run twice
   samples the same points with the same losses (fast);
 * the full rerun (`scripts/calibrate.py`, 2500 trials, about 1.5 minutes) reproduces the shipped values
@@ -11,9 +15,19 @@ What is checked, honestly:
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import re
+from pathlib import Path
 
 import pytest
+
+from sim.config import PopulationConfig, SimConfig
+
+ROOT = Path(__file__).resolve().parents[2]
+# The published shares, typed in from the papers (not read from the code under test).
+THONI_VOLK_2018 = {"population.share_conditional": 0.61, "population.share_free_rider": 0.19}
+FGF_2001 = {"population.share_conditional": 0.50, "population.share_free_rider": 0.30}
 
 
 def test_shipped_defaults_are_the_calibrated_values(calibrate) -> None:
@@ -35,3 +49,83 @@ def test_full_calibration_reproduces_the_shipped_defaults(calibrate) -> None:
     rerun = calibrate.calibrate()
     assert rerun["values"] == saved["values"]
     assert rerun["fit"] == saved["fit"]
+
+
+def test_type_shares_are_the_sourced_values_and_not_fitted(calibrate) -> None:
+    cfg = SimConfig()
+    assert cfg.population.share_conditional == THONI_VOLK_2018["population.share_conditional"]
+    assert cfg.population.share_free_rider == THONI_VOLK_2018["population.share_free_rider"]
+    assert calibrate.fixed_shares() == THONI_VOLK_2018
+    assert calibrate.fixed_shares("fgf_2001") == FGF_2001
+    # Not in the searched set, so no trial can move them.
+    searched = {key for key, *_ in calibrate.SPACE}
+    assert searched.isdisjoint(calibrate.TYPE_KEYS)
+    study = calibrate.search(n_trials=2)
+    assert all(set(t.params).isdisjoint(calibrate.TYPE_KEYS) for t in study.trials)
+    # The calibration files record them as fixed inputs with their source, apart from the fitted values.
+    for path, shares, source in (
+        (calibrate.OUTPUT, THONI_VOLK_2018, "Thoeni & Volk 2018"),
+        (calibrate.OUTPUTS["fgf_2001"], FGF_2001, "Fischbacher, Gaechter & Fehr 2001"),
+    ):
+        saved = json.loads(path.read_text())
+        assert saved["fixed"]["values"] == shares
+        assert source in saved["fixed"]["source"]
+        assert set(saved["values"]).isdisjoint(calibrate.TYPE_KEYS)
+    # Both sources are in the parameters' metadata (and so in docs/parameters.md).
+    meta = {f"population.{f.name}": f.metadata for f in dataclasses.fields(PopulationConfig)}
+    for key in calibrate.TYPE_KEYS:
+        text = meta[key]["source"]
+        assert "Thoeni & Volk 2018" in text and "Fischbacher, Gaechter & Fehr 2001" in text, text
+
+
+def test_unknown_type_shares_are_refused(calibrate) -> None:
+    with pytest.raises(KeyError, match="allowed: thoni_volk_2018, fgf_2001"):
+        calibrate.fixed_shares("fgf")
+
+
+def test_alternative_and_archived_calibrations_reproduce_their_fits(calibrate) -> None:
+    for path in (calibrate.OUTPUTS["fgf_2001"], calibrate.PREVIOUS):
+        saved = json.loads(path.read_text())
+        values = {**saved.get("fixed", {}).get("values", {}), **saved["values"]}
+        fit = calibrate.evaluate(values)
+        assert fit["rmse_pooled_tokens"] == pytest.approx(saved["fit"]["rmse_pooled_tokens"], abs=1e-9), path
+        for t in calibrate.TREATMENTS:
+            assert fit[t]["model_curve_tokens"] == saved["fit"][t]["model_curve_tokens"], (path, t)
+
+
+def _row(doc: str, label: str) -> list[str]:
+    """The cells of the docs table row that starts with ``label``."""
+    rows = [line for line in doc.splitlines() if line.startswith(f"| {label} |")]
+    assert len(rows) == 1, f"{label!r}: {len(rows)} rows in docs/validation.md"
+    return [c.strip() for c in rows[0].strip("|").split("|")]
+
+
+def test_fit_report_in_docs_matches_the_calibration_files(validate) -> None:
+    """docs/validation.md reports, row by row, the shares and fit of each calibration file."""
+    doc = (ROOT / "docs" / "validation.md").read_text()
+    for label, path in validate.FIT_ROWS.items():
+        saved = json.loads(path.read_text())
+        cells = _row(doc, label)
+        shares = saved["fixed"]["values"] if "fixed" in saved else saved["values"]
+        cc, fr = shares["population.share_conditional"], shares["population.share_free_rider"]
+        fit = saved["fit"]
+        n, p = fit["no_punishment"], fit["punishment"]
+        expected = [
+            label,
+            f"{cc:.1%} / {fr:.1%} / {1 - cc - fr:.1%}",
+            "fixed" if "fixed" in saved else "fitted",
+            "yes" if saved.get("feasible", True) else "no",
+            f"{fit['rmse_pooled_tokens']:.2f}",
+            f"{n['rmse_tokens']:.2f}",
+            f"{p['rmse_tokens']:.2f}",
+            f"{n['model_first_share']:.1%}",
+            f"{n['model_last_share']:.1%}",
+            f"{p['model_first_share']:.1%}",
+            f"{p['model_last_share']:.1%}",
+        ]
+        assert cells == expected, (label, cells, expected)
+    # The shipped default's fitted values appear in the parameter table of the same page.
+    saved = json.loads((ROOT / "configs" / "calibration" / "lab_fit.json").read_text())
+    for key, value in saved["values"].items():
+        cells = _row(doc, f"`{key}`")
+        assert re.sub(r" \(at a bound\)$", "", cells[1]) == f"{value:g}", (key, cells)

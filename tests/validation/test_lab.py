@@ -56,9 +56,12 @@ def test_payoffs_follow_the_game() -> None:
 @pytest.mark.xfail(
     strict=True,
     reason=(
-        "Known limitation, reported in docs/validation.md: with antisocial pressure set a priori equal to the "
-        "calibrated punishment strength, counter-punishment and antisocial punishment over-correct: the curve "
-        "falls by about 3.6 tokens instead of staying flat (+0.25 in Athens, Riyadh and Muscat)."
+        "Known limitation, structural, stated in docs/validation.md: HTG (2008) explain antisocial punishment as "
+        "revenge by punished low contributors (an act between group members, with memory), while the model has "
+        "no punishment acts, only a constant antisocial counter-pressure that nothing but this test curve could "
+        "identify. Set a priori (equal to the calibrated punishment strength, 0.469) the curve rises in period 2 "
+        "and then declines, -0.56 tokens from period 1 to 10 (data +0.25): the ratio criterion holds but 1 of "
+        "10 seeds is more than 1 token from the data's change."
     ),
 )
 def test_antisocial_punishment_flattens_the_punishment_curve(validate, lab_curves) -> None:
@@ -71,8 +74,11 @@ def test_antisocial_punishment_flattens_the_punishment_curve(validate, lab_curve
     assert finding.passed, (finding.mean, finding.detail)
 
 
-def test_antisocial_arm_is_set_from_the_calibrated_punishment_strength() -> None:
-    """The a-priori antisocial arm: antisocial pressure equal to the calibrated punishment strength."""
+def test_antisocial_arm_is_set_from_the_calibrated_punishment_strength(calibrate) -> None:
+    """The a-priori antisocial arm: antisocial pressure equal to the calibrated punishment strength, and
+    the first belief that gives these pools' first period without punishment (as calibrate.py records it)."""
+    import json
+
     from omegaconf import OmegaConf
 
     from sim.config import compose
@@ -80,3 +86,21 @@ def test_antisocial_arm_is_set_from_the_calibrated_punishment_strength() -> None
     arms = OmegaConf.to_container(compose(["experiment=public_goods_lab"]).experiment.arms)
     assert isinstance(arms, dict) and set(arms) == {"no_punishment", "punishment", "antisocial"}
     assert f"citizens.antisocial_pressure={SimConfig().lab.punishment_strength:g}" in arms["antisocial"]
+    saved = json.loads(calibrate.OUTPUT.read_text())["antisocial_arm"]
+    assert saved == calibrate.antisocial_arm({**calibrate.shipped_shares(), **calibrate.shipped_values()})
+    for key, value in saved.items():
+        assert f"{key}={value:g}" in arms["antisocial"], (key, value, arms["antisocial"])
+
+
+def test_belief_for_first_period_matches_the_target() -> None:
+    cfg = SimConfig()
+    seeds = [1, 2]
+    target = 8.5
+    belief = lab.belief_for_first_period(cfg.citizens, cfg.population, cfg.lab, target, seeds)
+    first = lambda b: lab.mean_curve(  # noqa: E731
+        dataclasses.replace(cfg.citizens, initial_belief=b), cfg.population, cfg.lab, seeds
+    )[0]
+    # The closest point of the 0.001 grid: its neighbours are no closer to the target.
+    assert abs(first(belief) - target) <= abs(first(belief - 0.001) - target)
+    assert abs(first(belief) - target) <= abs(first(belief + 0.001) - target)
+    assert abs(first(belief) - target) < 0.05
