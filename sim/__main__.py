@@ -43,11 +43,15 @@ def _fail(message: str) -> None:
     sys.exit(2)
 
 
-def _overrides(argv: list[str]) -> list[str]:
-    """The overrides among Hydra's arguments: key=value and deletions ~key (flags such as -m are left out)."""
-    # Deletions count too: the sweep folder's id is computed from this composition and must
-    # equal the job's, or a folder would not be recognised as the same sweep's on resume.
-    return [a for a in argv if ("=" in a or a.startswith("~")) and not a.startswith("-") and not a.startswith("hydra")]
+def _overrides(argv: list[str], deletions: bool = False) -> list[str]:
+    """The key=value overrides among Hydra's arguments (flags such as -m are left out); with ``~key`` if asked."""
+    # The experiment's composition needs the deletions too: the sweep folder's id is computed
+    # from it and must equal the job's, or a folder would not be recognised as the same sweep's.
+    return [
+        a
+        for a in argv
+        if ("=" in a or (deletions and a.startswith("~"))) and not a.startswith("-") and not a.startswith("hydra")
+    ]
 
 
 def _precheck(overrides: list[str]) -> object:
@@ -317,9 +321,9 @@ def main(argv: list[str] | None = None) -> None:
     folder, folder_is_explicit = "", False
     if command == "experiment" and not multirun:
         if dry_run:
-            _dry_run(_overrides(args))
+            _dry_run(_overrides(args, deletions=True))
             return
-        cfg, folder = _experiment_precheck(_overrides(args))
+        cfg, folder = _experiment_precheck(_overrides(args, deletions=True))
         folder_is_explicit = bool(folder) and bool(_select(cfg, "experiment.folder"))
     register_configs()
     if not any(a.startswith("hydra.run.dir=") for a in args):
