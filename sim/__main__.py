@@ -50,11 +50,15 @@ _FLAGS_WITH_VALUE = frozenset(
 )  # fmt: skip
 
 
-def _overrides(argv: list[str]) -> list[str]:
-    """The overrides among Hydra's arguments: key=value and deletions ~key (flags such as -m are left out)."""
-    # Deletions count too: the sweep folder's id is computed from this composition and must
-    # equal the job's, or a folder would not be recognised as the same sweep's on resume.
-    return [a for a in argv if ("=" in a or a.startswith("~")) and not a.startswith("-") and not a.startswith("hydra")]
+def _overrides(argv: list[str], deletions: bool = False) -> list[str]:
+    """The key=value overrides among Hydra's arguments (flags such as -m are left out); with ``~key`` if asked."""
+    # The experiment's composition needs the deletions too: the sweep folder's id is computed
+    # from it and must equal the job's, or a folder would not be recognised as the same sweep's.
+    return [
+        a
+        for a in argv
+        if ("=" in a or (deletions and a.startswith("~"))) and not a.startswith("-") and not a.startswith("hydra")
+    ]
 
 
 def _check_arguments(args: list[str]) -> None:
@@ -67,7 +71,7 @@ def _check_arguments(args: list[str]) -> None:
         if a.startswith("-"):
             after_flag = a in _FLAGS_WITH_VALUE
             continue
-        if "=" not in a:
+        if "=" not in a and not a.startswith("~"):  # ~key deletes a key (Hydra's grammar)
             _fail(f"argument {a!r} is not key=value; allowed: key=value overrides, e.g. steps=240 (docs/parameters.md)")
 
 
@@ -425,9 +429,9 @@ def main(argv: list[str] | None = None) -> None:
     folder, folder_is_explicit = "", False
     if command == "experiment" and not multirun:
         if dry_run:
-            _dry_run(_overrides(args))
+            _dry_run(_overrides(args, deletions=True))
             return
-        cfg, folder = _experiment_precheck(_overrides(args))
+        cfg, folder = _experiment_precheck(_overrides(args, deletions=True))
         folder_is_explicit = bool(folder) and bool(_select(cfg, "experiment.folder"))
         if folder:
             _snapshot(folder)
