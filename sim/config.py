@@ -20,7 +20,54 @@ from hydra.core.config_store import ConfigStore
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
-REGIMES: tuple[str, ...] = ("targets", "negotiated", "functioning", "none")
+# The instruments a preset sets (the other RegimeConfig fields are levers that keep their values
+# when a switch changes the preset). Each preset is mirrored by configs/regime/NAME.yaml (a test
+# checks they agree); these definitions and the centre's phase are the only code that reads a
+# regime's name (tests/test_fairness.py).
+PRESETS: dict[str, dict[str, Any]] = {
+    "targets": {
+        "objective_setter": "centre",
+        "observation": "indicator",
+        "league_table": True,
+        "guarantee_monitoring_rate": 0.0,
+        "partnership_standard": "none",
+        "commitment_enforcement": 0.0,
+    },
+    "negotiated": {
+        "objective_setter": "forum",
+        "observation": "forum",
+        "league_table": False,
+        "guarantee_monitoring_rate": 1.0,
+        "partnership_standard": "paid",
+        "commitment_enforcement": 1.0,
+    },
+    "functioning": {
+        "objective_setter": "none",
+        "observation": "none",
+        "league_table": False,
+        "guarantee_monitoring_rate": 1.0,
+        "partnership_standard": "none",
+        "commitment_enforcement": 0.0,
+    },
+    "none": {
+        "objective_setter": "none",
+        "observation": "none",
+        "league_table": False,
+        "guarantee_monitoring_rate": 0.0,
+        "partnership_standard": "none",
+        "commitment_enforcement": 0.0,
+    },
+}
+# Hybrids: one or two instruments changed from a main preset.
+PRESETS["targets_guarantee"] = {**PRESETS["targets"], "guarantee_monitoring_rate": 1.0}
+PRESETS["targets_partnership"] = {**PRESETS["targets"], "partnership_standard": "paid"}
+PRESETS["local_targets"] = {**PRESETS["targets"], "objective_setter": "forum"}
+PRESETS["negotiated_unpaid"] = {**PRESETS["negotiated"], "partnership_standard": "none"}
+REGIMES: tuple[str, ...] = tuple(PRESETS)
+INSTRUMENT_KEYS: tuple[str, ...] = tuple(PRESETS["none"])
+OBJECTIVE_SETTERS: tuple[str, ...] = ("centre", "forum", "none")
+OBSERVATIONS: tuple[str, ...] = ("indicator", "forum", "none")
+PARTNERSHIP_STANDARDS: tuple[str, ...] = ("none", "required", "paid")
 DOMAINS: tuple[str, ...] = ("education", "safety", "health")
 BACKENDS: tuple[str, ...] = ("serial", "processes", "dask")
 COOPERATION_TYPES: tuple[str, ...] = ("conditional", "free_rider", "other")
@@ -263,7 +310,45 @@ class CitizensConfig:
         source="Frey & Jegen 2001 (asymmetry: crowding-out faster than crowding-in)",
     )
     control_targets: float = param(
-        0.3, "Control felt by a co-producing citizen under outcome targets", "[0,1]", lo=0, hi=1
+        0.3,
+        "Control felt by an engaged citizen per unit of effort redirected towards measured tasks in their services "
+        "(gaming share plus the excess of measured over unmeasured work); the key keeps its old name",
+        "[0,1]",
+        lo=0,
+        hi=1,
+        source="stylised; Frey & Jegen 2001; Deci, Koestner & Ryan 1999 (controlling vs informational)",
+    )
+    control_figures: float = param(
+        0.1,
+        "Control felt by an engaged citizen whose services are judged on a case indicator (pressed to produce figures)",
+        "[0,1]",
+        lo=0,
+        hi=1,
+        source="stylised; Frey & Jegen 2001",
+    )
+    voice_weight: float = param(
+        0.5,
+        "Support felt by a citizen who took part in the latest forum round (voice)",
+        "[0,1]",
+        lo=0,
+        hi=1,
+        source="stylised; autonomy support (Deci & Ryan 2000); Fung 2006 (participation and empowerment)",
+    )
+    goal_support: float = param(
+        0.2,
+        "Support felt by an engaged citizen per unit share of their services with a clear objective and feedback",
+        "[0,1]",
+        lo=0,
+        hi=1,
+        source="stylised magnitude; Locke & Latham 2002 (specific goals with feedback raise effort and engagement)",
+    )
+    motivation_reversion: float = param(
+        0.01,
+        "Monthly pull of motivation back toward the citizen's own trait level (half-life about 6 years at 0.01)",
+        "1/month",
+        lo=0,
+        hi=1,
+        source="stylised; Roberts & DelVecchio 2000 (dispositions are stable over years)",
     )
     control_payment: float = param(
         0.6, "Control felt by an engaged citizen when volunteering is paid", "[0,1]", lo=0, hi=1
@@ -294,6 +379,22 @@ class CitizensConfig:
         lo=0,
         hi=10,
         source="Bevan & Hood 2006; Van Ryzin 2007",
+    )
+    audit_exposure: float = param(
+        5.0,
+        "Exposure per unit share of an audited service's records found manipulated (what is found, not whether)",
+        "",
+        lo=0,
+        hi=100,
+        source="stylised; Bevan & Hood 2006",
+    )
+    assurance_gain: float = param(
+        0.02,
+        "Monthly rise in trust toward 1 per unit of credible assurance (audits or inspections that found little)",
+        "1/month",
+        lo=0,
+        hi=1,
+        source="stylised; Power 1997 (The Audit Society); O'Neill 2002",
     )
     efficacy_rate: float = param(
         0.03,
@@ -444,20 +545,94 @@ class ServicesConfig:
 
 @dataclass
 class RegimeSwitch:
-    """A change of governance regime at the start of a given step."""
+    """A scheduled change at the start of a given step: to a preset, or of chosen instruments and levers.
 
-    step: int = param(0, "Step at which the new regime takes effect", "month", lo=0)
-    to: str = param("none", "Regime from that step on", choices=REGIMES)
+    ``{step: 24, to: none}`` switches the preset (all its instruments, see ``PRESETS``);
+    ``{step: 12, set: {payment_per_hour: 5}}`` sets named instruments or levers of ``regime`` and
+    leaves the others as they are. A switch gives exactly one of ``to`` and ``set``.
+    """
+
+    step: int = param(0, "Step at which the change takes effect", "month", lo=0)
+    to: str | None = param(None, "Preset in force from that step on (or give 'set')", choices=REGIMES)
+    set: dict[str, Any] = param(
+        {}, "Instruments or levers of 'regime' set from that step on, e.g. {payment_per_hour: 5} (or give 'to')"
+    )
 
 
 @dataclass
 class RegimeConfig:
     """Governance regime and the centre's levers."""
 
-    name: str = param("none", "Governance regime at step 0", choices=REGIMES)
-    switches: list[RegimeSwitch] = field(default_factory=list, metadata={"help": "Regime changes during the run"})
+    name: str = param(
+        "none",
+        "Preset in force at step 0 (its label; the instruments below say what it does)",
+        choices=REGIMES,
+    )
+    switches: list[RegimeSwitch] = field(
+        default_factory=list, metadata={"help": "Scheduled changes: to a preset, or of chosen instruments and levers"}
+    )
+    # The instruments. None means 'the value of the preset named by `name`' (sim.config.PRESETS),
+    # so that regime.name=targets alone, or a SimConfig built in Python, gets the whole preset.
+    objective_setter: str | None = param(
+        None,
+        "Who sets the outcome objective: the centre (a target on the measured domains), a local forum, or nobody",
+        choices=OBJECTIVE_SETTERS,
+        source="Instrument (DESIGN.md section 4); preset value by default",
+    )
+    observation: str | None = param(
+        None,
+        "How outcome performance is observed for consequences: a sampled, gameable case indicator on the "
+        "measured dimension, the forum's perception, or nothing",
+        choices=OBSERVATIONS,
+        source="Instrument; preset value by default",
+    )
+    league_table: bool | None = param(
+        None,
+        "Figures are published and ranked: sanctions below the objective (and the ratchet) apply, citizens see "
+        "the figures, and the published standard counts as a commitment",
+        source="Instrument; Bevan & Hood 2006 (naming and shaming); preset value by default",
+    )
+    guarantee_monitoring_rate: float | None = param(
+        None,
+        "Monthly chance a service's core functioning is inspected against the guarantee (0: no guarantee enforced)",
+        "probability",
+        lo=0,
+        hi=1,
+        source="Instrument; preset value by default",
+    )
+    guarantee_monitoring_error: float = param(
+        0.05,
+        "Sd of an inspector's error in the functioning share it measures",
+        "share",
+        lo=0,
+        hi=1,
+        source="stylised",
+    )
+    partnership_standard: str | None = param(
+        None,
+        "Partnership work at the level 'partnership_commitment': not asked for, required (shortfall sanctioned), "
+        "or paid (payoff 'partnership_pay' per unit met)",
+        choices=PARTNERSHIP_STANDARDS,
+        source="Instrument; preset value by default",
+    )
+    commitment_enforcement: float | None = param(
+        None,
+        "Payoff to a service per unit of its forum commitment on functioning kept (paid, hence costed)",
+        "payoff",
+        lo=0,
+        hi=100,
+        source="Instrument; preset value by default",
+    )
+    partnership_pay: float = param(
+        1.0,
+        "Payoff to a service per unit of the partnership standard met, when the standard is paid",
+        "payoff",
+        lo=0,
+        hi=100,
+        source="stylised (equal to the reward per unit of recorded pass rate)",
+    )
     measured_domains: list[str] = param(
-        ["education", "safety", "health"], "Domains with central outcome targets under 'targets'"
+        ["education", "safety", "health"], "Domains on which the centre sets outcome targets"
     )
     target_level: float = param(
         0.7,
@@ -521,33 +696,94 @@ class RegimeConfig:
         0.03, "Rise above the current assessed outcome set as the local objective", "share", lo=0, hi=1
     )
     partnership_commitment: float = param(
-        0.12, "Partnership share a service commits to in a forum", "share", lo=0, hi=1
+        0.12, "Partnership share of the partnership standard, and that a service commits to in a forum", "share", lo=0, hi=1
     )
     forum_information: float = param(
         0.05, "Participation rate at which the forum judges fully by lived experience", "share", lo=0.001, hi=1
     )
-    commitment_reward: float = param(
-        1.0, "Payoff to a service per unit of its commitments kept", "payoff", lo=0, hi=100
+    commitment_reward: float | None = param(
+        None,
+        "Deprecated alias: if given, sets both commitment_enforcement and partnership_pay (the old paid contract)",
+        "payoff",
+        lo=0,
+        hi=100,
     )
 
 
 @dataclass
 class CostsConfig:
-    """Public cost accounting (GBP per month)."""
+    """Public cost accounting (GBP per month), and the shadow price of citizens' hours.
+
+    Every per-service cost is charged per case or per citizen served, so that costs per citizen
+    do not shrink as services grow with the population.
+    """
 
     staff_cost_per_unit: float = param(
         20.0, "Cost of one unit of service capacity per citizen per domain", "GBP/month", lo=0, hi=1e6
     )
-    audit_cost: float = param(2000.0, "Cost of one audit", "GBP", lo=0, hi=1e9)
-    reward_cost: float = param(500.0, "Cost per unit of reward paid to a service", "GBP", lo=0, hi=1e9)
+    audit_cost: float = param(
+        0.0, "Fixed cost of one audit on top of its per-case cost (any value > 0 shrinks per citizen)", "GBP", lo=0, hi=1e9
+    )
+    audit_cost_per_case: float = param(
+        13.3,
+        "Cost of auditing one case of an audited service's monthly caseload",
+        "GBP/case",
+        lo=0,
+        hi=1e6,
+        source="stylised: the former GBP 2,000 an audit over a default service's 150 cases",
+    )
+    reward_cost: float = param(
+        0.0,
+        "Fixed cost per unit of payoff paid to a service, on top of its per-citizen cost",
+        "GBP",
+        lo=0,
+        hi=1e9,
+    )
+    reward_cost_per_citizen: float = param(
+        3.33,
+        "Cost per unit of payoff paid to a service (rewards, partnership pay, commitments), per citizen it serves",
+        "GBP/citizen",
+        lo=0,
+        hi=1e6,
+        source="stylised: the former GBP 500 per unit over a default service's 150 citizens",
+    )
+    inspection_cost: float = param(0.0, "Fixed cost of one inspection of functioning", "GBP", lo=0, hi=1e9)
+    inspection_cost_per_citizen: float = param(
+        1.0,
+        "Cost of inspecting a service's functioning, per citizen it serves",
+        "GBP/citizen",
+        lo=0,
+        hi=1e6,
+        source="stylised (functioning is cheaper to check than case records)",
+    )
     forum_cost_per_participant: float = param(
         30.0, "Cost of a forum seat, before participation support", "GBP", lo=0, hi=1e6
+    )
+    forum_staff_cost_per_participant: float = param(
+        10.0,
+        "Staff time to prepare and run a forum round, per participant",
+        "GBP",
+        lo=0,
+        hi=1e6,
+        source="stylised: about 15 minutes of a GBP 40/hour officer per participant",
     )
     support_cost_per_participant: float = param(
         60.0, "Extra cost per participant at full participation support", "GBP", lo=0, hi=1e6
     )
     recognition_cost_per_citizen: float = param(
         0.5, "Monthly cost per citizen at full recognition", "GBP", lo=0, hi=1e6
+    )
+    forum_hours: float = param(
+        3.0, "Hours a participant spends on one forum round", "hours", lo=0, hi=100, source="stylised"
+    )
+    shadow_wage: float = param(
+        13.0,
+        "Shadow price of an hour of citizens' volunteering or forum time in social_cost",
+        "GBP/hour",
+        lo=0,
+        hi=1e4,
+        source="ONS 2017, Changes in the value and division of unpaid volunteering in the UK 2000-2015 "
+        "(replacement cost at median hourly wages; approximate)",
     )
 
 
@@ -846,7 +1082,7 @@ def compose_error_message(exc: BaseException) -> str:
 
 def _check_field(path: str, value: Any, meta: dict[str, Any]) -> None:
     choices = meta.get("choices")
-    if choices is not None and value not in choices:
+    if choices is not None and value is not None and value not in choices:  # None: the preset's value
         raise ConfigError(f"{path}={value!r} is not allowed; allowed values: {', '.join(choices)}")
     if isinstance(value, bool) or not isinstance(value, int | float):
         return
@@ -873,6 +1109,48 @@ def _walk(obj: Any, prefix: str) -> None:
             _check_field(path, value, dict(f.metadata))
 
 
+# RegimeConfig fields a switch may not set: the label, the schedule itself, and the alias.
+NOT_SWITCHABLE: frozenset[str] = frozenset({"name", "switches", "commitment_reward"})
+
+
+def switchable_keys() -> tuple[str, ...]:
+    """The instruments and levers of ``regime`` a scheduled switch may set."""
+    return tuple(f.name for f in dataclasses.fields(RegimeConfig) if f.name not in NOT_SWITCHABLE)
+
+
+def check_switch_value(path: str, key: str, value: Any) -> None:
+    """Check one ``set`` entry of a switch: a known instrument or lever, of its kind, in its range.
+
+    Raises:
+        ConfigError: naming the entry, its value and what is allowed.
+
+    """
+    import typing
+
+    fields = {f.name: f for f in dataclasses.fields(RegimeConfig) if f.name not in NOT_SWITCHABLE}
+    if key not in fields:
+        raise ConfigError(f"{path}: unknown instrument or lever {key!r}; allowed keys: {', '.join(fields)}")
+    f = fields[key]
+    meta = dict(f.metadata)
+    hint = typing.get_type_hints(RegimeConfig)[key]
+    kinds = [k for k in typing.get_args(hint) if k is not type(None)] or [hint]
+    kind = kinds[0]
+    if kind is bool:
+        ok, text = isinstance(value, bool), "true or false"
+    elif kind is int:
+        ok, text = isinstance(value, int) and not isinstance(value, bool), "a whole number"
+    elif kind is float:
+        ok, text = isinstance(value, int | float) and not isinstance(value, bool), "a number"
+    elif kind is str:
+        ok, text = isinstance(value, str), "a string"
+    else:
+        ok = isinstance(value, list) and all(isinstance(v, str) and v in DOMAINS for v in value)
+        text = "a list of domains from " + ", ".join(DOMAINS)
+    if not ok:
+        raise ConfigError(f"{path}={value!r} is not {text}; allowed: {_allowed_text(f, text)}")
+    _check_field(path, float(value) if kind is float else value, meta)
+
+
 def validate(cfg: SimConfig) -> None:
     """Check every bound declared with :func:`param` and the relations between fields.
 
@@ -890,12 +1168,26 @@ def validate(cfg: SimConfig) -> None:
     for d in reg.measured_domains:
         if d not in DOMAINS:
             raise ConfigError(f"regime.measured_domains contains {d!r}; allowed values: {', '.join(DOMAINS)}")
+    seen: dict[int, int] = {}
     for i, sw in enumerate(reg.switches):
         if sw.step >= cfg.steps:
             raise ConfigError(
                 f"regime.switches[{i}].step={sw.step} is at or after the horizon; "
                 f"allowed: 0 to steps-1 = {cfg.steps - 1}"
             )
+        if sw.step in seen:
+            raise ConfigError(
+                f"regime.switches[{i}].step={sw.step} repeats regime.switches[{seen[sw.step]}].step; "
+                "allowed: at most one switch a month (put several keys in one 'set')"
+            )
+        seen[sw.step] = i
+        if (sw.to is None) == (not sw.set):
+            raise ConfigError(
+                f"regime.switches[{i}] gives {'both to and set' if sw.to is not None else 'neither to nor set'}; "
+                "allowed: exactly one, e.g. {step: 24, to: none} or {step: 12, set: {payment_per_hour: 5}}"
+            )
+        for key, value in sw.set.items():
+            check_switch_value(f"regime.switches[{i}].set.{key}", key, value)
     shares = svc.initial_shares
     if len(shares) != 6 or any(s <= 0 for s in shares):
         raise ConfigError(

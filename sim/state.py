@@ -30,6 +30,7 @@ STREAMS = (
     "cases",
     "audits",
     "mesa",
+    "inspections",
 )
 
 
@@ -65,6 +66,7 @@ class CitizenState:
     engaged: BoolArray
     participated: BoolArray  # took part in the latest forum round
     commitment: FloatArray  # committed contribution share, NaN if none
+    motivation_trait: FloatArray = field(default_factory=lambda: np.zeros(0))  # own level motivation reverts to
 
     @property
     def n(self) -> int:
@@ -104,6 +106,9 @@ class ServiceState:
     found_share: FloatArray
     commitment_kept: FloatArray
     cases: FloatArray = field(default_factory=lambda: np.zeros(0))
+    inspected: FloatArray = field(default_factory=lambda: np.zeros(0))  # 1 where functioning was inspected
+    functioning_seen: FloatArray = field(default_factory=lambda: np.zeros(0))  # the inspector's measurement
+    payment: FloatArray = field(default_factory=lambda: np.zeros(0))  # payoff paid out this month
 
 
 def init_communities(cfg: SimConfig, rng: np.random.Generator) -> tuple[CommunityState, IntArray]:
@@ -188,6 +193,7 @@ def init_citizens(
         engaged=rng.random(n) < 0.2,
         participated=np.zeros(n, dtype=bool),
         commitment=np.full(n, np.nan),
+        motivation_trait=motivation.copy(),
     )
 
 
@@ -214,4 +220,7 @@ def init_services(cfg: SimConfig, comm: CommunityState, rng: np.random.Generator
         audited=np.zeros(s),
         found_share=np.zeros(s),
         commitment_kept=np.full(s, np.nan),
+        inspected=np.zeros(s),
+        functioning_seen=np.zeros(s),
+        payment=np.zeros(s),
     )

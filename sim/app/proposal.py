@@ -665,7 +665,7 @@ def run_one(task: RunTask) -> dict[str, Any]:
         efficacy_before = cit.efficacy.copy()
         model.step()
         cit = model.citizens
-        if model.regime == "negotiated":
+        if model.instruments.objective_setter == "forum":
             met = comm.last_round == t
             if met.any():
                 rounds += int(met.sum())

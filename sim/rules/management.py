@@ -1,9 +1,11 @@
-"""Service managers: how capacity is allocated, what each regime pays, and how managers learn.
+"""Service managers: how capacity is allocated, what the instruments in force pay, and how managers learn.
 
 A manager's payoff mixes the real outcome its service produces (weighted by its professional
-ethos) with what the regime rewards and the private value of slack (weighted by one minus
-ethos). Nothing switches gaming on: it grows only where the regime makes it pay (Le Grand 2003;
-Besley & Ghatak 2005; Bevan & Hood 2006; Braganza 2022).
+ethos) with what the instruments reward and the private value of slack (weighted by one minus
+ethos). Nothing switches gaming on: it grows only where the instruments make it pay (Le Grand
+2003; Besley & Ghatak 2005; Bevan & Hood 2006; Braganza 2022). The rules see instruments as
+per-service arrays (an objective in force, how it is observed, a league table, audits,
+inspections, a partnership standard, forum commitments), never a regime's name.
 
 Learning is local experimentation under common conditions: each month a manager compares the
 payoff of its allocation with six trial allocations, each shifting a little capacity to one
@@ -52,7 +54,8 @@ class ServiceParams:
     guarantee_level: float
     ratchet: bool
     ratchet_rate: float
-    commitment_reward: float
+    commitment_enforcement: float
+    partnership_pay: float
     partnership_commitment: float
 
 
@@ -65,13 +68,17 @@ class ServiceConditions:
     deprivation: FloatArray
     shock: FloatArray
     ethos: FloatArray
-    targeted: FloatArray  # 1 under central outcome targets on this service's domain
-    guaranteed: FloatArray  # 1 where the centre monitors guaranteed functioning
-    negotiating: FloatArray  # 1 where a forum agreement is in force
-    target: FloatArray
-    objective: FloatArray
-    forum_information: FloatArray
-    citizen_kept: FloatArray
+    objective_set: FloatArray  # 1 where an outcome objective (a target or a forum's) is in force and observed
+    objective: FloatArray  # the objective's level (share of cases meeting the standard)
+    accountability: FloatArray  # weight of outcome consequences: 1 for a target, legitimacy x citizens' side for a forum
+    league_table: FloatArray  # 1 where figures are published and ranked: sanctions below the objective, ratchet
+    observe_forum: FloatArray  # 1 where the forum's perception (not the indicator) is what counts
+    forum_information: FloatArray  # the forum's weight on lived experience rather than the record
+    inspected: FloatArray  # 1 where functioning is inspected against the guarantee this month
+    functioning_error: FloatArray  # the inspector's error in the functioning share it measures
+    partnership_paid: FloatArray  # 1 where meeting the partnership standard is paid
+    partnership_required: FloatArray  # 1 where falling short of the partnership standard is sanctioned
+    commitments: FloatArray  # weight of the service's forum commitment on functioning (agreement x legitimacy)
     audited: FloatArray
     # Cases: which service each belongs to, and their common random numbers.
     service_of_case: IntArray
@@ -96,6 +103,7 @@ class ServiceMonth:
     found_share: FloatArray
     commitment_kept: FloatArray
     payoff: FloatArray
+    payment: FloatArray  # payoff paid out to the service this month (rewards, partnership pay, commitments)
     recorded: FloatArray
     kept: BoolArray
     true_value: FloatArray  # per case, before any record was moved (for the indicator's distribution)
@@ -113,28 +121,44 @@ def incentive(
     lived_outcome: FloatArray,
     found_share: FloatArray,
     functioning: FloatArray,
-    kept: FloatArray,
+    partnership: FloatArray,
     c: ServiceConditions,
     p: ServiceParams,
-) -> FloatArray:
-    """What the regime pays a manager this month (rewards minus sanctions)."""
-    r = np.where(np.isnan(reported), c.target, reported)
+) -> tuple[FloatArray, FloatArray]:
+    """What the instruments pay a manager this month (rewards minus sanctions), and the part paid out.
+
+    Outcome consequences compare the observed outcome with the objective: the recorded pass rate
+    where an indicator is observed, the forum's perception (lived experience as far as people
+    took part, the record otherwise) where the forum observes. Rewards are symmetric in the
+    gap; a league table adds sanctions below the objective and, under a ratchet, the cost of
+    over-performance raising the next target. Audits sanction what they find; inspections
+    sanction functioning found below the guarantee; the partnership standard is paid or
+    sanctioned; a forum commitment on functioning is paid as far as it is kept.
+
+    Returns:
+        The payoff from the instruments, and the positive payments in it (costed by the centre).
+
+    """
+    r = np.where(np.isnan(reported), c.objective, reported)
     found = np.nan_to_num(found_share)
-    over = np.maximum(0.0, r - c.target)
-    targets = (
-        p.reward_strength * (r - c.target)
-        - p.sanction_strength * np.maximum(0.0, c.target - r)
-        - (p.sanction_strength * p.ratchet_rate * over if p.ratchet else 0.0)
-        - c.audited * p.audit_penalty * found
+    perceived = c.forum_information * lived_outcome + (1.0 - c.forum_information) * r
+    observed = c.observe_forum * perceived + (1.0 - c.observe_forum) * r
+    gap = observed - c.objective
+    over = np.maximum(0.0, r - c.objective)
+    weight = c.objective_set * c.accountability
+    league = c.league_table * (
+        p.sanction_strength * np.maximum(0.0, -gap) + (p.sanction_strength * p.ratchet_rate * over if p.ratchet else 0.0)
     )
-    guarantee = -p.sanction_strength * np.maximum(0.0, p.guarantee_level - functioning) / max(p.guarantee_level, 1e-9)
-    assessed = c.forum_information * lived_outcome + (1.0 - c.forum_information) * r
-    # An agreement binds as far as people took part in making it: a forum of a handful carries
-    # little weight (legitimacy), so with no participation 'negotiated' is functioning alone.
-    negotiated = c.forum_information * (
-        p.commitment_reward * kept + p.reward_strength * c.citizen_kept * (assessed - c.objective)
-    )
-    return c.targeted * targets + c.guaranteed * guarantee + c.negotiating * negotiated
+    outcome = weight * (p.reward_strength * gap - league) - c.audited * p.audit_penalty * found
+    level = max(p.guarantee_level, 1e-9)
+    seen_functioning = functioning + c.functioning_error
+    guarantee = -c.inspected * p.sanction_strength * np.maximum(0.0, p.guarantee_level - seen_functioning) / level
+    partnership_met = np.minimum(1.0, partnership / max(p.partnership_commitment, 1e-9))
+    partnership_pay = c.partnership_paid * p.partnership_pay * partnership_met
+    partnership_sanction = c.partnership_required * p.sanction_strength * (1.0 - partnership_met)
+    commitment_pay = c.commitments * p.commitment_enforcement * np.minimum(1.0, functioning / level)
+    paid = weight * p.reward_strength * np.maximum(0.0, gap) + partnership_pay + commitment_pay
+    return outcome + guarantee + partnership_pay - partnership_sanction + commitment_pay, paid
 
 
 def service_month(shares: FloatArray, c: ServiceConditions, p: ServiceParams) -> ServiceMonth:
@@ -173,7 +197,7 @@ def service_month(shares: FloatArray, c: ServiceConditions, p: ServiceParams) ->
         s, n, recorded, true_value, manipulated, kept, c.u_detect, p.audit_detection
     )
     kept_commitments = service_commitment_kept(shares, p.partnership_commitment, p.guarantee_level)
-    inc = incentive(reported, lived, found, shares[:, cp.FUNCTIONING], kept_commitments, c, p)
+    inc, paid = incentive(reported, lived, found, shares[:, cp.FUNCTIONING], shares[:, cp.PARTNERSHIP], c, p)
     payoff = c.ethos * lived + (1.0 - c.ethos) * (inc + p.slack_value * np.sqrt(shares[:, cp.SLACK]))
     return ServiceMonth(
         p_m,
@@ -186,6 +210,7 @@ def service_month(shares: FloatArray, c: ServiceConditions, p: ServiceParams) ->
         found,
         kept_commitments,
         payoff,
+        paid,
         recorded,
         kept,
         true_value,
