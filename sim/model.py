@@ -26,7 +26,7 @@ from sim.rules import citizen as citizen_rules
 from sim.rules import community as community_rules
 from sim.rules import coproduction as cp
 from sim.rules import management, negotiation
-from sim.rules._types import FloatArray
+from sim.rules._types import BoolArray, FloatArray
 from sim.state import NEVER, init_citizens, init_communities, init_services, make_streams
 
 DECISION_FIELDS = tuple(f.name for f in dataclasses.fields(citizen_rules.Decision))
@@ -466,13 +466,16 @@ class SocialProductivityModel(mesa.Model):
         """Recognition of citizens' contributions now (none during the burn-in)."""
         return self.instruments.recognition
 
+    @property
+    def measured_domain(self) -> BoolArray:
+        """Per domain, whether the centre measures it (``regime.measured_domains`` in force)."""
+        return np.isin(np.arange(len(DOMAINS)), [DOMAINS.index(d) for d in self.instruments.measured_domains])
+
     def targeted(self) -> FloatArray:
         """1 for services under a central outcome target this month (the centre sets it on the measured domains)."""
-        inst = self.instruments
-        if inst.objective_setter != "centre":
+        if self.instruments.objective_setter != "centre":
             return np.zeros(self.services.domain.shape[0])
-        measured = np.isin(np.arange(len(DOMAINS)), [DOMAINS.index(d) for d in inst.measured_domains])
-        return measured[self.services.domain].astype(np.float64)
+        return self.measured_domain[self.services.domain].astype(np.float64)
 
     def objectives(self) -> tuple[FloatArray, FloatArray, FloatArray]:
         """Per service: an objective in force and observed (0/1), its level, and the weight of its consequences.
