@@ -235,7 +235,7 @@ def collect_metrics(model: SocialProductivityModel) -> dict[str, Any]:
     # Only committed citizens have a value (NaN elsewhere), so compute it for them alone.
     committed = ~np.isnan(cit.commitment)
     met = commitment_met(cit.share[committed], cit.commitment[committed]) if committed.any() else np.zeros(0)
-    forums = inst.objective_setter == "forum"
+    forums = inst.objective_setter == "forum" or inst.observation == "forum"
     return {
         "step": model.month,
         "regime": model.regime,

@@ -135,9 +135,16 @@ class SocialProductivityModel(mesa.Model):
         if new is not self.instruments:
             self._put_in_force(new)
 
+    @staticmethod
+    def forums_meet(inst: Instruments) -> bool:
+        """Forums convene where they set the objective or observe performance."""
+        return inst.objective_setter == "forum" or inst.observation == "forum"
+
     def _put_in_force(self, new: Instruments) -> None:
-        """Change the instruments; when forums stop setting objectives their agreements and commitments end."""
+        """Change the instruments; when forums stop meeting, or setting objectives, what they agreed ends."""
         if self.instruments.objective_setter == "forum" and new.objective_setter != "forum":
+            self.services.agreement[:] = 0.0
+        if self.forums_meet(self.instruments) and not self.forums_meet(new):
             self.services.agreement[:] = 0.0
             self.communities_state.participation[:] = 0.0
             self.communities_state.forum_information[:] = 0.0
@@ -284,7 +291,7 @@ class SocialProductivityModel(mesa.Model):
         ``month_costs``.
         """
         inst = self.instruments
-        if inst.objective_setter != "forum":
+        if not self.forums_meet(inst):
             return
         cit, comm, svc = self.citizens, self.communities_state, self.services
         never = comm.last_round == NEVER
@@ -313,8 +320,9 @@ class SocialProductivityModel(mesa.Model):
         reported = np.where(np.isnan(svc.reported), svc.lived, svc.reported)
         assessed = info * svc.lived + (1.0 - info) * reported
         due_s = due[svc.community]
-        svc.objective = np.where(due_s, np.minimum(1.0, assessed + inst.objective_ambition), svc.objective)
-        svc.agreement = np.where(due_s, (comm.participation[svc.community] > 0).astype(np.float64), svc.agreement)
+        if inst.objective_setter == "forum":  # a forum that only observes (a central objective) agrees none
+            svc.objective = np.where(due_s, np.minimum(1.0, assessed + inst.objective_ambition), svc.objective)
+            svc.agreement = np.where(due_s, (comm.participation[svc.community] > 0).astype(np.float64), svc.agreement)
         self.month_costs["forum_participants"] = float(takes_part.sum())
 
     def citizens_adapt(self) -> None:
