@@ -45,6 +45,10 @@ REGIME_TITLES: dict[str, str] = {
     "negotiated": "Negotiated outcomes",
     "functioning": "Guaranteed functioning only",
     "none": "No performance management",
+    "targets_guarantee": "Targets with guaranteed functioning",
+    "targets_partnership": "Targets with paid partnership",
+    "local_targets": "Locally set targets",
+    "negotiated_unpaid": "Negotiated outcomes, partnership unpaid",
 }
 QUERY_VERSION = "1"
 MAX_QUERY_CHARS = 4000
