@@ -94,6 +94,8 @@ def fmt_default(value: Any) -> str:
         The value wrapped in backticks.
 
     """
+    if value is None:  # an instrument left to the preset named by regime.name (sim.config.PRESETS)
+        return "unset"
     if isinstance(value, bool):
         text = "true" if value else "false"
     elif isinstance(value, int | float):
