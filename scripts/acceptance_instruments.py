@@ -22,6 +22,7 @@ from sim.model import SocialProductivityModel
 
 
 def one(args: tuple[str, int, list[str]]) -> dict[str, float]:
+    """End-of-run figures of one preset on one seed."""
     preset, seed, extra = args
     cfg = sim.load_config([f"regime={preset}", f"seed={seed}", "output.save=false", *extra])
     model = SocialProductivityModel(cfg)
@@ -54,6 +55,7 @@ def one(args: tuple[str, int, list[str]]) -> dict[str, float]:
 
 
 def main() -> None:
+    """Run every preset on every seed and print the table."""
     ap = argparse.ArgumentParser()
     ap.add_argument("--seeds", type=int, default=10)
     ap.add_argument("--workers", type=int, default=2)
@@ -66,7 +68,7 @@ def main() -> None:
     with ProcessPoolExecutor(a.workers) as pool:
         rows = list(pool.map(one, jobs))
     table: dict[str, dict[str, dict[str, float]]] = {}
-    for (p, s, _), r in zip(jobs, rows, strict=True):
+    for (p, _, _), r in zip(jobs, rows, strict=True):
         table.setdefault(p, {})
         for k, v in r.items():
             table[p].setdefault(k, []).append(v)  # type: ignore[arg-type]

@@ -696,7 +696,11 @@ class RegimeConfig:
         0.03, "Rise above the current assessed outcome set as the local objective", "share", lo=0, hi=1
     )
     partnership_commitment: float = param(
-        0.12, "Partnership share of the partnership standard, and that a service commits to in a forum", "share", lo=0, hi=1
+        0.12,
+        "Partnership share of the partnership standard, and that a service commits to in a forum",
+        "share",
+        lo=0,
+        hi=1,
     )
     forum_information: float = param(
         0.05, "Participation rate at which the forum judges fully by lived experience", "share", lo=0.001, hi=1
@@ -722,7 +726,11 @@ class CostsConfig:
         20.0, "Cost of one unit of service capacity per citizen per domain", "GBP/month", lo=0, hi=1e6
     )
     audit_cost: float = param(
-        0.0, "Fixed cost of one audit on top of its per-case cost (any value > 0 shrinks per citizen)", "GBP", lo=0, hi=1e9
+        0.0,
+        "Fixed cost of one audit on top of its per-case cost (any value > 0 shrinks per citizen)",
+        "GBP",
+        lo=0,
+        hi=1e9,
     )
     audit_cost_per_case: float = param(
         13.3,

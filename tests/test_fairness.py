@@ -30,7 +30,7 @@ from sim.instruments import Instruments
 ROOT = Path(__file__).resolve().parent.parent
 # The centre's phase: the only methods of the model allowed to know presets by name.
 CENTRE_PHASE = {"centre_sets_regime", "_put_in_force"}
-CHECKED_FILES = sorted((ROOT / "sim" / "rules").glob("*.py")) + [ROOT / "sim" / "metrics.py"]
+CHECKED_FILES = [*sorted((ROOT / "sim" / "rules").glob("*.py")), ROOT / "sim" / "metrics.py"]
 
 
 # Instrument values that happen to spell a preset's name ("none"): comparing an instrument with
@@ -50,9 +50,7 @@ def _names_in(node: ast.AST) -> list[str]:
             if isinstance(side, ast.Attribute) and side.attr in INSTRUMENT_VALUES:
                 allowed |= set(INSTRUMENT_VALUES[side.attr])
     return [
-        n.value
-        for n in ast.walk(node)
-        if isinstance(n, ast.Constant) and n.value in REGIMES and n.value not in allowed
+        n.value for n in ast.walk(node) if isinstance(n, ast.Constant) and n.value in REGIMES and n.value not in allowed
     ]
 
 
@@ -91,7 +89,7 @@ def test_model_phases_below_the_centre_never_compare_a_regime_name() -> None:
 
 def test_the_check_catches_what_it_is_for() -> None:
     """The checker fails on the forms the model used before the instruments (so the tests above can fail)."""
-    before = '''
+    before = """
 class M:
     def services_act(self):
         audited = (r < rate) & (self.regime == "targets")
@@ -100,7 +98,7 @@ class M:
     def centre_sets_regime(self):
         if self.regime == "negotiated":
             pass
-'''
+"""
     found = name_comparisons(before, frozenset(CENTRE_PHASE))
     assert sorted(name for _, name in found) == ["functioning", "negotiated", "targets"]
     assert {line for line, _ in found} == {4, 5}  # not the instrument (line 6) nor the centre (line 8)

@@ -23,7 +23,9 @@ def _run(overrides: list[str]) -> tuple[SocialProductivityModel, list]:
 
 
 def test_a_pilot_of_paid_volunteering_starts_and_stops_at_its_months() -> None:
-    model, seen = _run(["steps=9", "regime.switches=[{step:3,set:{payment_per_hour:5}},{step:6,set:{payment_per_hour:0}}]"])
+    model, seen = _run(
+        ["steps=9", "regime.switches=[{step:3,set:{payment_per_hour:5}},{step:6,set:{payment_per_hour:0}}]"]
+    )
     assert [i.payment_per_hour for i in seen] == [0.0] * 3 + [5.0] * 3 + [0.0] * 3
     assert {i.label for i in seen} == {"none"}  # setting a lever keeps the preset's label
     ts = model.timeseries()
@@ -34,14 +36,18 @@ def test_a_pilot_of_paid_volunteering_starts_and_stops_at_its_months() -> None:
 
 
 def test_participation_support_phased_in_over_three_steps() -> None:
-    switches = "[{step:0,to:negotiated},{step:2,set:{participation_support:0.3}},{step:4,set:{participation_support:0.6}}]"
+    switches = (
+        "[{step:0,to:negotiated},{step:2,set:{participation_support:0.3}},{step:4,set:{participation_support:0.6}}]"
+    )
     _, seen = _run(["steps=6", f"regime.switches={switches}"])
     assert [i.participation_support for i in seen] == [0.0, 0.0, 0.3, 0.3, 0.6, 0.6]
     assert all(i.objective_setter == "forum" for i in seen)
 
 
 def test_a_switch_to_a_preset_sets_all_its_instruments_and_keeps_levers() -> None:
-    model, seen = _run(["steps=6", "regime.audit_rate=0.4", "regime.switches=[{step:2,to:negotiated},{step:4,to:targets}]"])
+    model, seen = _run(
+        ["steps=6", "regime.audit_rate=0.4", "regime.switches=[{step:2,to:negotiated},{step:4,to:targets}]"]
+    )
     for month, name in ((0, "none"), (2, "negotiated"), (4, "targets")):
         assert {k: getattr(seen[month], k) for k in INSTRUMENT_KEYS} == PRESETS[name]
         assert seen[month].label == name and seen[month].audit_rate == 0.4

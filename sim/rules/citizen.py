@@ -166,7 +166,13 @@ def adapt(
     return Adaptation(
         engaged=trust.update_engagement(engaged, ask_probability, trust_, p.engagement_exit, u_engage),
         motivation=motivation.update_motivation(
-            motivation_, support, control, p.motivation_gain, p.motivation_loss, motivation_trait, p.motivation_reversion
+            motivation_,
+            support,
+            control,
+            p.motivation_gain,
+            p.motivation_loss,
+            motivation_trait,
+            p.motivation_reversion,
         ),
         trust=trust.update_trust(
             trust_,

@@ -70,7 +70,9 @@ class ServiceConditions:
     ethos: FloatArray
     objective_set: FloatArray  # 1 where an outcome objective (a target or a forum's) is in force and observed
     objective: FloatArray  # the objective's level (share of cases meeting the standard)
-    accountability: FloatArray  # weight of outcome consequences: 1 for a target, legitimacy x citizens' side for a forum
+    accountability: (
+        FloatArray  # weight of outcome consequences: 1 for a target, legitimacy x citizens' side for a forum
+    )
     league_table: FloatArray  # 1 where figures are published and ranked: sanctions below the objective, ratchet
     observe_forum: FloatArray  # 1 where the forum's perception (not the indicator) is what counts
     forum_information: FloatArray  # the forum's weight on lived experience rather than the record
@@ -147,7 +149,8 @@ def incentive(
     over = np.maximum(0.0, r - c.objective)
     weight = c.objective_set * c.accountability
     league = c.league_table * (
-        p.sanction_strength * np.maximum(0.0, -gap) + (p.sanction_strength * p.ratchet_rate * over if p.ratchet else 0.0)
+        p.sanction_strength * np.maximum(0.0, -gap)
+        + (p.sanction_strength * p.ratchet_rate * over if p.ratchet else 0.0)
     )
     outcome = weight * (p.reward_strength * gap - league) - c.audited * p.audit_penalty * found
     level = max(p.guarantee_level, 1e-9)

@@ -170,7 +170,9 @@ def test_incentive_by_hand():
     np.testing.assert_allclose(inc, [0.1, -0.1 - 0.3 - 2.0])
     np.testing.assert_allclose(paid, [0.1, 0.0])  # only the reward above target is paid out
     # A missing figure (no cases) counts as on target.
-    inc, paid = mg.incentive(np.array([np.nan, np.nan]), np.full(2, 0.5), np.zeros(2), np.full(2, 0.3), np.full(2, 0.12), c, p)
+    inc, paid = mg.incentive(
+        np.array([np.nan, np.nan]), np.full(2, 0.5), np.zeros(2), np.full(2, 0.3), np.full(2, 0.12), c, p
+    )
     np.testing.assert_allclose(inc, [0.0, 0.0])
 
 
