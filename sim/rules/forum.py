@@ -288,6 +288,11 @@ class ForumRound:
     staff_hours: FloatArray
 
 
+def _sum_by(group: IntArray, weights: FloatArray, n_groups: int) -> FloatArray:
+    """Sum of ``weights`` per group, as float64 (bincount returns int64 for empty input)."""
+    return np.bincount(group, weights=weights, minlength=n_groups).astype(np.float64)
+
+
 def resources_index(budget: FloatArray, deprivation: FloatArray, own_need: FloatArray, budget_ref: float) -> FloatArray:
     """How well off each citizen is, in [0, 1], from what the model's state holds.
 
@@ -497,14 +502,14 @@ def forum_round(
     attended = (draws.attend < prob) & due_communities[com]
     att_f = attended.astype(np.float64)
     residents = np.bincount(com, minlength=n_c).astype(np.float64)
-    attenders = np.bincount(com, weights=att_f, minlength=n_c)
+    attenders = _sum_by(com, att_f, n_c)
     turnout = np.divide(attenders, residents, out=np.zeros(n_c), where=residents > 0)
 
     # Per community x domain sums, gathered per service: (C, 3) tables.
     def by_community(values: FloatArray, weights: FloatArray) -> FloatArray:
         out = np.empty((n_c, N_DOMAINS))
         for d in range(N_DOMAINS):
-            out[:, d] = np.bincount(com, weights=values[:, d] * weights, minlength=n_c)
+            out[:, d] = _sum_by(com, values[:, d] * weights, n_c)
         return out
 
     ones = np.ones_like(att_f)
@@ -533,8 +538,8 @@ def forum_round(
     gain = agreed(deal.gain)
     contribution = agreed(deal.contribution)
     # Each attender commits to the extras agreed for every domain of their community.
-    extra_c = np.bincount(sc, weights=contribution, minlength=n_c)
-    deals_c = np.bincount(sc, weights=in_force.astype(np.float64), minlength=n_c)
+    extra_c = _sum_by(sc, contribution, n_c)
+    deals_c = _sum_by(sc, in_force.astype(np.float64), n_c)
     committed = attended & (deals_c[com] > 0)
     citizen_commitment = np.where(committed, np.minimum(1.0, citizens.share + extra_c[com]), citizens.share)
     staff = np.where(due_s, p.staff_hours_meeting + p.staff_hours_attender * n_att_s, 0.0)
