@@ -30,6 +30,7 @@ model's named streams, never inside. ``docs/forums.md`` documents the equations 
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -403,6 +404,9 @@ class Bargain:
     surplus_service: FloatArray
 
 
+BARGAIN_BLOCK = 2048  # services per block: bounds the (block, K, K) grids to ~7 MB each at K = 21
+
+
 def bargain(
     p: ForumParams,
     perceived: FloatArray,
@@ -432,6 +436,26 @@ def bargain(
     Returns:
         The bargain per service.
     """
+    n_s = perceived.shape[0]
+    if n_s <= BARGAIN_BLOCK:
+        return _bargain_block(p, perceived, attenders_need, reach, spare, ethos)
+    # Blocks of services keep memory flat at 100,000 communities; the loop is over blocks only.
+    parts = [
+        _bargain_block(p, *(a[lo : lo + BARGAIN_BLOCK] for a in (perceived, attenders_need, reach, spare, ethos)))
+        for lo in range(0, n_s, BARGAIN_BLOCK)
+    ]
+    return Bargain(*(np.concatenate([getattr(b, f.name) for b in parts]) for f in dataclasses.fields(Bargain)))
+
+
+def _bargain_block(
+    p: ForumParams,
+    perceived: FloatArray,
+    attenders_need: FloatArray,
+    reach: FloatArray,
+    spare: FloatArray,
+    ethos: FloatArray,
+) -> Bargain:
+    """The bargain of one block of services; see :func:`bargain`."""
     k = max(2, int(p.grid_points))
     unit = np.linspace(0.0, 1.0, k)
     p_max = np.clip(np.minimum(p.partnership_max, spare), 0.0, 1.0)

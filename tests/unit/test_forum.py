@@ -251,6 +251,18 @@ def test_bargain_is_the_nash_solution_of_the_grid(perceived, need, reach, spare,
         assert b.gain[0] == b.partnership[0] == b.contribution[0] == 0.0
 
 
+def test_bargain_in_blocks_equals_bargain_in_one(monkeypatch):
+    rng = np.random.default_rng(2)
+    s = 50
+    args = (rng.random(s), rng.random(s), rng.random(s), rng.random(s) * 0.5, rng.random(s))
+    whole = fr.bargain(P, *args)
+    monkeypatch.setattr(fr, "BARGAIN_BLOCK", 7)
+    blocked = fr.bargain(P, *args)
+    assert whole.feasible.sum() > s // 2
+    for field in dataclasses.fields(whole):
+        np.testing.assert_array_equal(getattr(whole, field.name), getattr(blocked, field.name))
+
+
 def test_i_representative_attendance_and_real_surplus_give_an_ambitious_deal():
     rng = np.random.default_rng(0)
     n = 2000
