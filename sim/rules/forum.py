@@ -50,10 +50,10 @@ class ForumParams:
     # --- attendance (who comes) ---
     attend_base: float = 0.05
     """Chance a resident of middling resources, efficacy and trust (all 0.5) attends a round;
-    probability, [0, 1]. Approximate: the Community Life Survey reports about 7-8 % of adults in
-    England in 'civic activism' (e.g. a decision-making group about local services) in a year,
-    and about 15-17 % in any 'civic consultation' (mostly surveys and online); one local forum
-    round draws a fraction of that."""
+    probability, [0, 1]. Source: Community Life Survey 2019/20 (DCMS, England): in the past 12
+    months 21 % of adults took part in 'civic consultation' (mostly questionnaires, also public
+    meetings) and 8 % in 'civic activism' (incl. decision-making groups on local services). One
+    local forum round draws a fraction of either; 5 % is a judgement within that range."""
     attend_resources: float = 1.5
     """Log-odds of attending per unit of the resources index (0 = worst off, 1 = best off);
     [0, 5]. Source: Verba, Schlozman & Brady 1995 (participation follows time, money and civic
@@ -173,8 +173,9 @@ class ForumParams:
     Stylised."""
     citizen_hour_value: float = 15.0
     """Shadow price of a citizen's hour; GBP/hour. Approximate: ONS values volunteering hours
-    at a replacement or median wage in its Household Satellite Account; the UK median gross
-    hourly wage was about GBP 15 in 2023 (ASHE)."""
+    at a wage rate (replacement cost) in its Household Satellite Account; median gross hourly
+    pay in the UK was about GBP 15-17 in 2023 (ASHE, all and full-time employees). To be
+    checked against the lead's choice for ``social_cost``."""
     staff_hour_value: float = 30.0
     """Cost of a staff hour including on-costs; GBP/hour. Approximate: local-government officer
     pay (NJC scales) plus about 30 % on-costs and overheads."""
