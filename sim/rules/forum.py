@@ -473,10 +473,10 @@ def _bargain_block(
     s_s = v_s[:, None, None] * gain - p.service_cost * pp**2 - p.service_outside
     ok = (s_c > 0) & (s_s > 0)
     alpha = float(np.clip(p.citizen_power, 0.0, 1.0))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        score = np.where(
-            ok, alpha * np.log(np.where(ok, s_c, 1.0)) + (1.0 - alpha) * np.log(np.where(ok, s_s, 1.0)), -np.inf
-        )
+    # Logs of clipped surpluses, then -inf where a side would lose: fewer temporaries than where().
+    tiny = np.finfo(np.float64).tiny
+    score = alpha * np.log(np.maximum(s_c, tiny)) + (1.0 - alpha) * np.log(np.maximum(s_s, tiny))
+    score[~ok] = -np.inf
     n_s = perceived.shape[0]
     flat = score.reshape(n_s, k * k)
     best = np.argmax(flat, axis=1) if n_s else np.zeros(0, dtype=np.int64)
