@@ -553,12 +553,17 @@ def forum_round(
     prior = np.asarray(services.prior, dtype=np.float64)
     perceived = np.where(due_s, perceived_outcome(p, att_mean, comm_mean, n_att_s, draws.perception, prior), prior)
     reach = np.minimum(1.0, turnout[sc] * p.contribution_reach)
-    deal = bargain(p, perceived, att_need, reach, services.spare, services.ethos)
     quorate = (turnout[sc] >= p.quorum) & (n_att_s >= max(1, p.min_attenders)) & due_s
-    in_force = deal.feasible & quorate
+    # Bargain only where a quorate forum met: usually a small share of services in a month.
+    idx = np.flatnonzero(quorate)
+    deal = bargain(p, perceived[idx], att_need[idx], reach[idx], services.spare[idx], services.ethos[idx])
+    in_force = np.zeros(sc.shape[0], dtype=bool)
+    in_force[idx] = deal.feasible
 
     def agreed(a: FloatArray) -> FloatArray:
-        return np.where(in_force, a, 0.0)
+        out = np.zeros(sc.shape[0])
+        out[idx] = a
+        return out
 
     gain = agreed(deal.gain)
     contribution = agreed(deal.contribution)
