@@ -623,6 +623,15 @@ class RegimeConfig:
         hi=100,
         source="Instrument; preset value by default",
     )
+    verification_rate: float = param(
+        0.1,
+        "Monthly chance a service's reported partnership work (a paid or required standard, a forum commitment) "
+        "is verified, at forum.verification_hours of staff time",
+        "probability",
+        lo=0,
+        hi=1,
+        source="stylised",
+    )
     partnership_pay: float = param(
         1.0,
         "Payoff to a service per unit of the partnership standard met, when the standard is paid",
@@ -703,7 +712,12 @@ class RegimeConfig:
         hi=1,
     )
     forum_information: float = param(
-        0.05, "Participation rate at which the forum judges fully by lived experience", "share", lo=0.001, hi=1
+        0.05,
+        "Turnout at which a forum's agreement binds fully (legitimacy); it no longer sets what the forum sees, "
+        "which is the forum's noisy perception (forum.noise_sd_one, forum.bias_weight)",
+        "share",
+        lo=0.001,
+        hi=1,
     )
     commitment_reward: float | None = param(
         None,
@@ -767,31 +781,302 @@ class CostsConfig:
     forum_cost_per_participant: float = param(
         30.0, "Cost of a forum seat, before participation support", "GBP", lo=0, hi=1e6
     )
-    forum_staff_cost_per_participant: float = param(
-        10.0,
-        "Staff time to prepare and run a forum round, per participant",
-        "GBP",
-        lo=0,
-        hi=1e6,
-        source="stylised: about 15 minutes of a GBP 40/hour officer per participant",
-    )
     support_cost_per_participant: float = param(
         60.0, "Extra cost per participant at full participation support", "GBP", lo=0, hi=1e6
     )
     recognition_cost_per_citizen: float = param(
         0.5, "Monthly cost per citizen at full recognition", "GBP", lo=0, hi=1e6
     )
-    forum_hours: float = param(
-        3.0, "Hours a participant spends on one forum round", "hours", lo=0, hi=100, source="stylised"
-    )
     shadow_wage: float = param(
         13.0,
-        "Shadow price of an hour of citizens' volunteering or forum time in social_cost",
+        "Shadow price of an hour of citizens' volunteering or forum time in social_cost (and in the forum rules)",
         "GBP/hour",
         lo=0,
         hi=1e4,
         source="ONS 2017, Changes in the value and division of unpaid volunteering in the UK 2000-2015 "
         "(replacement cost at median hourly wages; approximate)",
+    )
+
+
+@dataclass
+class ForumConfig:
+    """Forums (``sim/rules/forum.py``, ``docs/forums.md``): attendance, perception, bargaining, theatre, hours.
+
+    Mirrors :class:`sim.rules.forum.ForumParams` field by field (a test checks they agree), except
+    the shadow price of citizens' hours, which is ``costs.shadow_wage``.
+    """
+
+    attend_base: float = param(
+        0.05,
+        "Chance a resident of middling resources, efficacy and trust (all 0.5) attends a round",
+        unit="probability",
+        lo=0.0,
+        hi=1.0,
+        source=(
+            "Source: Community Life Survey 2019/20 (DCMS, England): in the past 12 months 21 % of adults took "
+            "part in 'civic consultation' (mostly questionnaires, also public meetings) and 8 % in 'civic "
+            "activism' (incl. decision-making groups on local services). One local forum round draws a fraction "
+            "of either; 5 % is a judgement within that range."
+        ),
+    )
+    attend_resources: float = param(
+        1.5,
+        "Log-odds of attending per unit of the resources index (0 = worst off, 1 = best off)",
+        lo=0.0,
+        hi=5.0,
+        source=(
+            "Source: Verba, Schlozman & Brady 1995 (participation follows time, money and civic skills); a log-"
+            "odds gap of 1.5 gives roughly a 3-4x gap in attendance between the worst and best off at low base "
+            "rates, the order of the socio-economic gaps they report."
+        ),
+    )
+    attend_efficacy: float = param(
+        1.0,
+        "Log-odds of attending per unit of self-efficacy",
+        lo=0.0,
+        hi=5.0,
+        source="Direction from Verba et al. 1995 (political efficacy); magnitude stylised.",
+    )
+    attend_trust: float = param(
+        1.0,
+        "Log-odds of attending per unit of trust in local services",
+        lo=0.0,
+        hi=5.0,
+        source="Direction from the trust-participation link (e.g. Almond & Verba 1963); magnitude stylised.",
+    )
+    support_lift: float = param(
+        1.0,
+        (
+            "Rise in the odds of attending at full participation support (childcare, travel, outreach), as a "
+            "multiple: odds x (1 + support_lift * support)"
+        ),
+        lo=0.0,
+        hi=10.0,
+        source="Stylised: Fung 2006 reports that recruitment and support widen who takes part; no usable effect size.",
+    )
+    support_equalise: float = param(
+        0.7,
+        "Share of the resource gradient removed at full participation support",
+        lo=0.0,
+        hi=1.0,
+        source="Stylised (Fung 2006, targeted recruitment of under-represented residents).",
+    )
+    quorum: float = param(
+        0.01,
+        "Turnout (share of residents) a forum needs for its agreement to be in force",
+        lo=0.0,
+        hi=1.0,
+        source="Stylised: below this no one would call it a community agreement.",
+    )
+    min_attenders: int = param(
+        3,
+        "Fewest attenders for an agreement to be in force",
+        unit="count",
+        lo=1,
+        hi=1000000,
+        source="Stylised (a forum of one is not a forum).",
+    )
+    noise_sd_one: float = param(
+        0.25,
+        "Standard deviation of the forum's reading of an outcome share with one attender",
+        unit="share units",
+        lo=0.0,
+        hi=1.0,
+        source="Stylised: one person's experience of a service is a single draw from a spread of cases.",
+    )
+    noise_floor: float = param(
+        0.02,
+        "Standard deviation that remains however many attend (group dynamics, loud voices)",
+        unit="share units",
+        lo=0.0,
+        hi=0.5,
+        source="Stylised.",
+    )
+    bias_weight: float = param(
+        0.8,
+        (
+            "Weight of attenders' own experience in the forum's reading (the rest is the whole community's "
+            "experience, as relayed by the service's data and outreach)"
+        ),
+        lo=0.0,
+        hi=1.0,
+        source="Stylised: forums mostly hear those in the room (Fung 2006 on self-selection).",
+    )
+    citizen_power: float = param(
+        0.5,
+        "Citizens' bargaining power alpha in the generalised Nash product",
+        lo=0.0,
+        hi=1.0,
+        source=(
+            "0.5 is the symmetric Nash (1950) solution; Binmore, Rubinstein & Wolinsky 1986 read alpha as "
+            "relative patience."
+        ),
+    )
+    citizen_value: float = param(
+        1.0,
+        "Value to attenders of one unit of outcome rise at full need, in the units of their costs",
+        lo=0.0,
+        hi=1000000.0,
+        source="Stylised (sets the scale of the citizens' side).",
+    )
+    citizen_cost: float = param(
+        1.0,
+        "Attenders' cost of an extra contribution share e, as citizen_cost * e^2",
+        lo=0.0,
+        hi=1000000.0,
+        source="Stylised: convex because free time grows scarcer as more of it is given.",
+    )
+    citizen_outside: float = param(
+        0.0,
+        "Attenders' disagreement payoff (what they get without a deal: complaint, exit, other channels)",
+        lo=0.0,
+        hi=1000000.0,
+        source="Stylised; 0 means no alternative.",
+    )
+    service_value: float = param(
+        1.0,
+        "Value to a service of one unit of outcome rise (mission, legitimacy), in the units of its costs",
+        lo=0.0,
+        hi=1000000.0,
+        source="Stylised.",
+    )
+    ethos_weight: float = param(
+        0.5,
+        (
+            "How much of the service's value depends on its public-service ethos: value x (1 - ethos_weight + "
+            "ethos_weight * ethos)"
+        ),
+        lo=0.0,
+        hi=1.0,
+        source="Stylised (Le Grand 2003, knights).",
+    )
+    service_cost: float = param(
+        1.0,
+        "Service's cost of a partnership share p of its capacity, as service_cost * p^2",
+        lo=0.0,
+        hi=1000000.0,
+        source="Stylised.",
+    )
+    service_outside: float = param(
+        0.0,
+        "Service's disagreement payoff (what it keeps without a deal, e.g",
+        lo=0.0,
+        hi=1000000.0,
+        source="Stylised.",
+    )
+    outcome_gain: float = param(
+        1.0,
+        "Outcome rise, as a share of the headroom (1 - perceived), when both inputs equal 1",
+        lo=0.0,
+        hi=5.0,
+        source="Stylised.",
+    )
+    partnership_max: float = param(
+        0.3,
+        "Largest partnership share of capacity a service can commit",
+        lo=0.0,
+        hi=1.0,
+        source="Stylised; the service's spare share caps it further (capacity limit).",
+    )
+    contribution_max: float = param(
+        0.3, "Largest extra contribution share an attender can commit per domain", lo=0.0, hi=1.0, source="Stylised."
+    )
+    contribution_reach: float = param(
+        10.0,
+        (
+            "Residents each attender's commitment reaches (themselves plus those they organise): the citizens' "
+            "input counts as e x min(1, turnout x reach)"
+        ),
+        lo=0.0,
+        hi=1000000.0,
+        source="Stylised: a handful of attenders cannot deliver a community's contribution alone.",
+    )
+    grid_points: int = param(
+        21,
+        "Candidate values per side in the bargaining grid",
+        unit="count",
+        lo=2,
+        hi=201,
+        source="Numerical, not a model parameter: the deal is exact to 1/(grid_points - 1) of each side's range.",
+    )
+    theatre_max: float = param(
+        1.0,
+        "Largest share of a commitment a service can perform rather than do",
+        lo=0.0,
+        hi=1.0,
+        source="Stylised ('consultation theatre': Arnstein 1969's tokenism rungs).",
+    )
+    theatre_sanction: float = param(
+        2.0,
+        "Penalty to a service per unit of theatre found by verification, in units of service_cost",
+        lo=0.0,
+        hi=1000000.0,
+        source="Stylised.",
+    )
+    verification_miss: float = param(
+        0.2,
+        "Chance a verification visit misses theatre that is there (1 - detection)",
+        lo=0.0,
+        hi=1.0,
+        source="Stylised.",
+    )
+    verification_error: float = param(
+        0.05,
+        "Standard deviation of a verifier's measurement of delivered partnership",
+        unit="share units",
+        lo=0.0,
+        hi=0.5,
+        source="Stylised.",
+    )
+    verification_hours: float = param(
+        7.5,
+        "Staff hours one verification of one service's commitments takes",
+        unit="hours",
+        lo=0.0,
+        hi=1000000.0,
+        source="Stylised (one working day).",
+    )
+    shock_breakage: float = param(
+        1.0, "Share of a service's spare capacity lost per unit of shock", lo=0.0, hi=5.0, source="Stylised."
+    )
+    citizen_shock_breakage: float = param(
+        1.0,
+        "Share of an attender's committed extra lost per unit of their own time shock (illness, caring, work)",
+        lo=0.0,
+        hi=5.0,
+        source="Stylised.",
+    )
+    citizen_hours: float = param(
+        2.5,
+        "Hours an attender spends on one round (meeting plus travel and reading)",
+        unit="hours",
+        lo=0.0,
+        hi=40.0,
+        source="Stylised from typical two-hour evening meetings.",
+    )
+    staff_hours_meeting: float = param(
+        6.0,
+        "Staff hours per service per round (preparing, attending, writing up)",
+        unit="hours",
+        lo=0.0,
+        hi=1000000.0,
+        source="Stylised.",
+    )
+    staff_hours_attender: float = param(
+        0.25,
+        "Extra staff hours per service per attender (follow-up, outreach)",
+        unit="hours",
+        lo=0.0,
+        hi=1000000.0,
+        source="Stylised.",
+    )
+    staff_hour_value: float = param(
+        30.0,
+        "Cost of a staff hour including on-costs",
+        unit="GBP/hour",
+        lo=0,
+        hi=1000000.0,
+        source="Approximate: local-government officer pay (NJC scales) plus about 30 % on-costs and overheads.",
     )
 
 
@@ -854,6 +1139,7 @@ class SimConfig:
     services: ServicesConfig = field(default_factory=ServicesConfig)
     regime: RegimeConfig = field(default_factory=RegimeConfig)
     costs: CostsConfig = field(default_factory=CostsConfig)
+    forum: ForumConfig = field(default_factory=ForumConfig)
     output: OutputConfig = field(default_factory=OutputConfig)
     lab: LabConfig = field(default_factory=LabConfig)
 
@@ -911,6 +1197,7 @@ def register_configs() -> None:
     cs.store(group="citizens", name="citizens_schema", node=CitizensConfig)
     cs.store(group="services", name="services_schema", node=ServicesConfig)
     cs.store(group="regime", name="regime_schema", node=RegimeConfig)
+    cs.store(group="forum", name="forum_schema", node=ForumConfig)
 
 
 def config_dir() -> Path:

@@ -32,6 +32,7 @@ class Instruments:
     guarantee_monitoring_error: float
     partnership_standard: str
     commitment_enforcement: float
+    verification_rate: float
     partnership_pay: float
     measured_domains: tuple[str, ...]
     target_level: float

@@ -212,10 +212,11 @@ def collect_metrics(model: SocialProductivityModel) -> dict[str, Any]:
     )
     payments = float(np.dot(svc.payment, costs.reward_cost + costs.reward_cost_per_citizen * served))
     participants = model.month_costs.get("forum_participants", 0.0)
-    forum = participants * (
-        costs.forum_cost_per_participant
-        + costs.forum_staff_cost_per_participant
-        + inst.participation_support * costs.support_cost_per_participant
+    staff_hours = model.month_costs.get("forum_staff_hours", 0.0) + model.month_costs.get("verification_hours", 0.0)
+    forum = (
+        participants
+        * (costs.forum_cost_per_participant + inst.participation_support * costs.support_cost_per_participant)
+        + staff_hours * cfg.forum.staff_hour_value
     )
     spending = (
         costs.staff_cost_per_unit * float(weight.sum())
@@ -227,7 +228,7 @@ def collect_metrics(model: SocialProductivityModel) -> dict[str, Any]:
     )
     cost_total = spending / n
     # Citizens' co-production (formal volunteering) and forum hours at the shadow wage.
-    citizen_hours = float(cit.volunteering.sum()) + participants * costs.forum_hours
+    citizen_hours = float(cit.volunteering.sum()) + model.month_costs.get("forum_citizen_hours", 0.0)
     social_cost = cost_total + costs.shadow_wage * citizen_hours / n
     true_outcome = weighted_mean(svc.lived, comm.size[svc.community])
     reported = weighted_mean(svc.reported, month.n_cases)

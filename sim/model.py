@@ -25,7 +25,7 @@ from sim.metrics import MetricsRecorder, collect_metrics
 from sim.rules import citizen as citizen_rules
 from sim.rules import community as community_rules
 from sim.rules import coproduction as cp
-from sim.rules import management, negotiation
+from sim.rules import forum, management, negotiation
 from sim.rules._types import BoolArray, FloatArray
 from sim.state import NEVER, init_citizens, init_communities, init_services, make_streams
 
@@ -80,6 +80,11 @@ class SocialProductivityModel(mesa.Model):
         self.services = init_services(cfg, self.communities_state, self.streams["services"])
         self.citizen_params = _params(citizen_rules.CitizenParams, cfg.citizens)
         self.service_params = _params(management.ServiceParams, cfg.services, self.instruments)
+        # The forum rules' constants: the forum section, and the one shadow wage of citizens' hours.
+        self.forum_params = forum.ForumParams(
+            **{f.name: getattr(cfg.forum, f.name) for f in dataclasses.fields(cfg.forum)},
+            citizen_hour_value=cfg.costs.shadow_wage,
+        )
         self.recorder = MetricsRecorder()
         self.details = DetailRecorder(window_start(cfg.steps))
         self.service_month: management.ServiceMonth | None = None
@@ -149,6 +154,8 @@ class SocialProductivityModel(mesa.Model):
             self.communities_state.participation[:] = 0.0
             self.communities_state.forum_information[:] = 0.0
             self.communities_state.last_round[:] = NEVER
+            self.communities_state.attenders[:] = 0.0
+            self.services.partnership_committed[:] = 0.0
             self.citizens.participated[:] = False
             self.citizens.commitment[:] = np.nan
         if new.target_level != self.instruments.target_level:
@@ -172,6 +179,8 @@ class SocialProductivityModel(mesa.Model):
         self._context = {
             "pressure": pressure[cit.community],
             "noise": self.streams["citizens"].standard_normal(cit.n),
+            # Hours spent in last month's forum round come out of this month's free time.
+            "budget": np.maximum(0.0, cit.budget - cit.forum_hours),
         }
         self._buffer = {name: np.empty_like(getattr(cit, name)) for name in DECISION_FIELDS}
         if self.config.driver == "agent":
@@ -181,6 +190,7 @@ class SocialProductivityModel(mesa.Model):
                 self.decide_citizens(block)
         for name in DECISION_FIELDS:
             setattr(cit, name, self._buffer[name])
+        cit.forum_hours = np.zeros(cit.n)
 
     def decide_citizens(self, sel: slice) -> None:
         """Run the decision rules for a selection of citizens into the month's buffer."""
@@ -193,7 +203,7 @@ class SocialProductivityModel(mesa.Model):
             cit.belief[sel],
             cit.motivation[sel],
             cit.commitment[sel],
-            cit.budget[sel],
+            ctx["budget"][sel],
             cit.own_need[sel],
             cit.efficacy[sel],
             cit.engaged[sel],
@@ -244,6 +254,25 @@ class SocialProductivityModel(mesa.Model):
         inspected = (inspections.random(n_s) < inst.guarantee_monitoring_rate).astype(np.float64)
         error = inst.guarantee_monitoring_error * inspections.standard_normal(n_s)
         ones = np.ones(n_s)
+        fp = self.forum_params
+        # The forum perceives with noise falling with the attenders of its latest round (forum rules).
+        attenders = comm.attenders[s_comm]
+        forum_sees = (attenders > 0) * float(self.forums_meet(inst))
+        sd = np.sqrt(fp.noise_sd_one**2 / np.maximum(attenders, 1.0) + fp.noise_floor**2)
+        perception_error = forum_sees * sd * self.streams["forum_perception"].standard_normal(n_s)
+        # Partnership owed: a forum's bargained share where one is in force, else the central standard's.
+        bargained = (svc.agreement > 0) & (svc.partnership_committed > 0)
+        level = np.where(bargained, svc.partnership_committed, inst.partnership_commitment)
+        owed = float(inst.partnership_standard != "none") * ones
+        theatre = owed * forum.theatre_share(fp, svc.ethos, inst.verification_rate)
+        verification = self.streams["verification"]
+        u_check, u_detect, z_check = (
+            verification.random(n_s),
+            verification.random(n_s),
+            verification.standard_normal(n_s),
+        )
+        checked = owed * (u_check < inst.verification_rate)
+        verified = checked * (u_detect >= fp.verification_miss)
         conditions = management.ServiceConditions(
             capacity=svc.capacity,
             citizen_input=k_raw[s_comm],
@@ -255,11 +284,17 @@ class SocialProductivityModel(mesa.Model):
             accountability=accountability,
             league_table=ones * float(inst.league_table),
             observe_forum=ones * float(inst.observation == "forum"),
-            forum_information=comm.forum_information[s_comm],
+            forum_sees=forum_sees,
+            perception_error=perception_error,
             inspected=inspected,
             functioning_error=error * inspected,
             partnership_paid=ones * float(inst.partnership_standard == "paid"),
             partnership_required=ones * float(inst.partnership_standard == "required"),
+            partnership_level=level,
+            theatre=theatre,
+            verified=verified,
+            verification_error=fp.verification_error * z_check,
+            theatre_penalty=ones * fp.theatre_sanction * fp.service_cost,
             commitments=svc.agreement * comm.forum_information[s_comm],
             audited=audited,
             service_of_case=np.repeat(np.arange(n_s), n_cases),
@@ -280,15 +315,19 @@ class SocialProductivityModel(mesa.Model):
         svc.audited, svc.found_share, svc.payment = conditions.audited, month.found_share, month.payment
         svc.commitment_kept = np.where(svc.agreement > 0, month.commitment_kept, np.nan)
         svc.inspected, svc.functioning_seen = inspected, svc.shares[:, cp.FUNCTIONING] + conditions.functioning_error
+        self.month_costs["verification_hours"] = float(checked.sum() * fp.verification_hours)
         svc.shares = management.learn_shares(svc.shares, month.payoff, trials, size, scfg.learning_rate, scfg.max_shift)
         self._month_conditions = conditions
 
     def forums_negotiate(self) -> None:
-        """Where forums set the objective, they meet on schedule and after large shocks, and agree objectives.
+        """Where forums set the objective or observe performance, they meet on schedule and after large shocks.
 
-        The seam for the forum rules (``sim/rules/negotiation.py`` today): who takes part, what
-        they commit to, what the forum perceives and the objective agreed; costs go to
-        ``month_costs``.
+        One round of the forum rules (``sim/rules/forum.py``, ``docs/forums.md``): who attends
+        (capture by the better-off can happen), what the forum perceives (noisy, biased towards
+        attenders), and a Nash bargain between each service and the attenders over the
+        service's partnership and the attenders' extra contribution, which sets the objective.
+        A forum that only observes (a central objective) agrees nothing. Hours go to
+        ``month_costs`` and attenders' hours come out of next month's free time.
         """
         inst = self.instruments
         if not self.forums_meet(inst):
@@ -298,32 +337,54 @@ class SocialProductivityModel(mesa.Model):
         due = never | (self.month - comm.last_round >= inst.negotiation_interval) | self.large_shock
         if not due.any():
             return
-        p = negotiation.participation_probability(
-            cit.trust,
-            cit.efficacy,
-            comm.deprivation[cit.community],
-            base=inst.participation_base,
-            barrier=inst.participation_deprivation_barrier,
-            support=inst.participation_support,
+        fp = self.forum_params
+        lived = np.nan_to_num(svc.lived, nan=0.5)
+        # Service s serves community s // 3 in domain s % 3, so each citizen meets their row.
+        experience = lived.reshape(-1, len(DOMAINS))[cit.community]
+        citizens = forum.ForumCitizens(
+            trust=cit.trust,
+            efficacy=cit.efficacy,
+            resources=forum.resources_index(
+                cit.budget, comm.deprivation[cit.community], cit.own_need, float(np.median(cit.budget))
+            ),
+            share=cit.share,
+            need=cit.need,
+            experience=experience,
         )
-        due_i = due[cit.community]
-        takes_part = (self.streams["forum"].random(cit.n) < p) & due_i
-        cit.participated = np.where(due_i, takes_part, cit.participated)
-        cit.commitment = np.where(
-            due_i, negotiation.citizen_commitment(cit.share, takes_part, inst.commitment_ambition), cit.commitment
+        reported = np.where(np.isnan(svc.reported), lived, svc.reported)
+        services = forum.ForumServices(
+            community=svc.community,
+            domain=svc.domain,
+            lived=lived,
+            # What a service could put into partnership: its slack and its present partnership work.
+            spare=np.clip(svc.shares[:, cp.SLACK] + svc.shares[:, cp.PARTNERSHIP], 0.0, 1.0),
+            ethos=svc.ethos,
+            prior=np.where(svc.agreement > 0, svc.objective, reported),
         )
-        rate = community_rules.community_mean(takes_part.astype(np.float64), cit.community, comm.size)
-        comm.participation = np.where(due, rate, comm.participation)
+        draws = forum.ForumDraws(
+            attend=self.streams["forum"].random(cit.n),
+            perception=self.streams["forum_perception"].standard_normal(svc.community.shape[0]),
+        )
+        r = forum.forum_round(fp, citizens, services, cit.community, due, draws, support=inst.participation_support)
+        due_i, due_s = due[cit.community], r.due_service
+        cit.participated = np.where(due_i, r.attended, cit.participated)
+        cit.commitment = np.where(due_i, np.where(r.committed, r.citizen_commitment, np.nan), cit.commitment)
+        cit.forum_hours = np.where(due_i, r.citizen_hours, 0.0)
+        comm.participation = np.where(due, r.turnout, comm.participation)
+        comm.attenders = np.where(due, r.attenders, comm.attenders)
+        # Legitimacy: an agreement binds as far as turnout reaches regime.forum_information.
         comm.forum_information = negotiation.forum_information(comm.participation, inst.forum_information)
         comm.last_round = np.where(due, self.month, comm.last_round)
-        info = comm.forum_information[svc.community]
-        reported = np.where(np.isnan(svc.reported), svc.lived, svc.reported)
-        assessed = info * svc.lived + (1.0 - info) * reported
-        due_s = due[svc.community]
         if inst.objective_setter == "forum":  # a forum that only observes (a central objective) agrees none
-            svc.objective = np.where(due_s, np.minimum(1.0, assessed + inst.objective_ambition), svc.objective)
-            svc.agreement = np.where(due_s, (comm.participation[svc.community] > 0).astype(np.float64), svc.agreement)
-        self.month_costs["forum_participants"] = float(takes_part.sum())
+            in_force = due_s & r.in_force
+            svc.objective = np.where(due_s, np.where(in_force, r.objective, svc.objective), svc.objective)
+            svc.agreement = np.where(due_s, in_force.astype(np.float64), svc.agreement)
+            svc.partnership_committed = np.where(
+                due_s, np.where(in_force, r.partnership, 0.0), svc.partnership_committed
+            )
+        self.month_costs["forum_participants"] = float(r.attended.sum())
+        self.month_costs["forum_citizen_hours"] = float(r.citizen_hours.sum())
+        self.month_costs["forum_staff_hours"] = float(r.staff_hours.sum())
 
     def citizens_adapt(self) -> None:
         """Engagement, motivation, trust and self-efficacy respond to what citizens met this month (synchronously).

@@ -125,3 +125,18 @@ def test_a_preset_by_yaml_by_name_and_by_switch_gives_the_same_instruments(name:
     by_switch = Instruments.from_config(SimConfig().regime).with_preset(name)
     assert by_yaml == by_name == by_switch
     assert {k: getattr(by_yaml, k) for k in INSTRUMENT_KEYS} == PRESETS[name]
+
+
+def test_forum_config_mirrors_the_forum_rules_constants() -> None:
+    """Every constant of sim.rules.forum.ForumParams is a typed, bounded config key (but the shadow wage)."""
+    import dataclasses
+
+    from sim.config import ForumConfig
+    from sim.rules.forum import ForumParams
+
+    rules = {f.name: f.default for f in dataclasses.fields(ForumParams)}
+    config = {f.name: f.default for f in dataclasses.fields(ForumConfig)}
+    assert set(rules) - set(config) == {"citizen_hour_value"}  # costs.shadow_wage
+    assert config == {k: v for k, v in rules.items() if k in config}
+    for f in dataclasses.fields(ForumConfig):
+        assert f.metadata["help"] and f.metadata["lo"] is not None, f.name

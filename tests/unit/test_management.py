@@ -176,6 +176,18 @@ def test_incentive_by_hand():
     np.testing.assert_allclose(inc, [0.0, 0.0])
 
 
+def test_theatre_pays_unless_verification_sees_through_it():
+    """A service claiming partnership it does not do is paid for the claim, or sanctioned when verified."""
+    p = default_service_params(ratchet=False, partnership_pay=1.0)
+    kw = {"partnership_paid": np.ones(2), "partnership_level": np.full(2, 0.2), "theatre": np.full(2, 0.5)}
+    c = make_conditions([0, 0], np.random.default_rng(0), verified=np.array([0.0, 1.0]), **kw)
+    args = (np.full(2, 0.5), np.zeros(2), np.full(2, 0.3))
+    inc, paid = mg.incentive(np.full(2, 0.7), *args, np.full(2, 0.1), c, p)
+    # Real 0.1 of 0.2 owed; half the shortfall claimed: 0.15 / 0.2 = 0.75 reported, 0.5 real.
+    np.testing.assert_allclose(paid, [0.75, 0.5])
+    np.testing.assert_allclose(inc, [0.75, 0.5 - 2.0 * 0.25], atol=1e-12)
+
+
 def test_incentive_of_the_other_instruments_by_hand():
     """Forum observation, inspection, partnership standards and forum commitments, one service each."""
     p = default_service_params(ratchet=False, commitment_enforcement=1.0, partnership_pay=1.0)
@@ -183,12 +195,12 @@ def test_incentive_of_the_other_instruments_by_hand():
     c = make_conditions(
         [0] * 5,
         np.random.default_rng(0),
-        # 0: a forum objective judged on lived experience (fi 1), legitimacy x citizens' side 0.5.
+        # 0: a forum objective judged on its (noiseless here) perception, legitimacy x citizens' side 0.5.
         objective_set=np.array([1.0, 0, 0, 0, 0]),
         objective=np.full(5, 0.6),
         accountability=np.array([0.5, 1, 1, 1, 1]),
         observe_forum=np.array([1.0, 0, 0, 0, 0]),
-        forum_information=one,
+        forum_sees=one,
         # 1: functioning inspected, seen 0.05 below its true 0.2 against a guarantee of 0.3.
         inspected=np.array([0, 1.0, 0, 0, 0]),
         functioning_error=np.array([0, -0.05, 0, 0, 0]),
@@ -228,6 +240,7 @@ def month_inputs(draw):
             "partnership_required",
             "commitments",
             "audited",
+            "verified",
         )
     }
     conds = make_conditions(
@@ -240,8 +253,12 @@ def month_inputs(draw):
         ethos=draw(arrays(s)),
         objective=draw(arrays(s)),
         accountability=draw(arrays(s)),
-        forum_information=draw(arrays(s)),
+        forum_sees=draw(hnp.arrays(np.float64, s, elements=st.sampled_from([0.0, 1.0]))),
+        perception_error=draw(arrays(s, -0.3, 0.3)),
         functioning_error=draw(arrays(s, -0.2, 0.2)),
+        partnership_level=draw(arrays(s, 0, 0.5)),
+        theatre=draw(arrays(s)),
+        verification_error=draw(arrays(s, -0.1, 0.1)),
         **flags,
     )
     return shares, conds
