@@ -31,6 +31,7 @@ HEADINGS: dict[str, str] = {
     "services": "Services",
     "regime": "Regime and levers",
     "costs": "Costs",
+    "forum": "Forums",
     "output": "Output",
     "lab": "Public-goods laboratory",
 }
