@@ -684,7 +684,7 @@ class RegimeConfig:
     )
     participation_base: float = param(
         0.3,
-        "Chance a fully trusting, efficacious citizen takes part in a forum round",
+        "Unused since the forum rules (deprecated, kept so old files load): attendance is forum.attend_base",
         "probability",
         lo=0,
         hi=1,
@@ -692,21 +692,29 @@ class RegimeConfig:
     )
     participation_deprivation_barrier: float = param(
         0.5,
-        "Fractional fall in forum participation at full deprivation",
+        "Unused since the forum rules (deprecated, kept so old files load): see forum.attend_resources",
         "share",
         lo=0,
         hi=1,
         source="Verba, Schlozman & Brady 1995 (participation follows resources)",
     )
     commitment_ambition: float = param(
-        0.1, "Rise above current contributions that participants commit to", "share", lo=0, hi=1
+        0.1,
+        "Unused since the forum rules (deprecated, kept so old files load): commitments come from the bargain",
+        "share",
+        lo=0,
+        hi=1,
     )
     objective_ambition: float = param(
-        0.03, "Rise above the current assessed outcome set as the local objective", "share", lo=0, hi=1
+        0.03,
+        "Unused since the forum rules (deprecated, kept so old files load): the objective comes from the bargain",
+        "share",
+        lo=0,
+        hi=1,
     )
     partnership_commitment: float = param(
         0.12,
-        "Partnership share of the partnership standard, and that a service commits to in a forum",
+        "Partnership share owed under the partnership standard where no forum has bargained its own",
         "share",
         lo=0,
         hi=1,
