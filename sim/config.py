@@ -1436,8 +1436,10 @@ def check_switch_value(path: str, key: str, value: Any) -> None:
     f = fields[key]
     meta = dict(f.metadata)
     hint = typing.get_type_hints(RegimeConfig)[key]
-    kinds = [k for k in typing.get_args(hint) if k is not type(None)] or [hint]
-    kind = kinds[0]
+    if typing.get_origin(hint) is list:
+        kind: Any = list
+    else:  # a plain type, or X | None for the instruments
+        kind = next((k for k in typing.get_args(hint) if k is not type(None)), hint)
     if kind is bool:
         ok, text = isinstance(value, bool), "true or false"
     elif kind is int:
