@@ -31,6 +31,7 @@ HEADINGS: dict[str, str] = {
     "services": "Services",
     "regime": "Regime and levers",
     "costs": "Costs",
+    "forum": "Forums",
     "output": "Output",
     "lab": "Public-goods laboratory",
 }
@@ -94,6 +95,8 @@ def fmt_default(value: Any) -> str:
         The value wrapped in backticks.
 
     """
+    if value is None:  # an instrument left to the preset named by regime.name (sim.config.PRESETS)
+        return "unset"
     if isinstance(value, bool):
         text = "true" if value else "false"
     elif isinstance(value, int | float):

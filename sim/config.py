@@ -20,7 +20,54 @@ from hydra.core.config_store import ConfigStore
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
-REGIMES: tuple[str, ...] = ("targets", "negotiated", "functioning", "none")
+# The instruments a preset sets (the other RegimeConfig fields are levers that keep their values
+# when a switch changes the preset). Each preset is mirrored by configs/regime/NAME.yaml (a test
+# checks they agree); these definitions and the centre's phase are the only code that reads a
+# regime's name (tests/test_fairness.py).
+PRESETS: dict[str, dict[str, Any]] = {
+    "targets": {
+        "objective_setter": "centre",
+        "observation": "indicator",
+        "league_table": True,
+        "guarantee_monitoring_rate": 0.0,
+        "partnership_standard": "none",
+        "commitment_enforcement": 0.0,
+    },
+    "negotiated": {
+        "objective_setter": "forum",
+        "observation": "forum",
+        "league_table": False,
+        "guarantee_monitoring_rate": 1.0,
+        "partnership_standard": "paid",
+        "commitment_enforcement": 1.0,
+    },
+    "functioning": {
+        "objective_setter": "none",
+        "observation": "none",
+        "league_table": False,
+        "guarantee_monitoring_rate": 1.0,
+        "partnership_standard": "none",
+        "commitment_enforcement": 0.0,
+    },
+    "none": {
+        "objective_setter": "none",
+        "observation": "none",
+        "league_table": False,
+        "guarantee_monitoring_rate": 0.0,
+        "partnership_standard": "none",
+        "commitment_enforcement": 0.0,
+    },
+}
+# Hybrids: one or two instruments changed from a main preset.
+PRESETS["targets_guarantee"] = {**PRESETS["targets"], "guarantee_monitoring_rate": 1.0}
+PRESETS["targets_partnership"] = {**PRESETS["targets"], "partnership_standard": "paid"}
+PRESETS["local_targets"] = {**PRESETS["targets"], "objective_setter": "forum"}
+PRESETS["negotiated_unpaid"] = {**PRESETS["negotiated"], "partnership_standard": "none"}
+REGIMES: tuple[str, ...] = tuple(PRESETS)
+INSTRUMENT_KEYS: tuple[str, ...] = tuple(PRESETS["none"])
+OBJECTIVE_SETTERS: tuple[str, ...] = ("centre", "forum", "none")
+OBSERVATIONS: tuple[str, ...] = ("indicator", "forum", "none")
+PARTNERSHIP_STANDARDS: tuple[str, ...] = ("none", "required", "paid")
 DOMAINS: tuple[str, ...] = ("education", "safety", "health")
 BACKENDS: tuple[str, ...] = ("serial", "processes", "dask")
 COOPERATION_TYPES: tuple[str, ...] = ("conditional", "free_rider", "other")
@@ -268,7 +315,45 @@ class CitizensConfig:
         source="Frey & Jegen 2001 (asymmetry: crowding-out faster than crowding-in)",
     )
     control_targets: float = param(
-        0.3, "Control felt by a co-producing citizen under outcome targets", "[0,1]", lo=0, hi=1
+        0.3,
+        "Control felt by an engaged citizen per unit of effort redirected towards measured tasks in their services "
+        "(gaming share plus the excess of measured over unmeasured work); the key keeps its old name",
+        "[0,1]",
+        lo=0,
+        hi=1,
+        source="stylised; Frey & Jegen 2001; Deci, Koestner & Ryan 1999 (controlling vs informational)",
+    )
+    control_figures: float = param(
+        0.1,
+        "Control felt by an engaged citizen whose services are judged on a case indicator (pressed to produce figures)",
+        "[0,1]",
+        lo=0,
+        hi=1,
+        source="stylised; Frey & Jegen 2001",
+    )
+    voice_weight: float = param(
+        0.5,
+        "Support felt by a citizen who took part in the latest forum round (voice)",
+        "[0,1]",
+        lo=0,
+        hi=1,
+        source="stylised; autonomy support (Deci & Ryan 2000); Fung 2006 (participation and empowerment)",
+    )
+    goal_support: float = param(
+        0.2,
+        "Support felt by an engaged citizen per unit share of their services with a clear objective and feedback",
+        "[0,1]",
+        lo=0,
+        hi=1,
+        source="stylised magnitude; Locke & Latham 2002 (specific goals with feedback raise effort and engagement)",
+    )
+    motivation_reversion: float = param(
+        0.01,
+        "Monthly pull of motivation back toward the citizen's own trait level (half-life about 6 years at 0.01)",
+        "1/month",
+        lo=0,
+        hi=1,
+        source="stylised; Roberts & DelVecchio 2000 (dispositions are stable over years)",
     )
     control_payment: float = param(
         0.6, "Control felt by an engaged citizen when volunteering is paid", "[0,1]", lo=0, hi=1
@@ -299,6 +384,22 @@ class CitizensConfig:
         lo=0,
         hi=10,
         source="Bevan & Hood 2006; Van Ryzin 2007",
+    )
+    audit_exposure: float = param(
+        5.0,
+        "Exposure per unit share of an audited service's records found manipulated (what is found, not whether)",
+        "",
+        lo=0,
+        hi=100,
+        source="stylised; Bevan & Hood 2006",
+    )
+    assurance_gain: float = param(
+        0.02,
+        "Monthly rise in trust toward 1 per unit of credible assurance (audits or inspections that found little)",
+        "1/month",
+        lo=0,
+        hi=1,
+        source="stylised; Power 1997 (The Audit Society); O'Neill 2002",
     )
     efficacy_rate: float = param(
         0.03,
@@ -449,22 +550,105 @@ class ServicesConfig:
 
 @dataclass
 class RegimeSwitch:
-    """A change of governance regime at the start of a given step."""
+    """A scheduled change at the start of a given step: to a preset, or of chosen instruments and levers.
 
-    # Both required ("???" is OmegaConf's MISSING): a switch that does not say when or where it goes
-    # is refused rather than silently taking month 0 or the regime 'none'.
-    step: int = param("???", "Step at which the new regime takes effect (required)", "month", lo=0)
-    to: str = param("???", "Regime from that step on (required)", choices=REGIMES)
+    ``{step: 24, to: none}`` switches the preset (all its instruments, see ``PRESETS``);
+    ``{step: 12, set: {payment_per_hour: 5}}`` sets named instruments or levers of ``regime`` and
+    leaves the others as they are. A switch gives exactly one of ``to`` and ``set``.
+    """
+
+    # "???" is OmegaConf's MISSING: a switch that does not say when is refused rather than
+    # silently taking month 0.
+    step: int = param("???", "Step at which the change takes effect (required)", "month", lo=0)
+    to: str | None = param(None, "Preset in force from that step on (or give 'set')", choices=REGIMES)
+    set: dict[str, Any] = param(
+        {}, "Instruments or levers of 'regime' set from that step on, e.g. {payment_per_hour: 5} (or give 'to')"
+    )
 
 
 @dataclass
 class RegimeConfig:
     """Governance regime and the centre's levers."""
 
-    name: str = param("none", "Governance regime at step 0", choices=REGIMES)
-    switches: list[RegimeSwitch] = field(default_factory=list, metadata={"help": "Regime changes during the run"})
+    name: str = param(
+        "none",
+        "Preset in force at step 0 (its label; the instruments below say what it does)",
+        choices=REGIMES,
+    )
+    switches: list[RegimeSwitch] = field(
+        default_factory=list, metadata={"help": "Scheduled changes: to a preset, or of chosen instruments and levers"}
+    )
+    # The instruments. None means 'the value of the preset named by `name`' (sim.config.PRESETS),
+    # so that regime.name=targets alone, or a SimConfig built in Python, gets the whole preset.
+    objective_setter: str | None = param(
+        None,
+        "Who sets the outcome objective: the centre (a target on the measured domains), a local forum, or nobody",
+        choices=OBJECTIVE_SETTERS,
+        source="Instrument (DESIGN.md section 4); preset value by default",
+    )
+    observation: str | None = param(
+        None,
+        "How outcome performance is observed for consequences: a sampled, gameable case indicator on the "
+        "measured dimension, the forum's perception, or nothing",
+        choices=OBSERVATIONS,
+        source="Instrument; preset value by default",
+    )
+    league_table: bool | None = param(
+        None,
+        "Figures are published and ranked: sanctions below the objective (and the ratchet) apply, citizens see "
+        "the figures, and the published standard counts as a commitment",
+        source="Instrument; Bevan & Hood 2006 (naming and shaming); preset value by default",
+    )
+    guarantee_monitoring_rate: float | None = param(
+        None,
+        "Monthly chance a service's core functioning is inspected against the guarantee (0: no guarantee enforced)",
+        "probability",
+        lo=0,
+        hi=1,
+        source="Instrument; preset value by default",
+    )
+    guarantee_monitoring_error: float = param(
+        0.05,
+        "Sd of an inspector's error in the functioning share it measures",
+        "share",
+        lo=0,
+        hi=1,
+        source="stylised",
+    )
+    partnership_standard: str | None = param(
+        None,
+        "Partnership work at the level 'partnership_commitment': not asked for, required (shortfall sanctioned), "
+        "or paid (payoff 'partnership_pay' per unit met)",
+        choices=PARTNERSHIP_STANDARDS,
+        source="Instrument; preset value by default",
+    )
+    commitment_enforcement: float | None = param(
+        None,
+        "Payoff to a service per unit of its forum commitment on functioning kept (paid, hence costed)",
+        "payoff",
+        lo=0,
+        hi=100,
+        source="Instrument; preset value by default",
+    )
+    verification_rate: float = param(
+        0.1,
+        "Monthly chance a service's reported partnership work (a paid or required standard, a forum commitment) "
+        "is verified, at forum.verification_hours of staff time",
+        "probability",
+        lo=0,
+        hi=1,
+        source="stylised",
+    )
+    partnership_pay: float = param(
+        1.0,
+        "Payoff to a service per unit of the partnership standard met, when the standard is paid",
+        "payoff",
+        lo=0,
+        hi=100,
+        source="stylised (equal to the reward per unit of recorded pass rate)",
+    )
     measured_domains: list[str] = param(
-        ["education", "safety", "health"], "Domains with central outcome targets under 'targets'"
+        ["education", "safety", "health"], "Domains on which the centre sets outcome targets"
     )
     target_level: float = param(
         0.7,
@@ -507,7 +691,7 @@ class RegimeConfig:
     )
     participation_base: float = param(
         0.3,
-        "Chance a fully trusting, efficacious citizen takes part in a forum round",
+        "Unused since the forum rules (deprecated, kept so old files load): attendance is forum.attend_base",
         "probability",
         lo=0,
         hi=1,
@@ -515,38 +699,100 @@ class RegimeConfig:
     )
     participation_deprivation_barrier: float = param(
         0.5,
-        "Fractional fall in forum participation at full deprivation",
+        "Unused since the forum rules (deprecated, kept so old files load): see forum.attend_resources",
         "share",
         lo=0,
         hi=1,
         source="Verba, Schlozman & Brady 1995 (participation follows resources)",
     )
     commitment_ambition: float = param(
-        0.1, "Rise above current contributions that participants commit to", "share", lo=0, hi=1
+        0.1,
+        "Unused since the forum rules (deprecated, kept so old files load): commitments come from the bargain",
+        "share",
+        lo=0,
+        hi=1,
     )
     objective_ambition: float = param(
-        0.03, "Rise above the current assessed outcome set as the local objective", "share", lo=0, hi=1
+        0.03,
+        "Unused since the forum rules (deprecated, kept so old files load): the objective comes from the bargain",
+        "share",
+        lo=0,
+        hi=1,
     )
     partnership_commitment: float = param(
-        0.12, "Partnership share a service commits to in a forum", "share", lo=0, hi=1
+        0.12,
+        "Partnership share owed under the partnership standard where no forum has bargained its own",
+        "share",
+        lo=0,
+        hi=1,
     )
     forum_information: float = param(
-        0.05, "Participation rate at which the forum judges fully by lived experience", "share", lo=0.001, hi=1
+        0.05,
+        "Turnout at which a forum's agreement binds fully (legitimacy); it no longer sets what the forum sees, "
+        "which is the forum's noisy perception (forum.noise_sd_one, forum.bias_weight)",
+        "share",
+        lo=0.001,
+        hi=1,
     )
-    commitment_reward: float = param(
-        1.0, "Payoff to a service per unit of its commitments kept", "payoff", lo=0, hi=100
+    commitment_reward: float | None = param(
+        None,
+        "Deprecated alias: if given, sets both commitment_enforcement and partnership_pay (the old paid contract)",
+        "payoff",
+        lo=0,
+        hi=100,
     )
 
 
 @dataclass
 class CostsConfig:
-    """Public cost accounting (GBP per month)."""
+    """Public cost accounting (GBP per month), and the shadow price of citizens' hours.
+
+    Every per-service cost is charged per case or per citizen served, so that costs per citizen
+    do not shrink as services grow with the population.
+    """
 
     staff_cost_per_unit: float = param(
         20.0, "Cost of one unit of service capacity per citizen per domain", "GBP/month", lo=0, hi=1e6
     )
-    audit_cost: float = param(2000.0, "Cost of one audit", "GBP", lo=0, hi=1e9)
-    reward_cost: float = param(500.0, "Cost per unit of reward paid to a service", "GBP", lo=0, hi=1e9)
+    audit_cost: float = param(
+        0.0,
+        "Fixed cost of one audit on top of its per-case cost (any value > 0 shrinks per citizen)",
+        "GBP",
+        lo=0,
+        hi=1e9,
+    )
+    audit_cost_per_case: float = param(
+        13.3,
+        "Cost of auditing one case of an audited service's monthly caseload",
+        "GBP/case",
+        lo=0,
+        hi=1e6,
+        source="stylised: the former GBP 2,000 an audit over a default service's 150 cases",
+    )
+    reward_cost: float = param(
+        0.0,
+        "Fixed cost per unit of payoff paid to a service, on top of its per-citizen cost",
+        "GBP",
+        lo=0,
+        hi=1e9,
+    )
+    reward_cost_per_citizen: float = param(
+        3.33,
+        "Cost per unit of payoff paid to a service (rewards, partnership pay, commitments), per citizen it serves",
+        "GBP/citizen",
+        lo=0,
+        hi=1e6,
+        source="stylised: the former GBP 500 per unit over a default service's 150 citizens",
+    )
+    inspection_cost: float = param(0.0, "Fixed cost of one inspection of functioning", "GBP", lo=0, hi=1e9)
+    inspection_cost_per_citizen: float = param(
+        1.0,
+        "Cost of inspecting a service's functioning, per citizen it serves",
+        "GBP/citizen",
+        lo=0,
+        hi=1e6,
+        source="stylised (functioning is cheaper to check than case records)",
+    )
     forum_cost_per_participant: float = param(
         30.0, "Cost of a forum seat, before participation support", "GBP", lo=0, hi=1e6
     )
@@ -555,6 +801,297 @@ class CostsConfig:
     )
     recognition_cost_per_citizen: float = param(
         0.5, "Monthly cost per citizen at full recognition", "GBP", lo=0, hi=1e6
+    )
+    shadow_wage: float = param(
+        13.0,
+        "Shadow price of an hour of citizens' volunteering or forum time in social_cost (and in the forum rules)",
+        "GBP/hour",
+        lo=0,
+        hi=1e4,
+        source="ONS 2017, Changes in the value and division of unpaid volunteering in the UK 2000-2015 "
+        "(replacement cost at median hourly wages; approximate)",
+    )
+
+
+@dataclass
+class ForumConfig:
+    """Forums (``sim/rules/forum.py``, ``docs/forums.md``): attendance, perception, bargaining, theatre, hours.
+
+    Mirrors :class:`sim.rules.forum.ForumParams` field by field (a test checks they agree), except
+    the shadow price of citizens' hours, which is ``costs.shadow_wage``.
+    """
+
+    attend_base: float = param(
+        0.05,
+        "Chance a resident of middling resources, efficacy and trust (all 0.5) attends a round",
+        unit="probability",
+        lo=0.0,
+        hi=1.0,
+        source=(
+            "Source: Community Life Survey 2019/20 (DCMS, England): in the past 12 months 21 % of adults took "
+            "part in 'civic consultation' (mostly questionnaires, also public meetings) and 8 % in 'civic "
+            "activism' (incl. decision-making groups on local services). One local forum round draws a fraction "
+            "of either; 5 % is a judgement within that range."
+        ),
+    )
+    attend_resources: float = param(
+        1.5,
+        "Log-odds of attending per unit of the resources index (0 = worst off, 1 = best off)",
+        lo=0.0,
+        hi=5.0,
+        source=(
+            "Source: Verba, Schlozman & Brady 1995 (participation follows time, money and civic skills); a log-"
+            "odds gap of 1.5 gives roughly a 3-4x gap in attendance between the worst and best off at low base "
+            "rates, the order of the socio-economic gaps they report."
+        ),
+    )
+    attend_efficacy: float = param(
+        1.0,
+        "Log-odds of attending per unit of self-efficacy",
+        lo=0.0,
+        hi=5.0,
+        source="Direction from Verba et al. 1995 (political efficacy); magnitude stylised.",
+    )
+    attend_trust: float = param(
+        1.0,
+        "Log-odds of attending per unit of trust in local services",
+        lo=0.0,
+        hi=5.0,
+        source="Direction from the trust-participation link (e.g. Almond & Verba 1963); magnitude stylised.",
+    )
+    support_lift: float = param(
+        1.0,
+        (
+            "Rise in the odds of attending at full participation support (childcare, travel, outreach), as a "
+            "multiple: odds x (1 + support_lift * support)"
+        ),
+        lo=0.0,
+        hi=10.0,
+        source="Stylised: Fung 2006 reports that recruitment and support widen who takes part; no usable effect size.",
+    )
+    support_equalise: float = param(
+        0.7,
+        "Share of the resource gradient removed at full participation support",
+        lo=0.0,
+        hi=1.0,
+        source="Stylised (Fung 2006, targeted recruitment of under-represented residents).",
+    )
+    quorum: float = param(
+        0.01,
+        "Turnout (share of residents) a forum needs for its agreement to be in force",
+        lo=0.0,
+        hi=1.0,
+        source="Stylised: below this no one would call it a community agreement.",
+    )
+    min_attenders: int = param(
+        3,
+        "Fewest attenders for an agreement to be in force",
+        unit="count",
+        lo=1,
+        hi=1000000,
+        source="Stylised (a forum of one is not a forum).",
+    )
+    noise_sd_one: float = param(
+        0.25,
+        "Standard deviation of the forum's reading of an outcome share with one attender",
+        unit="share units",
+        lo=0.0,
+        hi=1.0,
+        source="Stylised: one person's experience of a service is a single draw from a spread of cases.",
+    )
+    noise_floor: float = param(
+        0.02,
+        "Standard deviation that remains however many attend (group dynamics, loud voices)",
+        unit="share units",
+        lo=0.0,
+        hi=0.5,
+        source="Stylised.",
+    )
+    bias_weight: float = param(
+        0.8,
+        (
+            "Weight of attenders' own experience in the forum's reading (the rest is the whole community's "
+            "experience, as relayed by the service's data and outreach)"
+        ),
+        lo=0.0,
+        hi=1.0,
+        source="Stylised: forums mostly hear those in the room (Fung 2006 on self-selection).",
+    )
+    citizen_power: float = param(
+        0.5,
+        "Citizens' bargaining power alpha in the generalised Nash product",
+        lo=0.0,
+        hi=1.0,
+        source=(
+            "0.5 is the symmetric Nash (1950) solution; Binmore, Rubinstein & Wolinsky 1986 read alpha as "
+            "relative patience."
+        ),
+    )
+    citizen_value: float = param(
+        1.0,
+        "Value to attenders of one unit of outcome rise at full need, in the units of their costs",
+        lo=0.0,
+        hi=1000000.0,
+        source="Stylised (sets the scale of the citizens' side).",
+    )
+    citizen_cost: float = param(
+        1.0,
+        "Attenders' cost of an extra contribution share e, as citizen_cost * e^2",
+        lo=0.0,
+        hi=1000000.0,
+        source="Stylised: convex because free time grows scarcer as more of it is given.",
+    )
+    citizen_outside: float = param(
+        0.0,
+        "Attenders' disagreement payoff (what they get without a deal: complaint, exit, other channels)",
+        lo=0.0,
+        hi=1000000.0,
+        source="Stylised; 0 means no alternative.",
+    )
+    service_value: float = param(
+        1.0,
+        "Value to a service of one unit of outcome rise (mission, legitimacy), in the units of its costs",
+        lo=0.0,
+        hi=1000000.0,
+        source="Stylised.",
+    )
+    ethos_weight: float = param(
+        0.5,
+        (
+            "How much of the service's value depends on its public-service ethos: value x (1 - ethos_weight + "
+            "ethos_weight * ethos)"
+        ),
+        lo=0.0,
+        hi=1.0,
+        source="Stylised (Le Grand 2003, knights).",
+    )
+    service_cost: float = param(
+        1.0,
+        "Service's cost of a partnership share p of its capacity, as service_cost * p^2",
+        lo=0.0,
+        hi=1000000.0,
+        source="Stylised.",
+    )
+    service_outside: float = param(
+        0.0,
+        "Service's disagreement payoff (what it keeps without a deal, e.g",
+        lo=0.0,
+        hi=1000000.0,
+        source="Stylised.",
+    )
+    outcome_gain: float = param(
+        1.0,
+        "Outcome rise, as a share of the headroom (1 - perceived), when both inputs equal 1",
+        lo=0.0,
+        hi=5.0,
+        source="Stylised.",
+    )
+    partnership_max: float = param(
+        0.3,
+        "Largest partnership share of capacity a service can commit",
+        lo=0.0,
+        hi=1.0,
+        source="Stylised; the service's spare share caps it further (capacity limit).",
+    )
+    contribution_max: float = param(
+        0.3, "Largest extra contribution share an attender can commit per domain", lo=0.0, hi=1.0, source="Stylised."
+    )
+    contribution_reach: float = param(
+        10.0,
+        (
+            "Residents each attender's commitment reaches (themselves plus those they organise): the citizens' "
+            "input counts as e x min(1, turnout x reach)"
+        ),
+        lo=0.0,
+        hi=1000000.0,
+        source="Stylised: a handful of attenders cannot deliver a community's contribution alone.",
+    )
+    grid_points: int = param(
+        21,
+        "Candidate values per side in the bargaining grid",
+        unit="count",
+        lo=2,
+        hi=201,
+        source="Numerical, not a model parameter: the deal is exact to 1/(grid_points - 1) of each side's range.",
+    )
+    theatre_max: float = param(
+        1.0,
+        "Largest share of a commitment a service can perform rather than do",
+        lo=0.0,
+        hi=1.0,
+        source="Stylised ('consultation theatre': Arnstein 1969's tokenism rungs).",
+    )
+    theatre_sanction: float = param(
+        2.0,
+        "Penalty to a service per unit of theatre found by verification, in units of service_cost",
+        lo=0.0,
+        hi=1000000.0,
+        source="Stylised.",
+    )
+    verification_miss: float = param(
+        0.2,
+        "Chance a verification visit misses theatre that is there (1 - detection)",
+        lo=0.0,
+        hi=1.0,
+        source="Stylised.",
+    )
+    verification_error: float = param(
+        0.05,
+        "Standard deviation of a verifier's measurement of delivered partnership",
+        unit="share units",
+        lo=0.0,
+        hi=0.5,
+        source="Stylised.",
+    )
+    verification_hours: float = param(
+        7.5,
+        "Staff hours one verification of one service's commitments takes",
+        unit="hours",
+        lo=0.0,
+        hi=1000000.0,
+        source="Stylised (one working day).",
+    )
+    shock_breakage: float = param(
+        1.0, "Share of a service's spare capacity lost per unit of shock", lo=0.0, hi=5.0, source="Stylised."
+    )
+    citizen_shock_breakage: float = param(
+        1.0,
+        "Share of an attender's committed extra lost per unit of their own time shock (illness, caring, work)",
+        lo=0.0,
+        hi=5.0,
+        source="Stylised.",
+    )
+    citizen_hours: float = param(
+        2.5,
+        "Hours an attender spends on one round (meeting plus travel and reading)",
+        unit="hours",
+        lo=0.0,
+        hi=40.0,
+        source="Stylised from typical two-hour evening meetings.",
+    )
+    staff_hours_meeting: float = param(
+        6.0,
+        "Staff hours per service per round (preparing, attending, writing up)",
+        unit="hours",
+        lo=0.0,
+        hi=1000000.0,
+        source="Stylised.",
+    )
+    staff_hours_attender: float = param(
+        0.25,
+        "Extra staff hours per service per attender (follow-up, outreach)",
+        unit="hours",
+        lo=0.0,
+        hi=1000000.0,
+        source="Stylised.",
+    )
+    staff_hour_value: float = param(
+        30.0,
+        "Cost of a staff hour including on-costs",
+        unit="GBP/hour",
+        lo=0,
+        hi=1000000.0,
+        source="Approximate: local-government officer pay (NJC scales) plus about 30 % on-costs and overheads.",
     )
 
 
@@ -617,6 +1154,7 @@ class SimConfig:
     services: ServicesConfig = field(default_factory=ServicesConfig)
     regime: RegimeConfig = field(default_factory=RegimeConfig)
     costs: CostsConfig = field(default_factory=CostsConfig)
+    forum: ForumConfig = field(default_factory=ForumConfig)
     output: OutputConfig = field(default_factory=OutputConfig)
     lab: LabConfig = field(default_factory=LabConfig)
 
@@ -674,6 +1212,7 @@ def register_configs() -> None:
     cs.store(group="citizens", name="citizens_schema", node=CitizensConfig)
     cs.store(group="services", name="services_schema", node=ServicesConfig)
     cs.store(group="regime", name="regime_schema", node=RegimeConfig)
+    cs.store(group="forum", name="forum_schema", node=ForumConfig)
 
 
 def config_dir() -> Path:
@@ -987,7 +1526,7 @@ def compose_error_message(exc: BaseException) -> str:
 
 def _check_field(path: str, value: Any, meta: dict[str, Any]) -> None:
     choices = meta.get("choices")
-    if choices is not None and value not in choices:
+    if choices is not None and value is not None and value not in choices:  # None: the preset's value
         raise ConfigError(f"{path}={value!r} is not allowed; allowed values: {', '.join(choices)}")
     if isinstance(value, bool) or not isinstance(value, int | float):
         return
@@ -1012,6 +1551,50 @@ def _walk(obj: Any, prefix: str) -> None:
                     _walk(item, f"{path}[{i}].")
         else:
             _check_field(path, value, dict(f.metadata))
+
+
+# RegimeConfig fields a switch may not set: the label, the schedule itself, and the alias.
+NOT_SWITCHABLE: frozenset[str] = frozenset({"name", "switches", "commitment_reward"})
+
+
+def switchable_keys() -> tuple[str, ...]:
+    """The instruments and levers of ``regime`` a scheduled switch may set."""
+    return tuple(f.name for f in dataclasses.fields(RegimeConfig) if f.name not in NOT_SWITCHABLE)
+
+
+def check_switch_value(path: str, key: str, value: Any) -> None:
+    """Check one ``set`` entry of a switch: a known instrument or lever, of its kind, in its range.
+
+    Raises:
+        ConfigError: naming the entry, its value and what is allowed.
+
+    """
+    import typing
+
+    fields = {f.name: f for f in dataclasses.fields(RegimeConfig) if f.name not in NOT_SWITCHABLE}
+    if key not in fields:
+        raise ConfigError(f"{path}: unknown instrument or lever {key!r}; allowed keys: {', '.join(fields)}")
+    f = fields[key]
+    meta = dict(f.metadata)
+    hint = typing.get_type_hints(RegimeConfig)[key]
+    if typing.get_origin(hint) is list:
+        kind: Any = list
+    else:  # a plain type, or X | None for the instruments
+        kind = next((k for k in typing.get_args(hint) if k is not type(None)), hint)
+    if kind is bool:
+        ok, text = isinstance(value, bool), "true or false"
+    elif kind is int:
+        ok, text = isinstance(value, int) and not isinstance(value, bool), "a whole number"
+    elif kind is float:
+        ok, text = isinstance(value, int | float) and not isinstance(value, bool), "a number"
+    elif kind is str:
+        ok, text = isinstance(value, str), "a string"
+    else:
+        ok = isinstance(value, list) and all(isinstance(v, str) and v in DOMAINS for v in value)
+        text = "a list of domains from " + ", ".join(DOMAINS)
+    if not ok:
+        raise ConfigError(f"{path}={value!r} is not {text}; allowed: {_allowed_text(f, text)}")
+    _check_field(path, float(value) if kind is float else value, meta)
 
 
 def validate(cfg: SimConfig) -> None:
@@ -1048,21 +1631,28 @@ def validate(cfg: SimConfig) -> None:
 
 
 # ---------------------------------------------------------------------- regime switches
-SWITCH_FORM = "{step: MONTH, to: REGIME}, e.g. regime.switches=[{step:24,to:targets}]"
+SWITCH_FORM = (
+    "{step: MONTH, to: PRESET} or {step: MONTH, set: {INSTRUMENT_OR_LEVER: VALUE}}, "
+    "e.g. regime.switches=[{step:24,to:targets}] or [{step:12,set:{payment_per_hour:5}}]"
+)
 
 
 def switch_missing_message(key: str) -> str:
     """The message for a switch lacking ``step`` or ``to`` (``key`` is e.g. ``regime.switches[0].to``)."""
     item, _, name = key.rpartition(".")
-    what = "where it goes (to: one of " + ", ".join(REGIMES) + ")" if name == "to" else "when (step: a month)"
+    what = (
+        "where it goes (to: one of " + ", ".join(REGIMES) + ", or set: {...})"
+        if name == "to"
+        else "when (step: a month)"
+    )
     return f"{item} does not say {what}; allowed: {SWITCH_FORM}"
 
 
 def validate_switches(switches: list[RegimeSwitch], steps: int) -> None:
     """Check a regime's scheduled switches: each says when and where, inside the horizon, one per month.
 
-    Kept apart from :func:`validate` so that switches that set other instruments or levers can
-    extend it (the ``step`` rules stay; the ``to`` rule would become "to or set").
+    A switch goes to a preset (``to``) or sets named instruments and levers (``set``), exactly one
+    of the two; every value in ``set`` is checked like the same key of ``regime``.
 
     Raises:
         ConfigError: naming the switch, its value and what is allowed.
@@ -1070,9 +1660,8 @@ def validate_switches(switches: list[RegimeSwitch], steps: int) -> None:
     """
     first_at: dict[int, int] = {}
     for i, sw in enumerate(switches):
-        missing = [name for name in ("step", "to") if str(getattr(sw, name)) == "???"]  # built in Python
-        if missing:
-            raise ConfigError(switch_missing_message(f"regime.switches[{i}].{missing[-1]}"))
+        if str(sw.step) == "???":  # built in Python without a step
+            raise ConfigError(switch_missing_message(f"regime.switches[{i}].step"))
         if sw.step >= steps:
             raise ConfigError(
                 f"regime.switches[{i}].step={sw.step} is at or after the horizon; allowed: 0 to steps-1 = {steps - 1}"
@@ -1081,9 +1670,15 @@ def validate_switches(switches: list[RegimeSwitch], steps: int) -> None:
             j = first_at[sw.step]
             raise ConfigError(
                 f"regime.switches[{i}].step={sw.step} is the month of regime.switches[{j}] too; "
-                "allowed: at most one switch per month (keep the one you mean)"
+                "allowed: at most one switch per month (put several keys in one 'set')"
             )
         first_at[sw.step] = i
+        if sw.to is None and not sw.set:
+            raise ConfigError(switch_missing_message(f"regime.switches[{i}].to"))
+        if sw.to is not None and sw.set:
+            raise ConfigError(f"regime.switches[{i}] gives both to and set; allowed: exactly one, {SWITCH_FORM}")
+        for key, value in sw.set.items():
+            check_switch_value(f"regime.switches[{i}].set.{key}", key, value)
 
 
 # ---------------------------------------------------------------------- names that become paths

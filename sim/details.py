@@ -153,7 +153,7 @@ class DetailRecorder:
         def mean(values: FloatArray) -> FloatArray:
             return community_rate(values, cit.community, comm.size)
 
-        negotiating = model.regime == "negotiated"
+        negotiating = model.forums_meet(model.instruments)
         return {
             "lived_outcome": by_community(svc.lived, svc.community, svc.domain, n_c),
             "prosocial_rate": rate(cit.volunteering + cit.caring),

@@ -61,6 +61,13 @@ COLUMNS: tuple[str, ...] = (
     "skimmed_share",
     "target_level",
     "audits",
+    # Added with the instruments (issue 13).
+    "social_cost",
+    "social_productivity_full",
+    "inspections",
+    "payments_cost",
+    "monitoring_cost",
+    "forum_cost",
 )
 
 # Columns that are not rates, shares or means of [0, 1] quantities; every other column is one.
@@ -78,6 +85,12 @@ NOT_UNIT_INTERVAL: frozenset[str] = frozenset(
         "volunteering_hours",
         "caring_hours",
         "audits",
+        "social_cost",
+        "social_productivity_full",
+        "inspections",
+        "payments_cost",
+        "monitoring_cost",
+        "forum_cost",
     }
 )
 UNIT_INTERVAL_COLUMNS: tuple[str, ...] = tuple(c for c in COLUMNS if c not in NOT_UNIT_INTERVAL)
@@ -188,24 +201,42 @@ def collect_metrics(model: SocialProductivityModel) -> dict[str, Any]:
     lived_c = by_community(svc.lived, svc.community, svc.domain, comm.size.shape[0])
 
     targeted = model.targeted() > 0
-    reward = cfg.regime.reward_strength * np.maximum(0.0, np.nan_to_num(svc.reported - svc.target)) * targeted
-    costs = cfg.costs
-    cost_total = (
+    costs, inst = cfg.costs, model.instruments
+    served = comm.size[svc.community]  # citizens each service serves
+    # Every cost is per case or per citizen served (plus optional fixed parts), so per-citizen
+    # costs do not shrink as services grow; every payoff paid to a service is costed alike.
+    caseload = cfg.services.cases_per_citizen * served
+    monitoring = float(
+        np.dot(svc.audited, costs.audit_cost + costs.audit_cost_per_case * caseload)
+        + np.dot(svc.inspected, costs.inspection_cost + costs.inspection_cost_per_citizen * served)
+    )
+    payments = float(np.dot(svc.payment, costs.reward_cost + costs.reward_cost_per_citizen * served))
+    participants = model.month_costs.get("forum_participants", 0.0)
+    staff_hours = model.month_costs.get("forum_staff_hours", 0.0) + model.month_costs.get("verification_hours", 0.0)
+    forum = (
+        participants
+        * (costs.forum_cost_per_participant + inst.participation_support * costs.support_cost_per_participant)
+        + staff_hours * cfg.forum.staff_hour_value
+    )
+    spending = (
         costs.staff_cost_per_unit * float(weight.sum())
-        + costs.audit_cost * float(svc.audited.sum())
-        + costs.reward_cost * float(reward.sum())
+        + monitoring
+        + payments
         + model.payment_per_hour * float(cit.volunteering.sum())
-        + model.month_costs.get("forum_participants", 0.0)
-        * (costs.forum_cost_per_participant + cfg.regime.participation_support * costs.support_cost_per_participant)
+        + forum
         + costs.recognition_cost_per_citizen * model.recognition * cit.n
-    ) / n
+    )
+    cost_total = spending / n
+    # Citizens' co-production (formal volunteering) and forum hours at the shadow wage.
+    citizen_hours = float(cit.volunteering.sum()) + model.month_costs.get("forum_citizen_hours", 0.0)
+    social_cost = cost_total + costs.shadow_wage * citizen_hours / n
     true_outcome = weighted_mean(svc.lived, comm.size[svc.community])
     reported = weighted_mean(svc.reported, month.n_cases)
     true_measured = weighted_mean(month.true_rate, month.n_cases)
     # Only committed citizens have a value (NaN elsewhere), so compute it for them alone.
     committed = ~np.isnan(cit.commitment)
     met = commitment_met(cit.share[committed], cit.commitment[committed]) if committed.any() else np.zeros(0)
-    negotiating = model.regime == "negotiated"
+    forums = inst.objective_setter == "forum" or inst.observation == "forum"
     return {
         "step": model.month,
         "regime": model.regime,
@@ -227,7 +258,7 @@ def collect_metrics(model: SocialProductivityModel) -> dict[str, Any]:
         "bunching_ratio": indicators.bunching_ratio(month.recorded, month.kept, cfg.services.bunching_window),
         "indicator_true_corr": indicator_true_corr(svc.reported, svc.lived),
         "equity_gap": equity_gap(lived_c, comm.deprivation, comm.size),
-        "participation_rate": weighted_mean(comm.participation, comm.size) if negotiating else 0.0,
+        "participation_rate": weighted_mean(comm.participation, comm.size) if forums else 0.0,
         "service_commitment_kept": commitment_share(svc.commitment_kept),
         "citizen_commitment_kept": commitment_share(met),
         "public_cost": cost_total,
@@ -243,6 +274,12 @@ def collect_metrics(model: SocialProductivityModel) -> dict[str, Any]:
         "skimmed_share": weighted_mean(month.skimmed, month.n_cases),
         "target_level": weighted_mean(svc.target, weight) if targeted.any() else float("nan"),
         "audits": int(svc.audited.sum()),
+        "social_cost": social_cost,
+        "social_productivity_full": 100.0 * true_outcome / social_cost if social_cost > 0 else float("nan"),
+        "inspections": int(svc.inspected.sum()),
+        "payments_cost": payments / n,
+        "monitoring_cost": monitoring / n,
+        "forum_cost": forum / n,
     }
 
 

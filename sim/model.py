@@ -20,12 +20,13 @@ import numpy as np
 from sim.agents import Citizen, Community, Service
 from sim.config import DOMAINS, SimConfig, validate
 from sim.details import DetailRecorder, window_start
+from sim.instruments import Instruments
 from sim.metrics import MetricsRecorder, collect_metrics
 from sim.rules import citizen as citizen_rules
 from sim.rules import community as community_rules
 from sim.rules import coproduction as cp
-from sim.rules import management, negotiation
-from sim.rules._types import FloatArray
+from sim.rules import forum, management, negotiation
+from sim.rules._types import BoolArray, FloatArray
 from sim.state import NEVER, init_citizens, init_communities, init_services, make_streams
 
 DECISION_FIELDS = tuple(f.name for f in dataclasses.fields(citizen_rules.Decision))
@@ -66,18 +67,24 @@ class SocialProductivityModel(mesa.Model):
         self.streams = make_streams(cfg.seed)
         super().__init__(rng=self.streams["mesa"])
         self.config = cfg
-        # Months before 0 are the unrecorded burn-in under the status-quo regime.
+        # Months before 0 are the unrecorded burn-in under the status-quo preset, with no payment
+        # or recognition; the centre's phase puts the configured instruments in force at month 0.
         self.month = -cfg.burn_in
-        self.regime = cfg.status_quo if cfg.burn_in > 0 else cfg.regime.name
-        self.regime_last_month = ""
+        configured = Instruments.from_config(cfg.regime)
+        self.instruments = configured.with_preset(cfg.status_quo).off() if cfg.burn_in > 0 else configured
+        self.instruments_last_month: Instruments | None = None
         self.communities_state, community = init_communities(cfg, self.streams["population"])
         self.citizens = init_citizens(
             cfg, community, self.communities_state, self.streams["population"], self.streams["network"]
         )
         self.services = init_services(cfg, self.communities_state, self.streams["services"])
         self.citizen_params = _params(citizen_rules.CitizenParams, cfg.citizens)
-        self.service_params = _params(management.ServiceParams, cfg.services, cfg.regime)
-        self.measured_domain = np.isin(np.arange(len(DOMAINS)), [DOMAINS.index(d) for d in cfg.regime.measured_domains])
+        self.service_params = _params(management.ServiceParams, cfg.services, self.instruments)
+        # The forum rules' constants: the forum section, and the one shadow wage of citizens' hours.
+        self.forum_params = forum.ForumParams(
+            **{f.name: getattr(cfg.forum, f.name) for f in dataclasses.fields(cfg.forum)},
+            citizen_hour_value=cfg.costs.shadow_wage,
+        )
         self.recorder = MetricsRecorder()
         self.details = DetailRecorder(window_start(cfg.steps))
         self.service_month: management.ServiceMonth | None = None
@@ -106,7 +113,7 @@ class SocialProductivityModel(mesa.Model):
         self.citizens_adapt()
         self.communities_update()
         self.collect()
-        self.regime_last_month = self.regime
+        self.instruments_last_month = self.instruments
         self.month += 1
 
     def run(self, steps: int | None = None) -> None:
@@ -118,25 +125,48 @@ class SocialProductivityModel(mesa.Model):
 
     # ------------------------------------------------------------------ phases
     def centre_sets_regime(self) -> None:
-        """Start the configured regime at month 0 and apply scheduled switches."""
+        """Put the configured instruments in force at month 0, and apply scheduled switches.
+
+        The only phase that knows presets by name: a switch ``to`` a preset sets its instruments,
+        a switch ``set`` sets the named instruments or levers. Everything below reads
+        ``self.instruments``.
+        """
+        new = self.instruments
         if self.month == 0:
-            self._switch_to(self.config.regime.name)
+            new = Instruments.from_config(self.config.regime)
         for switch in self.config.regime.switches:
             if switch.step == self.month:
-                self._switch_to(switch.to)
+                new = new.with_preset(switch.to) if switch.to is not None else new.with_values(switch.set)
+        if new is not self.instruments:
+            self._put_in_force(new)
 
-    def _switch_to(self, regime: str) -> None:
-        """Change regime; leaving 'negotiated' ends its forums' agreements and commitments."""
-        if regime == self.regime:
-            return
-        if self.regime == "negotiated":
+    @staticmethod
+    def forums_meet(inst: Instruments) -> bool:
+        """Forums convene where they set the objective or observe performance."""
+        return inst.objective_setter == "forum" or inst.observation == "forum"
+
+    def _put_in_force(self, new: Instruments) -> None:
+        """Change the instruments; when forums stop meeting, or setting objectives, what they agreed ends."""
+        if self.instruments.objective_setter == "forum" and new.objective_setter != "forum":
+            self.services.agreement[:] = 0.0
+        if self.forums_meet(self.instruments) and not self.forums_meet(new):
             self.services.agreement[:] = 0.0
             self.communities_state.participation[:] = 0.0
             self.communities_state.forum_information[:] = 0.0
             self.communities_state.last_round[:] = NEVER
+            self.communities_state.attenders[:] = 0.0
+            self.services.partnership_committed[:] = 0.0
             self.citizens.participated[:] = False
             self.citizens.commitment[:] = np.nan
-        self.regime = regime
+        if new.target_level != self.instruments.target_level:
+            self.services.target[:] = new.target_level
+        self.instruments = new
+        self.service_params = _params(management.ServiceParams, self.config.services, new)
+
+    @property
+    def regime(self) -> str:
+        """The label of the preset in force (for tables and plots; no rule reads it)."""
+        return self.instruments.label
 
     def citizens_decide(self) -> None:
         """Citizens observe last month's contributions and split their time (synchronously)."""
@@ -149,6 +179,8 @@ class SocialProductivityModel(mesa.Model):
         self._context = {
             "pressure": pressure[cit.community],
             "noise": self.streams["citizens"].standard_normal(cit.n),
+            # Hours spent in last month's forum round come out of this month's free time.
+            "budget": np.maximum(0.0, cit.budget - cit.forum_hours),
         }
         self._buffer = {name: np.empty_like(getattr(cit, name)) for name in DECISION_FIELDS}
         if self.config.driver == "agent":
@@ -158,6 +190,7 @@ class SocialProductivityModel(mesa.Model):
                 self.decide_citizens(block)
         for name in DECISION_FIELDS:
             setattr(cit, name, self._buffer[name])
+        cit.forum_hours = np.zeros(cit.n)
 
     def decide_citizens(self, sel: slice) -> None:
         """Run the decision rules for a selection of citizens into the month's buffer."""
@@ -170,13 +203,13 @@ class SocialProductivityModel(mesa.Model):
             cit.belief[sel],
             cit.motivation[sel],
             cit.commitment[sel],
-            cit.budget[sel],
+            ctx["budget"][sel],
             cit.own_need[sel],
             cit.efficacy[sel],
             cit.engaged[sel],
             cit.care_opportunity[sel],
             ctx["pressure"][sel],
-            self.payment_per_hour,
+            self.instruments.payment_per_hour,
             ctx["noise"][sel],
         )
         for name in DECISION_FIELDS:
@@ -185,7 +218,7 @@ class SocialProductivityModel(mesa.Model):
     def services_act(self) -> None:
         """Services co-produce outcomes, record cases, may game, are audited, and learn."""
         cit, comm, svc = self.citizens, self.communities_state, self.services
-        scfg, rcfg = self.config.services, self.config.regime
+        scfg = self.config.services
         s_comm = svc.community
         n_s = s_comm.shape[0]
         has_time = cit.budget > 0
@@ -212,22 +245,58 @@ class SocialProductivityModel(mesa.Model):
         n_cases = np.minimum(cases.poisson(expected), scfg.max_cases_per_service)
         total = int(n_cases.sum())
         u = np.clip(cases.random((5, total)), 1e-12, 1.0 - 1e-12)
-        audited = (self.streams["audits"].random(n_s) < rcfg.audit_rate) & (self.regime == "targets")
-        citizen_kept = self._citizen_commitment_kept_by_community()
+        inst = self.instruments
+        objective_set, objective, accountability = self.objectives()
+        # Audits check the records used for consequences: where an objective is judged by the indicator.
+        by_indicator = objective_set * float(inst.observation == "indicator")
+        audited = (self.streams["audits"].random(n_s) < inst.audit_rate) * by_indicator
+        inspections = self.streams["inspections"]
+        inspected = (inspections.random(n_s) < inst.guarantee_monitoring_rate).astype(np.float64)
+        error = inst.guarantee_monitoring_error * inspections.standard_normal(n_s)
+        ones = np.ones(n_s)
+        fp = self.forum_params
+        # The forum perceives with noise falling with the attenders of its latest round (forum rules).
+        attenders = comm.attenders[s_comm]
+        forum_sees = (attenders > 0) * float(self.forums_meet(inst))
+        sd = np.sqrt(fp.noise_sd_one**2 / np.maximum(attenders, 1.0) + fp.noise_floor**2)
+        perception_error = forum_sees * sd * self.streams["forum_perception"].standard_normal(n_s)
+        # Partnership owed: a forum's bargained share where one is in force, else the central standard's.
+        bargained = (svc.agreement > 0) & (svc.partnership_committed > 0)
+        level = np.where(bargained, svc.partnership_committed, inst.partnership_commitment)
+        owed = float(inst.partnership_standard != "none") * ones
+        theatre = owed * forum.theatre_share(fp, svc.ethos, inst.verification_rate)
+        verification = self.streams["verification"]
+        u_check, u_detect, z_check = (
+            verification.random(n_s),
+            verification.random(n_s),
+            verification.standard_normal(n_s),
+        )
+        checked = owed * (u_check < inst.verification_rate)
+        verified = checked * (u_detect >= fp.verification_miss)
         conditions = management.ServiceConditions(
             capacity=svc.capacity,
             citizen_input=k_raw[s_comm],
             deprivation=comm.deprivation[s_comm],
             shock=svc.shock,
             ethos=svc.ethos,
-            targeted=self.targeted(),
-            guaranteed=np.full(n_s, float(self.regime in ("negotiated", "functioning"))),
-            negotiating=svc.agreement * float(self.regime == "negotiated"),
-            target=svc.target,
-            objective=svc.objective,
-            forum_information=comm.forum_information[s_comm],
-            citizen_kept=np.nan_to_num(citizen_kept)[s_comm],
-            audited=audited.astype(np.float64),
+            objective_set=objective_set,
+            objective=objective,
+            accountability=accountability,
+            league_table=ones * float(inst.league_table),
+            observe_forum=ones * float(inst.observation == "forum"),
+            forum_sees=forum_sees,
+            perception_error=perception_error,
+            inspected=inspected,
+            functioning_error=error * inspected,
+            partnership_paid=ones * float(inst.partnership_standard == "paid"),
+            partnership_required=ones * float(inst.partnership_standard == "required"),
+            partnership_level=level,
+            theatre=theatre,
+            verified=verified,
+            verification_error=fp.verification_error * z_check,
+            theatre_penalty=ones * fp.theatre_sanction * fp.service_cost,
+            commitments=svc.agreement * comm.forum_information[s_comm],
+            audited=audited,
             service_of_case=np.repeat(np.arange(n_s), n_cases),
             u_true=u[0],
             u_move=u[1],
@@ -243,49 +312,91 @@ class SocialProductivityModel(mesa.Model):
         self.service_month = month
         self.service_shares = svc.shares
         svc.reported, svc.lived, svc.cases = month.reported, month.lived_outcome, month.n_cases
-        svc.audited, svc.found_share = conditions.audited, month.found_share
-        svc.commitment_kept = np.where(conditions.negotiating > 0, month.commitment_kept, np.nan)
+        svc.audited, svc.found_share, svc.payment = conditions.audited, month.found_share, month.payment
+        svc.commitment_kept = np.where(svc.agreement > 0, month.commitment_kept, np.nan)
+        svc.inspected, svc.functioning_seen = inspected, svc.shares[:, cp.FUNCTIONING] + conditions.functioning_error
+        self.month_costs["verification_hours"] = float(checked.sum() * fp.verification_hours)
         svc.shares = management.learn_shares(svc.shares, month.payoff, trials, size, scfg.learning_rate, scfg.max_shift)
         self._month_conditions = conditions
 
     def forums_negotiate(self) -> None:
-        """Under 'negotiated', forums meet on schedule and after large shocks, and agree objectives."""
-        if self.regime != "negotiated":
+        """Where forums set the objective or observe performance, they meet on schedule and after large shocks.
+
+        One round of the forum rules (``sim/rules/forum.py``, ``docs/forums.md``): who attends
+        (capture by the better-off can happen), what the forum perceives (noisy, biased towards
+        attenders), and a Nash bargain between each service and the attenders over the
+        service's partnership and the attenders' extra contribution, which sets the objective.
+        A forum that only observes (a central objective) agrees nothing. Hours go to
+        ``month_costs`` and attenders' hours come out of next month's free time.
+        """
+        inst = self.instruments
+        if not self.forums_meet(inst):
             return
-        cit, comm, svc, rcfg = self.citizens, self.communities_state, self.services, self.config.regime
+        cit, comm, svc = self.citizens, self.communities_state, self.services
         never = comm.last_round == NEVER
-        due = never | (self.month - comm.last_round >= rcfg.negotiation_interval) | self.large_shock
+        due = never | (self.month - comm.last_round >= inst.negotiation_interval) | self.large_shock
         if not due.any():
             return
-        p = negotiation.participation_probability(
-            cit.trust,
-            cit.efficacy,
-            comm.deprivation[cit.community],
-            base=rcfg.participation_base,
-            barrier=rcfg.participation_deprivation_barrier,
-            support=rcfg.participation_support,
+        fp = self.forum_params
+        lived = np.nan_to_num(svc.lived, nan=0.5)
+        # Service s serves community s // 3 in domain s % 3, so each citizen meets their row.
+        experience = lived.reshape(-1, len(DOMAINS))[cit.community]
+        citizens = forum.ForumCitizens(
+            trust=cit.trust,
+            efficacy=cit.efficacy,
+            resources=forum.resources_index(
+                cit.budget, comm.deprivation[cit.community], cit.own_need, float(np.median(cit.budget))
+            ),
+            share=cit.share,
+            need=cit.need,
+            experience=experience,
         )
-        due_i = due[cit.community]
-        takes_part = (self.streams["forum"].random(cit.n) < p) & due_i
-        cit.participated = np.where(due_i, takes_part, cit.participated)
-        cit.commitment = np.where(
-            due_i, negotiation.citizen_commitment(cit.share, takes_part, rcfg.commitment_ambition), cit.commitment
+        reported = np.where(np.isnan(svc.reported), lived, svc.reported)
+        services = forum.ForumServices(
+            community=svc.community,
+            domain=svc.domain,
+            lived=lived,
+            # What a service could put into partnership: its slack and its present partnership work.
+            spare=np.clip(svc.shares[:, cp.SLACK] + svc.shares[:, cp.PARTNERSHIP], 0.0, 1.0),
+            ethos=svc.ethos,
+            prior=np.where(svc.agreement > 0, svc.objective, reported),
         )
-        rate = community_rules.community_mean(takes_part.astype(np.float64), cit.community, comm.size)
-        comm.participation = np.where(due, rate, comm.participation)
-        comm.forum_information = negotiation.forum_information(comm.participation, rcfg.forum_information)
+        draws = forum.ForumDraws(
+            attend=self.streams["forum"].random(cit.n),
+            perception=self.streams["forum_perception"].standard_normal(svc.community.shape[0]),
+        )
+        r = forum.forum_round(fp, citizens, services, cit.community, due, draws, support=inst.participation_support)
+        due_i, due_s = due[cit.community], r.due_service
+        cit.participated = np.where(due_i, r.attended, cit.participated)
+        cit.commitment = np.where(due_i, np.where(r.committed, r.citizen_commitment, np.nan), cit.commitment)
+        cit.forum_hours = np.where(due_i, r.citizen_hours, 0.0)
+        comm.participation = np.where(due, r.turnout, comm.participation)
+        comm.attenders = np.where(due, r.attenders, comm.attenders)
+        # Legitimacy: an agreement binds as far as turnout reaches regime.forum_information.
+        comm.forum_information = negotiation.forum_information(comm.participation, inst.forum_information)
         comm.last_round = np.where(due, self.month, comm.last_round)
-        info = comm.forum_information[svc.community]
-        reported = np.where(np.isnan(svc.reported), svc.lived, svc.reported)
-        assessed = info * svc.lived + (1.0 - info) * reported
-        due_s = due[svc.community]
-        svc.objective = np.where(due_s, np.minimum(1.0, assessed + rcfg.objective_ambition), svc.objective)
-        svc.agreement = np.where(due_s, (comm.participation[svc.community] > 0).astype(np.float64), svc.agreement)
-        self.month_costs["forum_participants"] = float(takes_part.sum())
+        if inst.objective_setter == "forum":  # a forum that only observes (a central objective) agrees none
+            in_force = due_s & r.in_force
+            svc.objective = np.where(due_s, np.where(in_force, r.objective, svc.objective), svc.objective)
+            svc.agreement = np.where(due_s, in_force.astype(np.float64), svc.agreement)
+            svc.partnership_committed = np.where(
+                due_s, np.where(in_force, r.partnership, 0.0), svc.partnership_committed
+            )
+        self.month_costs["forum_participants"] = float(r.attended.sum())
+        self.month_costs["forum_citizen_hours"] = float(r.citizen_hours.sum())
+        self.month_costs["forum_staff_hours"] = float(r.staff_hours.sum())
 
     def citizens_adapt(self) -> None:
-        """Engagement, motivation, trust and self-efficacy respond to the month (synchronously)."""
-        cit, comm, svc = self.citizens, self.communities_state, self.services
+        """Engagement, motivation, trust and self-efficacy respond to what citizens met this month (synchronously).
+
+        Every input is behaviour or an instrument as citizens meet it in their own community's
+        services: effort redirected towards measured tasks, figures asked for, objectives with
+        feedback, pay, voice in a forum they attended, commitments and published standards kept
+        or broken, what audits found, and assurance from checks that found little.
+        """
+        cit, comm, svc, ccfg = self.citizens, self.communities_state, self.services, self.config.citizens
+        inst, month = self.instruments, self.service_month
+        assert month is not None
         n_c = comm.size.shape[0]
         by_comm = np.zeros((n_c, len(DOMAINS)))
 
@@ -299,33 +410,51 @@ class SocialProductivityModel(mesa.Model):
         functioning = np.minimum(1.0, shares[:, cp.FUNCTIONING] * svc.capacity / self.config.services.functioning_norm)
         lived_c = community_of(svc.lived)
         experience_c = 0.5 * community_of(functioning) + 0.5 * lived_c
-        targeted = self.targeted()
-        reported = np.where(np.isnan(svc.reported), svc.lived, svc.reported)
-        exposure_s = svc.audited * (np.nan_to_num(svc.found_share) > 0) + self.config.citizens.drift_sensitivity * (
-            targeted * np.maximum(0.0, reported - svc.lived)
+        # Felt control: volunteers' effort redirected towards measured tasks (gaming, and measured
+        # work crowding out unmeasured work), and being pressed to produce figures.
+        redirected = shares[:, cp.GAMING] + np.maximum(0.0, shares[:, cp.MEASURED] - shares[:, cp.UNMEASURED])
+        c = self._month_conditions
+        assert c is not None
+        by_indicator = c.objective_set * (1.0 - c.observe_forum)
+        paid = float(inst.payment_per_hour > 0)
+        control_c = (
+            ccfg.control_targets * community_of(redirected)
+            + ccfg.control_figures * community_of(by_indicator)
+            + ccfg.control_payment * paid
         )
-        negotiating = self.regime == "negotiated"
-        # Citizens notice commitments as far as their community took part in making them.
-        made_s = svc.agreement * float(negotiating) * comm.forum_information[svc.community]
+        # Commitments citizens can hold a service to: a forum's (as far as they took part in
+        # making it) and a published standard (a league table's objective, met on the true outcome).
+        forum_made = svc.agreement * comm.forum_information[svc.community]
+        published = c.objective_set * c.league_table
+        standard_kept = np.minimum(1.0, month.p_measured / np.maximum(c.objective, 1e-9))
+        made_s = np.minimum(1.0, forum_made + published)
+        kept_s = np.divide(
+            forum_made * np.nan_to_num(svc.commitment_kept) + published * standard_kept,
+            forum_made + published,
+            out=np.zeros_like(made_s),
+            where=(forum_made + published) > 0,
+        )
         made_c = community_of(made_s)
-        kept_c = np.divide(
-            community_of(made_s * np.nan_to_num(svc.commitment_kept)), made_c, out=np.zeros(n_c), where=made_c > 0
-        )
-        paid = float(self.payment_per_hour > 0)
+        kept_c = np.divide(community_of(made_s * kept_s), made_c, out=np.zeros(n_c), where=made_c > 0)
+        # Exposure scales with what audits find; published figures drifting from lived outcomes.
+        reported = np.where(np.isnan(svc.reported), svc.lived, svc.reported)
+        found = np.clip(ccfg.audit_exposure * np.nan_to_num(svc.found_share), 0.0, 1.0)
+        exposure_s = svc.audited * found + ccfg.drift_sensitivity * published * np.maximum(0.0, reported - svc.lived)
+        # Credible assurance: audits that found little, inspections that found the guarantee met.
+        met = (svc.functioning_seen >= self.instruments.guarantee_level).astype(np.float64)
+        assurance_s = svc.audited * (1.0 - found) + svc.inspected * met
         # Per community; adapt_citizens gathers them for its own citizens, block by block.
         self._context = {
-            "ask": np.clip(
-                self.config.citizens.ask_base + self.config.citizens.ask_partnership * partnership_c, 0.0, 1.0
-            ),
+            "ask": np.clip(ccfg.ask_base + ccfg.ask_partnership * partnership_c, 0.0, 1.0),
             "partnership_effect": cp.partnership_effect(partnership_c),
-            "control": self.config.citizens.control_targets * community_of(targeted)
-            + self.config.citizens.control_payment * paid,
+            "goals": ccfg.goal_support * community_of(c.objective_set),
+            "control": control_c,
             "experience": experience_c,
             "success": lived_c,
             "made": made_c,
             "kept": kept_c,
             "exposure": community_of(exposure_s),
-            "voice": float(negotiating),
+            "assurance": np.clip(community_of(assurance_s), 0.0, 1.0),
             "u_engage": self.streams["engagement"].random(cit.n),
             "experience_noise": self.streams["experience"].standard_normal(cit.n),
         }
@@ -343,21 +472,25 @@ class SocialProductivityModel(mesa.Model):
         cit, ctx = self.citizens, self._context
         com = cit.community[sel]
         engaged = cit.engaged[sel].astype(np.float64)
-        voice = cit.participated[sel].astype(np.float64) * ctx["voice"]
+        # Voice only for those who took part in the forum round in force.
+        voice = cit.participated[sel].astype(np.float64) * self.config.citizens.voice_weight
+        support = self.recognition + voice + engaged * (0.5 * ctx["partnership_effect"][com] + ctx["goals"][com])
         a = citizen_rules.adapt(
             self.citizen_params,
             cit.engaged[sel],
             cit.motivation[sel],
+            cit.motivation_trait[sel],
             cit.trust[sel],
             cit.efficacy[sel],
             ctx["ask"][com],
-            np.clip(self.recognition + 0.5 * voice + 0.5 * engaged * ctx["partnership_effect"][com], 0.0, 1.0),
+            np.clip(support, 0.0, 1.0),
             np.clip(engaged * ctx["control"][com], 0.0, 1.0),
             ctx["experience"][com],
             ctx["success"][com],
             ctx["made"][com],
             ctx["kept"][com],
             ctx["exposure"][com],
+            ctx["assurance"][com],
             ctx["u_engage"][sel],
             ctx["experience_noise"][sel],
         )
@@ -375,12 +508,14 @@ class SocialProductivityModel(mesa.Model):
     def centre_reviews_targets(self) -> None:
         """Under a ratchet, this month's targets follow last month's recorded performance.
 
-        Only figures recorded under targets count: the first targeted month keeps the set level.
+        Only figures recorded against a central target count: the first such month keeps the set level.
         """
-        rcfg, svc = self.config.regime, self.services
-        if self.regime == "targets" and self.regime_last_month == "targets" and rcfg.ratchet:
+        inst, last, svc = self.instruments, self.instruments_last_month, self.services
+        centre_now = inst.objective_setter == "centre"
+        centre_before = last is not None and last.objective_setter == "centre"
+        if centre_now and centre_before and inst.ratchet:
             over = np.maximum(0.0, np.nan_to_num(svc.reported - svc.target)) * self.targeted()
-            svc.target = np.minimum(1.0, svc.target + rcfg.ratchet_rate * over)
+            svc.target = np.minimum(1.0, svc.target + inst.ratchet_rate * over)
 
     def collect(self) -> None:
         """Record the month's metrics (burn-in months are not recorded)."""
@@ -392,18 +527,41 @@ class SocialProductivityModel(mesa.Model):
     # ------------------------------------------------------------------ helpers
     @property
     def payment_per_hour(self) -> float:
-        """Payment to volunteers now: the lever from month 0, none during the burn-in."""
-        return self.config.regime.payment_per_hour if self.month >= 0 else 0.0
+        """Payment to volunteers now (none during the burn-in)."""
+        return self.instruments.payment_per_hour
 
     @property
     def recognition(self) -> float:
-        """Recognition of citizens' contributions now: the lever from month 0, none during the burn-in."""
-        return self.config.regime.recognition if self.month >= 0 else 0.0
+        """Recognition of citizens' contributions now (none during the burn-in)."""
+        return self.instruments.recognition
+
+    @property
+    def measured_domain(self) -> BoolArray:
+        """Per domain, whether the centre measures it (``regime.measured_domains`` in force)."""
+        return np.isin(np.arange(len(DOMAINS)), [DOMAINS.index(d) for d in self.instruments.measured_domains])
 
     def targeted(self) -> FloatArray:
-        """1 for services under central outcome targets this month, else 0."""
-        on = self.regime == "targets"
-        return (self.measured_domain[self.services.domain] & on).astype(np.float64)
+        """1 for services under a central outcome target this month (the centre sets it on the measured domains)."""
+        if self.instruments.objective_setter != "centre":
+            return np.zeros(self.services.domain.shape[0])
+        return self.measured_domain[self.services.domain].astype(np.float64)
+
+    def objectives(self) -> tuple[FloatArray, FloatArray, FloatArray]:
+        """Per service: an objective in force and observed (0/1), its level, and the weight of its consequences.
+
+        A central target weighs fully. A forum's objective binds as far as people took part in
+        making it (legitimacy) and as far as citizens kept their side (mutual accountability).
+        Nothing is at stake where nothing is observed.
+        """
+        inst, svc, comm = self.instruments, self.services, self.communities_state
+        n_s = svc.domain.shape[0]
+        observed = float(inst.observation != "none")
+        if inst.objective_setter == "centre":
+            return self.targeted() * observed, svc.target, np.ones(n_s)
+        if inst.objective_setter == "forum":
+            kept = np.nan_to_num(self._citizen_commitment_kept_by_community())[svc.community]
+            return svc.agreement * observed, svc.objective, comm.forum_information[svc.community] * kept
+        return np.zeros(n_s), svc.target, np.zeros(n_s)
 
     def _prosocial_share_by_community(self) -> FloatArray:
         """Mean realised contribution share per community, computed once per month's decisions."""

@@ -31,6 +31,9 @@ STREAMS = (
     "cases",
     "audits",
     "mesa",
+    "inspections",
+    "forum_perception",
+    "verification",
 )
 
 
@@ -66,6 +69,8 @@ class CitizenState:
     engaged: BoolArray
     participated: BoolArray  # took part in the latest forum round
     commitment: FloatArray  # committed contribution share, NaN if none
+    motivation_trait: FloatArray = field(default_factory=lambda: np.zeros(0))  # own level motivation reverts to
+    forum_hours: FloatArray = field(default_factory=lambda: np.zeros(0))  # forum hours taken from next month
 
     @property
     def n(self) -> int:
@@ -84,6 +89,7 @@ class CommunityState:
     participation: FloatArray  # share of citizens in the latest forum round
     forum_information: FloatArray
     last_round: IntArray  # month of the latest forum round, NEVER if none
+    attenders: FloatArray = field(default_factory=lambda: np.zeros(0))  # attenders of the latest round
 
 
 @dataclass
@@ -105,6 +111,11 @@ class ServiceState:
     found_share: FloatArray
     commitment_kept: FloatArray
     cases: FloatArray = field(default_factory=lambda: np.zeros(0))
+    inspected: FloatArray = field(default_factory=lambda: np.zeros(0))  # 1 where functioning was inspected
+    functioning_seen: FloatArray = field(default_factory=lambda: np.zeros(0))  # the inspector's measurement
+    payment: FloatArray = field(default_factory=lambda: np.zeros(0))  # payoff paid out this month
+    partnership_committed: FloatArray = field(default_factory=lambda: np.zeros(0))  # p* agreed in a forum
+    theatre_found: FloatArray = field(default_factory=lambda: np.zeros(0))  # theatre verification found
 
 
 def init_communities(cfg: SimConfig, rng: np.random.Generator) -> tuple[CommunityState, IntArray]:
@@ -123,6 +134,7 @@ def init_communities(cfg: SimConfig, rng: np.random.Generator) -> tuple[Communit
         participation=np.zeros(c),
         forum_information=np.zeros(c),
         last_round=np.full(c, NEVER, dtype=np.int64),
+        attenders=np.zeros(c),
     )
     return state, community
 
@@ -189,6 +201,8 @@ def init_citizens(
         engaged=rng.random(n) < 0.2,
         participated=np.zeros(n, dtype=bool),
         commitment=np.full(n, np.nan),
+        motivation_trait=motivation.copy(),
+        forum_hours=np.zeros(n),
     )
 
 
@@ -215,4 +229,9 @@ def init_services(cfg: SimConfig, comm: CommunityState, rng: np.random.Generator
         audited=np.zeros(s),
         found_share=np.zeros(s),
         commitment_kept=np.full(s, np.nan),
+        inspected=np.zeros(s),
+        functioning_seen=np.zeros(s),
+        payment=np.zeros(s),
+        partnership_committed=np.zeros(s),
+        theatre_found=np.zeros(s),
     )

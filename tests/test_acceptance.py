@@ -85,6 +85,10 @@ def test_removing_targets_does_not_restore_motivation_at_once(run_seeds) -> None
     removed = run_seeds(switch, SEEDS).set_index(["seed", "step"])["motivation_mean"]
     never = run_seeds(["regime=none", "steps=96"], SEEDS).set_index(["seed", "step"])["motivation_mean"]
     gap = (never - removed).groupby(level="step").mean()
-    assert gap.loc[59] > 0.05
+    # Felt control now comes only from what volunteers meet (issue 13), so the gap targets open
+    # is smaller than under the former label-keyed control (0.037 at month 59, was above 0.05);
+    # the claim is that it is there on every seed and outlasts the targets.
+    per_seed = (never - removed).xs(59, level="step")
+    assert gap.loc[59] > 0.02 and (per_seed > 0).all(), per_seed
     # A year after removal most of the gap remains: erosion is faster than rebuilding.
     assert gap.loc[72] > 0.5 * gap.loc[59]

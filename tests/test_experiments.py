@@ -47,3 +47,20 @@ def test_experiment_smoke(name: str, tmp_path: Path) -> None:
     assert len(ts) == rows * len(arms) * n_points
     assert (tmp_path / "summary.csv").is_file() and all(p.is_file() for p in result.figures)
     assert OmegaConf.load(tmp_path / "config.yaml").experiment.name == name
+
+
+def test_decomposition_corners_are_the_presets_and_every_cell_is_distinct() -> None:
+    """The factorial's corners are exactly 'targets' and 'negotiated'; its 16 arms are 16 instrument sets."""
+    from sim.config import INSTRUMENT_KEYS, load_config
+    from sim.instruments import Instruments
+
+    arms = compose(["experiment=decomposition"]).experiment.arms
+
+    def instruments(overrides: list[str]) -> tuple:
+        inst = Instruments.from_config(load_config(list(overrides)).regime)
+        return tuple(getattr(inst, k) for k in INSTRUMENT_KEYS)
+
+    cells = {name: instruments(list(ov)) for name, ov in arms.items()}
+    assert len(cells) == 16 and len(set(cells.values())) == 16
+    assert cells["centre_indicator_unpaid_league"] == instruments(["regime=targets"])
+    assert cells["forum_forum_paid_guarantee"] == instruments(["regime=negotiated"])

@@ -215,7 +215,7 @@ def service_view(model: LiveModel, index: int) -> ServiceView:
     a = agents[index]
     svc = model.services
     targeted = bool(model.targeted()[index] > 0)
-    negotiating = model.regime == "negotiated" and svc.agreement[index] > 0
+    negotiating = model.instruments.objective_setter == "forum" and svc.agreement[index] > 0
     return ServiceView(
         index=index,
         community=a.community,

@@ -45,6 +45,10 @@ REGIME_TITLES: dict[str, str] = {
     "negotiated": "Negotiated outcomes",
     "functioning": "Guaranteed functioning only",
     "none": "No performance management",
+    "targets_guarantee": "Targets with guaranteed functioning",
+    "targets_partnership": "Targets with paid partnership",
+    "local_targets": "Locally set targets",
+    "negotiated_unpaid": "Negotiated outcomes, partnership unpaid",
 }
 QUERY_VERSION = "1"
 MAX_QUERY_CHARS = 4000
@@ -665,7 +669,7 @@ def run_one(task: RunTask) -> dict[str, Any]:
         efficacy_before = cit.efficacy.copy()
         model.step()
         cit = model.citizens
-        if model.regime == "negotiated":
+        if model.instruments.objective_setter == "forum":
             met = comm.last_round == t
             if met.any():
                 rounds += int(met.sum())

@@ -36,6 +36,8 @@ class CitizenParams:
     engagement_exit: float
     motivation_gain: float
     motivation_loss: float
+    motivation_reversion: float
+    assurance_gain: float
     trust_gain: float
     trust_loss: float
     trust_experience_noise: float
@@ -138,6 +140,7 @@ def adapt(
     p: CitizenParams,
     engaged: BoolArray,
     motivation_: FloatArray,
+    motivation_trait: FloatArray,
     trust_: FloatArray,
     efficacy: FloatArray,
     ask_probability: FloatArray,
@@ -148,19 +151,40 @@ def adapt(
     commitment_made: FloatArray,
     commitment_kept: FloatArray,
     exposure: FloatArray,
+    assurance: FloatArray,
     u_engage: FloatArray,
     experience_noise: FloatArray,
 ) -> Adaptation:
     """Engagement, motivation crowding, trust and self-efficacy after the month.
 
-    Trust follows experienced quality (functioning and lived outcome); self-efficacy follows
-    the community's lived outcome (mastery, Bandura 1997). Both see the same personal noise.
+    Motivation is crowded in by support, out by control, and drifts back to the citizen's own
+    trait level. Trust follows experienced quality (functioning and lived outcome), commitments
+    kept or broken, exposure and assurance; self-efficacy follows the community's lived outcome
+    (mastery, Bandura 1997). Both see the same personal noise.
     """
     felt = np.clip(experience + p.trust_experience_noise * experience_noise, 0.0, 1.0)
     return Adaptation(
         engaged=trust.update_engagement(engaged, ask_probability, trust_, p.engagement_exit, u_engage),
-        motivation=motivation.update_motivation(motivation_, support, control, p.motivation_gain, p.motivation_loss),
-        trust=trust.update_trust(trust_, felt, commitment_made, commitment_kept, exposure, p.trust_gain, p.trust_loss),
+        motivation=motivation.update_motivation(
+            motivation_,
+            support,
+            control,
+            p.motivation_gain,
+            p.motivation_loss,
+            motivation_trait,
+            p.motivation_reversion,
+        ),
+        trust=trust.update_trust(
+            trust_,
+            felt,
+            commitment_made,
+            commitment_kept,
+            exposure,
+            p.trust_gain,
+            p.trust_loss,
+            assurance,
+            p.assurance_gain,
+        ),
         efficacy=trust.update_efficacy(
             efficacy, np.clip(success + p.trust_experience_noise * experience_noise, 0.0, 1.0), p.efficacy_rate
         ),

@@ -1,9 +1,11 @@
-"""Service managers: how capacity is allocated, what each regime pays, and how managers learn.
+"""Service managers: how capacity is allocated, what the instruments in force pay, and how managers learn.
 
 A manager's payoff mixes the real outcome its service produces (weighted by its professional
-ethos) with what the regime rewards and the private value of slack (weighted by one minus
-ethos). Nothing switches gaming on: it grows only where the regime makes it pay (Le Grand 2003;
-Besley & Ghatak 2005; Bevan & Hood 2006; Braganza 2022).
+ethos) with what the instruments reward and the private value of slack (weighted by one minus
+ethos). Nothing switches gaming on: it grows only where the instruments make it pay (Le Grand
+2003; Besley & Ghatak 2005; Bevan & Hood 2006; Braganza 2022). The rules see instruments as
+per-service arrays (an objective in force, how it is observed, a league table, audits,
+inspections, a partnership standard, forum commitments), never a regime's name.
 
 Learning is local experimentation under common conditions: each month a manager compares the
 payoff of its allocation with six trial allocations, each shifting a little capacity to one
@@ -52,7 +54,8 @@ class ServiceParams:
     guarantee_level: float
     ratchet: bool
     ratchet_rate: float
-    commitment_reward: float
+    commitment_enforcement: float
+    partnership_pay: float
     partnership_commitment: float
 
 
@@ -65,13 +68,25 @@ class ServiceConditions:
     deprivation: FloatArray
     shock: FloatArray
     ethos: FloatArray
-    targeted: FloatArray  # 1 under central outcome targets on this service's domain
-    guaranteed: FloatArray  # 1 where the centre monitors guaranteed functioning
-    negotiating: FloatArray  # 1 where a forum agreement is in force
-    target: FloatArray
-    objective: FloatArray
-    forum_information: FloatArray
-    citizen_kept: FloatArray
+    objective_set: FloatArray  # 1 where an outcome objective (a target or a forum's) is in force and observed
+    objective: FloatArray  # the objective's level (share of cases meeting the standard)
+    accountability: (
+        FloatArray  # weight of outcome consequences: 1 for a target, legitimacy x citizens' side for a forum
+    )
+    league_table: FloatArray  # 1 where figures are published and ranked: sanctions below the objective, ratchet
+    observe_forum: FloatArray  # 1 where the forum's perception (not the indicator) is what counts
+    forum_sees: FloatArray  # 1 where the forum has attenders to perceive with (else the record stands)
+    perception_error: FloatArray  # the forum's error this month: noise falling with attenders (forum rules)
+    inspected: FloatArray  # 1 where functioning is inspected against the guarantee this month
+    functioning_error: FloatArray  # the inspector's error in the functioning share it measures
+    partnership_paid: FloatArray  # 1 where meeting the partnership standard is paid
+    partnership_required: FloatArray  # 1 where falling short of the partnership standard is sanctioned
+    partnership_level: FloatArray  # the partnership share owed: the standard's, or a forum's bargained one
+    theatre: FloatArray  # share of the shortfall a service claims as done ("consultation theatre")
+    verified: FloatArray  # 1 where a verification this month sees through to real partnership
+    verification_error: FloatArray  # the verifier's error in measuring real partnership
+    theatre_penalty: FloatArray  # sanction per unit share of partnership claimed but found not done
+    commitments: FloatArray  # weight of the service's forum commitment on functioning (agreement x legitimacy)
     audited: FloatArray
     # Cases: which service each belongs to, and their common random numbers.
     service_of_case: IntArray
@@ -96,14 +111,17 @@ class ServiceMonth:
     found_share: FloatArray
     commitment_kept: FloatArray
     payoff: FloatArray
+    payment: FloatArray  # payoff paid out to the service this month (rewards, partnership pay, commitments)
     recorded: FloatArray
     kept: BoolArray
     true_value: FloatArray  # per case, before any record was moved (for the indicator's distribution)
 
 
-def service_commitment_kept(shares: FloatArray, partnership_commitment: float, guarantee_level: float) -> FloatArray:
-    """Share of a service's forum commitments kept: partnership and functioning as promised."""
-    p = np.minimum(1.0, shares[:, cp.PARTNERSHIP] / max(partnership_commitment, 1e-9))
+def service_commitment_kept(
+    shares: FloatArray, partnership_commitment: FloatArray | float, guarantee_level: float
+) -> FloatArray:
+    """Share of a service's forum commitments truly kept: partnership and functioning as promised."""
+    p = np.minimum(1.0, shares[:, cp.PARTNERSHIP] / np.maximum(partnership_commitment, 1e-9))
     f = np.minimum(1.0, shares[:, cp.FUNCTIONING] / max(guarantee_level, 1e-9))
     return p * f
 
@@ -113,28 +131,55 @@ def incentive(
     lived_outcome: FloatArray,
     found_share: FloatArray,
     functioning: FloatArray,
-    kept: FloatArray,
+    partnership: FloatArray,
     c: ServiceConditions,
     p: ServiceParams,
-) -> FloatArray:
-    """What the regime pays a manager this month (rewards minus sanctions)."""
-    r = np.where(np.isnan(reported), c.target, reported)
+) -> tuple[FloatArray, FloatArray]:
+    """What the instruments pay a manager this month (rewards minus sanctions), and the part paid out.
+
+    Outcome consequences compare the observed outcome with the objective: the recorded pass rate
+    where an indicator is observed, the forum's noisy perception of the lived outcome where the
+    forum observes (the record where nobody attends). Rewards are symmetric in the
+    gap; a league table adds sanctions below the objective and, under a ratchet, the cost of
+    over-performance raising the next target. Audits sanction what they find; inspections
+    sanction functioning found below the guarantee; the partnership standard (a central level or
+    a forum's bargained one) is paid or sanctioned on what the service reports, unless a
+    verification sees through any theatre (which is then sanctioned); a forum commitment on
+    functioning is paid as far as it is kept.
+
+    Returns:
+        The payoff from the instruments, and the positive payments in it (costed by the centre).
+
+    """
+    r = np.where(np.isnan(reported), c.objective, reported)
     found = np.nan_to_num(found_share)
-    over = np.maximum(0.0, r - c.target)
-    targets = (
-        p.reward_strength * (r - c.target)
-        - p.sanction_strength * np.maximum(0.0, c.target - r)
-        - (p.sanction_strength * p.ratchet_rate * over if p.ratchet else 0.0)
-        - c.audited * p.audit_penalty * found
+    # The forum perceives the lived outcome with noise that falls with attendance (forum rules);
+    # with nobody attending, the record stands.
+    perceived = c.forum_sees * np.clip(lived_outcome + c.perception_error, 0.0, 1.0) + (1.0 - c.forum_sees) * r
+    observed = c.observe_forum * perceived + (1.0 - c.observe_forum) * r
+    gap = observed - c.objective
+    over = np.maximum(0.0, r - c.objective)
+    weight = c.objective_set * c.accountability
+    league = c.league_table * (
+        p.sanction_strength * np.maximum(0.0, -gap)
+        + (p.sanction_strength * p.ratchet_rate * over if p.ratchet else 0.0)
     )
-    guarantee = -p.sanction_strength * np.maximum(0.0, p.guarantee_level - functioning) / max(p.guarantee_level, 1e-9)
-    assessed = c.forum_information * lived_outcome + (1.0 - c.forum_information) * r
-    # An agreement binds as far as people took part in making it: a forum of a handful carries
-    # little weight (legitimacy), so with no participation 'negotiated' is functioning alone.
-    negotiated = c.forum_information * (
-        p.commitment_reward * kept + p.reward_strength * c.citizen_kept * (assessed - c.objective)
-    )
-    return c.targeted * targets + c.guaranteed * guarantee + c.negotiating * negotiated
+    outcome = weight * (p.reward_strength * gap - league) - c.audited * p.audit_penalty * found
+    level = max(p.guarantee_level, 1e-9)
+    seen_functioning = functioning + c.functioning_error
+    guarantee = -c.inspected * p.sanction_strength * np.maximum(0.0, p.guarantee_level - seen_functioning) / level
+    # Partnership as reported (real plus any theatre) unless a verification sees through it.
+    owed = np.maximum(c.partnership_level, 1e-9)
+    claimed = np.minimum(1.0, (partnership + c.theatre * np.maximum(0.0, c.partnership_level - partnership)) / owed)
+    measured = np.minimum(1.0, np.maximum(0.0, partnership + c.verification_error) / owed)
+    partnership_met = c.verified * measured + (1.0 - c.verified) * claimed
+    theatre_found = c.verified * np.maximum(0.0, claimed - measured)
+    partnership_pay = c.partnership_paid * p.partnership_pay * partnership_met
+    partnership_sanction = c.partnership_required * p.sanction_strength * (1.0 - partnership_met)
+    partnership_sanction = partnership_sanction + c.theatre_penalty * theatre_found
+    commitment_pay = c.commitments * p.commitment_enforcement * np.minimum(1.0, functioning / level)
+    paid = weight * p.reward_strength * np.maximum(0.0, gap) + partnership_pay + commitment_pay
+    return outcome + guarantee + partnership_pay - partnership_sanction + commitment_pay, paid
 
 
 def service_month(shares: FloatArray, c: ServiceConditions, p: ServiceParams) -> ServiceMonth:
@@ -172,8 +217,8 @@ def service_month(shares: FloatArray, c: ServiceConditions, p: ServiceParams) ->
     reported, true_rate, n_cases, skimmed, found = ind.service_rates(
         s, n, recorded, true_value, manipulated, kept, c.u_detect, p.audit_detection
     )
-    kept_commitments = service_commitment_kept(shares, p.partnership_commitment, p.guarantee_level)
-    inc = incentive(reported, lived, found, shares[:, cp.FUNCTIONING], kept_commitments, c, p)
+    kept_commitments = service_commitment_kept(shares, c.partnership_level, p.guarantee_level)
+    inc, paid = incentive(reported, lived, found, shares[:, cp.FUNCTIONING], shares[:, cp.PARTNERSHIP], c, p)
     payoff = c.ethos * lived + (1.0 - c.ethos) * (inc + p.slack_value * np.sqrt(shares[:, cp.SLACK]))
     return ServiceMonth(
         p_m,
@@ -186,6 +231,7 @@ def service_month(shares: FloatArray, c: ServiceConditions, p: ServiceParams) ->
         found,
         kept_commitments,
         payoff,
+        paid,
         recorded,
         kept,
         true_value,

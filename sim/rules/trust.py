@@ -2,8 +2,10 @@
 
 Trust moves towards what a citizen experiences of its services (functioning delivered and the
 outcome it lives with), faster down than up (Slovic 1993); it rises when commitments made to
-citizens are kept and falls when they are broken, when gaming comes to light, or when published
-figures drift away from experience (Van Ryzin 2007; Bouckaert & Van de Walle 2003).
+citizens are kept, whoever made them (a forum's commitments, a published service standard), and
+falls when they are broken; it falls when gaming comes to light, in proportion to what is found,
+or when published figures drift away from experience (Van Ryzin 2007; Bouckaert & Van de Walle
+2003); credible assurance (checks that find little) builds it (Power 1997; O'Neill 2002).
 """
 
 from __future__ import annotations
@@ -21,18 +23,23 @@ def update_trust(
     exposure: FloatArray,
     gain: float,
     loss: float,
+    assurance: FloatArray | None = None,
+    assurance_gain: float = 0.0,
 ) -> FloatArray:
     """One month of trust dynamics.
 
     Args:
         trust: current trust in [0, 1].
         experience: experienced service quality in [0, 1].
-        commitment_made: 1 where the local service made commitments in a forum, else 0.
+        commitment_made: in [0, 1], how far the local services made commitments citizens can
+            hold them to (forum commitments, published standards).
         commitment_kept: share of those commitments kept, in [0, 1].
-        exposure: in [0, 1], gaming revealed plus the gap between published figures and
-            experience.
+        exposure: in [0, 1], gaming revealed (in proportion to what audits found) plus the gap
+            between published figures and experience.
         gain: rate of rise.
         loss: rate of fall (above gain).
+        assurance: in [0, 1], checks of the local services that found little (none if omitted).
+        assurance_gain: monthly rate of the rise toward 1 per unit of assurance.
 
     """
     gap = experience - trust
@@ -42,6 +49,8 @@ def update_trust(
     t = t + gain * commitment_made * commitment_kept * (1.0 - t)
     t = t - loss * commitment_made * (1.0 - commitment_kept) * t
     t = t - loss * np.clip(exposure, 0.0, 1.0) * t
+    if assurance is not None:
+        t = t + assurance_gain * assurance * (1.0 - t)
     return np.clip(t, 0.0, 1.0)
 
 

@@ -187,6 +187,68 @@ def paired_differences(
     return out
 
 
+def factor_levels(arm: str, factors: dict[str, list[str]]) -> dict[str, str] | None:
+    """The level of each factor an arm's name spells (``level_level_...`` in factor order), or None."""
+    parts = arm.split("_")
+    if len(parts) != len(factors):
+        return None
+    levels = dict(zip(factors, parts, strict=True))
+    return levels if all(levels[f] in lv for f, lv in factors.items()) else None
+
+
+def factorial_effects(
+    per_run: pd.DataFrame, factors: dict[str, list[str]], metrics: Sequence[str] = MAIN_OUTPUTS
+) -> pd.DataFrame:
+    """Main effects of a two-level factorial over arms, paired on common seeds.
+
+    For each replication, a factor's effect is the mean over arms at its second level minus the
+    mean over arms at its first (each half averages the other factors' combinations equally);
+    the table gives the mean of that over replications with a 95 % t-interval.
+
+    Args:
+        per_run: one row per run (:func:`end_of_run`).
+        factors: factor -> [first level, second level]; arm names are ``level_level_...``.
+        metrics: the outputs.
+
+    Returns:
+        One row per factor and metric: factor, low, high (its levels), metric, effect (high -
+        low), ci_low, ci_high, sd, n.
+
+    """
+    levels = {a: factor_levels(a, factors) for a in per_run["arm"].unique()}
+    design = {a: lv for a, lv in levels.items() if lv is not None}
+    rows = []
+    keys = [c for c in ("point", "replication") if c in per_run.columns]
+    runs = per_run[per_run["arm"].isin(list(design))]
+    for factor, (low, high) in factors.items():
+        hi_arms = [a for a, lv in design.items() if lv[factor] == high]
+        lo_arms = [a for a, lv in design.items() if lv[factor] == low]
+        if not hi_arms or not lo_arms:
+            continue
+        for m in metrics:
+            hi = runs[runs["arm"].isin(hi_arms)].groupby(keys)[m].mean()
+            lo = runs[runs["arm"].isin(lo_arms)].groupby(keys)[m].mean()
+            d = (hi - lo).dropna()
+            n = len(d)
+            mean = float(d.mean()) if n else math.nan
+            sd = float(d.std(ddof=1)) if n > 1 else math.nan
+            half = float(t_half_width(sd, n))
+            rows.append(
+                {
+                    "factor": factor,
+                    "low": low,
+                    "high": high,
+                    "metric": m,
+                    "effect": mean,
+                    "ci_low": mean - half,
+                    "ci_high": mean + half,
+                    "sd": sd,
+                    "n": n,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
 # ---------------------------------------------------------------------- replicate sufficiency
 def replications_needed(diff: float, sd: float, power: float = 0.8, alpha: float = 0.05) -> float:
     """Replications a paired comparison needs to detect ``diff`` (two-sided t-test, normal approximation)."""

@@ -38,7 +38,7 @@ from sim.sweep.plan import Plan
 from sim.sweep.spec import SweepSpec
 from sim.sweep.store import atomic_write_table, read_sweep
 
-ANALYSIS_KEYS = ("outputs", "compare", "reference", "discover", "window", "power")
+ANALYSIS_KEYS = ("outputs", "compare", "reference", "discover", "window", "power", "factors")
 DISCOVER_KEYS = ("better", "worse", "output", "lower_is_better", "threshold", "alpha", "min_mass")
 MAX_POINT_TABLES = 50  # per-point bands and standard-error curves only for designs up to this size
 
@@ -65,6 +65,7 @@ class AnalysisSpec:
     discover: list[Discovery] = field(default_factory=list)
     window: int = an.SUMMARY_WINDOW
     power: float = 0.8
+    factors: dict[str, list[str]] = field(default_factory=dict)
 
 
 def _metrics() -> list[str]:
@@ -143,7 +144,23 @@ def parse_analysis(raw: Any, arms: Sequence[str], spec: SweepSpec, key: str = "e
     power = raw.get("power", 0.8)
     if not isinstance(power, int | float) or not 0 < power < 1:
         raise ConfigError(f"{key}.power={power!r}: allowed: between 0 and 1")
-    return AnalysisSpec(outputs, pairs, discover, window, float(power))
+    factors = raw.get("factors") or {}
+    if not isinstance(factors, Mapping) or not all(
+        isinstance(v, list | tuple) and len(v) == 2 and all(isinstance(x, str) and "_" not in x for x in v)
+        for v in factors.values()
+    ):
+        raise ConfigError(
+            f"{key}.factors={factors!r}: allowed: a mapping factor -> [level, level] of two names without '_'"
+        )
+    if factors:
+        factors = {str(k): [str(x) for x in v] for k, v in factors.items()}
+        for name in arms:
+            if an.factor_levels(name, factors) is None:
+                raise ConfigError(
+                    f"{key}.factors: arm {name!r} does not spell one level per factor; "
+                    f"allowed: arm names like {'_'.join(v[0] for v in factors.values())}"
+                )
+    return AnalysisSpec(outputs, pairs, discover, window, float(power), dict(factors))
 
 
 @dataclass
@@ -159,6 +176,7 @@ class AnalysisResult:
     differences: pd.DataFrame | None = None
     sensitivity: pd.DataFrame | None = None
     scenarios: list[str] = field(default_factory=list)
+    factor_effects: pd.DataFrame | None = None
 
 
 def _write_csv(frame: pd.DataFrame, path: Path, files: list[Path]) -> None:
@@ -335,6 +353,10 @@ def analyse(folder: str | Path, plan: Plan, exp: ExperimentConfig, stats: Any = 
         _write_csv(res.differences, folder / "differences.csv", res.files)
         if replications >= 2 and per_point:
             res.warnings += an.sufficiency_warnings(res.differences, replications, spec.power)
+    if spec.factors:
+        effects = an.factorial_effects(per_run, spec.factors, spec.outputs)
+        _write_csv(effects, folder / "factor_effects.csv", res.files)
+        res.factor_effects = effects
     if replications >= 2 and few_points:
         curve = an.standard_error_curve(per_run, spec.outputs, spec.pairs if len(plan.arms) > 1 else ())
         if len(curve):
@@ -416,6 +438,17 @@ def _report(
             lines.append(
                 f"- {r['metric']}: {r['a']} - {r['b']} = {_fmt(r['diff'])} "
                 f"[{_fmt(r['ci_low'])}, {_fmt(r['ci_high'])}], d_z = {_fmt(r['d_z'])}, n = {int(r['n'])}"
+            )
+        lines.append("")
+    if res.factor_effects is not None and len(res.factor_effects):
+        lines += [
+            "## Factor main effects (second level - first, averaged over the other factors; 95% CI over seeds)",
+            "",
+        ]
+        for _, r in res.factor_effects.iterrows():
+            lines.append(
+                f"- {r['metric']}: {r['factor']} {r['high']} - {r['low']} = {_fmt(r['effect'])} "
+                f"[{_fmt(r['ci_low'])}, {_fmt(r['ci_high'])}], n = {int(r['n'])}"
             )
         lines.append("")
     if res.sensitivity is not None:

@@ -32,7 +32,7 @@ BAD_INPUTS: list[tuple[list[str], str, str]] = [
     (["population.nosuch=1"], "population.nosuch", "n_citizens"),
     (["population.n_citizen=10"], "population.n_citizen", "did you mean 'n_citizens'"),
     (["+foo=1"], "foo", "allowed keys"),
-    (["regime.switches=[{step:5,xx:1}]"], "regime.switches.xx", "allowed keys in regime.switches: step, to"),
+    (["regime.switches=[{step:5,xx:1}]"], "regime.switches.xx", "allowed keys in regime.switches: step, to, set"),
     # wrong types and malformed overrides
     (["steps=abc"], "steps", "not a whole number; allowed: a whole number from 1 to"),
     (["seed=1.5"], "seed", "not a whole number; allowed"),
@@ -68,13 +68,39 @@ BAD_INPUTS: list[tuple[list[str], str, str]] = [
     ),
     (["services.initial_shares=[0.5,0.5]"], "services.initial_shares", "six positive shares"),
     # unknown choices
-    (["regime=bogus"], "regime", "allowed: functioning, negotiated, none, targets"),
+    (["regime=bogus"], "regime", "allowed: functioning, local_targets, negotiated, negotiated_unpaid, none, targets"),
     (["regime.name=bogus"], "regime.name", "allowed values: targets, negotiated, functioning, none"),
     (["status_quo=bogus"], "status_quo", "allowed values"),
     (["driver=gpu"], "driver", "allowed values: vectorised, agent"),
     (["population=bogus"], "population", "allowed: default"),
     (["regime.switches=[{step:5,to:bogus}]"], "regime.switches[0].to", "allowed values"),
     (["regime.measured_domains=[bogus]"], "regime.measured_domains", "allowed values: education, safety, health"),
+    # the instruments (issue 13)
+    (["regime.objective_setter=mayor"], "regime.objective_setter", "allowed values: centre, forum, none"),
+    (["regime.observation=gossip"], "regime.observation", "allowed values: indicator, forum, none"),
+    (["regime.league_table=sometimes"], "regime.league_table", "allowed: true or false"),
+    (["regime.guarantee_monitoring_rate=1.5"], "regime.guarantee_monitoring_rate", "allowed: 0 to 1"),
+    (["regime.guarantee_monitoring_error=-0.1"], "regime.guarantee_monitoring_error", "allowed: 0 to 1"),
+    (["regime.partnership_standard=optional"], "regime.partnership_standard", "allowed values: none, required, paid"),
+    (["regime.commitment_enforcement=-1"], "regime.commitment_enforcement", "allowed: 0 to 100"),
+    (["regime.partnership_pay=101"], "regime.partnership_pay", "allowed: 0 to 100"),
+    (["regime.commitment_reward=-1"], "regime.commitment_reward", "allowed: 0 to 100"),
+    (["costs.audit_cost_per_case=-1"], "costs.audit_cost_per_case", "allowed: 0 to"),
+    (["costs.shadow_wage=nan"], "costs.shadow_wage", "finite number"),
+    (["citizens.voice_weight=2"], "citizens.voice_weight", "allowed: 0 to 1"),
+    (["citizens.motivation_reversion=-0.1"], "citizens.motivation_reversion", "allowed: 0 to 1"),
+    # switches: where they go, one a month, keys and values of 'set'
+    (["regime.switches=[{step:5}]"], "regime.switches[0]", "allowed: exactly one"),
+    (["regime.switches=[{step:5,to:none,set:{recognition:1}}]"], "regime.switches[0]", "allowed: exactly one"),
+    (["regime.switches=[{step:5,set:{}}]"], "regime.switches[0]", "neither to nor set"),
+    (["regime.switches=[{step:5,to:none},{step:5,to:targets}]"], "regime.switches[1].step", "at most one switch"),
+    (["regime.switches=[{step:5,set:{bogus:1}}]"], "regime.switches[0].set.bogus", "allowed keys: objective_setter"),
+    (["regime.switches=[{step:5,set:{name:targets}}]"], "regime.switches[0].set.name", "allowed keys"),
+    (["regime.switches=[{step:5,set:{recognition:2}}]"], "regime.switches[0].set.recognition", "allowed: 0 to 1"),
+    (["regime.switches=[{step:5,set:{observation:x}}]"], "regime.switches[0].set.observation", "allowed values"),
+    (["regime.switches=[{step:5,set:{league_table:3}}]"], "regime.switches[0].set.league_table", "allowed: true"),
+    (["regime.switches=[{step:5,set:{negotiation_interval:1.5}}]"], "set.negotiation_interval", "allowed: a whole"),
+    (["regime.switches=[{step:5,set:{measured_domains:[x]}}]"], "set.measured_domains", "allowed: a list"),
     # a regime switch after the horizon
     (["steps=10", "regime.switches=[{step:10,to:targets}]"], "regime.switches[0].step", "allowed: 0 to steps-1 = 9"),
     (["steps=10", "regime.switches=[{step:500,to:none}]"], "regime.switches[0].step", "at or after the horizon"),
@@ -205,7 +231,7 @@ def test_bad_sweep_spec(spec: dict[str, Any], key: str, fragment: str) -> None:
 CLI_CASES = [
     (("run", "steps=abc"), "steps='abc' is not a whole number; allowed"),
     (("run", "population.nosuch=1"), "unknown key 'population.nosuch'"),
-    (("run", "regime=bogus"), "allowed: functioning, negotiated, none, targets"),
+    (("run", "regime=bogus"), "allowed: functioning, local_targets, negotiated"),
     (("run", "steps="), "steps='' is not a whole number"),
     (("experiment.backend=gpu",), "experiment.backend='gpu' is not allowed; allowed values"),
     (("experiment.replications=0",), "experiment.replications=0 is out of range; allowed: 1 to"),
@@ -340,6 +366,68 @@ def test_random_numeric_values_run_cleanly_or_fail_with_a_clear_error(case: tupl
         assert ((v >= 0) & (v <= 1)).all(), f"{key}={value}: {col} outside [0, 1]: {v.tolist()}"
     assert np.isfinite(ts["public_cost"]).all() and (ts["public_cost"] >= 0).all()
     assert np.isfinite(model.services.shares).all() and np.allclose(model.services.shares.sum(axis=1), 1.0)
+
+
+# ------------------------------------------------------------------ every choice and true/false parameter
+def _choice_params() -> list[tuple[str, tuple[str, ...] | None]]:
+    """(dotted key, choices or None for true/false) of every string-choice and boolean field declared with param()."""
+    import typing
+
+    out: list[tuple[str, tuple[str, ...] | None]] = []
+
+    def walk(cls: Any, prefix: str) -> None:
+        hints = typing.get_type_hints(cls)
+        for f in dataclasses.fields(cls):
+            kind = hints[f.name]
+            kinds = [k for k in typing.get_args(kind) if k is not type(None)] or [kind]
+            if dataclasses.is_dataclass(kind):
+                walk(kind, f"{prefix}{f.name}.")
+            elif f.metadata.get("choices"):
+                out.append((f"{prefix}{f.name}", tuple(f.metadata["choices"])))
+            elif kinds == [bool]:
+                out.append((f"{prefix}{f.name}", None))
+
+    walk(SimConfig, "")
+    return out
+
+
+CHOICES = _choice_params()
+
+
+def test_every_instrument_choice_is_covered() -> None:
+    keys = {k for k, _ in CHOICES}
+    assert {
+        "regime.name",
+        "regime.objective_setter",
+        "regime.observation",
+        "regime.partnership_standard",
+        "regime.league_table",
+    } <= keys
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(case=st.sampled_from(CHOICES), data=st.data())
+def test_random_choice_values_run_cleanly_or_fail_with_a_clear_error(case: tuple[str, Any], data: Any) -> None:
+    key, choices = case
+    valid = list(choices) if choices is not None else ["true", "false"]
+    text = st.text(alphabet="abcxz_", min_size=1, max_size=8)  # no y/n/digits, which OmegaConf reads as booleans
+    value = data.draw(st.one_of(st.sampled_from(valid), text))
+    overrides = [*TINY, "regime=negotiated", f"{key}={value}"]
+    try:
+        cfg = sim.load_config(overrides)
+    except ConfigError as exc:
+        message = str(exc)
+        _one_line(message)
+        assert value not in valid, message
+        assert key in message and "allowed" in message, message
+        return
+    assert value in valid or key in ("output.dir",), (key, value)
+    if key.startswith(("lab.", "output.")) or key == "driver":
+        return
+    model = SocialProductivityModel(cfg)
+    with np.errstate(over="raise", invalid="raise", divide="raise"):
+        model.run()
+    assert len(model.timeseries()) == cfg.steps
 
 
 def test_every_numeric_parameter_is_covered() -> None:

@@ -60,10 +60,13 @@ def default_citizen_params(**overrides: float) -> CitizenParams:
 
 def default_service_params(**overrides: float | bool) -> ServiceParams:
     """Service rule constants from the config defaults (services, then regime), with overrides."""
+    from sim.instruments import Instruments
+
     cfg = SimConfig()
+    regime = Instruments.from_config(cfg.regime)  # the instruments' preset values filled in
     values = {}
     for f in dataclasses.fields(ServiceParams):
-        src = cfg.services if hasattr(cfg.services, f.name) else cfg.regime
+        src = cfg.services if hasattr(cfg.services, f.name) else regime
         values[f.name] = getattr(src, f.name)
     values.update(overrides)
     return ServiceParams(**values)
@@ -76,9 +79,18 @@ def make_conditions(
 ) -> ServiceConditions:
     """Conditions for a few services built the way ``SocialProductivityModel.services_act`` builds them.
 
-    Defaults: no regime (targeted, guaranteed, negotiating, audited all 0), unit capacity, moderate
-    citizen input, middling deprivation, no shock, ethos 0.5, target 0.7.
+    Defaults: no instrument in force (no objective, audit, inspection, partnership standard or
+    forum commitment), unit capacity, moderate citizen input, middling deprivation, no shock,
+    ethos 0.5, objective 0.7. ``targeted=x`` is shorthand for a central target as the preset
+    'targets' sets it (objective in force, league table, full accountability) and ``target=x``
+    for its level.
     """
+    if "targeted" in overrides:
+        targeted = overrides.pop("targeted")
+        overrides.setdefault("objective_set", targeted)
+        overrides.setdefault("league_table", targeted)
+    if "target" in overrides:
+        overrides.setdefault("objective", overrides.pop("target"))
     n_cases = np.asarray(cases_per_service, dtype=np.int64)
     n_s = n_cases.shape[0]
     total = int(n_cases.sum())
@@ -89,13 +101,23 @@ def make_conditions(
         "deprivation": np.full(n_s, 0.5),
         "shock": np.zeros(n_s),
         "ethos": np.full(n_s, 0.5),
-        "targeted": np.zeros(n_s),
-        "guaranteed": np.zeros(n_s),
-        "negotiating": np.zeros(n_s),
-        "target": np.full(n_s, 0.7),
+        "objective_set": np.zeros(n_s),
         "objective": np.full(n_s, 0.7),
-        "forum_information": np.zeros(n_s),
-        "citizen_kept": np.zeros(n_s),
+        "accountability": np.ones(n_s),
+        "league_table": np.zeros(n_s),
+        "observe_forum": np.zeros(n_s),
+        "forum_sees": np.zeros(n_s),
+        "perception_error": np.zeros(n_s),
+        "inspected": np.zeros(n_s),
+        "functioning_error": np.zeros(n_s),
+        "partnership_paid": np.zeros(n_s),
+        "partnership_required": np.zeros(n_s),
+        "partnership_level": np.full(n_s, 0.12),
+        "theatre": np.zeros(n_s),
+        "verified": np.zeros(n_s),
+        "verification_error": np.zeros(n_s),
+        "theatre_penalty": np.full(n_s, 2.0),
+        "commitments": np.zeros(n_s),
         "audited": np.zeros(n_s),
         "service_of_case": np.repeat(np.arange(n_s), n_cases),
         "u_true": u[0],

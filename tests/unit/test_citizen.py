@@ -39,6 +39,7 @@ def adapt_inputs(rng: np.random.Generator, n: int) -> dict:
     return {
         "engaged": rng.random(n) < 0.4,
         "motivation_": rng.random(n),
+        "motivation_trait": rng.random(n),
         "trust_": rng.random(n),
         "efficacy": rng.random(n),
         "ask_probability": rng.random(n),
@@ -49,6 +50,7 @@ def adapt_inputs(rng: np.random.Generator, n: int) -> dict:
         "commitment_made": (rng.random(n) < 0.5).astype(float),
         "commitment_kept": rng.random(n),
         "exposure": rng.random(n),
+        "assurance": rng.random(n),
         "u_engage": rng.random(n),
         "experience_noise": rng.standard_normal(n),
     }

@@ -152,9 +152,9 @@ def test_target_incentive_increases_with_reported_without_ratchet(r1, r2, target
         [0], np.random.default_rng(0), targeted=np.ones(1), target=np.array([target]), audited=np.array([audited])
     )
     lo, hi = sorted((r1, r2))
-    args = (np.array([0.5]), np.array([found]), np.array([0.3]), np.array([1.0]), c, p)
-    inc_lo = mg.incentive(np.array([lo]), *args)
-    inc_hi = mg.incentive(np.array([hi]), *args)
+    args = (np.array([0.5]), np.array([found]), np.array([0.3]), np.array([0.12]), c, p)
+    inc_lo, _ = mg.incentive(np.array([lo]), *args)
+    inc_hi, _ = mg.incentive(np.array([hi]), *args)
     assert inc_hi[0] >= inc_lo[0]
     if hi - lo > 1e-9:
         assert inc_hi[0] > inc_lo[0]
@@ -165,11 +165,57 @@ def test_incentive_by_hand():
     c = make_conditions(
         [0, 0], np.random.default_rng(0), targeted=np.ones(2), target=np.full(2, 0.7), audited=np.array([0.0, 1.0])
     )
-    inc = mg.incentive(np.array([0.8, 0.6]), np.full(2, 0.5), np.array([0.5, 0.1]), np.full(2, 0.3), np.ones(2), c, p)
+    args = (np.full(2, 0.5), np.array([0.5, 0.1]), np.full(2, 0.3), np.full(2, 0.12), c, p)
+    inc, paid = mg.incentive(np.array([0.8, 0.6]), *args)
     np.testing.assert_allclose(inc, [0.1, -0.1 - 0.3 - 2.0])
+    np.testing.assert_allclose(paid, [0.1, 0.0])  # only the reward above target is paid out
     # A missing figure (no cases) counts as on target.
-    inc = mg.incentive(np.array([np.nan, np.nan]), np.full(2, 0.5), np.zeros(2), np.full(2, 0.3), np.ones(2), c, p)
+    inc, paid = mg.incentive(
+        np.array([np.nan, np.nan]), np.full(2, 0.5), np.zeros(2), np.full(2, 0.3), np.full(2, 0.12), c, p
+    )
     np.testing.assert_allclose(inc, [0.0, 0.0])
+
+
+def test_theatre_pays_unless_verification_sees_through_it():
+    """A service claiming partnership it does not do is paid for the claim, or sanctioned when verified."""
+    p = default_service_params(ratchet=False, partnership_pay=1.0)
+    kw = {"partnership_paid": np.ones(2), "partnership_level": np.full(2, 0.2), "theatre": np.full(2, 0.5)}
+    c = make_conditions([0, 0], np.random.default_rng(0), verified=np.array([0.0, 1.0]), **kw)
+    args = (np.full(2, 0.5), np.zeros(2), np.full(2, 0.3))
+    inc, paid = mg.incentive(np.full(2, 0.7), *args, np.full(2, 0.1), c, p)
+    # Real 0.1 of 0.2 owed; half the shortfall claimed: 0.15 / 0.2 = 0.75 reported, 0.5 real.
+    np.testing.assert_allclose(paid, [0.75, 0.5])
+    np.testing.assert_allclose(inc, [0.75, 0.5 - 2.0 * 0.25], atol=1e-12)
+
+
+def test_incentive_of_the_other_instruments_by_hand():
+    """Forum observation, inspection, partnership standards and forum commitments, one service each."""
+    p = default_service_params(ratchet=False, commitment_enforcement=1.0, partnership_pay=1.0)
+    one, zero = np.ones(5), np.zeros(5)
+    c = make_conditions(
+        [0] * 5,
+        np.random.default_rng(0),
+        # 0: a forum objective judged on its (noiseless here) perception, legitimacy x citizens' side 0.5.
+        objective_set=np.array([1.0, 0, 0, 0, 0]),
+        objective=np.full(5, 0.6),
+        accountability=np.array([0.5, 1, 1, 1, 1]),
+        observe_forum=np.array([1.0, 0, 0, 0, 0]),
+        forum_sees=one,
+        # 1: functioning inspected, seen 0.05 below its true 0.2 against a guarantee of 0.3.
+        inspected=np.array([0, 1.0, 0, 0, 0]),
+        functioning_error=np.array([0, -0.05, 0, 0, 0]),
+        # 2: a paid partnership standard half met; 3: a required one half met.
+        partnership_paid=np.array([0, 0, 1.0, 0, 0]),
+        partnership_required=np.array([0, 0, 0, 1.0, 0]),
+        # 4: a forum commitment on functioning, 2/3 kept.
+        commitments=np.array([0, 0, 0, 0, 1.0]),
+    )
+    reported = np.full(5, 0.9)  # ignored by the forum's perception
+    functioning = np.array([0.3, 0.2, 0.3, 0.3, 0.2])
+    inc, paid = mg.incentive(reported, np.full(5, 0.7), zero, functioning, np.full(5, 0.06), c, p)
+    expected = [0.5 * 1.0 * (0.7 - 0.6), -3.0 * (0.3 - 0.15) / 0.3, 0.5, -3.0 * 0.5, 0.2 / 0.3]
+    np.testing.assert_allclose(inc, expected)
+    np.testing.assert_allclose(paid, [0.05, 0.0, 0.5, 0.0, 0.2 / 0.3])
 
 
 # ---------------------------------------------------------------- service_month
@@ -185,7 +231,17 @@ def month_inputs(draw):
     seed = draw(st.integers(0, 2**32 - 1))
     flags = {
         name: draw(hnp.arrays(np.float64, s, elements=st.sampled_from([0.0, 1.0])))
-        for name in ("targeted", "guaranteed", "negotiating", "audited")
+        for name in (
+            "objective_set",
+            "league_table",
+            "observe_forum",
+            "inspected",
+            "partnership_paid",
+            "partnership_required",
+            "commitments",
+            "audited",
+            "verified",
+        )
     }
     conds = make_conditions(
         cases,
@@ -195,10 +251,14 @@ def month_inputs(draw):
         deprivation=draw(arrays(s)),
         shock=draw(arrays(s, -2, 2)),
         ethos=draw(arrays(s)),
-        target=draw(arrays(s)),
         objective=draw(arrays(s)),
-        forum_information=draw(arrays(s)),
-        citizen_kept=draw(arrays(s)),
+        accountability=draw(arrays(s)),
+        forum_sees=draw(hnp.arrays(np.float64, s, elements=st.sampled_from([0.0, 1.0]))),
+        perception_error=draw(arrays(s, -0.3, 0.3)),
+        functioning_error=draw(arrays(s, -0.2, 0.2)),
+        partnership_level=draw(arrays(s, 0, 0.5)),
+        theatre=draw(arrays(s)),
+        verification_error=draw(arrays(s, -0.1, 0.1)),
         **flags,
     )
     return shares, conds

@@ -94,3 +94,24 @@ def test_equal_support_and_control_at_neutral_motivation_erodes(m):
     fixed = GAIN / (GAIN + LOSS)
     assert (out[0] - fixed) * (m - fixed) >= 0.0  # moves towards, never past, the fixed point
     assert abs(out[0] - fixed) <= abs(m - fixed) + 1e-12
+
+
+@settings(deadline=None, max_examples=100)
+@given(arrs=same_length((0, 1), (0, 1)), rate=floats(0.001, 1))
+def test_motivation_reverts_towards_the_trait_without_support_or_control(arrs, rate):
+    m, trait = arrs
+    zero = np.zeros_like(m)
+    out = update_motivation(m, zero, zero, GAIN, LOSS, trait, rate)
+    np.testing.assert_allclose(out - trait, (1.0 - rate) * (m - trait), atol=1e-12)
+
+
+def test_a_steady_control_levels_off_instead_of_accumulating():
+    # Without reversion a constant control erodes motivation towards 0; with it, motivation settles
+    # where the pull back to the trait balances the erosion: loss*c*m = r*(trait - m).
+    m0, trait, control, rate = np.array([0.5]), np.array([0.5]), np.array([0.3]), 0.01
+    m_free, m_rev = m0.copy(), m0.copy()
+    for _ in range(3000):
+        m_free = update_motivation(m_free, np.zeros(1), control, GAIN, LOSS)
+        m_rev = update_motivation(m_rev, np.zeros(1), control, GAIN, LOSS, trait, rate)
+    assert m_free[0] < 0.01
+    np.testing.assert_allclose(m_rev, rate * trait / (rate + LOSS * control), rtol=1e-6)

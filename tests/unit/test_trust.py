@@ -130,3 +130,15 @@ def test_engagement_probabilities():
     assert abs(stayed.mean() - 0.92) < 0.01
     # Nobody joins without trust.
     assert not update_engagement(np.zeros(n, bool), np.ones(n), np.zeros(n), 0.08, u).any()
+
+
+@settings(deadline=None, max_examples=100)
+@given(arrs=same_length((0, 0.99), (0, 1), (0, 1)), gain=floats(0.001, 1))
+def test_credible_assurance_builds_trust_in_proportion(arrs, gain):
+    trust, a1, a2 = arrs
+    zero = np.zeros_like(trust)
+    lo, hi = np.minimum(a1, a2), np.maximum(a1, a2)
+    t_lo = update_trust(trust, trust, zero, zero, zero, GAIN, LOSS, lo, gain)
+    t_hi = update_trust(trust, trust, zero, zero, zero, GAIN, LOSS, hi, gain)
+    np.testing.assert_allclose(t_hi - t_lo, gain * (hi - lo) * (1.0 - trust), atol=1e-12)
+    assert np.all(t_hi >= trust)
