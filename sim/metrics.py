@@ -206,11 +206,10 @@ def collect_metrics(model: SocialProductivityModel) -> dict[str, Any]:
     # Every cost is per case or per citizen served (plus optional fixed parts), so per-citizen
     # costs do not shrink as services grow; every payoff paid to a service is costed alike.
     caseload = cfg.services.cases_per_citizen * served
-    monitoring = float(
-        np.dot(svc.audited, costs.audit_cost + costs.audit_cost_per_case * caseload)
-        + np.dot(svc.inspected, costs.inspection_cost + costs.inspection_cost_per_citizen * served)
+    monitoring = portable.dot(svc.audited, costs.audit_cost + costs.audit_cost_per_case * caseload) + portable.dot(
+        svc.inspected, costs.inspection_cost + costs.inspection_cost_per_citizen * served
     )
-    payments = float(np.dot(svc.payment, costs.reward_cost + costs.reward_cost_per_citizen * served))
+    payments = portable.dot(svc.payment, costs.reward_cost + costs.reward_cost_per_citizen * served)
     participants = model.month_costs.get("forum_participants", 0.0)
     staff_hours = model.month_costs.get("forum_staff_hours", 0.0) + model.month_costs.get("verification_hours", 0.0)
     forum = (

@@ -35,6 +35,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sim.rules import portable
 from sim.rules._types import BoolArray, FloatArray, IntArray
 
 N_DOMAINS = 3
@@ -342,14 +343,13 @@ def attendance_probability(
     if base >= 1.0:
         return np.ones_like(resources)
     logit = (
-        np.log(base / (1.0 - base))
-        + np.log1p(p.support_lift * support)
+        portable.log(base / (1.0 - base))
+        + portable.log(1.0 + p.support_lift * support)
         + (1.0 - p.support_equalise * support) * p.attend_resources * (resources - 0.5)
         + p.attend_efficacy * (efficacy - 0.5)
         + p.attend_trust * (trust - 0.5)
     )
-    out: FloatArray = 1.0 / (1.0 + np.exp(-logit))
-    return out
+    return portable.sigmoid(logit)
 
 
 def perceived_outcome(
@@ -475,7 +475,7 @@ def _bargain_block(
     alpha = float(np.clip(p.citizen_power, 0.0, 1.0))
     # Logs of clipped surpluses, then -inf where a side would lose: fewer temporaries than where().
     tiny = np.finfo(np.float64).tiny
-    score = alpha * np.log(np.maximum(s_c, tiny)) + (1.0 - alpha) * np.log(np.maximum(s_s, tiny))
+    score = alpha * portable.log(np.maximum(s_c, tiny)) + (1.0 - alpha) * portable.log(np.maximum(s_s, tiny))
     score[~ok] = -np.inf
     n_s = perceived.shape[0]
     flat = score.reshape(n_s, k * k)

@@ -78,7 +78,7 @@ def exp(x: FloatArray | float) -> FloatArray:
     half = ki // 2
     # Two exact halves, so that 2**k does not overflow before the product does (x near 709.78).
     with np.errstate(over="ignore"):  # only above _EXP_OVERFLOW, where the result is inf anyway
-        out = np.ldexp(np.ldexp(y, half), ki - half)
+        out: FloatArray = np.ldexp(np.ldexp(y, half), ki - half)
     if in_range:
         return out
     out = np.where(x > _EXP_OVERFLOW, np.inf, out)
@@ -91,6 +91,8 @@ def log(x: FloatArray | float) -> FloatArray:
     ``log(0) = -inf``, ``log(inf) = inf``, negative arguments and NaN give NaN (no warning).
     """
     x = np.asarray(x, dtype=np.float64)
+    if x.ndim == 0:  # a scalar: the same arithmetic on a one-element array
+        return log(x.reshape(1)).reshape(())
     positive_finite = x.size == 0 or bool((x.min() > 0.0) & (x.max() < np.inf))  # False with any NaN
     m, e = np.frexp(x if positive_finite else np.where((x > 0.0) & (x < np.inf), x, 1.0))  # exact
     low = m < _SQRT_HALF
@@ -168,7 +170,10 @@ def dot(a: FloatArray, b: FloatArray) -> float:
 
 
 def correlation(a: FloatArray, b: FloatArray) -> float:
-    """Pearson correlation of two vectors of equal length (at least two), without BLAS."""
+    """Pearson correlation of two vectors of equal length (at least two), without BLAS; NaN without variation."""
     da = a - a.sum() / a.size
     db = b - b.sum() / b.size
-    return dot(da, db) / float(np.sqrt(dot(da, da) * dot(db, db)))
+    scale = float(np.sqrt(dot(da, da) * dot(db, db)))
+    if scale == 0.0:  # no variation (or variation that underflows): no correlation to speak of
+        return float("nan")
+    return min(1.0, max(-1.0, dot(da, db) / scale))  # rounding can step just past +-1, as in np.corrcoef
