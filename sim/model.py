@@ -25,7 +25,7 @@ from sim.metrics import MetricsRecorder, collect_metrics
 from sim.rules import citizen as citizen_rules
 from sim.rules import community as community_rules
 from sim.rules import coproduction as cp
-from sim.rules import forum, management, negotiation
+from sim.rules import forum, indicators, management, negotiation
 from sim.rules._types import BoolArray, FloatArray
 from sim.state import NEVER, init_citizens, init_communities, init_services, make_streams
 
@@ -298,7 +298,7 @@ class SocialProductivityModel(mesa.Model):
             commitments=svc.agreement * comm.forum_information[s_comm],
             audited=audited,
             service_of_case=np.repeat(np.arange(n_s), n_cases),
-            u_true=u[0],
+            case_noise=indicators.case_noise(u[0]),
             u_move=u[1],
             u_land=u[2],
             u_skim=u[3],

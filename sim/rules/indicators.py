@@ -16,9 +16,17 @@ from sim.rules import portable
 from sim.rules._types import BoolArray, FloatArray, IntArray
 
 
+def case_noise(u: FloatArray) -> FloatArray:
+    """Standard logistic noise of each case's true value, from uniforms ``u`` in (0, 1).
+
+    Drawn once a month: every allocation a manager tries meets the same cases.
+    """
+    return portable.logit(u)
+
+
 def case_true_values(case_logit: FloatArray, u: FloatArray) -> FloatArray:
     """True indicator values: the service's logit plus standard logistic noise from uniforms u."""
-    return case_logit + portable.logit(u)
+    return case_logit + case_noise(u)
 
 
 def gaming_intensities(

@@ -90,7 +90,7 @@ class ServiceConditions:
     audited: FloatArray
     # Cases: which service each belongs to, and their common random numbers.
     service_of_case: IntArray
-    u_true: FloatArray
+    case_noise: FloatArray  # standard logistic noise of each case's true value (indicators.case_noise)
     u_move: FloatArray
     u_land: FloatArray
     u_skim: FloatArray
@@ -202,7 +202,7 @@ def service_month(shares: FloatArray, c: ServiceConditions, p: ServiceParams) ->
     lived = p.measured_weight * p_m + (1.0 - p.measured_weight) * p_u
 
     s = c.service_of_case
-    true_value = ind.case_true_values(logit_m[s], c.u_true)
+    true_value = logit_m[s] + c.case_noise
     recorded, manipulated, kept = ind.record_cases(
         true_value,
         move[s],
@@ -239,7 +239,7 @@ def service_month(shares: FloatArray, c: ServiceConditions, p: ServiceParams) ->
 
 
 # Fields of ServiceConditions that hold one value per case rather than per service.
-_CASE_FIELDS = ("u_true", "u_move", "u_land", "u_skim", "u_detect")
+_CASE_FIELDS = ("case_noise", "u_move", "u_land", "u_skim", "u_detect")
 # Fields of ServiceMonth that hold one value per case.
 _CASE_RESULTS = ("recorded", "kept", "true_value")
 # Above this many cases a month, one call per allocation is faster than stacking copies.

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from sim.config import SimConfig
+from sim.rules import indicators as ind
 from sim.rules.citizen import CitizenParams
 from sim.rules.coproduction import N_ACTIVITIES
 from sim.rules.management import ServiceConditions, ServiceParams
@@ -120,7 +121,7 @@ def make_conditions(
         "commitments": np.zeros(n_s),
         "audited": np.zeros(n_s),
         "service_of_case": np.repeat(np.arange(n_s), n_cases),
-        "u_true": u[0],
+        "case_noise": ind.case_noise(u[0]),
         "u_move": u[1],
         "u_land": u[2],
         "u_skim": u[3],

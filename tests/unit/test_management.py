@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from sim.rules import coproduction as cp
+from sim.rules import indicators as ind
 from sim.rules import management as mg
 
 N = cp.N_ACTIVITIES
@@ -344,8 +345,8 @@ def test_targeted_payoff_rises_with_recorded_pass_rate_by_construction():
     shares = np.tile(DEFAULT_SHARES, (2, 1))
     p = default_service_params(ratchet=False)
     c = make_conditions([30, 30], np.random.default_rng(0), targeted=np.ones(2))
-    passing = dataclasses.replace(c, u_true=np.full(60, 1 - 1e-9))
-    failing = dataclasses.replace(c, u_true=np.full(60, 1e-9), u_move=np.ones(60))
+    passing = dataclasses.replace(c, case_noise=ind.case_noise(np.full(60, 1 - 1e-9)))
+    failing = dataclasses.replace(c, case_noise=ind.case_noise(np.full(60, 1e-9)), u_move=np.ones(60))
     good, bad = mg.service_month(shares, passing, p), mg.service_month(shares, failing, p)
     np.testing.assert_allclose(good.reported, 1.0)
     np.testing.assert_allclose(bad.reported, 0.0)
