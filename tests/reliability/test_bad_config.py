@@ -90,9 +90,9 @@ BAD_INPUTS: list[tuple[list[str], str, str]] = [
     (["citizens.voice_weight=2"], "citizens.voice_weight", "allowed: 0 to 1"),
     (["citizens.motivation_reversion=-0.1"], "citizens.motivation_reversion", "allowed: 0 to 1"),
     # switches: where they go, one a month, keys and values of 'set'
-    (["regime.switches=[{step:5}]"], "regime.switches[0]", "allowed: exactly one"),
+    (["regime.switches=[{step:5}]"], "regime.switches[0]", "does not say where it goes"),
     (["regime.switches=[{step:5,to:none,set:{recognition:1}}]"], "regime.switches[0]", "allowed: exactly one"),
-    (["regime.switches=[{step:5,set:{}}]"], "regime.switches[0]", "neither to nor set"),
+    (["regime.switches=[{step:5,set:{}}]"], "regime.switches[0]", "does not say where it goes"),
     (["regime.switches=[{step:5,to:none},{step:5,to:targets}]"], "regime.switches[1].step", "at most one switch"),
     (["regime.switches=[{step:5,set:{bogus:1}}]"], "regime.switches[0].set.bogus", "allowed keys: objective_setter"),
     (["regime.switches=[{step:5,set:{name:targets}}]"], "regime.switches[0].set.name", "allowed keys"),

@@ -8,6 +8,7 @@ tracker exits when the last holder of its pipe is gone.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import signal
 import subprocess
@@ -19,8 +20,14 @@ import pytest
 
 psutil = pytest.importorskip("psutil")
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "sweep"))
-from conftest import tiny  # noqa: E402
+# tests/sweep/conftest.py's tiny(), loaded by path: under xdist the name 'conftest' is tests/conftest.py.
+_spec = importlib.util.spec_from_file_location(
+    "sweep_conftest", Path(__file__).resolve().parents[1] / "sweep" / "conftest.py"
+)
+assert _spec and _spec.loader
+_sweep_conftest = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_sweep_conftest)
+tiny = _sweep_conftest.tiny
 
 SLOW = tiny(
     "++experiment.sweep={design:grid,parameters:{regime.audit_rate:[0.0,0.2,0.4]}}",
