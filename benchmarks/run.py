@@ -56,6 +56,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as a script from anywhere: import the repository's package
     sys.path.insert(0, str(ROOT))
+from sim.provenance import cpu_model  # noqa: E402  (one CPU-name reader for run folders and benchmarks)
 
 DEFAULT_JSON = ROOT / "benchmarks" / "results.json"
 DEFAULT_MARKDOWN = ROOT / "docs" / "performance.md"
@@ -123,17 +124,6 @@ def steps_for(n: int) -> int:
 
 
 # ---------------------------------------------------------------------- machine facts
-def cpu_model() -> str:
-    """The CPU's model name (Linux /proc/cpuinfo, else the platform's description)."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
 def git_revision() -> str:
     """The repository's commit, with '+dirty' when the work tree has changes."""
     try:

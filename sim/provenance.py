@@ -78,7 +78,7 @@ def cpu_features() -> dict[str, Any]:
         pass
     return {
         "machine": platform.machine(),
-        "processor": _cpu_model_name(),
+        "processor": cpu_model(),
         "cpuinfo_simd_flags": flags,
         "numpy_version": np.__version__,
         "numpy_baseline": list(__cpu_baseline__),
@@ -88,14 +88,15 @@ def cpu_features() -> dict[str, Any]:
     }
 
 
-def _cpu_model_name() -> str:
+def cpu_model() -> str:
+    """The CPU's model name (Linux /proc/cpuinfo, else the platform's description)."""
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
             if line.startswith("model name"):
                 return line.split(":", 1)[1].strip()
     except OSError:
         pass
-    return platform.processor() or "unknown"
+    return platform.processor() or platform.machine()
 
 
 def config_hash(config_yaml: str) -> str:
