@@ -156,7 +156,8 @@ def dask_client(options: Mapping[str, Any], workers: int) -> tuple[Any, Any]:
             threads_per_worker=1,
             processes=True,
             host=str(options.get("host", "127.0.0.1")),
-            dashboard_address=options.get("dashboard_address", None),
+            # dask's dashboard on loopback unless switched off (null); another free port if taken.
+            dashboard_address=options.get("dashboard_address", "127.0.0.1:8787"),
         )
     return Client(cluster), cluster
 
