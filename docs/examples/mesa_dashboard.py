@@ -18,7 +18,9 @@ page = SolaraViz(
     model,
     components=[
         make_plot_component({"true_outcome": "tab:green", "reported_outcome": "tab:red"}),
-        make_plot_component("prosocial_rate", backend="altair"),
+        # matplotlib draws on the server, so the page works offline; backend="altair" works too
+        # but its chart loads vega's JavaScript from a CDN (through Solara's proxy) in the browser.
+        make_plot_component(["prosocial_rate", "volunteering_rate", "caring_rate"]),
     ],
     # Reset rebuilds the model with these keyword arguments (fixed values, no sliders here).
     model_params={"config": config},
