@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import runpy
 import signal
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -232,3 +236,57 @@ def test_solaraviz_controller_steps_to_the_horizon_and_stops() -> None:
     assert step.widget.disabled  # the dashboard knows the run is over
     rc.find(v.Btn, children=["Reset"]).widget.click()  # rebuilt from model_parameters: month 0 again
     assert model.value.month == 0 and model.value.running and not rc.find(v.Btn, children=["Step"]).widget.disabled
+
+
+@pytest.mark.xdist_group("app-browser")  # with the other browser tests: one Chromium at a time
+def test_dashboard_example_in_a_real_browser(tmp_path: Path) -> None:
+    """`solara run docs/examples/mesa_dashboard.py` as the docs say, driven in Chromium: Step updates the plot."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.app.test_app_browser import UI_TIMEOUT, free_port, http_get
+    from tests.conftest import CHROMIUM, CHROMIUM_ARGS
+
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/"
+    solara_cmd = str(Path(sys.executable).parent / "solara")
+    example = ROOT / "docs" / "examples" / "mesa_dashboard.py"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
+    with open(tmp_path / "solara.log", "wb") as log:
+        server = subprocess.Popen(
+            [solara_cmd, "run", str(example), "--host", "127.0.0.1", "--port", str(port), "--no-open", "--production"],
+            cwd=tmp_path,
+            env=env,
+            stdout=log,
+            stderr=log,
+        )
+    try:
+        end = time.monotonic() + 120
+        while http_get(url) != 200:
+            assert server.poll() is None and time.monotonic() < end, (tmp_path / "solara.log").read_text()[-2000:]
+            time.sleep(0.5)
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, timeout=UI_TIMEOUT)
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.goto(url, timeout=UI_TIMEOUT)
+            step = page.get_by_role("button", name="Step")
+            step.wait_for(timeout=UI_TIMEOUT)
+            plots = page.locator("img[src^='blob:']")  # the matplotlib plots, as PNG blobs
+            plots.first.wait_for(timeout=UI_TIMEOUT)
+            assert plots.count() == 2
+            before = plots.first.get_attribute("src")
+            for _ in range(3):
+                step.click()
+            page.get_by_text("Time: 3.0").wait_for(timeout=UI_TIMEOUT)  # Mesa's counter: 3 months, no burn-in
+            page.wait_for_function(
+                "src => document.querySelector(\"img[src^='blob:']\").src !== src",
+                arg=before,
+                timeout=UI_TIMEOUT,
+            )
+            browser.close()
+    finally:
+        server.send_signal(signal.SIGINT)
+        try:
+            server.wait(30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait(10)
