@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.html_report import (
+from sim.present.report import (
     DETAIL_FIGURES,
     DIFF_STEM,
     Sentence,
@@ -259,7 +259,7 @@ def test_report_renders_in_chromium(which: str, request: pytest.FixtureRequest) 
 
 
 def test_sensitivity_sentences_quote_their_csv() -> None:
-    from sim.html_report import read_sensitivity
+    from sim.present.report import read_sensitivity
 
     csv = pd.DataFrame(
         {

@@ -36,6 +36,7 @@ from sim.present.style import (
     regime_periods,
     save_figure,
     shade_regimes,
+    share_same_quantity,
     value_axis,
 )
 from sim.present.words import MONEY, POINTS, PP, SHARE, arm_name, lever, lever_value, measure, number
@@ -174,6 +175,7 @@ def plot_response(
         _lever_axis(ax, parameter, table[parameter])
         finish(ax)
     axes[0].legend(title="arm", frameon=False, fontsize=8)
+    share_same_quantity(axes)
     n = int(table["n"].min()) if len(table) else 0
     fig.suptitle(
         f"End-of-run measures against {lever(parameter).name} (mean of the last 12 months; 95% interval over "
@@ -282,6 +284,7 @@ def plot_sufficiency(curve: pd.DataFrame, metrics: Sequence[str], folder: Path, 
         ax.set_ylabel(f"Standard error of the mean{f' ({unit})' if unit else ''}, log scale")
         ax.grid(alpha=0.3, which="both")
     axes[0].legend(frameon=False, fontsize=8)
+    share_same_quantity(axes)
     fig.suptitle("Are there enough replications? Standard error of each end-of-run mean", fontsize=10)
     fig.tight_layout()
     return save_figure(fig, t, folder, "sufficiency")

@@ -178,6 +178,17 @@ def share_limits(axes: Sequence[plt.Axes]) -> None:
         ax.set_ylim(min(lows), max(highs))
 
 
+def share_same_quantity(axes: Sequence[plt.Axes]) -> None:
+    """Panels whose y axes show the same quantity (the same label) get the same limits."""
+    groups: dict[str, list[plt.Axes]] = {}
+    for ax in axes:
+        if ax.get_ylabel():
+            groups.setdefault(ax.get_ylabel(), []).append(ax)
+    for group in groups.values():
+        if len(group) > 1:
+            share_limits(group)
+
+
 def regime_periods(ts: pd.DataFrame) -> list[tuple[str, int, int]]:
     """(regime, first month, last month) of each period of a switching arm; empty if none switches.
 
@@ -299,5 +310,6 @@ __all__ = [
     "save_figure",
     "shade_regimes",
     "share_limits",
+    "share_same_quantity",
     "value_axis",
 ]

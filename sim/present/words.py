@@ -217,8 +217,13 @@ def lever_value(key: str, x: object) -> str:
 
 
 def arm_name(arm: object) -> str:
-    """An arm's name as readers see it: the experiment's own name, underscores as spaces."""
-    return str(arm).replace("_", " ")
+    """An arm's name as readers see it: the experiment's own name, underscores as spaces.
+
+    A number written in scientific notation in the name (``targets_1e3``) is written out
+    (``targets 1,000``).
+    """
+    words = str(arm).split("_")
+    return " ".join(f"{int(float(w)):,}" if re.fullmatch(r"\d+e\d+", w) else w for w in words)
 
 
 def verdict(m: Measure, d: float, lo: float = math.nan, hi: float = math.nan) -> str:
