@@ -31,7 +31,7 @@ from matplotlib.ticker import PercentFormatter
 
 from sim.details import BINS_PER_UNIT
 from sim.present.style import ArmStyle, arm_gid, finish, save_figure, value_axis
-from sim.present.words import arm_name, lever_value, measure
+from sim.present.words import arm_name, lever_words, measure
 
 if TYPE_CHECKING:
     from sim.sweep.plan import Plan
@@ -64,7 +64,7 @@ def panels(plan: Plan) -> list[Panel]:
         chosen = list(range(n)) if len(arms) * n <= MAX_PANELS else [0, n - 1]
 
         def label(arm: str, p: int) -> str:
-            where = ", ".join(lever_value(k, v) for k, v in points.iloc[p].items())
+            where = ", ".join(lever_words(k, v) for k, v in points.iloc[p].items())
             return f"{arm_name(arm)}, {where}" if len(arms) > 1 else where
 
         return [Panel(label(arm, p), arm, (p,)) for arm in arms for p in chosen]

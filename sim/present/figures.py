@@ -129,13 +129,13 @@ def _lever_axis(ax: plt.Axes, parameter: str, values: Sequence[float]) -> None:
     if len(positive) >= 2 and positive.max() / positive.min() >= 20 and (v >= 0).all():
         if (v == 0).any():
             ax.set_xscale("symlog", linthresh=float(positive.min()), linscale=0.5)
+            ax.set_xlim(-0.15 * float(positive.min()), float(v.max()) * 1.15)
         else:
             ax.set_xscale("log")
         ax.set_xlabel(f"{lv.axis_label}, log scale")
         ax.xaxis.set_minor_formatter(NullFormatter())
-        ax.set_xticks(v, [number(x) for x in v])
-        if lv.kind == MONEY:
-            ax.set_xticks(v, [f"£{number(x)}" for x in v])
+        ticks = [f"£{number(x)}" if lv.kind == MONEY else number(x) for x in v]
+        ax.set_xticks(v, ticks, rotation=45, ha="right", rotation_mode="anchor")
     elif lv.kind == SHARE:
         value_axis(ax, lv, "x")
 

@@ -30,6 +30,7 @@ import math
 import os
 import re
 import shlex
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -51,6 +52,7 @@ from sim.present.words import (
     join,
     lever,
     lever_value,
+    lever_words,
     measure,
     number,
     reading,
@@ -71,6 +73,7 @@ FIGURE_CONCEPTS = {
     "sensitivity": ("sensitivity_index",),
 }
 MAX_DIFFERENCE_POINTS = 4  # design points drawn in the differences-over-time figure (first and last beyond)
+SCIENTIFIC = re.compile(r"(?<![\w.])[-+]?\d+(?:\.\d+)?[eE][-+]?\d+\b")
 SPIKE = 0.005  # a spike of records just above the standard smaller than half a percentage point is none
 
 # How to read each figure: fixed guidance shown before the sentences that read its numbers.
@@ -209,12 +212,7 @@ def point_labels(frame: pd.DataFrame, parameters: Sequence[str]) -> dict[int, st
     if "point" not in frame.columns or not params:
         return {}
     first = frame.drop_duplicates("point").set_index("point")[params]
-    return {int(pt): ", ".join(_lever_words(k, v) for k, v in row.items()) for pt, row in first.iterrows()}
-
-
-def _lever_words(key: str, value: object) -> str:
-    """A swept value with its lever's name: ``payment for volunteering £0.50 per hour``."""
-    return f"{lever(key).name} {lever_value(key, value)}"
+    return {int(pt): ", ".join(lever_words(k, v) for k, v in row.items()) for pt, row in first.iterrows()}
 
 
 def shown_points(points: Sequence[int]) -> list[int]:
@@ -361,7 +359,7 @@ def _difference_clause(
 
 
 def read_differences_over_time(
-    csv: pd.DataFrame, limit: int = 3, periods: Sequence[tuple[str, int, int]] = ()
+    csv: pd.DataFrame, limit: int = 4, periods: Sequence[tuple[str, int, int]] = ()
 ) -> list[Sentence]:
     """The last month's difference, its interval and reading; per regime period when the run switches.
 
@@ -560,7 +558,14 @@ def _runs(xs: Sequence[float], signs: Sequence[int]) -> list[tuple[int, float, f
 
 
 def _span(key: str, a: float, b: float) -> str:
-    return lever_value(key, a) if a == b else f"{lever_value(key, a)} to {lever_value(key, b)}"
+    """``£0.50 per hour``, or ``£0.50 to £10 per hour`` (the unit said once)."""
+    if a == b:
+        return lever_value(key, a)
+    first, last = lever_value(key, a), lever_value(key, b)
+    unit = lever(key).unit.removeprefix("£").strip()
+    if unit and first.endswith(" " + unit) and last.endswith(" " + unit):
+        first = first.removesuffix(" " + unit)
+    return f"{first} to {last}"
 
 
 def response_sentence(t: pd.DataFrame, x: str, key: str, arm: str, q: _Quotes) -> str:
@@ -595,11 +600,19 @@ def response_sentence(t: pd.DataFrame, x: str, key: str, arm: str, q: _Quotes) -
         if s < 0:
             text += f": it never returned to the level {start}"
         return text + "."
-    parts = [f"{words[s]} at {_span(x, a, b)}" for s, a, b in _runs(xs, signs)]
+    runs = _runs(xs, signs)
+    parts = [f"{words[s]} at {_span(x, a, b)}" for s, a, b in runs]
     low = rest.iloc[int(np.argmin(d))]
     text += f"; it was {join(parts)}"
     if min(d) < 0 and not m.negligible(min(d)):
         text += f", lowest at {lever_value(x, low[x])} ({q('mean', low['mean'], m.value(low['mean']))})"
+    # The shape the design brief expects of a price effect: a dip at small values, a recovery at large ones.
+    if runs[0][0] < 0 and runs[-1][0] > 0:
+        text += f": small values lowered it and the largest raised it above the level {start}"
+    elif runs[0][0] < 0 and runs[-1][0] == 0:
+        text += f": the largest values brought it back to about the level {start}, not above it"
+    elif runs[0][0] < 0:
+        text += f": it did not return to the level {start} even at {lever_value(x, xs[-1])}"
     return text + "."
 
 
@@ -678,9 +691,12 @@ def _pair_sentences(headline: pd.DataFrame, q: _Quotes) -> list[Sentence]:
                 clause = _difference_clause(m, r["diff"], r["ci_low"], r["ci_high"], a, b, q, names=False)
                 parts.append(f"{m.name} {clause}")
                 continue
-            judged = sorted(
-                {verdict(m, v, lo, hi) for v, lo, hi in zip(d, s["ci_low"], s["ci_high"], strict=True)} - {""}
-            )
+            counted = Counter(verdict(m, v, lo, hi) for v, lo, hi in zip(d, s["ci_low"], s["ci_high"], strict=True))
+            judged = [
+                f"{j.split(' (')[0]} at {'every point' if k == len(d) else f'{k} of {len(d)} points'}"
+                for j, k in counted.items()
+                if j
+            ]
             if (d > 0).all() or (d < 0).all():
                 way = "higher" if d[0] > 0 else "lower"
                 lo, hi = np.argmin(abs(d)), np.argmax(abs(d))
@@ -836,7 +852,8 @@ def _warnings(run_log: str) -> list[str]:
         if line.startswith("#"):
             break
         if line.startswith("- "):
-            lines.append(line[2:])
+            # The run log writes numbers for engineers (4 significant figures, 1e-05); the page for readers.
+            lines.append(SCIENTIFIC.sub(lambda m: number(float(m.group(0))), line[2:]))
     return lines
 
 
@@ -898,7 +915,7 @@ def collect(folder: str | Path) -> Contents:
             plot_differences_over_time(table, folder, periods=periods)
             csv = pd.read_csv(folder / f"{DIFF_STEM}.csv")  # read back: sentences quote the saved numbers
             figures.append(
-                Figure(DIFF_STEM, "Paired differences over time", read_differences_over_time(csv, 3, periods))
+                Figure(DIFF_STEM, "Paired differences over time", read_differences_over_time(csv, 4, periods))
             )
     resp = _read_csv(folder / "response.csv")
     if resp is not None and (folder / "response.png").is_file():

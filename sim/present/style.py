@@ -19,6 +19,7 @@ Each figure is written as PNG and SVG beside a CSV of exactly the numbers drawn
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -38,6 +39,11 @@ NEUTRALS = ("#000000", "#555555", "#888888", "#AAAAAA", "#333333", "#777777")
 NEUTRAL_STYLES = ("-", "--", ":", "-.", (0, (5, 1, 1, 1)), (0, (1, 2)))
 REGIME_SHADES = ("#00000000", "#0000001A", "#0000000C", "#00000026")
 TRUNCATION_SHARE = 0.35  # start the axis at zero unless the data would fill less than this of it
+
+
+def wrap(label: str, width: int = 42) -> str:
+    """An axis label broken into lines that fit beside a panel."""
+    return textwrap.fill(label, width)
 
 
 def arm_gid(arm: str) -> str:
@@ -116,7 +122,7 @@ def pair_name(a: object, b: object) -> str:
 def value_axis(ax: plt.Axes, m: Measure, axis: str = "y") -> None:
     """Label an axis with a measure and show its values as readers expect (shares in %)."""
     target = ax.yaxis if axis == "y" else ax.xaxis
-    target.set_label_text(m.axis_label)
+    target.set_label_text(wrap(m.axis_label))
     if m.kind == SHARE:
         target.set_major_formatter(PercentFormatter(1.0, decimals=None))
     elif m.kind == POINTS:
@@ -127,7 +133,7 @@ def value_axis(ax: plt.Axes, m: Measure, axis: str = "y") -> None:
 
 def difference_axis(ax: plt.Axes, m: Measure) -> None:
     """Label a y axis with a difference of a measure (percentage points for shares), zero marked."""
-    ax.set_ylabel(m.difference_label)
+    ax.set_ylabel(wrap(m.difference_label))
     if m.kind in (SHARE, POINTS):
         ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{100 * v:+g}" if v else "0"))
     elif m.kind == MONEY:

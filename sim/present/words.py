@@ -48,6 +48,13 @@ def number(x: float, decimals: int | None = None) -> str:
     return "0" if text in ("-0", "") else text
 
 
+def money(x: float) -> str:
+    """Pounds: ``£24.10``, ``£30`` (whole pounds without pence), ``-£0.30``."""
+    x = float(x)
+    text = f"£{abs(x):,.0f}" if x == round(x) else f"£{abs(x):,.2f}"
+    return f"-{text}" if x < 0 else text
+
+
 def _kind(unit: str) -> str:
     if unit.startswith("%"):
         return SHARE
@@ -121,7 +128,7 @@ class Measure:
         if self.kind == POINTS:
             return f"{number(100 * x, 1)} {PP}"
         if self.kind == MONEY:
-            return f"-£{abs(x):,.2f}" if x < 0 else f"£{x:,.2f}"
+            return money(x)
         return number(x)
 
     def difference(self, d: float) -> str:
@@ -135,7 +142,7 @@ class Measure:
             shown = number(100 * d, 1)
             return f"{shown} {'percentage point' if shown == '1' else PP}"
         if self.kind == MONEY:
-            return f"£{d:,.2f}"
+            return money(d)
         return number(d)
 
     def signed(self, d: float) -> str:
@@ -214,6 +221,11 @@ def lever_value(key: str, x: object) -> str:
     if m.kind == SHARE:
         return m.value(x)
     return f"{number(x)} {m.unit}".strip() if m.unit and not m.unit[0].isdigit() and len(m.unit) < 12 else number(x)
+
+
+def lever_words(key: str, x: object) -> str:
+    """A swept value with its lever's name: ``payment for volunteering £0.50 per hour``."""
+    return f"{lever(key).name} {lever_value(key, x)}"
 
 
 def arm_name(arm: object) -> str:
@@ -356,6 +368,7 @@ __all__ = [
     "join",
     "lever",
     "lever_value",
+    "lever_words",
     "measure",
     "number",
     "reading",

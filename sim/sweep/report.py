@@ -407,7 +407,9 @@ def _reader_report(folder: Path, res: AnalysisResult) -> None:
 
 
 def _fmt(x: float) -> str:
-    return "nan" if not math.isfinite(x) else f"{x:.4g}"
+    from sim.present.words import number
+
+    return "nan" if not math.isfinite(x) else number(x)
 
 
 def _report(
