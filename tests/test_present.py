@@ -456,3 +456,31 @@ def test_figures_are_drawn_in_sim_present_only() -> None:
             assert not any(i.startswith("sim.present") for i in imports), f"{rel} imports sim.present"
         if rel.startswith("present/"):
             assert not imports & {"sim.sweep.report", "sim.sweep.engine", "sim.catalogue", "sim.lab"}, rel
+
+
+# --- the README's answer --------------------------------------------------------------------------
+
+
+def test_readme_gets_its_answer_under_the_question(tmp_path: Path) -> None:
+    from sim.catalogue import ANSWER_BEGIN, ANSWER_END, BEGIN, END, update_readme
+
+    readme = tmp_path / "README.md"
+    readme.write_text(f"# `x`\n\n**Question.** Does it?\n\nWhy it matters.\n\n{BEGIN}\nold\n{END}\n")
+    answer = f"{ANSWER_BEGIN}\n\n**Answer (from the reference run).** It does.\n\n{ANSWER_END}"
+    update_readme(readme, f"{BEGIN}\nnew\n{END}", answer)
+    update_readme(readme, f"{BEGIN}\nnew\n{END}", answer.replace("It does", "It does not"))
+    text = readme.read_text()
+    assert text.count(ANSWER_BEGIN) == 1 and "It does not." in text and "It does." not in text
+    assert text.index("**Question.**") < text.index(ANSWER_BEGIN) < text.index("Why it matters.")
+    assert "\nnew\n" in text and "old" not in text
+
+
+def test_glossary_shown_as_line_is_parsed_and_kept_out_of_the_text() -> None:
+    from sim.glossary import parse_glossary
+
+    g = parse_glossary(
+        "# G\n## Measures\n### `x` — X\n\nWhat x is.\n\n"
+        "*Shown as* % of citizens; *better* lower; *smallest difference that matters* 0.5 percentage points.\n"
+    )
+    e = g.get("x")
+    assert (e.unit, e.better, e.smallest, e.text) == ("% of citizens", "lower", "0.5 percentage points", "What x is.")

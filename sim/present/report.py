@@ -275,7 +275,7 @@ def paired_differences_over_time(
 def plot_differences_over_time(
     table: pd.DataFrame, folder: Path, stem: str = DIFF_STEM, periods: Sequence = ()
 ) -> list[Path]:
-    """One panel per measure, a neutral line per compared pair (:func:`sim.present.figures.plot_differences_over_time`)."""
+    """One panel per measure, a neutral line per pair (:func:`sim.present.figures.plot_differences_over_time`)."""
     return _plot_differences(table, folder, stem, periods)
 
 
@@ -326,7 +326,7 @@ def read_over_time(
         if len(periods) > 1 and switching:
             s = t[t["arm"] == switching]
             parts = []
-            for (regime, a, b), words in zip(periods, _period_words(periods), strict=True):
+            for (_, a, b), words in zip(periods, _period_words(periods), strict=True):
                 v = float(s[(s["step"] >= a) & (s["step"] <= b)]["mean"].mean())
                 parts.append(f"{m.value(v)} in {words}")
             out.append(Sentence(f"Under {arm_name(switching)}, {m.name} averaged {join(parts)}."))
@@ -388,7 +388,7 @@ def read_differences_over_time(
         out.append(q.sentence(f"In month {q('step', last, str(last))}{at}, {m.name} {clause}."))
         if len(periods) > 1:
             parts = []
-            for (regime, lo, hi), words in zip(periods, _period_words(periods), strict=True):
+            for (_, lo, hi), words in zip(periods, _period_words(periods), strict=True):
                 v = float(t[(t["step"] >= lo) & (t["step"] <= hi)]["mean"].mean())
                 parts.append(f"{m.signed(v)} in {words}")
             after = t[t["step"] >= periods[1][1]]
@@ -397,7 +397,8 @@ def read_differences_over_time(
             if peak is not None and not m.negligible(peak["mean"]):
                 text += (
                     f" From month {periods[1][1]} on, the largest difference was "
-                    f"{q('mean', peak['mean'], m.signed(peak['mean']))}, in month {q('step', peak['step'], str(int(peak['step'])))}."
+                    f"{q('mean', peak['mean'], m.signed(peak['mean']))}, in month "
+                    f"{q('step', peak['step'], str(int(peak['step'])))}."
                 )
             out.append(q.sentence(text))
     return out
@@ -646,9 +647,11 @@ def read_lab_fit(csv: pd.DataFrame) -> list[Sentence]:
             continue
         first, last = model.iloc[0], model.iloc[-1]
         text = (
-            f"Under {arm_name(arm)}, simulated citizens contributed {q('value', first['value'], number(first['value']))} "
+            f"Under {arm_name(arm)}, simulated citizens contributed "
+            f"{q('value', first['value'], number(first['value']))} "
             f"tokens in period {q('period', first['period'], number(first['period']))} and "
-            f"{q('value', last['value'], number(last['value']))} in period {q('period', last['period'], number(last['period']))}"
+            f"{q('value', last['value'], number(last['value']))} in period "
+            f"{q('period', last['period'], number(last['period']))}"
         )
         if len(data):
             d0, d1 = data.iloc[0], data.iloc[-1]
@@ -1047,6 +1050,8 @@ def summary_metrics(summary: pd.DataFrame, headline: pd.DataFrame) -> list[str]:
 
 
 def markdown_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
+    """A Markdown table (cells with ``|`` escaped, line breaks flattened), then a blank line."""
+
     def cell(x: str) -> str:
         return str(x).replace("|", "\\|").replace("\n", " ")
 
@@ -1066,6 +1071,7 @@ SMALLEST_NOTE = (
 
 
 def headline_table(c: Contents) -> tuple[list[str], list[list[str]]]:
+    """The headline comparisons' header and rows: each difference in the reader's units, with its reading."""
     points = bool(c.headline["where"].astype(bool).any()) if len(c.headline) else False
     rows = [
         [
@@ -1119,6 +1125,7 @@ FIT_INTRO = (
 
 
 def fit_rows(c: Contents) -> list[list[str]]:
+    """The lab's fit table rows: per arm, the error and the first and last periods, model beside data."""
     cols = ("rmse_tokens", "model_first_share", "data_first_share", "model_last_share", "data_last_share")
     return [[str(r["arm"]), *(fmt(r[k]) for k in cols)] for _, r in c.fit.iterrows()]
 
