@@ -27,6 +27,10 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure as MplFigure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Rectangle
 from matplotlib.ticker import PercentFormatter
 
 from sim.details import BINS_PER_UNIT
@@ -115,7 +119,7 @@ def indicator_distribution(histogram: pd.DataFrame, chosen: Sequence[Panel]) -> 
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
 
 
-def _grid(n: int, width: float = 4.2, height: float = 3.4) -> tuple[plt.Figure, list[plt.Axes]]:
+def _grid(n: int, width: float = 4.2, height: float = 3.4) -> tuple[MplFigure, list[Axes]]:
     cols = min(4, n)
     rows = -(-n // cols)
     fig, axes = plt.subplots(rows, cols, figsize=(width * cols, height * rows + 0.6), squeeze=False)
@@ -156,9 +160,9 @@ def plot_indicator_distribution(table: pd.DataFrame, folder: Path, arms: Sequenc
         ax.set_ylim(0, top)
         finish(ax)
     handles = [
-        plt.Rectangle((0, 0), 1, 1, color="#777777", alpha=0.75),
-        plt.Line2D([], [], color="black", lw=1.2),
-        plt.Line2D([], [], color="black", lw=1.2, ls="--"),
+        Rectangle((0, 0), 1, 1, color="#777777", alpha=0.75),
+        Line2D([], [], color="black", lw=1.2),
+        Line2D([], [], color="black", lw=1.2, ls="--"),
     ]
     fig.legend(
         handles,

@@ -21,6 +21,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure as MplFigure
 from matplotlib.ticker import FuncFormatter, NullFormatter
 
 from sim.present.style import (
@@ -59,7 +61,7 @@ def band(ts: pd.DataFrame, metric: str) -> pd.DataFrame:
     return out[["arm", "step", "metric", "mean", "ci_low", "ci_high", "count"]]
 
 
-def _panels(n: int, width: float, height: float, sharex: bool = False) -> tuple[plt.Figure, list[plt.Axes]]:
+def _panels(n: int, width: float, height: float, sharex: bool = False) -> tuple[MplFigure, list[Axes]]:
     fig, axes = plt.subplots(1, n, figsize=(width * n, height), squeeze=False, sharex=sharex)
     return fig, list(axes[0])
 
@@ -116,7 +118,7 @@ def plot_metrics_over_time(
     return save_figure(fig, pd.concat(tables, ignore_index=True), out_dir, stem)
 
 
-def _lever_axis(ax: plt.Axes, parameter: str, values: Sequence[float]) -> None:
+def _lever_axis(ax: Axes, parameter: str, values: Sequence[float]) -> None:
     """Label the x axis with the swept lever; a log axis when the values span two orders of magnitude.
 
     A zero among them stays on the axis (a symmetric-log scale, linear below the smallest
@@ -291,7 +293,10 @@ def plot_sufficiency(curve: pd.DataFrame, metrics: Sequence[str], folder: Path, 
 
 
 def plot_differences_over_time(
-    table: pd.DataFrame, folder: Path, stem: str = "differences_over_time", periods: Sequence = ()
+    table: pd.DataFrame,
+    folder: Path,
+    stem: str = "differences_over_time",
+    periods: Sequence[tuple[str, int, int]] = (),
 ) -> list[Path]:
     """One panel per measure, a neutral line per compared pair with its 95 % band.
 

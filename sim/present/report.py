@@ -273,7 +273,7 @@ def paired_differences_over_time(
 
 
 def plot_differences_over_time(
-    table: pd.DataFrame, folder: Path, stem: str = DIFF_STEM, periods: Sequence = ()
+    table: pd.DataFrame, folder: Path, stem: str = DIFF_STEM, periods: Sequence[tuple[str, int, int]] = ()
 ) -> list[Path]:
     """One panel per measure, a neutral line per pair (:func:`sim.present.figures.plot_differences_over_time`)."""
     return _plot_differences(table, folder, stem, periods)
@@ -348,8 +348,9 @@ def _difference_clause(
     where = f" under {arm_name(a)} than under {arm_name(b)}" if names else ""
     interval = ""
     if math.isfinite(lo) and math.isfinite(hi):
-        q("ci_low", lo, m.signed(lo))
-        q("ci_high", hi, m.signed(hi))
+        ends = m.interval_ends(lo, hi)
+        q("ci_low", lo, ends[0])
+        q("ci_high", hi, ends[1])
         interval = f" (95% interval {m.interval(lo, hi)})"
     size = q("mean", d, m.difference(d))
     text = f"was {size} {way}{where}{interval}"

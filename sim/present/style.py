@@ -22,6 +22,7 @@ from __future__ import annotations
 import textwrap
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
 import matplotlib
 
@@ -29,6 +30,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure as MplFigure
 from matplotlib.ticker import FuncFormatter, PercentFormatter
 
 from sim.present.words import MONEY, POINTS, SHARE, Measure, arm_name, join, measure
@@ -88,7 +91,7 @@ class ArmStyle:
         present = {str(a) for a in arms}
         return [a for a in self._order if a in present]
 
-    def line(self, ax: plt.Axes, arm: object, x: Sequence[float], y: Sequence[float], **kw: object) -> None:
+    def line(self, ax: Axes, arm: object, x: Sequence[float], y: Sequence[float], **kw: Any) -> None:
         """Draw an arm's line in its colour, with its marker every few points."""
         n = max(1, len(x) // 12)
         ax.plot(
@@ -104,12 +107,12 @@ class ArmStyle:
             **kw,
         )
 
-    def band(self, ax: plt.Axes, arm: object, x: Sequence[float], lo: Sequence[float], hi: Sequence[float]) -> None:
+    def band(self, ax: Axes, arm: object, x: Sequence[float], lo: Sequence[float], hi: Sequence[float]) -> None:
         """Draw an arm's 95 % band."""
         ax.fill_between(x, lo, hi, color=self.colour(arm), alpha=0.18, lw=0, gid=arm_gid(str(arm)))
 
 
-def neutral(i: int) -> dict[str, object]:
+def neutral(i: int) -> dict[str, Any]:
     """Colour and line style of the i-th difference drawn in a figure."""
     return {"color": NEUTRALS[i % len(NEUTRALS)], "ls": NEUTRAL_STYLES[i % len(NEUTRAL_STYLES)]}
 
@@ -119,7 +122,7 @@ def pair_name(a: object, b: object) -> str:
     return f"{arm_name(a)} minus {arm_name(b)}"
 
 
-def value_axis(ax: plt.Axes, m: Measure, axis: str = "y") -> None:
+def value_axis(ax: Axes, m: Measure, axis: str = "y") -> None:
     """Label an axis with a measure and show its values as readers expect (shares in %)."""
     target = ax.yaxis if axis == "y" else ax.xaxis
     target.set_label_text(wrap(m.axis_label))
@@ -131,7 +134,7 @@ def value_axis(ax: plt.Axes, m: Measure, axis: str = "y") -> None:
         target.set_major_formatter(FuncFormatter(lambda v, _: f"£{v:g}"))
 
 
-def difference_axis(ax: plt.Axes, m: Measure) -> None:
+def difference_axis(ax: Axes, m: Measure) -> None:
     """Label a y axis with a difference of a measure (percentage points for shares), zero marked."""
     ax.set_ylabel(wrap(m.difference_label))
     if m.kind in (SHARE, POINTS):
@@ -141,7 +144,7 @@ def difference_axis(ax: plt.Axes, m: Measure) -> None:
     ax.axhline(0, color="black", lw=0.8, zorder=1)
 
 
-def level_axis(ax: plt.Axes, values: Iterable[float], m: Measure) -> None:
+def level_axis(ax: Axes, values: Iterable[float], m: Measure) -> None:
     """Start a level's axis at zero, unless the data would fill too little of it: then mark the cut.
 
     A truncated axis gets a break mark on its bottom spine and says so in its label.
@@ -165,9 +168,9 @@ def level_axis(ax: plt.Axes, values: Iterable[float], m: Measure) -> None:
     mark_truncated(ax)
 
 
-def mark_truncated(ax: plt.Axes) -> None:
+def mark_truncated(ax: Axes) -> None:
     """Draw the break mark of an axis that does not start at zero, and say so in its label."""
-    kw = {"transform": ax.transAxes, "color": "black", "clip_on": False, "lw": 1.0}
+    kw: dict[str, Any] = {"transform": ax.transAxes, "color": "black", "clip_on": False, "lw": 1.0}
     for dy in (0.0, 0.025):
         ax.plot([-0.025, 0.025], [0.01 + dy, 0.035 + dy], **kw)
     label = ax.get_ylabel()
@@ -175,7 +178,7 @@ def mark_truncated(ax: plt.Axes) -> None:
         ax.set_ylabel(f"{label}\n(axis does not start at zero)")
 
 
-def share_limits(axes: Sequence[plt.Axes]) -> None:
+def share_limits(axes: Sequence[Axes]) -> None:
     """Give panels of the same quantity the same y limits (the union of their own)."""
     if not axes:
         return
@@ -184,9 +187,9 @@ def share_limits(axes: Sequence[plt.Axes]) -> None:
         ax.set_ylim(min(lows), max(highs))
 
 
-def share_same_quantity(axes: Sequence[plt.Axes]) -> None:
+def share_same_quantity(axes: Sequence[Axes]) -> None:
     """Panels whose y axes show the same quantity (the same label) get the same limits."""
-    groups: dict[str, list[plt.Axes]] = {}
+    groups: dict[str, list[Axes]] = {}
     for ax in axes:
         if ax.get_ylabel():
             groups.setdefault(ax.get_ylabel(), []).append(ax)
@@ -216,7 +219,7 @@ def regime_periods(ts: pd.DataFrame) -> list[tuple[str, int, int]]:
     return []
 
 
-def shade_regimes(ax: plt.Axes, periods: Sequence[tuple[str, int, int]], label_top: bool = True) -> None:
+def shade_regimes(ax: Axes, periods: Sequence[tuple[str, int, int]], label_top: bool = True) -> None:
     """Shade each regime period of a switching run and name the regime at the top of the panel."""
     if len(periods) < 2:
         return
@@ -237,7 +240,7 @@ def shade_regimes(ax: plt.Axes, periods: Sequence[tuple[str, int, int]], label_t
             )
 
 
-def note_overlaps(ax: plt.Axes, m: Measure, lines: dict[str, np.ndarray]) -> list[str]:
+def note_overlaps(ax: Axes, m: Measure, lines: dict[str, np.ndarray]) -> list[str]:
     """Say on the panel which lines coincide (never further apart than the smallest difference that matters).
 
     Returns:
@@ -268,17 +271,17 @@ def note_overlaps(ax: plt.Axes, m: Measure, lines: dict[str, np.ndarray]) -> lis
     return same
 
 
-def month_axis(ax: plt.Axes) -> None:
+def month_axis(ax: Axes) -> None:
     """Label an x axis as months."""
     ax.set_xlabel("Month (counted from the start of the policy)")
 
 
-def finish(ax: plt.Axes) -> None:
+def finish(ax: Axes) -> None:
     """The light grid every panel has."""
     ax.grid(alpha=0.3)
 
 
-def save_figure(fig: plt.Figure, table: pd.DataFrame, folder: Path, stem: str) -> list[Path]:
+def save_figure(fig: MplFigure, table: pd.DataFrame, folder: Path, stem: str) -> list[Path]:
     """Write a figure as PNG and SVG beside the CSV of exactly the numbers drawn; close it.
 
     Metadata that changes between runs (dates, software, random SVG ids) is left out, so the

@@ -157,11 +157,16 @@ class Measure:
             return f"{size} ({'above' if d > 0 else 'below'} zero)"
         return ("+" if d > 0 else "-") + size
 
-    def interval(self, lo: float, hi: float) -> str:
-        """A 95 % interval of a difference: ``+3.2 to +5.8 percentage points``, ``-£0.30 to +£1.20``."""
+    def interval_ends(self, lo: float, hi: float) -> tuple[str, str]:
+        """The two ends of a 95 % interval as :meth:`interval` shows them (the unit said once)."""
         a, b = self.signed(lo), self.signed(hi)
         if self.kind in (SHARE, POINTS) and "percentage point" in a and b.endswith(PP):
-            return f"{a.split(' percentage point')[0]} to {b}"
+            a = a.split(" percentage point")[0]
+        return a, b
+
+    def interval(self, lo: float, hi: float) -> str:
+        """A 95 % interval of a difference: ``+3.2 to +5.8 percentage points``, ``-£0.30 to +£1.20``."""
+        a, b = self.interval_ends(lo, hi)
         return f"{a} to {b}"
 
     @property
