@@ -153,7 +153,8 @@ def level_axis(ax: Axes, values: Iterable[float], m: Measure) -> None:
     if not len(v):
         return
     if m.kind in (SHARE, MONEY) or "0 to 1" in m.unit:
-        v = np.clip(v, 0.0, None)  # a band below zero for a quantity that cannot be negative is drawn cut at zero
+        # A band beyond what the quantity can take (below zero, above 100%) is drawn cut there.
+        v = np.clip(v, 0.0, 1.0 if m.kind == SHARE or "0 to 1" in m.unit else None)
     lo, hi = float(v.min()), float(v.max())
     if lo < 0 or hi <= 0:
         return
