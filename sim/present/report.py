@@ -73,6 +73,10 @@ FIGURE_CONCEPTS = {
     "sensitivity": ("sensitivity_index",),
 }
 MAX_DIFFERENCE_POINTS = 4  # design points drawn in the differences-over-time figure (first and last beyond)
+COST_SPIKES = (
+    "Public cost jumps in the months forums meet (once a year by default: the negotiation frequency): seats, "
+    "support and staff time are paid in the month of the round (docs/ODD.md, section 8)."
+)
 SCIENTIFIC = re.compile(r"(?<![\w.])[-+]?\d+(?:\.\d+)?[eE][-+]?\d+\b")
 SPIKE = 0.005  # a spike of records just above the standard smaller than half a percentage point is none
 
@@ -164,6 +168,12 @@ class Figure:
 def fmt(x: float) -> str:
     """A plain number as the report quotes it (no scientific notation; see :func:`~sim.present.words.number`)."""
     return number(x)
+
+
+def _draws(csv: Path, metric: str) -> bool:
+    """Whether a figure's CSV draws a measure."""
+    table = _read_csv(csv)
+    return table is not None and "metric" in table.columns and metric in set(table["metric"])
 
 
 def _read_csv(path: Path) -> pd.DataFrame | None:
@@ -943,6 +953,8 @@ def collect(folder: str | Path) -> Contents:
             figures.append(Figure(png.stem, title, read_sensitivity(csv)))
     for f in figures:
         f.how = next((text for stem, text in HOW_TO_READ.items() if f.stem.startswith(stem)), "")
+        if f.stem in (DIFF_STEM, "over_time") and _draws(folder / f"{f.stem}.csv", "public_cost"):
+            f.how += " " + COST_SPIKES
     rules = _read_csv(folder / "scenario_rules.csv")
     scenarios = read_scenario_rules(rules) if rules is not None and len(rules) else []
 
