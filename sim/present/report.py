@@ -898,7 +898,7 @@ def collect(folder: str | Path) -> Contents:
     headline = _headline(differences, list(plan.get("parameters") or []))
     single_run = is_run_folder(folder)
     if single_run:
-        from sim.sweep.detail_figures import write_run_figures
+        from sim.present.details import write_run_figures
 
         write_run_figures(folder)
         summary, regime = _run_summary(folder)

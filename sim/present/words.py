@@ -37,15 +37,16 @@ def number(x: float, decimals: int | None = None) -> str:
     x = float(x)
     if not math.isfinite(x):
         return "undefined"
+    fixed = decimals is not None  # a fixed number of decimals is kept (45.0%), a chosen one trimmed
     if decimals is None:
         if x == int(x):
             return f"{int(x):,}"
         magnitude = math.floor(math.log10(abs(x)))
         decimals = min(4, max(0, 2 - magnitude))
     text = f"{x:,.{decimals}f}"
-    if "." in text:
+    if "." in text and not fixed:
         text = text.rstrip("0").rstrip(".")
-    return "0" if text in ("-0", "") else text
+    return text.lstrip("-") if float(text.replace(",", "")) == 0 else text
 
 
 def money(x: float) -> str:
@@ -181,7 +182,8 @@ class Measure:
 
 def _is_zero(m: Measure, d: float) -> bool:
     """Whether a difference prints as zero in the reader's units."""
-    return m.difference(d).startswith("0 ") or m.difference(d) in ("0", "£0.00")
+    shown = re.match(r"£?([\d,.]+)", m.difference(d))
+    return shown is not None and float(shown.group(1).replace(",", "")) == 0
 
 
 def _from_entry(key: str, entry: Entry) -> Measure:
