@@ -163,8 +163,11 @@ def test_grid_report_compares_at_every_point(grid_folder: Path) -> None:
     md = (grid_folder / "report.md").read_text()
     for level in ("target level 60.0%", "target level 90.0%"):
         assert f"| ratchet minus fixed | {level} |" in md  # headline table, one row per point
-        assert f"ratchet minus fixed ({level})" in md  # differences over time, one line per point
+        assert f"In month 14 at {level}, " in md  # differences over time, read at each point
     diffs = pd.read_csv(grid_folder / f"{DIFF_STEM}.csv")
+    assert {"ratchet minus fixed (target level 60.0%)", "ratchet minus fixed (target level 90.0%)"} <= set(
+        diffs["pair"]
+    )
     assert sorted(diffs["point"].unique()) == [0, 1]
     assert "fixed, target level 60.0%" in set(pd.read_csv(grid_folder / "indicator_distribution.csv")["panel"])
 

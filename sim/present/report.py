@@ -742,7 +742,9 @@ def answer(c: Contents) -> list[Sentence]:
     - the compared pairs: each measure's difference, its size and reading;
     - a swept lever: each measure against its value at the lowest setting (for a payment, payment
       against no payment), saying where it is higher, lower or about the same;
-    - a run that switches regime: the difference in each regime period.
+    - a run that switches regime: the difference in each regime period;
+    - a sensitivity design: the lever or parameter each measure depends on most; scenario
+      discovery: where one arm beats the other.
     """
     q = _Quotes()
     out: list[Sentence] = []
@@ -759,6 +761,11 @@ def answer(c: Contents) -> list[Sentence]:
                         out.append(q.sentence(response_sentence(t, params[0], key, arm, q)))
     if len(c.headline):
         out += _pair_sentences(c.headline, q)
+    # Sampled designs answer "which levers matter" and "where does one arm win".
+    for f in c.figures:
+        if f.stem.startswith("sensitivity"):
+            out += [dataclasses.replace(x, text=f"{f.title}: {x.text}") for x in f.sentences if x.numbers]
+    out += c.scenarios
     diffs = next((f for f in c.figures if f.stem == DIFF_STEM), None)
     if diffs is not None and len(c.periods) > 1:
         out += [s for s in diffs.sentences if "averaged over each regime period" in s.text]
