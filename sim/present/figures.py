@@ -41,7 +41,7 @@ from sim.present.style import (
     share_same_quantity,
     value_axis,
 )
-from sim.present.words import MONEY, POINTS, PP, SHARE, arm_name, lever, lever_value, measure, number
+from sim.present.words import MONEY, POINTS, PP, SHARE, arm_name, lever, lever_value, measure, money, number
 
 
 def _half_width(sd: np.ndarray, n: np.ndarray) -> np.ndarray:
@@ -136,7 +136,7 @@ def _lever_axis(ax: Axes, parameter: str, values: Sequence[float]) -> None:
             ax.set_xscale("log")
         ax.set_xlabel(f"{lv.axis_label}, log scale")
         ax.xaxis.set_minor_formatter(NullFormatter())
-        ticks = [f"£{number(x)}" if lv.kind == MONEY else number(x) for x in v]
+        ticks = [money(x) if lv.kind == MONEY else number(x) for x in v]
         ax.set_xticks(v, ticks, rotation=45, ha="right", rotation_mode="anchor")
     elif lv.kind == SHARE:
         value_axis(ax, lv, "x")

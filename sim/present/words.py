@@ -377,6 +377,7 @@ __all__ = [
     "lever_value",
     "lever_words",
     "measure",
+    "money",
     "number",
     "reading",
     "verdict",
