@@ -44,6 +44,10 @@ REFERENCE_SPEC = "reference.yaml"
 REFERENCE_DIR = "reference"
 BEGIN = "<!-- catalogue:begin: written by `python -m sim catalogue`; edit outside these markers -->"
 END = "<!-- catalogue:end -->"
+# The answer to the experiment's question, right under it at the top of the README.
+ANSWER_BEGIN = "<!-- answer:begin: written by `python -m sim catalogue` from the reference run -->"
+ANSWER_END = "<!-- answer:end -->"
+GLOSSARY_FROM_README = "../../docs/glossary.md"
 # On a machine with the recorded SIMD features a fresh table must equal the reference exactly
 # (the seeds are common and fixed and the arithmetic CPU-independent). Elsewhere every value with
 # an interval must lie within max(ABS_TOL, the half-width of its row's 95 % interval across seeds),
@@ -329,12 +333,20 @@ def _round_trip(table: pd.DataFrame) -> pd.DataFrame:
 
 def findings(entry: Entry, results: Path) -> list[str]:
     """'What it found', as Markdown read from the results (the report's own sentences and tables)."""
-    from sim.html_report import FIT_HEADER, FIT_INTRO, collect, fit_rows, headline_table, markdown_table
+    from sim.present.report import (
+        FIT_HEADER,
+        FIT_INTRO,
+        SMALLEST_NOTE,
+        collect,
+        fit_rows,
+        headline_table,
+        markdown_table,
+    )
 
     c = collect(results)
     lines: list[str] = []
     if len(c.headline):
-        lines += ["Headline comparisons (end of run, paired on common seeds, 95 % intervals):", ""]
+        lines += [f"Headline comparisons (end of run, paired on common seeds, 95 % intervals). {SMALLEST_NOTE}", ""]
         lines += markdown_table(*headline_table(c))
     if len(c.fit):
         lines += [FIT_INTRO, "", *markdown_table(FIT_HEADER, fit_rows(c))]
@@ -342,12 +354,28 @@ def findings(entry: Entry, results: Path) -> list[str]:
         if figure.stem not in entry.figures:
             continue
         lines += [f"**{figure.title}** ([figure](reference/{figure.stem}.png)):", ""]
+        if figure.how:
+            lines += [f"*How to read it.* {figure.how}", ""]
         lines += [" ".join(s.text for s in figure.sentences), ""]
     for s in c.scenarios:
         lines += [f"- {s.text}"]
     if c.scenarios:
         lines.append("")
     return lines
+
+
+def answer_section(results: Path) -> str:
+    """The README's answer to its question, from the reference run's numbers (between the answer markers).
+
+    The first use of each measure links to its glossary entry.
+    """
+    from sim.present.report import collect
+    from sim.present.words import GlossaryLinks
+
+    c = collect(results)
+    links = GlossaryLinks(GLOSSARY_FROM_README, c.measures, lambda text, url: f"[{text}]({url})")
+    text = " ".join(s.text for s in c.answer) or "The reference run gives no comparison to answer it with."
+    return "\n".join([ANSWER_BEGIN, "", f"**Answer (from the reference run).** {links.link(text)}", "", ANSWER_END])
 
 
 def generated_section(entry: Entry, results: Path, info: dict[str, Any]) -> str:
@@ -410,8 +438,11 @@ def _check_sentences(entry: Entry) -> list[str]:
     ]
 
 
-def update_readme(readme: Path, section: str) -> None:
-    """Replace the generated part of a README (between the markers), keeping the hand-written rest.
+def update_readme(readme: Path, section: str, answer: str | None = None) -> None:
+    """Replace the generated parts of a README (between the markers), keeping the hand-written rest.
+
+    The answer (if given) replaces the one between the answer markers; a README without them gets
+    it right after the paragraph that states the question (``**Question.** ...``).
 
     Raises:
         CatalogueError: the README is missing or lacks the markers.
@@ -422,10 +453,22 @@ def update_readme(readme: Path, section: str) -> None:
             f"{readme} is missing: write its question and how to read it, with the markers {BEGIN!r} and {END!r}"
         )
     text = readme.read_text()
-    pattern = re.compile(re.escape(BEGIN.split(":", 2)[0]) + r".*?" + re.escape(END), flags=re.S)
+    pattern = re.compile(re.escape(BEGIN.split(":", 2)[0]) + r":begin.*?" + re.escape(END), flags=re.S)
     if not pattern.search(text):
         raise CatalogueError(f"{readme} lacks the markers {BEGIN!r} ... {END!r} where the generated part goes")
-    readme.write_text(pattern.sub(lambda _: section, text, count=1))
+    text = pattern.sub(lambda _: section, text, count=1)
+    if answer is not None:
+        answers = re.compile(
+            re.escape(ANSWER_BEGIN.split(":", 1)[0]) + r":begin.*?" + re.escape(ANSWER_END), flags=re.S
+        )
+        if answers.search(text):
+            text = answers.sub(lambda _: answer, text, count=1)
+        else:
+            question = re.search(r"^\*\*Question\.\*\*.*?(?:\n\s*\n|\Z)", text, flags=re.M | re.S)
+            if question is None:
+                raise CatalogueError(f"{readme} has no '**Question.**' paragraph to put the answer under")
+            text = text[: question.end()] + answer + "\n\n" + text[question.end() :]
+    readme.write_text(text)
 
 
 def make_reference(entry: Entry, revision: str) -> dict[str, Any]:
@@ -452,7 +495,7 @@ def make_reference(entry: Entry, revision: str) -> dict[str, Any]:
             "cpu": cpu_features(),
         }
         (entry.reference / "reference.json").write_text(json.dumps(info, indent=2) + "\n")
-        update_readme(entry.folder / "README.md", generated_section(entry, results, info))
+        update_readme(entry.folder / "README.md", generated_section(entry, results, info), answer_section(results))
     if entry.ci_overrides:
         make_ci_reference(entry, revision)
     return info
