@@ -23,6 +23,7 @@ from pathlib import Path
 GLOSSARY_PATH = Path(__file__).resolve().parent.parent / "docs" / "glossary.md"
 SECTIONS = ("Concepts", "Regimes", "Levers", "Measures")
 
+_BETTER = re.compile(r"^Better for residents:\s*(higher|lower|neither)\b", re.IGNORECASE | re.MULTILINE)
 _ENTRY = re.compile(r"^###\s+`(?P<key>[A-Za-z0-9_]+)`\s+[—-]+\s+(?P<title>.+?)\s*$")
 
 
@@ -46,6 +47,15 @@ class Entry:
     title: str
     section: str
     text: str
+
+    @property
+    def better(self) -> str | None:
+        """Which direction is better for residents (``higher``, ``lower`` or ``neither``), or None if not stated.
+
+        Read from a line ``Better for residents: higher.`` (``lower``, ``neither``) in the entry's text.
+        """
+        match = _BETTER.search(self.text)
+        return match.group(1).lower() if match else None
 
     @property
     def first_sentence(self) -> str:

@@ -15,7 +15,17 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from sim.app.proposal import ARMS, FIFTH_MEASURES, MAIN_MEASURES, MEASURES, N_FIFTHS, Impact
+from sim.app.proposal import (
+    ARMS,
+    FIFTH_MEASURES,
+    MAIN_MEASURES,
+    MEASURES,
+    N_FIFTHS,
+    Impact,
+    format_change,
+    format_level,
+    interval_text,
+)
 
 BASELINE = "#0072B2"
 PROPOSAL = "#E69F00"
@@ -32,7 +42,7 @@ def _scale(key: str) -> tuple[float, str]:
     kind = MEASURES[key].kind if key in MEASURES else "share"
     return {
         "share": (100.0, "%"),
-        "gap": (100.0, "pts"),
+        "gap": (100.0, "percentage points"),
         "index": (100.0, "0-100"),
         "money": (1.0, "£ per citizen per month"),
     }[kind]
@@ -40,7 +50,7 @@ def _scale(key: str) -> tuple[float, str]:
 
 def _change_unit(key: str) -> str:
     kind = MEASURES[key].kind if key in MEASURES else "share"
-    return {"share": "pts", "gap": "pts", "index": "points (0-100)", "money": "£"}[kind]
+    return {"share": "points", "gap": "points", "index": "points (0-100)", "money": "£"}[kind]
 
 
 def _png(fig: Figure) -> bytes:
@@ -169,7 +179,7 @@ def fifths_chart(impact: Impact) -> bytes:
 
 
 def forum_chart(impact: Impact) -> bytes:
-    """Forum participation by deprivation fifth and by self-efficacy fifth, per arm with forums."""
+    """Forum participation by deprivation fifth and by confidence (self-efficacy) fifth, per arm with forums."""
     fig = Figure(figsize=(12, 3.2))
     axes = fig.subplots(1, 2)
     arms = [a for a in ARMS if a in impact.forum]
@@ -177,7 +187,7 @@ def forum_chart(impact: Impact) -> bytes:
     x = np.arange(N_FIFTHS)
     for ax, part, xlabel in (
         (axes[0], "by_deprivation", "deprivation fifth of communities (1 least, 5 most deprived)"),
-        (axes[1], "by_efficacy", "self-efficacy fifth of residents (1 least, 5 most confident)"),
+        (axes[1], "by_efficacy", "confidence fifth of residents (1 least, 5 most confident)"),
     ):
         for j, arm in enumerate(arms):
             est = impact.forum[arm][part]
@@ -203,3 +213,78 @@ def forum_chart(impact: Impact) -> bytes:
             ax.legend(fontsize=8, frameon=False)
     fig.tight_layout()
     return _png(fig)
+
+
+# ---------------------------------------------------------------------------- alt texts
+# Each chart's text alternative says what it shows and its key numbers, read from the same
+# Impact as the chart, so that a screen-reader user gets the chart's message.
+def _end(impact: Impact, key: str) -> str:
+    d = impact.row(key).difference
+    return f"{MEASURES[key].title} {format_change(key, d.mean)} ({interval_text(key, d)})"
+
+
+def difference_alt(impact: Impact, measures: Sequence[str] = MAIN_MEASURES) -> str:
+    """Alt text of :func:`difference_chart`."""
+    return (
+        f"Line charts of the difference, proposal minus baseline, month by month for {len(measures)} measures, "
+        "with shaded 95% intervals; where the band covers zero the runs cannot tell the policies apart. "
+        "At the end of the run: " + "; ".join(_end(impact, k) for k in measures) + "."
+    )
+
+
+def levels_alt(impact: Impact, measures: Sequence[str] = MAIN_MEASURES) -> str:
+    """Alt text of :func:`levels_chart`."""
+    parts = [
+        f"{MEASURES[k].title} {format_level(k, impact.row(k).baseline.mean)} under the baseline and "
+        f"{format_level(k, impact.row(k).proposal.mean)} under the proposal"
+        for k in measures
+    ]
+    return (
+        "Line charts of both policies month by month (blue: baseline; orange: proposal; bands: 95% intervals). "
+        "At the end of the run: " + "; ".join(parts) + "."
+    )
+
+
+def fifths_alt(impact: Impact) -> str:
+    """Alt text of :func:`fifths_chart`."""
+    diff = impact.fifths["true_outcome"]["difference"]
+    return (
+        "Bar charts of the end-of-run difference in each fifth of communities, from the least deprived (1) to "
+        "the most deprived (5), with 95% intervals. True outcome: "
+        + "; ".join(f"fifth {k + 1} {format_change('true_outcome', e.mean)}" for k, e in enumerate(diff))
+        + "."
+    )
+
+
+def forum_alt(impact: Impact) -> str:
+    """Alt text of :func:`forum_chart`."""
+    parts = []
+    for arm in ARMS:
+        f = impact.forum.get(arm)
+        if not f:
+            continue
+        dep, eff = f["by_deprivation"], f["by_efficacy"]
+        parts.append(
+            f"under the {arm}, {format_level('participation_rate', f['overall'].mean)} took part overall, "
+            f"{format_level('participation_rate', dep[0].mean)} in the least deprived fifth against "
+            f"{format_level('participation_rate', dep[-1].mean)} in the most deprived, and "
+            f"{format_level('participation_rate', eff[0].mean)} of the least confident fifth against "
+            f"{format_level('participation_rate', eff[-1].mean)} of the most confident"
+        )
+    return (
+        "Bar charts of the share of residents called to a forum round who took part, over all rounds, by the "
+        "deprivation of their community and by their confidence, with 95% intervals: " + "; ".join(parts) + "."
+    )
+
+
+def live_alt(ts: pd.DataFrame) -> str:
+    """Alt text of :func:`live_chart` at its latest month."""
+    if ts.empty:
+        return "Live charts: the run has not started yet."
+    last = ts.iloc[-1]
+    keys = [k for k in ("prosocial_rate", "gaming_share", "trust_mean", "true_outcome", "reported_outcome") if k in ts]
+    return (
+        f"Live charts month by month, now at month {int(last.get('step', len(ts) - 1))}: "
+        + "; ".join(f"{MEASURES[k].title} {format_level(k, float(last[k]))}" for k in keys)
+        + "."
+    )
