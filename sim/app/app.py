@@ -88,6 +88,7 @@ CSS = """
   display: block; }
 .sim-headline table { width: 100%; }
 .sim-folded { color: #3d3d3d; font-size: 0.9rem; }
+.sim-fold summary { cursor: pointer; color: #1565c0; margin: 6px 0; }
 .sim-copy-status { margin-left: 8px; font-size: 0.9rem; }
 .sim-scroll { overflow-x: auto; max-width: 100%; }
 .sim-md, .sim-help, .sim-label { overflow-wrap: break-word; word-break: normal; hyphens: manual; }
@@ -269,6 +270,16 @@ def CopyLink(link: str) -> None:
 
 
 @solara.component
+def Fold(summary: str, classes: list[str] | None = None, children: list[Any] | None = None) -> None:
+    """A native ``<details>`` disclosure: folded content with a summary line, accessible as it is."""
+    solara.v.Html(
+        tag="details",
+        class_=" ".join(["sim-fold", *(classes or [])]),
+        children=[solara.v.Html(tag="summary", children=[summary]), *(children or [])],
+    )
+
+
+@solara.component
 def Messages(messages: list[str] | tuple[str, ...], kind: str = "error") -> None:
     """One alert listing messages (nothing if there are none)."""
     if not messages:
@@ -282,7 +293,8 @@ def Messages(messages: list[str] | tuple[str, ...], kind: str = "error") -> None
 def RegimeSelect(value: str, on_value: Callable[[str], None], label: str = "Regime") -> None:
     """A drop-down of the regimes by their plain names."""
     items = [{"text": REGIME_TITLES[r], "value": r} for r in REGIMES]
-    solara.v.Select(
+    # An autocomplete, not a select: Vuetify's select nests its input in a role=button (not accessible).
+    solara.v.Autocomplete(
         label=label,
         items=items,
         v_model=value,
@@ -362,8 +374,8 @@ def LeverPanel(levers: Levers, on_change: Callable[[str, Any], None]) -> None:
             LeverInput(name, getattr(levers, name), lambda v, name=name: on_change(name, v))
     folded = [f"{lever_title(n)}: {r}." for n, r in reasons.items() if r is not None]
     if folded:
-        with solara.Details(f"{len(folded)} levers do nothing under {levers.describe()} (why)"):
-            with solara.Div(classes=["sim-folded", "inert-levers"]):
+        with Fold(f"{len(folded)} levers do nothing under {levers.describe()} (why)", classes=["inert-levers"]):
+            with solara.Div(classes=["sim-folded"]):
                 TextList(folded)
 
 
@@ -634,7 +646,7 @@ def ShareBox(p: Proposal) -> None:
             class_="share-link",
         )
         commands = reproduce_commands(p)
-        with solara.Details("For programmers: reproduce in a terminal or in Python"):
+        with Fold("For programmers: reproduce in a terminal or in Python", classes=["reproduce-fold"]):
             Md(
                 "These commands run the same simulations from the project folder (Hydra overrides, one run "
                 "folder per seed under `outputs/`):\n\n"

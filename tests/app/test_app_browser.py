@@ -338,6 +338,27 @@ def test_the_server_writes_only_in_its_cache_folder(server: Server, browser: Any
 
 # ---------------------------------------------------------------------------- a trust member's task
 DESKTOP = {"width": 1366, "height": 768}
+TABS = ("Test a proposal", "Live model", "Explain")
+# Every string the page can show a reader: its text (hidden tabs included), and the attributes
+# read out by screen readers or shown on hover. Only the fold for programmers is left out.
+PAGE_TEXT_JS = """
+() => {
+  const out = [];
+  const skip = el => el.closest('script, style, .reproduce-fold');
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  while (walker.nextNode()) {
+    const node = walker.currentNode;
+    if (!skip(node.parentElement) && node.textContent.trim()) out.push(node.textContent.trim());
+  }
+  for (const el of document.querySelectorAll('[alt], [aria-label], [title], [aria-valuetext], [placeholder]')) {
+    if (skip(el)) continue;
+    for (const a of ['alt', 'aria-label', 'title', 'aria-valuetext', 'placeholder']) {
+      if (el.getAttribute(a)) out.push(el.getAttribute(a));
+    }
+  }
+  return out;
+}
+"""
 PHONE = {"width": 390, "height": 844}
 
 
@@ -360,6 +381,32 @@ def headline(page: Any) -> tuple[str, str]:
         page.locator(".headline-difference").first.inner_text(),
         page.locator(".headline-interval").first.inner_text(),
     )
+
+
+def audit_every_tab(page: Any) -> None:
+    """No jargon anywhere on the page, and no serious or critical axe-core violation on any tab."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    from tests.app.test_explorer import banned_in
+
+    for summary in page.locator("details.inert-levers > summary").all():
+        summary.click()  # open the folds, so that what they say is read as a user would
+    texts = page.evaluate(PAGE_TEXT_JS)
+    assert len(texts) > 100, len(texts)
+    found = {t: banned_in(t) for t in texts if banned_in(t)}
+    assert found == {}, found
+    axe = Axe()
+    report = []
+    for tab in TABS:
+        page.get_by_role("tab", name=tab).click()
+        page.wait_for_timeout(800)  # the tabs' transition
+        results = axe.run(page)
+        serious = [v for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
+        report.append(f"{tab}: {len(results.response['violations'])} violations, {len(serious)} serious or critical")
+        assert serious == [], (tab, [(v["id"], v["nodes"][0]["target"], v["help"]) for v in serious])
+    (ARTIFACTS / "axe-audit.txt").write_text("\n".join(report) + "\n")
+    page.get_by_role("tab", name="Test a proposal").click()
+    page.wait_for_timeout(800)
 
 
 def test_trust_member_tests_a_proposal_and_shares_it(server: Server, browser: Any) -> None:
@@ -408,6 +455,8 @@ def test_trust_member_tests_a_proposal_and_shares_it(server: Server, browser: An
     page.wait_for_timeout(1500)  # the page scrolls to the answer when the run ends
     assert in_viewport(page, ".headline-difference") and in_viewport(page, ".headline-interval")
     shot(page, "10-trust-member-1366x768")
+
+    audit_every_tab(page)
 
     page.get_by_role("button", name="Copy the link to these settings").click()
     wait_text(page, ".sim-copy-status", r"Link copied")
