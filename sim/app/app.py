@@ -694,9 +694,10 @@ HEADLINE_KEY = "true_outcome"
 
 
 @solara.component
-def Headline(impact: Impact, stale: bool, origin: str) -> None:
+def Headline(impact: Impact, stale: bool, origin: str, on_shown: Callable[[], None] | None = None) -> None:
     """The answer first: the difference in the outcome people live with, its interval, and the other main measures."""
     p = impact.proposal
+    solara.use_effect(lambda: on_shown() if on_shown else None, [id(impact)])
     row = impact.row(HEADLINE_KEY)
     d = row.difference
     judged = verdict(HEADLINE_KEY, d)
@@ -729,13 +730,27 @@ def Headline(impact: Impact, stale: bool, origin: str) -> None:
 
 
 @solara.component
+def LaterChart(impact: Impact, draw: Callable[[Impact], bytes], alt: str) -> None:
+    """A chart drawn in a background thread, so that the numbers show at once and the charts follow."""
+    png = solara.use_reactive(cast(bytes | None, None))
+
+    def render(cancelled: threading.Event) -> None:
+        png.set(None)
+        data = draw(impact)
+        if not cancelled.is_set():
+            png.set(data)
+
+    solara.use_thread(render, dependencies=[id(impact)], intrusive_cancel=False)
+    if png.value is None:
+        solara.Text("Drawing the chart...", classes=["sim-help", "chart-pending"])
+        solara.Text(alt, classes=["sim-help"])
+    else:
+        PngImage(png.value, alt)
+
+
+@solara.component
 def ImpactView(impact: Impact) -> None:
     """The detailed panels of a finished comparison (the headline is shown above the levers)."""
-    key = id(impact)
-    levels = solara.use_memo(lambda: charts.levels_chart(impact), [key])
-    difference = solara.use_memo(lambda: charts.difference_chart(impact), [key])
-    fifths = solara.use_memo(lambda: charts.fifths_chart(impact), [key])
-    forum = solara.use_memo(lambda: charts.forum_chart(impact) if impact.forum else b"", [key])
     with solara.Div(classes=["impact-panel"]):
         with solara.Card("In plain words", margin=0, classes=["impact-summary"]):
             TextList(impact.summary)
@@ -754,11 +769,11 @@ def ImpactView(impact: Impact) -> None:
                 lambda: impact_csv(impact), filename="proposal-impact.csv", label="Download the numbers (CSV)"
             )
         with solara.Card("Difference over time (proposal minus baseline)", margin=0):
-            PngImage(difference, charts.difference_alt(impact))
+            LaterChart(impact, charts.difference_chart, charts.difference_alt(impact))
         with solara.Card("Both policies over time", margin=0):
-            PngImage(levels, charts.levels_alt(impact))
+            LaterChart(impact, charts.levels_chart, charts.levels_alt(impact))
         with solara.Card("Who gains: effect by community deprivation", margin=0):
-            PngImage(fifths, charts.fifths_alt(impact))
+            LaterChart(impact, charts.fifths_chart, charts.fifths_alt(impact))
             lines = ["| Deprivation fifth | True outcome | 95% interval |", "|---|---|---|"]
             for k, e in enumerate(impact.fifths["true_outcome"]["difference"]):
                 name = {0: "1 (least deprived)", 4: "5 (most deprived)"}.get(k, str(k + 1))
@@ -769,7 +784,7 @@ def ImpactView(impact: Impact) -> None:
                 Md("\n".join(lines))
         with solara.Card("Who takes part in local forums", margin=0):
             if impact.forum:
-                PngImage(forum, charts.forum_alt(impact))
+                LaterChart(impact, charts.forum_chart, charts.forum_alt(impact))
             else:
                 solara.Info("Neither policy has local forums, so no one takes part in one.")
 
@@ -787,7 +802,22 @@ def ProposalTab(link: LinkState) -> None:
     progress = solara.use_reactive(0)
     errors = solara.use_reactive(cast(list[str], []))
     scroll = solara.use_reactive(1 if initial_impact is not None else 0)
+    done_at = solara.use_ref(cast(float | None, None))
+    submitted = solara.use_ref(0.0)
+    render_start = time.perf_counter()
     p = draft.value
+
+    def measure_redraw() -> None:
+        # Showing a result redraws this tab; until a result has been shown, a redraw's time stands for it.
+        jobs.manager().throughput.record_redraw(time.perf_counter() - render_start)
+
+    solara.use_effect(measure_redraw)  # after every redraw
+
+    def shown() -> None:
+        # Seconds from pressing Run to the answer on the page, besides the job itself: part of later estimates.
+        if done_at.current is not None:
+            jobs.manager().throughput.record_draw(time.perf_counter() - done_at.current)
+            done_at.current = None
 
     def apply(candidate: Proposal) -> None:
         messages = check_values(candidate)  # settings valid alone; check_relations is shown below
@@ -807,6 +837,7 @@ def ProposalTab(link: LinkState) -> None:
         current = job.value
         if current is not None and current.active:
             current.cancel()
+        submitted.current = time.perf_counter()
         try:
             new = jobs.submit(draft.value)
         except ProposalError as exc:
@@ -837,13 +868,12 @@ def ProposalTab(link: LinkState) -> None:
                 progress.set(current.done)
         progress.set(current.done)
         if current.status == "done" and current.impact is not None:
-            drawn = time.perf_counter()
-            impact.set(current.impact)  # draws the result's panels before it returns
+            if not current.from_cache:  # from pressing Run, less the job: the headline's effect measures it
+                done_at.current = submitted.current + current.seconds
+            impact.set(current.impact)
             from_cache.set(current.from_cache)
             seconds.set(current.seconds)
             scroll.set(scroll.value + 1)
-            if not current.from_cache:
-                jobs.manager().throughput.record_draw(time.perf_counter() - drawn)
         elif current.status == "failed":
             errors.set([current.message or "The runs failed."])
 
@@ -859,7 +889,7 @@ def ProposalTab(link: LinkState) -> None:
     solara.use_effect(cancel_on_close, [])
 
     with solara.Div(classes=["proposal-tab"]):
-        ProposalPanels(p, errors, job, progress, impact, seconds, from_cache, change_lever, change_area, run)
+        ProposalPanels(p, errors, job, progress, impact, seconds, from_cache, change_lever, change_area, run, shown)
         try:
             query = "" if p == Proposal() else to_query(p)  # the standard proposal keeps a clean address
         except ProposalError:
@@ -879,6 +909,7 @@ def ProposalPanels(
     change_lever: Callable[[str, str, Any], None],
     change_area: Callable[[str, Any], None],
     run: Callable[[], None],
+    shown: Callable[[], None],
 ) -> None:
     """The proposal tab's panels (its state lives in :func:`ProposalTab`): the run and the answer, then the levers."""
     solara.Text(
@@ -916,7 +947,7 @@ def ProposalPanels(
             if from_cache.value
             else (f"run in {seconds.value:.0f} s" if seconds.value else "")
         )
-        Headline(result, result.proposal != p, origin)
+        Headline(result, result.proposal != p, origin, shown)
     with solara.ColumnsResponsive(12, medium=6, large=4):
         ArmCard("Baseline: what happens now", "baseline", p.baseline, change_lever)
         ArmCard("Proposal: what you want to test", "proposal", p.reform, change_lever)

@@ -113,9 +113,11 @@ class Throughput:
     A run takes about ``fixed + per_unit * citizens * months`` seconds in one worker; both are
     fitted from two calibration runs at start-up (:meth:`JobManager.calibrate`), which then runs
     one small comparison end to end to measure what a comparison costs besides its runs
-    (``overhead``: composing the configs, analysing) and how long the page's charts take to draw
-    (``draw``). Each finished job then rescales the runs' part by how long it really took against
-    its estimate (a running average), so that the machine's load at the time is taken into account.
+    (``overhead``: composing the configs, analysing). The page measures how long it takes to show
+    a result (``draw``, :meth:`record_draw`), and until it has shown one, how long it takes to
+    redraw (:meth:`record_redraw`), which showing a result does. Each finished job then rescales the runs' part by how
+    long it really took against its estimate (a running average), so that the machine's load at the
+    time is taken into account.
     """
 
     def __init__(self) -> None:
@@ -123,6 +125,7 @@ class Throughput:
         self.per_unit: float | None = None
         self.overhead = 0.0
         self.draw = 0.0
+        self.draw_measured = False
         self.scale = 1.0
         self._lock = threading.Lock()
 
@@ -168,9 +171,16 @@ class Throughput:
             self.scale = 0.5 * self.scale + 0.5 * ratio
 
     def record_draw(self, seconds: float) -> None:
-        """Remember how long drawing a result's charts took (a running average)."""
+        """Remember how long the page took to show a result after its job (a running average)."""
         with self._lock:
-            self.draw = seconds if self.draw == 0 else 0.5 * self.draw + 0.5 * seconds
+            self.draw = seconds if not self.draw_measured else 0.5 * self.draw + 0.5 * seconds
+            self.draw_measured = True
+
+    def record_redraw(self, seconds: float) -> None:
+        """A redraw of the page's proposal tab: until a result has been shown, it stands for showing one."""
+        with self._lock:
+            if not self.draw_measured:
+                self.draw = seconds if self.draw == 0 else 0.5 * self.draw + 0.5 * seconds
 
 
 def _warm() -> int:
@@ -276,11 +286,9 @@ class JobManager:
         """Measure this server's speed for :attr:`throughput` (never raises; a failure is logged).
 
         Two small runs on every worker at once (as a job uses them) fit the cost of a run; then one
-        small comparison runs end to end, as a user's would, and its charts are drawn, to measure
-        what a comparison costs besides its runs.
+        small comparison runs end to end, as a user's would, to measure what a comparison costs
+        besides its runs. The time the page takes to show a result is measured by the page.
         """
-        from sim.app import charts  # here, not at the top: the pool's workers never need matplotlib
-
         t = self.throughput
         try:
             pool = self.pool()
@@ -295,10 +303,6 @@ class JobManager:
             if job.wait(300) and job.impact is not None:
                 t.record_overhead(job.proposal, self.workers, job.seconds)
                 t.scale = 1.0  # the job rescaled the runs before its overhead was known: start afresh
-                start = time.perf_counter()
-                for draw in (charts.levels_chart, charts.difference_chart, charts.fifths_chart):
-                    draw(job.impact)
-                t.record_draw(time.perf_counter() - start)
             log.info(
                 "speed calibrated: %.2f s a run + %.2e s a citizen-month; %.1f s a comparison; %.1f s to draw",
                 t.fixed,

@@ -448,7 +448,12 @@ def test_trust_member_tests_a_proposal_and_shares_it(server: Server, browser: An
     page.get_by_role("button", name="Run the comparison").click()
     page.wait_for_selector(".headline-difference", timeout=UI_TIMEOUT)
     seconds = time.monotonic() - start
-    (ARTIFACTS / "trust-member-run.txt").write_text(f"estimate: {estimate_text}\nreal: {seconds:.1f} s\n")
+    # Recorded, not asserted: on shared, loaded cores the same run's time varies by more than the
+    # factor of 1.5 the estimate aims at (the job's part is asserted in test_explorer.py).
+    job_line = page.locator(".impact-headline .sim-md").first.inner_text()
+    (ARTIFACTS / "trust-member-run.txt").write_text(
+        f"estimate: {estimate_text}\nreal, click to answer on screen: {seconds:.1f} s\nheadline: {job_line}\n"
+    )
     difference, interval = headline(page)
     assert re.search(r"True outcome: [+-]\d+\.\d points under the proposal", difference), difference
     assert re.search(r"95% interval [+-]\d+\.\d points to [+-]\d+\.\d points", interval), interval

@@ -9,7 +9,6 @@ from __future__ import annotations
 import dataclasses
 import math
 import re
-import time
 from pathlib import Path
 from typing import Any
 
@@ -278,26 +277,22 @@ def test_community_tiles_are_readable_on_every_colour() -> None:
 
 # ---------------------------------------------------------------------------- time estimate
 def test_the_time_estimate_is_within_a_factor_of_1_5_of_the_real_time() -> None:
-    """Calibrate a real pool as the server does at start-up, then time a different proposal end to end.
+    """Calibrate a real pool as the server does at start-up, then time a different proposal's job.
 
-    Both are measured on this machine at the same time, so its load affects both alike.
+    Both are measured on this machine at the same time, so its load affects both alike. (The page
+    adds the time it takes to show a result, which it measures itself; see the browser test.)
     """
-    from sim.app import charts
-
     manager = jobs.JobManager(workers=2)
     try:
         manager.warm_up()[0].result(timeout=120)
         manager.calibrate()
+        assert manager.throughput.measured
         p = Proposal(n_citizens=400, n_communities=8, steps=24, replications=3, seed=9)
         estimate = manager.estimate(p)
         assert estimate is not None
         job = manager.submit(p, use_cache=False)
         assert job.wait(600) and job.impact is not None
         real = job.seconds
-        start = time.perf_counter()
-        for draw in (charts.levels_chart, charts.difference_chart, charts.fifths_chart):
-            draw(job.impact)
-        real += time.perf_counter() - start
     finally:
         manager.shutdown()
     assert 1 / 1.5 <= real / estimate <= 1.5, f"estimated {estimate:.1f} s, took {real:.1f} s"
