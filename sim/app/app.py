@@ -2,7 +2,7 @@
 
 Three tabs:
 
-- **Live model**: the levers, Mesa's ``ModelController`` (Reset, Play/Pause, Step) over
+- **Live model**: the levers, Reset, Play/Pause and Step (:func:`LiveController`) over
   :class:`sim.app.live.LiveModel`, live charts, a map of the communities coloured by a chosen
   measure, and an inspector for a clicked community or service.
 - **Test a proposal**: a baseline and a proposal, the area and the number of runs; the runs go
@@ -32,8 +32,6 @@ from typing import Any, cast
 
 import solara
 import solara.lab
-from mesa.visualization.solara_viz import ModelController
-from mesa.visualization.utils import update_counter
 
 from sim.app import cache as app_cache
 from sim.app import charts, jobs
@@ -401,12 +399,17 @@ def PngImage(data: bytes, alt: str) -> None:
 
 
 # ---------------------------------------------------------------------------- live tab
+@solara.component_vue("vue/live_chart.vue")
+def BrowserLineChart(panels: list[dict[str, Any]], horizon: int, alt: str) -> None:
+    """Line charts drawn in the browser (SVG) from the numbers in ``panels``; ``alt`` names them for screen readers."""
+
+
 @solara.component
 def LiveCharts(model: LiveModel, tick: int) -> None:
-    """The four live panels, redrawn after each step."""
-    ts = model.timeseries()
-    png = solara.use_memo(lambda: charts.live_chart(ts, model.horizon), [id(model), tick, model.month])
-    PngImage(png, charts.live_alt(ts))
+    """The four live panels: the server sends the numbers, the browser draws them."""
+    with model.lock:
+        ts = model.timeseries()
+    BrowserLineChart(panels=charts.live_panels(ts), horizon=model.horizon, alt=charts.live_alt(ts))
 
 
 @solara.component
@@ -524,19 +527,119 @@ def Inspector(
 
 
 @solara.component
+def LiveController(
+    model: solara.Reactive[LiveModel],
+    settings: dict[str, Any],
+    tick: solara.Reactive[int],
+    months_per_step: int,
+    speed: int,
+) -> None:
+    """Reset, Play/Pause and Step for the live model, playing ``speed`` months a second in a thread.
+
+    The page is told of new months at most five times a second (each time the charts get all
+    the months so far), so that drawing never holds the model back.
+    """
+    playing = solara.use_reactive(False)
+    m = model.value
+
+    def play(cancelled: threading.Event) -> None:
+        if not playing.value:
+            return
+        pace = 1.0 / max(speed, 1)
+        due = last_shown = time.perf_counter()
+        while playing.value and m.running and not cancelled.is_set():
+            with m.lock:
+                m.step()
+            now = time.perf_counter()
+            if now - last_shown >= 0.2:
+                tick.set(tick.value + 1)
+                last_shown = now
+            due = max(due + pace, now - 0.5)  # behind by more than half a second: let it go, do not rush
+            if due > now:
+                cancelled.wait(due - now)
+        tick.set(tick.value + 1)
+        if not m.running:
+            playing.set(False)
+
+    solara.use_thread(play, dependencies=[playing.value, id(m), speed], intrusive_cancel=False)
+
+    def reset() -> None:
+        playing.set(False)
+        model.set(LiveModel(**settings))
+        tick.set(tick.value + 1)
+
+    def step() -> None:
+        with m.lock:
+            for _ in range(months_per_step):
+                m.step()
+        tick.set(tick.value + 1)
+
+    with solara.Row(style={"flex-wrap": "wrap", "gap": "6px"}):
+        solara.Button("Reset", on_click=reset, outlined=True, icon_name="mdi-restart", classes=["live-reset"])
+        if playing.value:
+            solara.Button("Pause", on_click=lambda: playing.set(False), color="primary", icon_name="mdi-pause")
+        else:
+            solara.Button(
+                "Play",
+                on_click=lambda: playing.set(True),
+                color="primary",
+                icon_name="mdi-play",
+                disabled=not m.running,
+            )
+        solara.Button("Step", on_click=step, outlined=True, icon_name="mdi-step-forward", disabled=playing.value)
+
+
+@solara.component
+def LiveStatus(model: LiveModel, tick: solara.Reactive[int]) -> None:
+    """The month and the regime in force, and a note when the run has ended."""
+    _ = tick.value  # redraw with every new month shown
+    regime = model.config.regime.name if model.month == 0 else model.regime
+    solara.Text(
+        f"Month {model.month} of {model.horizon} · {REGIME_TITLES.get(regime, regime)}",
+        classes=["sim-status", "live-month"],
+    )
+    if not model.running:
+        solara.Info("The run has reached its last month: press Reset to start again.", dense=True)
+
+
+@solara.component
+def LiveView(
+    model: LiveModel,
+    tick: solara.Reactive[int],
+    color_by: solara.Reactive[str],
+    community: solara.Reactive[int | None],
+    service: solara.Reactive[int | None],
+) -> None:
+    """The live tab's right-hand side, the only part redrawn with each new month shown."""
+    t = tick.value
+
+    def select(i: int) -> None:
+        community.set(i)
+        service.set(None)
+
+    with solara.Card("Over time", margin=0):
+        LiveCharts(model, t)
+    with solara.Card("Communities", margin=0):
+        with model.lock:
+            CommunityMap(model, t, color_by, community.value, select)
+    with solara.Card("Inspector", margin=0):
+        with model.lock:
+            Inspector(model, t, community.value, service.value, service.set)
+
+
+@solara.component
 def LiveTab() -> None:
     """The live model: levers, Reset/Play/Step, charts, the community map and the inspector."""
     initial = solara.use_memo(lambda: LiveModel(**live_defaults()), [])
     model = solara.use_reactive(initial)
     settings = solara.use_reactive(live_defaults())
     months_per_step = solara.use_reactive(1)
-    play_interval = solara.use_reactive(250)
-    use_threads = solara.use_reactive(False)
+    speed = solara.use_reactive(12)
+    tick = solara.use_reactive(0)  # read only by the parts that show the months (LiveStatus, LiveView)
     message = solara.use_reactive(cast(list[str], []))
     color_by = solara.use_reactive("true_outcome")
     community = solara.use_reactive(cast(int | None, None))
     service = solara.use_reactive(cast(int | None, None))
-    tick = update_counter.value
     m = model.value
 
     def change(name: str, value: Any) -> None:
@@ -546,33 +649,19 @@ def LiveTab() -> None:
         if not problems:
             settings.set(new)
 
-    def select(i: int) -> None:
-        community.set(i)
-        service.set(None)
-
     pending = settings.value != m.settings
-    with solara.Columns([1, 3], classes=["live-tab"]):
+    with solara.ColumnsResponsive(12, medium=[4, 8], classes=["live-tab"]):
         with solara.Column():
             with solara.Card("Run the model", margin=0):
-                regime = m.config.regime.name if m.month == 0 else m.regime
-                solara.Text(
-                    f"Month {m.month} of {m.horizon} · {REGIME_TITLES.get(regime, regime)}",
-                    classes=["sim-status", "live-month"],
-                )
-                ModelController(
-                    model,
-                    model_parameters=settings,
-                    play_interval=play_interval,
-                    render_interval=months_per_step,
-                    use_threads=use_threads,
-                )
+                LiveStatus(m, tick)
+                LiveController(model, settings.value, tick, months_per_step.value, speed.value)
+                solara.Text("Speed when playing (months a second):", classes=["sim-help"])
+                solara.ToggleButtonsSingle(value=speed, values=[2, 6, 12, 24], dense=True)
                 solara.Text("Months per step:", classes=["sim-help"])
                 solara.ToggleButtonsSingle(value=months_per_step, values=[1, 3, 12], dense=True)
                 if pending:
                     solara.Warning("You changed the settings: press Reset to start again with them.", dense=True)
                 Messages(m.problems, kind="warning")
-                if not m.running:
-                    solara.Info("The run has reached its last month: press Reset to start again.", dense=True)
                 Help(
                     "Each run first settles for two years under no performance management; month 0 is when "
                     "the regime below starts."
@@ -586,12 +675,7 @@ def LiveTab() -> None:
                 solara.InputInt(AREA_TITLES["seed"], value=settings.value["seed"], on_value=lambda v: change("seed", v))
                 Help(help_text("seed", "Concepts"))
         with solara.Column():
-            with solara.Card("Over time", margin=0):
-                LiveCharts(m, tick)
-            with solara.Card("Communities", margin=0):
-                CommunityMap(m, tick, color_by, community.value, select)
-            with solara.Card("Inspector", margin=0):
-                Inspector(m, tick, community.value, service.value, service.set)
+            LiveView(m, tick, color_by, community, service)
 
 
 # ---------------------------------------------------------------------------- proposal tab

@@ -2,6 +2,8 @@
 
 Every function takes plain data (a time series, an :class:`~sim.app.proposal.Impact`) and
 returns PNG bytes, so the page can cache them by their inputs and tests can call them directly.
+The live tab's charts are drawn in the browser instead (``vue/live_chart.vue``): this module
+gives them their numbers (:func:`live_panels`). Each chart has a text alternative (``*_alt``).
 Colours are from the Okabe-Ito palette, which colour-blind readers can tell apart.
 """
 
@@ -65,44 +67,42 @@ def _style(ax: object) -> None:
     ax.tick_params(labelsize=8)  # type: ignore[attr-defined]
 
 
-def live_chart(ts: pd.DataFrame, horizon: int) -> bytes:
-    """The live tab's four panels: pro-social activity, gaming, trust, reported against true outcome."""
-    fig = Figure(figsize=(10, 5.2))
-    axes = fig.subplots(2, 2)
-    months = ts["step"].to_numpy() if len(ts) else np.zeros(0)
-    panels = [
-        ("Pro-social activity (% of citizens)", [("prosocial_rate", "any help", "#000000")], 100),
-        ("Gaming (% of services' staff time)", [("gaming_share", "gaming", "#D55E00")], 100),
-        ("Trust in local services (0-100)", [("trust_mean", "trust", BASELINE)], 100),
+LIVE_PANELS: tuple[tuple[str, tuple[tuple[str, str, str, str], ...]], ...] = (
+    (
+        "Pro-social activity (% of citizens)",
         (
-            "Outcome: reported against true (% of cases)",
-            [("reported_outcome", "reported", "#CC79A7"), ("true_outcome", "true (lived)", DIFFERENCE)],
-            100,
+            ("prosocial_rate", "any help", "#000000", ""),
+            ("volunteering_rate", "volunteering", GREY, "6 3"),
+            ("caring_rate", "caring", GREY, "2 3"),
         ),
+    ),
+    ("Gaming (% of services' staff time)", (("gaming_share", "gaming", "#D55E00", ""),)),
+    ("Trust in local services (0-100)", (("trust_mean", "trust", BASELINE, ""),)),
+    (
+        "Outcome: reported against true (% of cases)",
+        (("reported_outcome", "reported", "#CC79A7", ""), ("true_outcome", "true (lived)", DIFFERENCE, "")),
+    ),
+)
+
+
+def live_panels(ts: pd.DataFrame) -> list[dict[str, object]]:
+    """The live tab's four panels as numbers for the browser's chart (0-100; None where undefined)."""
+
+    def values(key: str) -> list[float | None]:
+        if key not in ts:
+            return []
+        return [round(100 * float(v), 2) if math.isfinite(float(v)) else None for v in ts[key].to_numpy()]
+
+    return [
+        {
+            "title": title,
+            "lines": [
+                {"label": label, "color": colour, "dash": dash, "values": values(key)}
+                for key, label, colour, dash in lines
+            ],
+        }
+        for title, lines in LIVE_PANELS
     ]
-    for ax, (title, lines, mult) in zip(axes.flat, panels, strict=True):
-        for key, label, colour in lines:
-            if len(ts):
-                ax.plot(months, mult * ts[key].astype(float).to_numpy(), color=colour, label=label, lw=1.8)
-        if title.startswith("Pro-social") and len(ts):
-            ax.plot(
-                months, 100 * ts["volunteering_rate"].astype(float), color=GREY, lw=1, ls="--", label="volunteering"
-            )
-            ax.plot(months, 100 * ts["caring_rate"].astype(float), color=GREY, lw=1, ls=":", label="caring")
-        ax.set_title(title, fontsize=10, loc="left")
-        ax.set_xlim(0, max(horizon - 1, 1))
-        ax.set_ylim(bottom=0)
-        top = ax.get_ylim()[1]
-        ax.set_ylim(0, max(top, 10))
-        _style(ax)
-        if len(ts) and (len(lines) > 1 or title.startswith("Pro-social")):
-            ax.legend(fontsize=7, frameon=False, loc="lower right")
-    for ax in axes[1]:
-        ax.set_xlabel("month", fontsize=8)
-    if not len(ts):
-        fig.suptitle("Press Step or Play to start", fontsize=12, color=GREY)
-    fig.tight_layout()
-    return _png(fig)
 
 
 def _grid(n: int, cols: int = 4, height: float = 2.5) -> tuple[Figure, list[object]]:
@@ -278,7 +278,7 @@ def forum_alt(impact: Impact) -> str:
 
 
 def live_alt(ts: pd.DataFrame) -> str:
-    """Alt text of :func:`live_chart` at its latest month."""
+    """Alt text of the live tab's charts (:func:`live_panels`) at its latest month."""
     if ts.empty:
         return "Live charts: the run has not started yet."
     last = ts.iloc[-1]

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -103,6 +104,9 @@ class LiveModel(SocialProductivityModel):
             merged = live_defaults()
             p = live_proposal(merged)
         super().__init__(arm_config(p, "baseline", p.seed))
+        # The page plays the model in one thread and reads it in others: a month is stepped, and
+        # the page reads the model, while holding this lock.
+        self.lock = threading.RLock()
         self.settings = merged
         while self.month < 0:  # the unrecorded settling-in months
             super().step()

@@ -187,9 +187,9 @@ def test_live_model_slider_step_and_inspect(server: Server, browser: Any) -> Non
     for _ in range(3):
         page.get_by_role("button", name="Step", exact=True).click()
     wait_text(page, ".live-month", r"Month 3 of 120")
-    page.get_by_role("button", name="▶", exact=True).click()  # play ...
+    page.get_by_role("button", name="Play", exact=True).click()  # play ...
     wait_text(page, ".live-month", r"Month ([5-9]|\d\d+) of 120")
-    page.get_by_role("button", name="❚❚", exact=True).click()  # ... and pause
+    page.get_by_role("button", name="Pause", exact=True).click()  # ... and pause
     playing_stopped_at = wait_text(page, ".live-month", r"Month \d+ of 120")
     page.locator(f"{live} .community-tile").nth(2).click()
     wait_text(page, ".inspector", r"Community #\d+")
@@ -226,7 +226,7 @@ def test_small_proposal_impact_and_shared_link(server: Server, browser: Any) -> 
     page.get_by_role("tab", name="Test a proposal").click()
     set_tiny(page)
     run_and_wait(page)
-    table = page.locator(".impact-table").first.inner_text()
+    table = page.locator(".impact-panel .impact-table").first.inner_text()
     assert re.search(r"Pro-social activity\s+\d+\.\d%\s+\d+\.\d%\s+[+-]\d+\.\d points", table), table
     assert re.search(r"[+-]\d+\.\d points to [+-]\d+\.\d points", table), table  # a 95% interval
     summary = page.locator(".impact-summary").inner_text()
