@@ -121,7 +121,8 @@ def main(argv: list[str] | None = None) -> None:
                 page.goto(url + "/")
                 page.get_by_role("tab", name="Live model").click()
                 page.wait_for_selector("text=Run the model")
-                citizens = page.locator(".live-tab .area-n_citizens .sim-label").inner_text()
+                label = page.locator(".live-tab .area-n_citizens .sim-label").inner_text()
+                citizens = label.split(": ")[-1] + " citizens"  # "Population (citizens): 2,000"
                 page.locator(".live-tab").get_by_role("button", name=str(args.speed), exact=True).click()
                 runs = []
                 for rep in range(args.reps):
