@@ -296,3 +296,48 @@ def test_the_time_estimate_is_within_a_factor_of_1_5_of_the_real_time() -> None:
     finally:
         manager.shutdown()
     assert 1 / 1.5 <= real / estimate <= 1.5, f"estimated {estimate:.1f} s, took {real:.1f} s"
+
+
+# ---------------------------------------------------------------------------- live mode
+def test_the_live_charts_get_numbers_not_pictures() -> None:
+    from sim.app import charts
+    from sim.app.live import LiveModel
+
+    model = LiveModel(n_citizens=200, n_communities=5, steps=12)
+    for _ in range(3):
+        model.step()
+    panels = charts.live_panels(model.timeseries())
+    assert panels[0]["title"].startswith("Pro-social activity") and len(panels) == 4
+    for panel in panels:
+        for line in panel["lines"]:
+            assert len(line["values"]) == 3, (panel["title"], line["label"])
+            assert all(v is None or 0 <= v <= 100 for v in line["values"])
+    alt = charts.live_alt(model.timeseries())
+    assert "month 2" in alt and "Trust in local services" in alt
+
+
+def test_the_live_mode_figure_reaches_the_performance_page(tmp_path: Path) -> None:
+    import json
+    import sys
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from run import live_mode_section
+
+    path = tmp_path / "live.json"
+    assert live_mode_section(path) == []  # not measured: no section
+    path.write_text(
+        json.dumps(
+            {
+                "when": "2026-01-01 00:00 UTC",
+                "population": "2,000 citizens",
+                "speed_chosen": 24,
+                "runs": [{}, {}],
+                "months_per_second": {"median": 8.0, "min": 7.5, "max": 9.0},
+                "cores": 2,
+                "load_average_start": [3.0],
+                "load_average_end": [4.0],
+            }
+        )
+    )
+    text = "\n".join(live_mode_section(path))
+    assert "| months/s at 2,000 citizens | 10 | 8.0 | 7.5 | 9.0 | **no** |" in text
