@@ -86,7 +86,9 @@ CSS = """
   display: block; }
 .sim-headline table { width: 100%; }
 .sim-folded { color: #3d3d3d; font-size: 0.9rem; }
-.sim-fold summary { cursor: pointer; color: #1565c0; margin: 6px 0; }
+.sim-fold-button.v-btn { text-transform: none; letter-spacing: normal; color: #1565c0 !important;
+  padding: 0 4px !important; height: auto !important; min-height: 28px; white-space: normal; text-align: left; }
+.sim-fold-button .v-btn__content { white-space: normal; flex-shrink: 1; }
 .sim-copy-status { margin-left: 8px; font-size: 0.9rem; }
 .sim-scroll { overflow-x: auto; max-width: 100%; }
 .sim-md, .sim-help, .sim-label { overflow-wrap: break-word; word-break: normal; hyphens: manual; }
@@ -269,12 +271,18 @@ def CopyLink(link: str) -> None:
 
 @solara.component
 def Fold(summary: str, classes: list[str] | None = None, children: list[Any] | None = None) -> None:
-    """A native ``<details>`` disclosure: folded content with a summary line, accessible as it is."""
-    solara.v.Html(
-        tag="details",
-        class_=" ".join(["sim-fold", *(classes or [])]),
-        children=[solara.v.Html(tag="summary", children=[summary]), *(children or [])],
-    )
+    """Folded content under a button that says what it holds and whether it is open (``aria-expanded``)."""
+    open_ = solara.use_reactive(False)
+    with solara.Div(classes=["sim-fold", *(classes or [])]):
+        solara.Button(
+            ("▾ " if open_.value else "▸ ") + summary,
+            on_click=lambda: open_.set(not open_.value),
+            text=True,
+            classes=["sim-fold-button"],
+            attributes={"aria-expanded": "true" if open_.value else "false"},
+        )
+        if open_.value:
+            solara.Column(children=children or [])
 
 
 @solara.component
@@ -359,12 +367,12 @@ def LeverInput(name: str, value: Any, on_value: Callable[[Any], None]) -> None:
 
 
 @solara.component
-def LeverPanel(levers: Levers, on_change: Callable[[str, Any], None]) -> None:
+def LeverPanel(levers: Levers, on_change: Callable[[str, Any], None], regime_label: str = "Regime") -> None:
     """The regime and the levers that act in it; the others are folded away with the reason they do nothing.
 
     Whether a lever acts is read from the regime's instruments (:func:`sim.app.proposal.lever_inert_reason`).
     """
-    RegimeSelect(levers.regime, lambda v: on_change("regime", v))
+    RegimeSelect(levers.regime, lambda v: on_change("regime", v), regime_label)
     inst = arm_instruments(levers)
     reasons = {n: lever_inert_reason(n, inst) for n in LEVERS if n != "regime"}
     for name, reason in reasons.items():
@@ -540,6 +548,7 @@ def LiveController(
     the months so far), so that drawing never holds the model back.
     """
     playing = solara.use_reactive(False)
+    stop = solara.use_memo(threading.Event, [])  # Pause and Reset stop the loop at once, whatever it is doing
     m = model.value
 
     def play(cancelled: threading.Event) -> None:
@@ -547,7 +556,7 @@ def LiveController(
             return
         pace = 1.0 / max(speed, 1)
         due = last_shown = time.perf_counter()
-        while playing.value and m.running and not cancelled.is_set():
+        while not stop.is_set() and not cancelled.is_set() and m.running:
             with m.lock:
                 m.step()
             now = time.perf_counter()
@@ -556,15 +565,25 @@ def LiveController(
                 last_shown = now
             due = max(due + pace, now - 0.5)  # behind by more than half a second: let it go, do not rush
             if due > now:
-                cancelled.wait(due - now)
+                stop.wait(due - now)
         tick.set(tick.value + 1)
         if not m.running:
             playing.set(False)
 
+    # A change of these redraws the controller, which waits for the old loop to end: the stop event
+    # (set by Pause and Reset) ends it at once, whatever the loop reads of the page's state.
     solara.use_thread(play, dependencies=[playing.value, id(m), speed], intrusive_cancel=False)
 
-    def reset() -> None:
+    def start() -> None:
+        stop.clear()
+        playing.set(True)
+
+    def pause() -> None:
+        stop.set()
         playing.set(False)
+
+    def reset() -> None:
+        pause()
         model.set(LiveModel(**settings))
         tick.set(tick.value + 1)
 
@@ -577,11 +596,11 @@ def LiveController(
     with solara.Row(style={"flex-wrap": "wrap", "gap": "6px"}):
         solara.Button("Reset", on_click=reset, outlined=True, icon_name="mdi-restart", classes=["live-reset"])
         if playing.value:
-            solara.Button("Pause", on_click=lambda: playing.set(False), color="primary", icon_name="mdi-pause")
+            solara.Button("Pause", on_click=pause, color="primary", icon_name="mdi-pause")
         else:
             solara.Button(
                 "Play",
-                on_click=lambda: playing.set(True),
+                on_click=start,
                 color="primary",
                 icon_name="mdi-play",
                 disabled=not m.running,
@@ -683,7 +702,7 @@ def LiveTab() -> None:
 def ArmCard(title: str, arm: str, levers: Levers, on_change: Callable[[str, str, Any], None]) -> None:
     """One arm's regime and levers."""
     with solara.Card(title, margin=0, classes=[f"arm-{arm}"]):
-        LeverPanel(levers, lambda name, value: on_change(arm, name, value))
+        LeverPanel(levers, lambda name, value: on_change(arm, name, value), f"{arm.capitalize()} regime")
 
 
 @solara.component

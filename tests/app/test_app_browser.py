@@ -324,7 +324,8 @@ def test_bad_links_get_a_clear_message_and_the_server_keeps_serving(server: Serv
         assert status != -1 and status < 500, (path, status)
     assert server.proc.poll() is None
     page = open_page(browser, server.url + "/")
-    assert page.locator(".live-month").inner_text().startswith("Month 0")  # the live tab is built too
+    page.get_by_role("tab", name="Live model").click()
+    assert page.locator(".live-month").inner_text().startswith("Month 0")
     page.close()
 
 
@@ -389,8 +390,9 @@ def audit_every_tab(page: Any) -> None:
 
     from tests.app.test_explorer import banned_in
 
-    for summary in page.locator("details.inert-levers > summary").all():
-        summary.click()  # open the folds, so that what they say is read as a user would
+    for fold in page.locator(".inert-levers .sim-fold-button").all():
+        fold.click()  # open the folds, so that what they say is read as a user would
+    page.wait_for_selector(".inert-levers .sim-folded")
     texts = page.evaluate(PAGE_TEXT_JS)
     assert len(texts) > 100, len(texts)
     found = {t: banned_in(t) for t in texts if banned_in(t)}

@@ -276,7 +276,10 @@ def test_payloads_in_the_version_and_repeated_keys_run_nothing(
 
 # The page's free-text and number fields, by tab and label (the sliders, switches and drop-downs
 # accept no text). The test first checks that these are all the editable fields there are.
-TEXT_FIELDS = {"Live model": [AREA_TITLES["seed"]], "Test a proposal": [AREA_TITLES["seed"]]}
+TEXT_FIELDS = {
+    "Live model": ["Regime", AREA_TITLES["seed"]],
+    "Test a proposal": ["Baseline regime", "Proposal regime", AREA_TITLES["seed"]],
+}  # a regime is chosen in an autocomplete: typing there filters the regimes
 EDITABLE_FIELDS_JS = """
 () => Array.from(document.querySelectorAll('input, textarea'))
   .filter(e => e.checkVisibility({opacityProperty: true, visibilityProperty: true}) &&
