@@ -288,7 +288,7 @@ def test_summary_quotes_the_numbers_of_the_table(tiny_runs: list[dict]) -> None:
     assert format_level("participation_rate", forum["overall"].mean) in summary
     assert format_change("true_outcome", impact.fifths["true_outcome"]["difference"][0].mean) in summary
     assert "National targets to Negotiated outcomes" in summary
-    assert "support for participation 50%" in summary
+    assert "support for participation (50%)" in summary
     assert "target level from" not in summary.lower()  # inert under negotiated outcomes: not a change to it
 
 
