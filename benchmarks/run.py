@@ -704,7 +704,41 @@ def markdown(res: dict[str, Any]) -> str:
         for t in gaps:
             lines.append(f"* **{t['target']}** ({abs(t['margin']) * 100:.0f}% short): {GAPS.get(t['target'], '')}")
     lines.append("")
+    lines += live_mode_section(LIVE_JSON)
     return "\n".join(lines)
+
+
+LIVE_JSON = ROOT / "benchmarks" / "live_results.json"
+LIVE_TARGET = 10.0  # months a second at 2,000 citizens (issue 17)
+
+
+def live_mode_section(path: Path) -> list[str]:
+    """The proposal explorer's live mode, from ``benchmarks/live_mode.py``'s results (nothing if not run)."""
+    if not path.is_file():
+        return []
+    live = json.loads(path.read_text())
+    rate = live["months_per_second"]
+    met = "yes" if rate["median"] >= LIVE_TARGET else "**no**"
+    load = live["load_average_start"][0], live["load_average_end"][0]
+    return [
+        "## Live mode of the proposal explorer",
+        "",
+        "Months a second that the explorer's Live model tab shows while playing, in Chromium, with the "
+        f"standard settings ({live['population']}, 20 communities), at the page's speed setting of "
+        f"{live['speed_chosen']} months a second: the model's steps, the page's updates and the browser's drawing "
+        "together (`benchmarks/live_mode.py`, which writes `benchmarks/live_results.json`). The charts are drawn "
+        "in the browser from the numbers; the server draws nothing per month.",
+        "",
+        "| target | goal | measured (median) | min | max | met |",
+        "|---|---|---|---|---|---|",
+        f"| months/s at 2,000 citizens | {LIVE_TARGET:g} | {rate['median']:.1f} | {rate['min']:.1f} | "
+        f"{rate['max']:.1f} | {met} |",
+        "",
+        f"Measured {live['when']} on {live['cores']} shared cores, {len(live['runs'])} repetitions; load average "
+        f"{load[0]:.2f} at the start and {load[1]:.2f} at the end (other jobs were running: the figures are "
+        "lower bounds for an idle machine).",
+        "",
+    ]
 
 
 NOTES = """## How the speed is obtained, and what would go further

@@ -2,7 +2,7 @@
 
 Three tabs:
 
-- **Live model**: the levers, Mesa's ``ModelController`` (Reset, Play/Pause, Step) over
+- **Live model**: the levers, Reset, Play/Pause and Step (:func:`LiveController`) over
   :class:`sim.app.live.LiveModel`, live charts, a map of the communities coloured by a chosen
   measure, and an inspector for a clicked community or service.
 - **Test a proposal**: a baseline and a proposal, the area and the number of runs; the runs go
@@ -18,20 +18,20 @@ value or link gives a message, never a traceback. Start it with ``python -m sim 
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import logging
 import math
 import os
 import re
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, cast
 
 import solara
 import solara.lab
-from mesa.visualization.solara_viz import ModelController
-from mesa.visualization.utils import update_counter
 
 from sim.app import cache as app_cache
 from sim.app import charts, jobs
@@ -54,16 +54,22 @@ from sim.app.proposal import (
     Proposal,
     ProposalError,
     analyse,
+    arm_instruments,
     check_relations,
     check_values,
     format_change,
     format_level,
     from_query,
     interval_text,
+    lever_inert_reason,
     lever_title,
+    lever_value_text,
+    months_text,
     reproduce_commands,
     reproduce_python,
     to_query,
+    verdict,
+    without_inert_levers,
 )
 from sim.app.safe import escape, md_escape
 from sim.app.safe import markdown_html as markdown_html
@@ -71,7 +77,28 @@ from sim.config import REGIMES
 from sim.glossary import load_glossary
 
 CSS = """
-.sim-help { font-size: 0.8rem; color: #555; margin: 0 0 8px 0; line-height: 1.25; display: block; }
+.sim-help { font-size: 0.9rem; color: #3d3d3d; margin: 0 0 8px 0; line-height: 1.3; display: block; }
+.sim-instruction { font-size: 1.05rem; margin: 4px 0 10px 0; }
+.sim-slider .v-label { position: absolute !important; width: 1px; height: 1px; overflow: hidden;
+  clip: rect(0 0 0 0); white-space: nowrap; }
+.sim-headline { border-left: 6px solid #0072B2; }
+.sim-headline .sim-big { font-size: 1.35rem; font-weight: 600; margin: 2px 0; color: rgba(0, 0, 0, 0.87);
+  display: block; }
+.sim-headline table { width: 100%; }
+.sim-folded { color: #3d3d3d; font-size: 0.9rem; }
+.sim-fold-button.v-btn { text-transform: none; letter-spacing: normal; color: #1565c0 !important;
+  padding: 0 4px !important; height: auto !important; min-height: 28px; white-space: normal; text-align: left; }
+.sim-fold-button .v-btn__content { white-space: normal; flex-shrink: 1; }
+.sim-copy-status { margin-left: 8px; font-size: 0.9rem; }
+.sim-scroll { overflow-x: auto; max-width: 100%; }
+.sim-md, .sim-help, .sim-label { overflow-wrap: break-word; word-break: normal; hyphens: manual; }
+.verdict-better { color: #1b5e20; font-weight: 600; }
+.verdict-worse { color: #b71c1c; font-weight: 600; }
+@media (max-width: 600px) {
+  .impact-table table, .sim-md table { font-size: 0.8rem; }
+  .impact-table th, .impact-table td, .sim-md th, .sim-md td { padding: 3px 4px; }
+  .v-tab { min-width: 0 !important; padding: 0 8px !important; font-size: 0.8rem; }
+}
 .sim-label { font-size: 0.95rem; display: block; margin-top: 6px; }
 .sim-control .v-input--slider { margin-top: 0; }
 .sim-control .v-messages { display: none; }
@@ -108,24 +135,16 @@ _HOST = re.compile(r"^[A-Za-z0-9.\-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?
 
 # ---------------------------------------------------------------------------- helpers
 def describe_lever(name: str, value: Any) -> str:
-    """A lever's value in words, for its slider label."""
-    if name == "target_level":
-        return f"{value:.0%} of cases meet the standard"
-    if name == "audit_rate":
-        return f"{value:.0%} of services audited each month"
-    if name == "guarantee_level":
-        return f"{value:.0%} of staff time"
-    if name == "payment_per_hour":
-        return f"£{value:.2f} an hour"
-    if name == "negotiation_interval":
-        return f"every {value} month{'s' if value != 1 else ''}"
-    if name in ("recognition", "participation_support"):
-        return f"{value:.2f} (0 none, 1 full)"
-    if name == "ratchet":
-        return "on" if value else "off"
-    if isinstance(value, float):
-        return f"{value:g}"
-    return str(value)
+    """A lever's value in words for its slider label, in the units the summary uses too."""
+    text = lever_value_text(name, value)
+    suffix = {
+        "target_level": " of cases meet the standard",
+        "audit_rate": " of services audited each month",
+        "guarantee_level": " of staff time",
+        "recognition": " (0% none, 100% full)",
+        "participation_support": " (0% none, 100% full)",
+    }
+    return text + suffix.get(name, "")
 
 
 def help_text(name: str, section: str = "Levers") -> str:
@@ -136,12 +155,16 @@ def help_text(name: str, section: str = "Levers") -> str:
         return ""
 
 
-def time_estimate(p: Proposal) -> float:
-    """A rough guess of the seconds a proposal takes on the server's pool."""
-    per_citizen_month = 3e-6
-    workers = jobs.manager().workers
-    waves = math.ceil(p.n_runs / workers)
-    return 2.0 + waves * per_citizen_month * p.n_citizens * (p.steps + 24)
+def time_estimate(p: Proposal) -> str:
+    """How long ``p`` will take, from this server's measured speed (plain words)."""
+    seconds = jobs.manager().estimate(p)
+    if seconds is None:
+        return "measuring this computer's speed..."
+    busy = jobs.manager().active_jobs()
+    wait = " (longer while another comparison is running)" if busy else ""
+    if seconds < 60:
+        return f"about {max(1, round(seconds)):.0f} seconds{wait}"
+    return f"about {seconds / 60:.0f} minute{'s' if round(seconds / 60) != 1 else ''}{wait}"
 
 
 def page_origin() -> str:
@@ -236,6 +259,32 @@ def Help(text: str) -> None:
         solara.Text(text, classes=["sim-help"])
 
 
+@solara.component_vue("vue/address_bar.vue")
+def AddressBar(query: str, scroll_token: int, scroll_target: str) -> None:
+    """Keeps the address bar on ``query``; scrolls to ``scroll_target`` when ``scroll_token`` changes (browser side)."""
+
+
+@solara.component_vue("vue/copy_link.vue")
+def CopyLink(link: str) -> None:
+    """A 'Copy link' button that puts ``link`` on the clipboard in the browser, and says so."""
+
+
+@solara.component
+def Fold(summary: str, classes: list[str] | None = None, children: list[Any] | None = None) -> None:
+    """Folded content under a button that says what it holds and whether it is open (``aria-expanded``)."""
+    open_ = solara.use_reactive(False)
+    with solara.Div(classes=["sim-fold", *(classes or [])]):
+        solara.Button(
+            ("▾ " if open_.value else "▸ ") + summary,
+            on_click=lambda: open_.set(not open_.value),
+            text=True,
+            classes=["sim-fold-button"],
+            attributes={"aria-expanded": "true" if open_.value else "false"},
+        )
+        if open_.value:
+            solara.Column(children=children or [])
+
+
 @solara.component
 def Messages(messages: list[str] | tuple[str, ...], kind: str = "error") -> None:
     """One alert listing messages (nothing if there are none)."""
@@ -248,79 +297,127 @@ def Messages(messages: list[str] | tuple[str, ...], kind: str = "error") -> None
 
 @solara.component
 def RegimeSelect(value: str, on_value: Callable[[str], None], label: str = "Regime") -> None:
-    """A drop-down of the four regimes by their plain names."""
+    """A drop-down of the regimes by their plain names."""
     items = [{"text": REGIME_TITLES[r], "value": r} for r in REGIMES]
-    solara.v.Select(
-        label=label, items=items, v_model=value, on_v_model=on_value, outlined=True, dense=True, hide_details=True
+    # An autocomplete, not a select: Vuetify's select nests its input in a role=button (not accessible).
+    solara.v.Autocomplete(
+        label=label,
+        items=items,
+        v_model=value,
+        on_v_model=on_value,
+        outlined=True,
+        dense=True,
+        hide_details=True,
+        attributes={"aria-label": label},
     )
     Help(help_text(value, "Regimes"))
+
+
+@solara.component
+def Slider(
+    title: str, value: float, lo: float, hi: float, step: float, spoken: str, on_value: Callable[[float], None]
+) -> None:
+    """A slider named for screen readers (its title) that also announces its value in words."""
+    solara.v.Slider(
+        v_model=value,
+        on_v_model=on_value,
+        min=lo,
+        max=hi,
+        step=step,
+        label=title,  # Vuetify makes the label the slider's aria-label; CSS hides it, the text above shows it
+        hide_details=True,
+        thumb_label=False,
+        class_="sim-slider",
+        attributes={"aria-valuetext": spoken},
+    )
 
 
 @solara.component
 def LeverInput(name: str, value: Any, on_value: Callable[[Any], None]) -> None:
     """One lever: a slider (or a switch) labelled with its value in words, and its meaning."""
     spec = LEVERS[name]
-    label = f"{lever_title(name)}: {describe_lever(name, value)}"
+    words = describe_lever(name, value)
+    label = f"{lever_title(name)}: {words}"
     with solara.Div(classes=["sim-control", f"lever-{name}"]):
         if spec.kind == "bool":
             solara.Checkbox(label=label, value=bool(value), on_value=on_value)
         else:
             solara.Text(label, classes=["sim-label"])
             if spec.kind == "int":
-                solara.SliderInt(
-                    "",
-                    value=int(value),
-                    min=int(spec.lo or 0),
-                    max=int(spec.hi or 1),
-                    step=int(spec.step),
-                    on_value=on_value,
-                    thumb_label=False,
+                Slider(
+                    lever_title(name),
+                    int(value),
+                    int(spec.lo or 0),
+                    int(spec.hi or 1),
+                    int(spec.step),
+                    words,
+                    lambda v: on_value(int(v)),
                 )
             else:
-                solara.SliderFloat(
-                    "",
-                    value=float(value),
-                    min=float(spec.lo or 0),
-                    max=float(spec.hi or 1),
-                    step=spec.step,
-                    on_value=lambda v: on_value(round(float(v), 6)),
-                    thumb_label=False,
+                Slider(
+                    lever_title(name),
+                    float(value),
+                    float(spec.lo or 0),
+                    float(spec.hi or 1),
+                    spec.step,
+                    words,
+                    lambda v: on_value(round(float(v), 6)),
                 )
     Help(help_text(name))
 
 
 @solara.component
-def LeverPanel(levers: Levers, on_change: Callable[[str, Any], None]) -> None:
-    """The regime and the levers that act in it (the others keep their values, hidden)."""
-    RegimeSelect(levers.regime, lambda v: on_change("regime", v))
-    shown = [n for n, s in LEVERS.items() if n != "regime" and levers.regime in s.regimes]
-    for name in shown:
-        LeverInput(name, getattr(levers, name), lambda v, name=name: on_change(name, v))
+def LeverPanel(levers: Levers, on_change: Callable[[str, Any], None], regime_label: str = "Regime") -> None:
+    """The regime and the levers that act in it; the others are folded away with the reason they do nothing.
+
+    Whether a lever acts is read from the regime's instruments (:func:`sim.app.proposal.lever_inert_reason`).
+    """
+    RegimeSelect(levers.regime, lambda v: on_change("regime", v), regime_label)
+    inst = arm_instruments(levers)
+    reasons = {n: lever_inert_reason(n, inst) for n in LEVERS if n != "regime"}
+    for name, reason in reasons.items():
+        if reason is None:
+            LeverInput(name, getattr(levers, name), lambda v, name=name: on_change(name, v))
+    folded = [f"{lever_title(n)}: {r}." for n, r in reasons.items() if r is not None]
+    if folded:
+        with Fold(f"{len(folded)} levers do nothing under {levers.describe()} (why)", classes=["inert-levers"]):
+            with solara.Div(classes=["sim-folded"]):
+                TextList(folded)
 
 
 @solara.component
 def AreaSlider(name: str, value: int, lo: int, hi: int, step: int, on_value: Callable[[int], None]) -> None:
     """A whole-number setting of the area (population, communities, months, runs), labelled above."""
+    shown = months_text(value) if name == "steps" else f"{value:,}"
     with solara.Div(classes=["sim-control", f"area-{name}"]):
-        solara.Text(f"{AREA_TITLES[name]}: {value:,}", classes=["sim-label"])
-        solara.SliderInt(
-            "", value=value, min=lo, max=hi, step=step, on_value=lambda v: on_value(int(v)), thumb_label=False
-        )
+        solara.Text(f"{AREA_TITLES[name]}: {shown}", classes=["sim-label"])
+        Slider(AREA_TITLES[name], value, lo, hi, step, shown, lambda v: on_value(int(v)))
 
 
 @solara.component
 def PngImage(data: bytes, alt: str) -> None:
-    """A chart image."""
-    solara.Image(data, width="100%")
+    """A chart image with its text alternative (``alt``), which is also shown under it for everyone."""
+    src = "data:image/png;base64," + base64.b64encode(data).decode("ascii")
+    solara.v.Html(
+        tag="img",
+        attributes={"src": src, "alt": alt, "style": "width: 100%; height: auto"},
+        class_="solara-image sim-chart",
+    )
     solara.Text(alt, classes=["sim-help"])
 
 
 # ---------------------------------------------------------------------------- live tab
+@solara.component_vue("vue/live_chart.vue")
+def BrowserLineChart(panels: list[dict[str, Any]], horizon: int, alt: str) -> None:
+    """Line charts drawn in the browser (SVG) from the numbers in ``panels``; ``alt`` names them for screen readers."""
+
+
 @solara.component
 def LiveCharts(model: LiveModel, tick: int) -> None:
-    """The four live panels, redrawn after each step."""
-    png = solara.use_memo(lambda: charts.live_chart(model.timeseries(), model.horizon), [id(model), tick, model.month])
-    solara.Image(png, width="100%")
+    """The four live panels: the server sends the numbers, the browser draws them."""
+    with model.lock:
+        ts = model.timeseries()
+    BrowserLineChart(panels=charts.live_panels(ts), horizon=model.horizon, alt=charts.live_alt(ts))
 
 
 @solara.component
@@ -438,19 +535,130 @@ def Inspector(
 
 
 @solara.component
+def LiveController(
+    model: solara.Reactive[LiveModel],
+    settings: dict[str, Any],
+    tick: solara.Reactive[int],
+    months_per_step: int,
+    speed: int,
+) -> None:
+    """Reset, Play/Pause and Step for the live model, playing ``speed`` months a second in a thread.
+
+    The page is told of new months at most five times a second (each time the charts get all
+    the months so far), so that drawing never holds the model back.
+    """
+    playing = solara.use_reactive(False)
+    stop = solara.use_memo(threading.Event, [])  # Pause and Reset stop the loop at once, whatever it is doing
+    m = model.value
+
+    def play(cancelled: threading.Event) -> None:
+        if not playing.value:
+            return
+        pace = 1.0 / max(speed, 1)
+        due = last_shown = time.perf_counter()
+        while not stop.is_set() and not cancelled.is_set() and m.running:
+            with m.lock:
+                m.step()
+            now = time.perf_counter()
+            if now - last_shown >= 0.2:
+                tick.set(tick.value + 1)
+                last_shown = now
+            due = max(due + pace, now - 0.5)  # behind by more than half a second: let it go, do not rush
+            if due > now:
+                stop.wait(due - now)
+        tick.set(tick.value + 1)
+        if not m.running:
+            playing.set(False)
+
+    # A change of these redraws the controller, which waits for the old loop to end: the stop event
+    # (set by Pause and Reset) ends it at once, whatever the loop reads of the page's state.
+    solara.use_thread(play, dependencies=[playing.value, id(m), speed], intrusive_cancel=False)
+
+    def start() -> None:
+        stop.clear()
+        playing.set(True)
+
+    def pause() -> None:
+        stop.set()
+        playing.set(False)
+
+    def reset() -> None:
+        pause()
+        model.set(LiveModel(**settings))
+        tick.set(tick.value + 1)
+
+    def step() -> None:
+        with m.lock:
+            for _ in range(months_per_step):
+                m.step()
+        tick.set(tick.value + 1)
+
+    with solara.Row(style={"flex-wrap": "wrap", "gap": "6px"}):
+        solara.Button("Reset", on_click=reset, outlined=True, icon_name="mdi-restart", classes=["live-reset"])
+        if playing.value:
+            solara.Button("Pause", on_click=pause, color="primary", icon_name="mdi-pause")
+        else:
+            solara.Button(
+                "Play",
+                on_click=start,
+                color="primary",
+                icon_name="mdi-play",
+                disabled=not m.running,
+            )
+        solara.Button("Step", on_click=step, outlined=True, icon_name="mdi-step-forward", disabled=playing.value)
+
+
+@solara.component
+def LiveStatus(model: LiveModel, tick: solara.Reactive[int]) -> None:
+    """The month and the regime in force, and a note when the run has ended."""
+    _ = tick.value  # redraw with every new month shown
+    regime = model.config.regime.name if model.month == 0 else model.regime
+    solara.Text(
+        f"Month {model.month} of {model.horizon} · {REGIME_TITLES.get(regime, regime)}",
+        classes=["sim-status", "live-month"],
+    )
+    if not model.running:
+        solara.Info("The run has reached its last month: press Reset to start again.", dense=True)
+
+
+@solara.component
+def LiveView(
+    model: LiveModel,
+    tick: solara.Reactive[int],
+    color_by: solara.Reactive[str],
+    community: solara.Reactive[int | None],
+    service: solara.Reactive[int | None],
+) -> None:
+    """The live tab's right-hand side, the only part redrawn with each new month shown."""
+    t = tick.value
+
+    def select(i: int) -> None:
+        community.set(i)
+        service.set(None)
+
+    with solara.Card("Over time", margin=0):
+        LiveCharts(model, t)
+    with solara.Card("Communities", margin=0):
+        with model.lock:
+            CommunityMap(model, t, color_by, community.value, select)
+    with solara.Card("Inspector", margin=0):
+        with model.lock:
+            Inspector(model, t, community.value, service.value, service.set)
+
+
+@solara.component
 def LiveTab() -> None:
     """The live model: levers, Reset/Play/Step, charts, the community map and the inspector."""
     initial = solara.use_memo(lambda: LiveModel(**live_defaults()), [])
     model = solara.use_reactive(initial)
     settings = solara.use_reactive(live_defaults())
     months_per_step = solara.use_reactive(1)
-    play_interval = solara.use_reactive(250)
-    use_threads = solara.use_reactive(False)
+    speed = solara.use_reactive(12)
+    tick = solara.use_reactive(0)  # read only by the parts that show the months (LiveStatus, LiveView)
     message = solara.use_reactive(cast(list[str], []))
     color_by = solara.use_reactive("true_outcome")
     community = solara.use_reactive(cast(int | None, None))
     service = solara.use_reactive(cast(int | None, None))
-    tick = update_counter.value
     m = model.value
 
     def change(name: str, value: Any) -> None:
@@ -460,33 +668,19 @@ def LiveTab() -> None:
         if not problems:
             settings.set(new)
 
-    def select(i: int) -> None:
-        community.set(i)
-        service.set(None)
-
     pending = settings.value != m.settings
-    with solara.Columns([1, 3], classes=["live-tab"]):
+    with solara.ColumnsResponsive(12, medium=[4, 8], classes=["live-tab"]):
         with solara.Column():
             with solara.Card("Run the model", margin=0):
-                regime = m.config.regime.name if m.month == 0 else m.regime
-                solara.Text(
-                    f"Month {m.month} of {m.horizon} · {REGIME_TITLES.get(regime, regime)}",
-                    classes=["sim-status", "live-month"],
-                )
-                ModelController(
-                    model,
-                    model_parameters=settings,
-                    play_interval=play_interval,
-                    render_interval=months_per_step,
-                    use_threads=use_threads,
-                )
+                LiveStatus(m, tick)
+                LiveController(model, settings.value, tick, months_per_step.value, speed.value)
+                solara.Text("Speed when playing (months a second):", classes=["sim-help"])
+                solara.ToggleButtonsSingle(value=speed, values=[2, 6, 12, 24], dense=True)
                 solara.Text("Months per step:", classes=["sim-help"])
                 solara.ToggleButtonsSingle(value=months_per_step, values=[1, 3, 12], dense=True)
                 if pending:
                     solara.Warning("You changed the settings: press Reset to start again with them.", dense=True)
                 Messages(m.problems, kind="warning")
-                if not m.running:
-                    solara.Info("The run has reached its last month: press Reset to start again.", dense=True)
                 Help(
                     "Each run first settles for two years under no performance management; month 0 is when "
                     "the regime below starts."
@@ -497,17 +691,10 @@ def LiveTab() -> None:
             with solara.Card("Area", margin=0):
                 for name, (lo, hi, step) in LIVE_AREA.items():
                     AreaSlider(name, settings.value[name], lo, hi, step, lambda v, name=name: change(name, v))
-                solara.InputInt(
-                    "Seed (chance events)", value=settings.value["seed"], on_value=lambda v: change("seed", v)
-                )
+                solara.InputInt(AREA_TITLES["seed"], value=settings.value["seed"], on_value=lambda v: change("seed", v))
                 Help(help_text("seed", "Concepts"))
         with solara.Column():
-            with solara.Card("Over time", margin=0):
-                LiveCharts(m, tick)
-            with solara.Card("Communities", margin=0):
-                CommunityMap(m, tick, color_by, community.value, select)
-            with solara.Card("Inspector", margin=0):
-                Inspector(m, tick, community.value, service.value, service.set)
+            LiveView(m, tick, color_by, community, service)
 
 
 # ---------------------------------------------------------------------------- proposal tab
@@ -515,37 +702,45 @@ def LiveTab() -> None:
 def ArmCard(title: str, arm: str, levers: Levers, on_change: Callable[[str, str, Any], None]) -> None:
     """One arm's regime and levers."""
     with solara.Card(title, margin=0, classes=[f"arm-{arm}"]):
-        LeverPanel(levers, lambda name, value: on_change(arm, name, value))
+        LeverPanel(levers, lambda name, value: on_change(arm, name, value), f"{arm.capitalize()} regime")
 
 
 @solara.component
 def AreaCard(p: Proposal, on_change: Callable[[str, Any], None]) -> None:
-    """Population, communities, months, runs and seed of the comparison."""
+    """Population, communities, months, runs and chance events of the comparison."""
     steps = {"n_citizens": 100, "n_communities": 1, "steps": 12, "replications": 1}
     with solara.Card("Area and runs", margin=0):
         for name, step in steps.items():
             lo, hi = LIMITS[name]
             AreaSlider(name, getattr(p, name), lo, hi, step, lambda v, name=name: on_change(name, v))
         Help(help_text("replications", "Levers") + " " + help_text("common_random_numbers", "Concepts"))
-        solara.InputInt("Seed", value=p.seed, on_value=lambda v: on_change("seed", v))
-        solara.Text(
-            f"{p.n_runs} runs ({p.replications} seeds × 2 policies), about {time_estimate(p):.0f} s.",
-            classes=["sim-help"],
-        )
+        solara.InputInt(AREA_TITLES["seed"], value=p.seed, on_value=lambda v: on_change("seed", v))
+        Help(help_text("seed", "Concepts"))
+
+
+def share_link(p: Proposal) -> str | None:
+    """The full link that restores ``p`` (None if its settings are invalid)."""
+    try:
+        return f"{page_origin()}/?{to_query(p)}"
+    except ProposalError:
+        return None
 
 
 @solara.component
 def ShareBox(p: Proposal) -> None:
-    """The link that restores this proposal, and how to reproduce it outside the browser."""
-    try:
-        query = to_query(p)
-    except ProposalError:
+    """The link that restores this proposal, a copy button, and how to reproduce it outside the browser."""
+    link = share_link(p)
+    if link is None:
         solara.Warning("Fix the settings above to get a link.")
         return
-    link = f"{page_origin()}/?{query}"
     with solara.Card("Share and reproduce", margin=0):
+        with solara.Row(style={"align-items": "center", "flex-wrap": "wrap"}):
+            CopyLink(link=link)
+            solara.Button(
+                "Open the link in a new tab", href=link, target="_blank", text=True, icon_name="mdi-open-in-new"
+            )
         solara.v.TextField(
-            label="Link to this proposal (copy it to share)",
+            label="Link to these settings and their results",
             v_model=link,
             readonly=True,
             outlined=True,
@@ -553,12 +748,8 @@ def ShareBox(p: Proposal) -> None:
             hide_details=True,
             class_="share-link",
         )
-        with solara.Row():
-            solara.Button(
-                "Open the link in a new tab", href=link, target="_blank", text=True, icon_name="mdi-open-in-new"
-            )
         commands = reproduce_commands(p)
-        with solara.Details("Reproduce in a terminal or in Python"):
+        with Fold("For programmers: reproduce in a terminal or in Python", classes=["reproduce-fold"]):
             Md(
                 "These commands run the same simulations from the project folder (Hydra overrides, one run "
                 "folder per seed under `outputs/`):\n\n"
@@ -570,18 +761,20 @@ def ShareBox(p: Proposal) -> None:
             )
 
 
+TABLE_HEADER = ("Measure", "Baseline", "Proposal", "Difference", "95% interval", "Better or worse for residents")
+
+
 def _row_cells(row: Any) -> list[str]:
     key = row.key
     d = row.difference
     interval = f"{format_change(key, d.low)} to {format_change(key, d.high)}" if d.has_interval else "needs 2+ runs"
-    verdict = ("yes" if d.clear else "no (interval includes 0)") if d.has_interval else "—"
     return [
         row.title,
         format_level(key, row.baseline.mean),
         format_level(key, row.proposal.mean),
         format_change(key, d.mean),
         interval,
-        verdict,
+        verdict(key, d),
     ]
 
 
@@ -600,96 +793,140 @@ def impact_csv(impact: Impact) -> bytes:
     return buf.getvalue().encode()
 
 
+HEADLINE_KEY = "true_outcome"
+
+
 @solara.component
-def ImpactView(impact: Impact, stale: bool, seconds: float | None, from_cache: bool) -> None:
-    """The impact panels of a finished comparison."""
+def Headline(impact: Impact, stale: bool, origin: str, on_shown: Callable[[], None] | None = None) -> None:
+    """The answer first: the difference in the outcome people live with, its interval, and the other main measures."""
     p = impact.proposal
-    key = id(impact)
-    levels = solara.use_memo(lambda: charts.levels_chart(impact), [key])
-    difference = solara.use_memo(lambda: charts.difference_chart(impact), [key])
-    fifths = solara.use_memo(lambda: charts.fifths_chart(impact), [key])
-    forum = solara.use_memo(lambda: charts.forum_chart(impact) if impact.forum else b"", [key])
-    with solara.Div(classes=["impact-panel"]):
+    solara.use_effect(lambda: on_shown() if on_shown else None, [id(impact)])
+    row = impact.row(HEADLINE_KEY)
+    d = row.difference
+    judged = verdict(HEADLINE_KEY, d)
+    with solara.Card(margin=0, classes=["impact-headline", "sim-headline"]):
         if stale:
             solara.Warning("You changed the settings since these results: press Run to update them.", dense=True)
-        origin = (
-            "from the cache (this proposal was run before)"
-            if from_cache
-            else (f"in {seconds:.1f} s" if seconds else "")
-        )
         Md(
-            f"### Results: {md_escape(p.baseline.describe())} (baseline) against "
-            f"{md_escape(p.reform.describe())} (proposal)\n"
-            f"{p.n_runs} runs {origin}."
+            f"**{md_escape(p.reform.describe())}** (proposal) against **{md_escape(p.baseline.describe())}** "
+            f"(baseline), {md_escape(origin)}"
         )
+        solara.Text(
+            f"{row.title}: {format_change(HEADLINE_KEY, d.mean)} under the proposal ({judged} for residents)",
+            classes=["sim-big", "headline-difference"],
+        )
+        solara.Text(
+            f"{interval_text(HEADLINE_KEY, d).capitalize()}; {format_level(HEADLINE_KEY, row.proposal.mean)} "
+            f"against {format_level(HEADLINE_KEY, row.baseline.mean)}, averaged over the last "
+            f"{months_text(min(12, p.steps))} of {p.replications} runs of each policy.",
+            classes=["sim-help", "headline-interval"],
+        )
+        lines = ["| Measure | Difference | 95% interval | For residents |", "|---|---|---|---|"]
+        for key in ("prosocial_rate", "trust_mean", "gaming_share", "public_cost"):
+            r = impact.row(key)
+            lines.append(
+                f"| {md_escape(r.title)} | {format_change(key, r.difference.mean)} | "
+                f"{md_escape(_row_cells(r)[4])} | {verdict(key, r.difference)} |"
+            )
+        with solara.Div(classes=["impact-table", "sim-scroll", "headline-table"]):
+            Md("\n".join(lines))
+
+
+@solara.component
+def LaterChart(impact: Impact, draw: Callable[[Impact], bytes], alt: str) -> None:
+    """A chart drawn in a background thread, so that the numbers show at once and the charts follow."""
+    png = solara.use_reactive(cast(bytes | None, None))
+
+    def render(cancelled: threading.Event) -> None:
+        png.set(None)
+        data = draw(impact)
+        if not cancelled.is_set():
+            png.set(data)
+
+    solara.use_thread(render, dependencies=[id(impact)], intrusive_cancel=False)
+    if png.value is None:
+        solara.Text("Drawing the chart...", classes=["sim-help", "chart-pending"])
+        solara.Text(alt, classes=["sim-help"])
+    else:
+        PngImage(png.value, alt)
+
+
+@solara.component
+def ImpactView(impact: Impact) -> None:
+    """The detailed panels of a finished comparison (the headline is shown above the levers)."""
+    with solara.Div(classes=["impact-panel"]):
         with solara.Card("In plain words", margin=0, classes=["impact-summary"]):
             TextList(impact.summary)
         with solara.Card("End of run: the last 12 months", margin=0):
-            header = (
-                "| Measure | Baseline | Proposal | Difference | 95% interval | Clear difference? |\n"
-                "|---|---|---|---|---|---|\n"
-            )
+            header = "| " + " | ".join(TABLE_HEADER) + " |\n" + "|---" * len(TABLE_HEADER) + "|\n"
             body = "\n".join("| " + " | ".join(md_escape(c) for c in _row_cells(r)) + " |" for r in impact.table)
-            with solara.Div(classes=["impact-table"]):
+            with solara.Div(classes=["impact-table", "sim-scroll"]):
                 Md(header + body)
             Help(
-                "Shares are in % and their differences in percentage points (pts); trust, motivation and social "
-                "capital on a 0-100 scale; cost in £ per citizen per month. " + help_text("interval_95", "Concepts")
+                "Shares are in %, and their differences in percentage points ('points'); trust, motivation and "
+                "social capital on a 0-100 scale; cost in £ per citizen per month. 'Better' or 'worse' is said only "
+                "when the interval leaves out zero, in the direction the glossary gives for each measure. "
+                + help_text("interval_95", "Concepts")
             )
             solara.FileDownload(
                 lambda: impact_csv(impact), filename="proposal-impact.csv", label="Download the numbers (CSV)"
             )
         with solara.Card("Difference over time (proposal minus baseline)", margin=0):
-            PngImage(
-                difference,
-                "The line is the average difference over the paired runs; the band is its 95% interval. Where the "
-                "band covers the zero line, the runs cannot tell the two policies apart at that month.",
-            )
+            LaterChart(impact, charts.difference_chart, charts.difference_alt(impact))
         with solara.Card("Both policies over time", margin=0):
-            PngImage(levels, "Blue: baseline; orange: proposal; bands: 95% intervals of the mean across runs.")
+            LaterChart(impact, charts.levels_chart, charts.levels_alt(impact))
         with solara.Card("Who gains: effect by community deprivation", margin=0):
-            PngImage(
-                fifths,
-                "End-of-run difference in each fifth of communities, from the least deprived (1) to the most (5), "
-                "with 95% intervals.",
-            )
+            LaterChart(impact, charts.fifths_chart, charts.fifths_alt(impact))
             lines = ["| Deprivation fifth | True outcome | 95% interval |", "|---|---|---|"]
             for k, e in enumerate(impact.fifths["true_outcome"]["difference"]):
                 name = {0: "1 (least deprived)", 4: "5 (most deprived)"}.get(k, str(k + 1))
                 lines.append(
                     f"| {name} | {format_change('true_outcome', e.mean)} | {interval_text('true_outcome', e)} |"
                 )
-            with solara.Div(classes=["impact-table"]):
+            with solara.Div(classes=["impact-table", "sim-scroll"]):
                 Md("\n".join(lines))
-        with solara.Card("Who takes part in negotiation", margin=0):
+        with solara.Card("Who takes part in local forums", margin=0):
             if impact.forum:
-                PngImage(
-                    forum,
-                    "Share of residents called to a forum round who took part, summed over all rounds, by the "
-                    "deprivation of their community and by their self-efficacy (confidence), with 95% intervals.",
-                )
+                LaterChart(impact, charts.forum_chart, charts.forum_alt(impact))
             else:
-                solara.Info("Neither policy has forums: they exist only under negotiated outcomes.")
+                solara.Info("Neither policy has local forums, so no one takes part in one.")
 
 
 @solara.component
 def ProposalTab(link: LinkState) -> None:
-    """Choose a baseline and a proposal, run them in the background, and show the impact panels."""
-    draft = solara.use_reactive(link.proposal or Proposal())
-    initial_impact = solara.use_memo(lambda: cached_impact(link.proposal), [])
+    """Choose a baseline and a proposal, run them in the background, and show the answer first."""
+    start = without_inert_levers(link.proposal) if link.proposal is not None else Proposal()
+    draft = solara.use_reactive(start)
+    initial_impact = solara.use_memo(lambda: cached_impact(start if link.proposal is not None else None), [])
     impact = solara.use_reactive(initial_impact)
     from_cache = solara.use_reactive(initial_impact is not None)
     seconds = solara.use_reactive(cast(float | None, None))
     job = solara.use_reactive(cast(jobs.Job | None, None))
     progress = solara.use_reactive(0)
     errors = solara.use_reactive(cast(list[str], []))
+    scroll = solara.use_reactive(1 if initial_impact is not None else 0)
+    done_at = solara.use_ref(cast(float | None, None))
+    submitted = solara.use_ref(0.0)
+    render_start = time.perf_counter()
     p = draft.value
+
+    def measure_redraw() -> None:
+        # Showing a result redraws this tab; until a result has been shown, a redraw's time stands for it.
+        jobs.manager().throughput.record_redraw(time.perf_counter() - render_start)
+
+    solara.use_effect(measure_redraw)  # after every redraw
+
+    def shown() -> None:
+        # Seconds from pressing Run to the answer on the page, besides the job itself: part of later estimates.
+        if done_at.current is not None:
+            jobs.manager().throughput.record_draw(time.perf_counter() - done_at.current)
+            done_at.current = None
 
     def apply(candidate: Proposal) -> None:
         messages = check_values(candidate)  # settings valid alone; check_relations is shown below
         errors.set(messages)
         if not messages:
-            draft.set(candidate)
+            draft.set(without_inert_levers(candidate))
 
     def change_area(name: str, value: Any) -> None:
         apply(dataclasses.replace(draft.value, **{name: value}))
@@ -703,6 +940,7 @@ def ProposalTab(link: LinkState) -> None:
         current = job.value
         if current is not None and current.active:
             current.cancel()
+        submitted.current = time.perf_counter()
         try:
             new = jobs.submit(draft.value)
         except ProposalError as exc:
@@ -715,6 +953,13 @@ def ProposalTab(link: LinkState) -> None:
         progress.set(new.done)
         job.set(new)
 
+    def run_shared_link() -> None:
+        # A shared link opens on its results: run it at once if they are not in the cache.
+        if link.proposal is not None and initial_impact is None and not check_relations(draft.value):
+            run()
+
+    solara.use_effect(run_shared_link, [])
+
     def watch(cancelled: threading.Event) -> None:
         current = job.value
         if current is None:
@@ -726,9 +971,12 @@ def ProposalTab(link: LinkState) -> None:
                 progress.set(current.done)
         progress.set(current.done)
         if current.status == "done" and current.impact is not None:
+            if not current.from_cache:  # from pressing Run, less the job: the headline's effect measures it
+                done_at.current = submitted.current + current.seconds
             impact.set(current.impact)
             from_cache.set(current.from_cache)
             seconds.set(current.seconds)
+            scroll.set(scroll.value + 1)
         elif current.status == "failed":
             errors.set([current.message or "The runs failed."])
 
@@ -744,7 +992,12 @@ def ProposalTab(link: LinkState) -> None:
     solara.use_effect(cancel_on_close, [])
 
     with solara.Div(classes=["proposal-tab"]):
-        ProposalPanels(p, errors, job, progress, impact, seconds, from_cache, change_lever, change_area, run)
+        ProposalPanels(p, errors, job, progress, impact, seconds, from_cache, change_lever, change_area, run, shown)
+        try:
+            query = "" if p == Proposal() else to_query(p)  # the standard proposal keeps a clean address
+        except ProposalError:
+            query = ""
+        AddressBar(query=query, scroll_token=scroll.value, scroll_target=".impact-headline")
 
 
 @solara.component
@@ -759,22 +1012,17 @@ def ProposalPanels(
     change_lever: Callable[[str, str, Any], None],
     change_area: Callable[[str, Any], None],
     run: Callable[[], None],
+    shown: Callable[[], None],
 ) -> None:
-    """The proposal tab's panels (its state lives in :func:`ProposalTab`)."""
-    Md(
-        "Compare a **proposal** with a **baseline** (what happens now). Both are simulated on the same "
-        "citizens and the same chance events, several times, and the panels below show what changes, over "
-        "time and for whom, with 95% intervals. Levers that do not act in the chosen regime are hidden."
+    """The proposal tab's panels (its state lives in :func:`ProposalTab`): the run and the answer, then the levers."""
+    solara.Text(
+        "Set what happens now (baseline) and what you want to try (proposal), then press Run: the answer appears here.",
+        classes=["sim-instruction"],
     )
-    with solara.Columns([1, 1, 1]):
-        ArmCard("Baseline: what happens now", "baseline", p.baseline, change_lever)
-        ArmCard("Proposal: what you want to test", "proposal", p.reform, change_lever)
-        with solara.Column():
-            AreaCard(p, change_area)
     relation_errors = check_relations(p)
     Messages([*errors.value, *relation_errors])
     running = job.value is not None and job.value.active
-    with solara.Row(style={"align-items": "center", "gap": "12px"}):
+    with solara.Row(style={"align-items": "center", "gap": "12px", "flex-wrap": "wrap"}):
         solara.Button(
             "Run the comparison",
             on_click=run,
@@ -785,6 +1033,7 @@ def ProposalPanels(
         )
         if running:
             solara.Button("Cancel", on_click=lambda: job.value.cancel() if job.value else None, outlined=True)
+        solara.Text(f"{p.replications} runs of each policy, {time_estimate(p)}.", classes=["sim-help", "time-estimate"])
     if job.value is not None and (running or job.value.status == "cancelled"):
         current = job.value
         with solara.Div(classes=["proposal-progress"]):
@@ -794,8 +1043,20 @@ def ProposalPanels(
                 f"{progress.value} of {current.total} runs done ({status}). You can keep using the page.",
                 classes=["sim-help", "progress-text"],
             )
-    if impact.value is not None:
-        ImpactView(impact.value, impact.value.proposal != p, seconds.value, from_cache.value)
+    result = impact.value
+    if result is not None:  # the answer first, above the levers; the details below them
+        origin = (
+            "from earlier runs of these settings"
+            if from_cache.value
+            else (f"run in {seconds.value:.0f} s" if seconds.value else "")
+        )
+        Headline(result, result.proposal != p, origin, shown)
+    with solara.ColumnsResponsive(12, medium=6, large=4):
+        ArmCard("Baseline: what happens now", "baseline", p.baseline, change_lever)
+        ArmCard("Proposal: what you want to test", "proposal", p.reform, change_lever)
+        AreaCard(p, change_area)
+    if result is not None:
+        ImpactView(result)
     ShareBox(p)
 
 
@@ -820,7 +1081,7 @@ def ExplainTab() -> None:
     for section in ("Regimes", "Levers", "Measures", "Concepts"):
         entries = g.entries(section)
         with solara.Card(titles[section], margin=0, classes=[f"glossary-{section.lower()}"]):
-            text = "\n\n".join(f"**{e.title}** (`{e.key}`): {' '.join(e.text.split())}" for e in entries)
+            text = "\n\n".join(f"**{e.title}**: {' '.join(e.text.split())}" for e in entries)
             Md(text)
 
 
@@ -831,7 +1092,7 @@ def Page() -> None:
     router = solara.use_router()
     search = router.search
     link = solara.use_memo(lambda: read_link(search), [search])
-    tab = solara.use_reactive(1 if (link.proposal is not None or link.errors) else 0)
+    tab = solara.use_reactive(0)  # the question first: "Test a proposal"
     solara.Style(CSS)
     solara.Title("Proposal explorer")
     with solara.AppBar():
@@ -847,11 +1108,11 @@ def Page() -> None:
                 )
         elif link.proposal is not None:
             with solara.Div(classes=["link-restored"]):
-                Messages(["Proposal restored from the shared link.", *link.notes], kind="info")
+                Messages(["Settings restored from the link.", *link.notes], kind="info")
         with solara.lab.Tabs(value=tab, lazy=False):
-            with solara.lab.Tab("Live model", icon_name="mdi-play-circle-outline"), Guard("live model"):
-                LiveTab()
             with solara.lab.Tab("Test a proposal", icon_name="mdi-scale-balance"), Guard("proposal"):
                 ProposalTab(link)
+            with solara.lab.Tab("Live model", icon_name="mdi-play-circle-outline"), Guard("live model"):
+                LiveTab()
             with solara.lab.Tab("Explain", icon_name="mdi-book-open-variant"), Guard("explanations"):
                 ExplainTab()

@@ -2,6 +2,8 @@
 
 Every function takes plain data (a time series, an :class:`~sim.app.proposal.Impact`) and
 returns PNG bytes, so the page can cache them by their inputs and tests can call them directly.
+The live tab's charts are drawn in the browser instead (``vue/live_chart.vue``): this module
+gives them their numbers (:func:`live_panels`). Each chart has a text alternative (``*_alt``).
 Colours are from the Okabe-Ito palette, which colour-blind readers can tell apart.
 """
 
@@ -15,7 +17,17 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from sim.app.proposal import ARMS, FIFTH_MEASURES, MAIN_MEASURES, MEASURES, N_FIFTHS, Impact
+from sim.app.proposal import (
+    ARMS,
+    FIFTH_MEASURES,
+    MAIN_MEASURES,
+    MEASURES,
+    N_FIFTHS,
+    Impact,
+    format_change,
+    format_level,
+    interval_text,
+)
 
 BASELINE = "#0072B2"
 PROPOSAL = "#E69F00"
@@ -32,7 +44,7 @@ def _scale(key: str) -> tuple[float, str]:
     kind = MEASURES[key].kind if key in MEASURES else "share"
     return {
         "share": (100.0, "%"),
-        "gap": (100.0, "pts"),
+        "gap": (100.0, "percentage points"),
         "index": (100.0, "0-100"),
         "money": (1.0, "£ per citizen per month"),
     }[kind]
@@ -40,7 +52,7 @@ def _scale(key: str) -> tuple[float, str]:
 
 def _change_unit(key: str) -> str:
     kind = MEASURES[key].kind if key in MEASURES else "share"
-    return {"share": "pts", "gap": "pts", "index": "points (0-100)", "money": "£"}[kind]
+    return {"share": "points", "gap": "points", "index": "points (0-100)", "money": "£"}[kind]
 
 
 def _png(fig: Figure) -> bytes:
@@ -55,44 +67,42 @@ def _style(ax: object) -> None:
     ax.tick_params(labelsize=8)  # type: ignore[attr-defined]
 
 
-def live_chart(ts: pd.DataFrame, horizon: int) -> bytes:
-    """The live tab's four panels: pro-social activity, gaming, trust, reported against true outcome."""
-    fig = Figure(figsize=(10, 5.2))
-    axes = fig.subplots(2, 2)
-    months = ts["step"].to_numpy() if len(ts) else np.zeros(0)
-    panels = [
-        ("Pro-social activity (% of citizens)", [("prosocial_rate", "any help", "#000000")], 100),
-        ("Gaming (% of services' staff time)", [("gaming_share", "gaming", "#D55E00")], 100),
-        ("Trust in local services (0-100)", [("trust_mean", "trust", BASELINE)], 100),
+LIVE_PANELS: tuple[tuple[str, tuple[tuple[str, str, str, str], ...]], ...] = (
+    (
+        "Pro-social activity (% of citizens)",
         (
-            "Outcome: reported against true (% of cases)",
-            [("reported_outcome", "reported", "#CC79A7"), ("true_outcome", "true (lived)", DIFFERENCE)],
-            100,
+            ("prosocial_rate", "any help", "#000000", ""),
+            ("volunteering_rate", "volunteering", GREY, "6 3"),
+            ("caring_rate", "caring", GREY, "2 3"),
         ),
+    ),
+    ("Gaming (% of services' staff time)", (("gaming_share", "gaming", "#D55E00", ""),)),
+    ("Trust in local services (0-100)", (("trust_mean", "trust", BASELINE, ""),)),
+    (
+        "Outcome: reported against true (% of cases)",
+        (("reported_outcome", "reported", "#CC79A7", ""), ("true_outcome", "true (lived)", DIFFERENCE, "")),
+    ),
+)
+
+
+def live_panels(ts: pd.DataFrame) -> list[dict[str, object]]:
+    """The live tab's four panels as numbers for the browser's chart (0-100; None where undefined)."""
+
+    def values(key: str) -> list[float | None]:
+        if key not in ts:
+            return []
+        return [round(100 * float(v), 2) if math.isfinite(float(v)) else None for v in ts[key].to_numpy()]
+
+    return [
+        {
+            "title": title,
+            "lines": [
+                {"label": label, "color": colour, "dash": dash, "values": values(key)}
+                for key, label, colour, dash in lines
+            ],
+        }
+        for title, lines in LIVE_PANELS
     ]
-    for ax, (title, lines, mult) in zip(axes.flat, panels, strict=True):
-        for key, label, colour in lines:
-            if len(ts):
-                ax.plot(months, mult * ts[key].astype(float).to_numpy(), color=colour, label=label, lw=1.8)
-        if title.startswith("Pro-social") and len(ts):
-            ax.plot(
-                months, 100 * ts["volunteering_rate"].astype(float), color=GREY, lw=1, ls="--", label="volunteering"
-            )
-            ax.plot(months, 100 * ts["caring_rate"].astype(float), color=GREY, lw=1, ls=":", label="caring")
-        ax.set_title(title, fontsize=10, loc="left")
-        ax.set_xlim(0, max(horizon - 1, 1))
-        ax.set_ylim(bottom=0)
-        top = ax.get_ylim()[1]
-        ax.set_ylim(0, max(top, 10))
-        _style(ax)
-        if len(ts) and (len(lines) > 1 or title.startswith("Pro-social")):
-            ax.legend(fontsize=7, frameon=False, loc="lower right")
-    for ax in axes[1]:
-        ax.set_xlabel("month", fontsize=8)
-    if not len(ts):
-        fig.suptitle("Press Step or Play to start", fontsize=12, color=GREY)
-    fig.tight_layout()
-    return _png(fig)
 
 
 def _grid(n: int, cols: int = 4, height: float = 2.5) -> tuple[Figure, list[object]]:
@@ -169,7 +179,7 @@ def fifths_chart(impact: Impact) -> bytes:
 
 
 def forum_chart(impact: Impact) -> bytes:
-    """Forum participation by deprivation fifth and by self-efficacy fifth, per arm with forums."""
+    """Forum participation by deprivation fifth and by confidence (self-efficacy) fifth, per arm with forums."""
     fig = Figure(figsize=(12, 3.2))
     axes = fig.subplots(1, 2)
     arms = [a for a in ARMS if a in impact.forum]
@@ -177,7 +187,7 @@ def forum_chart(impact: Impact) -> bytes:
     x = np.arange(N_FIFTHS)
     for ax, part, xlabel in (
         (axes[0], "by_deprivation", "deprivation fifth of communities (1 least, 5 most deprived)"),
-        (axes[1], "by_efficacy", "self-efficacy fifth of residents (1 least, 5 most confident)"),
+        (axes[1], "by_efficacy", "confidence fifth of residents (1 least, 5 most confident)"),
     ):
         for j, arm in enumerate(arms):
             est = impact.forum[arm][part]
@@ -203,3 +213,78 @@ def forum_chart(impact: Impact) -> bytes:
             ax.legend(fontsize=8, frameon=False)
     fig.tight_layout()
     return _png(fig)
+
+
+# ---------------------------------------------------------------------------- alt texts
+# Each chart's text alternative says what it shows and its key numbers, read from the same
+# Impact as the chart, so that a screen-reader user gets the chart's message.
+def _end(impact: Impact, key: str) -> str:
+    d = impact.row(key).difference
+    return f"{MEASURES[key].title} {format_change(key, d.mean)} ({interval_text(key, d)})"
+
+
+def difference_alt(impact: Impact, measures: Sequence[str] = MAIN_MEASURES) -> str:
+    """Alt text of :func:`difference_chart`."""
+    return (
+        f"Line charts of the difference, proposal minus baseline, month by month for {len(measures)} measures, "
+        "with shaded 95% intervals; where the band covers zero the runs cannot tell the policies apart. "
+        "At the end of the run: " + "; ".join(_end(impact, k) for k in measures) + "."
+    )
+
+
+def levels_alt(impact: Impact, measures: Sequence[str] = MAIN_MEASURES) -> str:
+    """Alt text of :func:`levels_chart`."""
+    parts = [
+        f"{MEASURES[k].title} {format_level(k, impact.row(k).baseline.mean)} under the baseline and "
+        f"{format_level(k, impact.row(k).proposal.mean)} under the proposal"
+        for k in measures
+    ]
+    return (
+        "Line charts of both policies month by month (blue: baseline; orange: proposal; bands: 95% intervals). "
+        "At the end of the run: " + "; ".join(parts) + "."
+    )
+
+
+def fifths_alt(impact: Impact) -> str:
+    """Alt text of :func:`fifths_chart`."""
+    diff = impact.fifths["true_outcome"]["difference"]
+    return (
+        "Bar charts of the end-of-run difference in each fifth of communities, from the least deprived (1) to "
+        "the most deprived (5), with 95% intervals. True outcome: "
+        + "; ".join(f"fifth {k + 1} {format_change('true_outcome', e.mean)}" for k, e in enumerate(diff))
+        + "."
+    )
+
+
+def forum_alt(impact: Impact) -> str:
+    """Alt text of :func:`forum_chart`."""
+    parts = []
+    for arm in ARMS:
+        f = impact.forum.get(arm)
+        if not f:
+            continue
+        dep, eff = f["by_deprivation"], f["by_efficacy"]
+        parts.append(
+            f"under the {arm}, {format_level('participation_rate', f['overall'].mean)} took part overall, "
+            f"{format_level('participation_rate', dep[0].mean)} in the least deprived fifth against "
+            f"{format_level('participation_rate', dep[-1].mean)} in the most deprived, and "
+            f"{format_level('participation_rate', eff[0].mean)} of the least confident fifth against "
+            f"{format_level('participation_rate', eff[-1].mean)} of the most confident"
+        )
+    return (
+        "Bar charts of the share of residents called to a forum round who took part, over all rounds, by the "
+        "deprivation of their community and by their confidence, with 95% intervals: " + "; ".join(parts) + "."
+    )
+
+
+def live_alt(ts: pd.DataFrame) -> str:
+    """Alt text of the live tab's charts (:func:`live_panels`) at its latest month."""
+    if ts.empty:
+        return "Live charts: the run has not started yet."
+    last = ts.iloc[-1]
+    keys = [k for k in ("prosocial_rate", "gaming_share", "trust_mean", "true_outcome", "reported_outcome") if k in ts]
+    return (
+        f"Live charts month by month, now at month {int(last.get('step', len(ts) - 1))}: "
+        + "; ".join(f"{MEASURES[k].title} {format_level(k, float(last[k]))}" for k in keys)
+        + "."
+    )

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import math
 import os
 import signal
 import threading
@@ -84,6 +85,104 @@ def _sigint_ignored() -> Iterator[None]:
         signal.signal(signal.SIGINT, previous)
 
 
+def _timed_run(task: Any) -> float:
+    """Run one task in a worker and return its seconds: the start-up calibration of :class:`Throughput`."""
+    start = time.perf_counter()
+    run_one(task)
+    return time.perf_counter() - start
+
+
+def _months_run(p: Proposal) -> int:
+    """Months one run simulates: the settling-in period and the recorded months."""
+    from sim.config import SimConfig
+
+    return int(SimConfig().burn_in) + p.steps
+
+
+# Two small proposals whose runs time the pool at start-up: their difference in size separates
+# the fixed cost of a run (composing its config, building the model) from the cost per citizen-month.
+CALIBRATION: tuple[Proposal, Proposal] = (
+    Proposal(n_citizens=100, n_communities=5, steps=12, replications=1),
+    Proposal(n_citizens=1000, n_communities=10, steps=12, replications=1),
+)
+
+
+class Throughput:
+    """This server's measured speed, for honest time estimates.
+
+    A run takes about ``fixed + per_unit * citizens * months`` seconds in one worker; both are
+    fitted from two calibration runs at start-up (:meth:`JobManager.calibrate`), which then runs
+    one small comparison end to end to measure what a comparison costs besides its runs
+    (``overhead``: composing the configs, analysing). The page measures how long it takes to show
+    a result (``draw``, :meth:`record_draw`), and until it has shown one, how long it takes to
+    redraw (:meth:`record_redraw`), which showing a result does. Each finished job then rescales the runs' part by how
+    long it really took against its estimate (a running average), so that the machine's load at the
+    time is taken into account.
+    """
+
+    def __init__(self) -> None:
+        self.fixed: float | None = None
+        self.per_unit: float | None = None
+        self.overhead = 0.0
+        self.draw = 0.0
+        self.draw_measured = False
+        self.scale = 1.0
+        self._lock = threading.Lock()
+
+    @property
+    def measured(self) -> bool:
+        """Whether the calibration has run, so that estimates come from this machine's speed."""
+        return self.per_unit is not None
+
+    def record_calibration(self, small: tuple[int, float], large: tuple[int, float]) -> None:
+        """Fit the fixed and per-unit costs from two runs: (citizen-months, seconds) each."""
+        (u1, t1), (u2, t2) = small, large
+        per_unit = max(0.0, (t2 - t1) / max(u2 - u1, 1))
+        with self._lock:
+            self.per_unit = per_unit
+            self.fixed = max(0.0, t1 - per_unit * u1)
+
+    def runs_seconds(self, p: Proposal, workers: int) -> float | None:
+        """Seconds the runs of ``p`` take on ``workers`` free workers, unscaled; None before calibration."""
+        if self.per_unit is None or self.fixed is None:
+            return None
+        waves = math.ceil(p.n_runs / max(workers, 1))
+        return waves * (self.fixed + self.per_unit * p.n_citizens * _months_run(p))
+
+    def estimate(self, p: Proposal, workers: int) -> float | None:
+        """Seconds from pressing Run to seeing the results; None before calibration."""
+        runs = self.runs_seconds(p, workers)
+        return None if runs is None else self.scale * runs + self.overhead + self.draw
+
+    def record_overhead(self, p: Proposal, workers: int, seconds: float) -> None:
+        """Set the cost of a comparison besides its runs, from a whole job of ``p`` that took ``seconds``."""
+        runs = self.runs_seconds(p, workers)
+        if runs is not None:
+            with self._lock:
+                self.overhead = max(0.0, seconds - runs)
+
+    def record_job(self, p: Proposal, workers: int, seconds: float) -> None:
+        """Rescale the runs' part by a finished job's real time against its estimate (a running average)."""
+        runs = self.runs_seconds(p, workers)
+        if runs is None or runs <= 0 or seconds <= 0:
+            return
+        with self._lock:
+            ratio = max(0.1, (seconds - self.overhead) / runs)
+            self.scale = 0.5 * self.scale + 0.5 * ratio
+
+    def record_draw(self, seconds: float) -> None:
+        """Remember how long the page took to show a result after its job (a running average)."""
+        with self._lock:
+            self.draw = seconds if not self.draw_measured else 0.5 * self.draw + 0.5 * seconds
+            self.draw_measured = True
+
+    def record_redraw(self, seconds: float) -> None:
+        """A redraw of the page's proposal tab: until a result has been shown, it stands for showing one."""
+        with self._lock:
+            if not self.draw_measured:
+                self.draw = seconds if self.draw == 0 else 0.5 * self.draw + 0.5 * seconds
+
+
 def _warm() -> int:
     """A no-op run in a worker: imports the model there, so the first proposal starts at once."""
     import sim.model  # noqa: F401
@@ -145,6 +244,7 @@ class JobManager:
         self._pool: ProcessPoolExecutor | None = None
         self._lock = threading.Lock()
         self._active: dict[str, Job] = {}
+        self.throughput = Throughput()
 
     def pool(self) -> ProcessPoolExecutor:
         """The shared pool, (re)created on demand."""
@@ -176,9 +276,46 @@ class JobManager:
             except Exception as exc:
                 log.warning("worker warm-up failed: %s", exc)
                 self._discard_pool(pool)
+                return
+            self.calibrate()
 
         threading.Thread(target=go, name="sim-app-warmup", daemon=True).start()
         return futures
+
+    def calibrate(self) -> None:
+        """Measure this server's speed for :attr:`throughput` (never raises; a failure is logged).
+
+        Two small runs on every worker at once (as a job uses them) fit the cost of a run; then one
+        small comparison runs end to end, as a user's would, to measure what a comparison costs
+        besides its runs. The time the page takes to show a result is measured by the page.
+        """
+        t = self.throughput
+        try:
+            pool = self.pool()
+            timed = []
+            for p in CALIBRATION:
+                task = run_tasks(p)[0]
+                futures = [pool.submit(_timed_run, task) for _ in range(self.workers)]
+                seconds = sorted(f.result(timeout=300) for f in futures)
+                timed.append((p.n_citizens * _months_run(p), seconds[len(seconds) // 2]))
+            t.record_calibration(timed[0], timed[1])
+            job = self.submit(CALIBRATION[0], use_cache=False)
+            if job.wait(300) and job.impact is not None:
+                t.record_overhead(job.proposal, self.workers, job.seconds)
+                t.scale = 1.0  # the job rescaled the runs before its overhead was known: start afresh
+            log.info(
+                "speed calibrated: %.2f s a run + %.2e s a citizen-month; %.1f s a comparison; %.1f s to draw",
+                t.fixed,
+                t.per_unit,
+                t.overhead,
+                t.draw,
+            )
+        except Exception as exc:
+            log.warning("speed calibration failed: %s", exc)
+
+    def estimate(self, p: Proposal) -> float | None:
+        """Seconds from pressing Run to the results of ``p`` on this server, or None before calibration."""
+        return self.throughput.estimate(p, self.workers)
 
     def _discard_pool(self, broken: ProcessPoolExecutor | None = None) -> None:
         """Forget the pool (if it is still ``broken``, when given) so that the next use starts a new one."""
@@ -246,6 +383,8 @@ class JobManager:
             job.impact = analyse(job.proposal, runs)
             cache.save_runs(job.proposal, runs)
             job.status = "done"
+            if self.active_jobs() == 1 and self.throughput.measured:  # alone on the pool: a fair measure
+                self.throughput.record_job(job.proposal, self.workers, time.perf_counter() - start)
         except ProposalError as exc:
             job.status, job.message = "failed", " ".join(exc.messages)
         except BrokenProcessPool:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -103,6 +104,9 @@ class LiveModel(SocialProductivityModel):
             merged = live_defaults()
             p = live_proposal(merged)
         super().__init__(arm_config(p, "baseline", p.seed))
+        # The page plays the model in one thread and reads it in others: a month is stepped, and
+        # the page reads the model, while holding this lock.
+        self.lock = threading.RLock()
         self.settings = merged
         while self.month < 0:  # the unrecorded settling-in months
             super().step()
@@ -253,8 +257,27 @@ def color_scale(value: float, lo: float = 0.0, hi: float = 1.0) -> tuple[str, st
     k = min(int(pos), len(stops) - 2)
     f = pos - k
     r, g, b = (round(stops[k][c] + f * (stops[k + 1][c] - stops[k][c])) for c in range(3))
-    luminance = 0.2126 * r + 0.7152 * g + 0.0722 * b
-    return f"#{r:02x}{g:02x}{b:02x}", "#000000" if luminance > 140 else "#ffffff"
+    # Black or white text, whichever contrasts more (WCAG relative luminance): at least 4.5:1 on every colour.
+    luminance = relative_luminance(r, g, b)
+    on_black, on_white = (luminance + 0.05) / 0.05, 1.05 / (luminance + 0.05)
+    return f"#{r:02x}{g:02x}{b:02x}", "#000000" if on_black >= on_white else "#ffffff"
+
+
+def relative_luminance(r: int, g: int, b: int) -> float:
+    """WCAG 2 relative luminance of an sRGB colour given as 0-255 channels."""
+
+    def linear(c: int) -> float:
+        v = c / 255
+        return v / 12.92 if v <= 0.04045 else ((v + 0.055) / 1.055) ** 2.4
+
+    return 0.2126 * linear(r) + 0.7152 * linear(g) + 0.0722 * linear(b)
+
+
+def contrast_ratio(fg: str, bg: str) -> float:
+    """WCAG 2 contrast ratio of two ``#rrggbb`` colours (1 to 21)."""
+    lum = [relative_luminance(*(int(c[i : i + 2], 16) for i in (1, 3, 5))) for c in (fg, bg)]
+    hi, lo = max(lum), min(lum)
+    return (hi + 0.05) / (lo + 0.05)
 
 
 ALLOCATION_ORDER: tuple[str, ...] = tuple(ACTIVITY_TITLES.get(a, a) for a in ACTIVITIES)

@@ -36,6 +36,7 @@ from urllib.parse import parse_qsl, quote, urlencode
 import numpy as np
 
 from sim.config import REGIMES, RegimeConfig, SimConfig, load_config
+from sim.instruments import Instruments
 from sim.metrics import SUMMARY_WINDOW
 from sim.sweep.plan import replication_seeds
 
@@ -76,7 +77,6 @@ class LeverSpec:
         hi: highest allowed value (numbers).
         step: slider step.
         unit: unit shown next to the value.
-        regimes: the regimes in which the lever acts (for showing only what matters).
         default: the model's default.
 
     """
@@ -87,7 +87,6 @@ class LeverSpec:
     hi: float | None = None
     step: float = 0.01
     unit: str = ""
-    regimes: tuple[str, ...] = REGIMES
     default: Any = None
 
 
@@ -104,14 +103,13 @@ def _lever(
     kind: Literal["float", "int", "bool", "choice"],
     step: float = 0.01,
     hi: float | None = None,
-    regimes: tuple[str, ...] = REGIMES,
 ) -> LeverSpec:
     """A lever whose bounds are the model's own (``param`` in sim.config), narrowed to ``hi`` if given."""
     meta = _regime_meta(name)
     lo, top = meta.get("lo"), meta.get("hi")
     if hi is not None:
         top = hi if top is None else min(top, hi)
-    return LeverSpec(name, kind, lo, top, step, meta.get("unit", ""), regimes, _regime_default(name))
+    return LeverSpec(name, kind, lo, top, step, meta.get("unit", ""), _regime_default(name))
 
 
 # The levers a proposal sets. Bounds are those of sim.config, narrowed where the model allows
@@ -121,16 +119,16 @@ LEVERS: dict[str, LeverSpec] = {
     s.name: s
     for s in (
         LeverSpec("regime", "choice", default=_regime_default("name")),
-        _lever("target_level", "float", 0.01, regimes=("targets",)),
-        _lever("ratchet", "bool", regimes=("targets",)),
-        _lever("audit_rate", "float", 0.01, regimes=("targets",)),
-        _lever("sanction_strength", "float", 0.5, hi=20, regimes=("targets", "negotiated", "functioning")),
-        _lever("reward_strength", "float", 0.5, hi=20, regimes=("targets", "negotiated")),
-        _lever("guarantee_level", "float", 0.01, regimes=REGIMES),
+        _lever("target_level", "float", 0.01),
+        _lever("ratchet", "bool"),
+        _lever("audit_rate", "float", 0.01),
+        _lever("sanction_strength", "float", 0.5, hi=20),
+        _lever("reward_strength", "float", 0.5, hi=20),
+        _lever("guarantee_level", "float", 0.01),
         _lever("payment_per_hour", "float", 0.5, hi=50),
         _lever("recognition", "float", 0.05),
-        _lever("negotiation_interval", "int", 1, hi=60, regimes=("negotiated",)),
-        _lever("participation_support", "float", 0.05, regimes=("negotiated",)),
+        _lever("negotiation_interval", "int", 1, hi=60),
+        _lever("participation_support", "float", 0.05),
     )
 }
 
@@ -156,8 +154,8 @@ AREA_TITLES: dict[str, str] = {
     "n_citizens": "Population (citizens)",
     "n_communities": "Communities",
     "steps": "Months simulated",
-    "replications": "Runs (seeds)",
-    "seed": "Seed",
+    "replications": "Runs of each policy",
+    "seed": "Chance events (number)",
 }
 
 
@@ -181,6 +179,86 @@ class Levers:
     def describe(self) -> str:
         """The regime's plain name."""
         return REGIME_TITLES.get(self.regime, self.regime)
+
+
+def arm_instruments(levers: Levers) -> Instruments:
+    """The instruments of an arm's regime at month 0 (what its preset switches on), with its levers."""
+    values = {name: getattr(levers, name) for name in LEVERS if name != "regime"}
+    return Instruments.from_config(RegimeConfig(name=levers.regime, **values))
+
+
+def forums_meet(inst: Instruments) -> bool:
+    """Whether forums convene: where they set the objective or observe performance (as the model decides)."""
+    return inst.objective_setter == "forum" or inst.observation == "forum"
+
+
+def lever_inert_reason(name: str, inst: Instruments) -> str | None:
+    """Why lever ``name`` changes nothing under instruments ``inst``, or None if it acts.
+
+    Read from the instruments, as the model's rules read them (never from the regime's name):
+    an outcome objective is judged only where someone sets it and it is observed; records are
+    audited only where an indicator judges them; sanctions apply under a league table, an
+    inspection of functioning or a required partnership standard; the guaranteed share of
+    functioning is checked by inspections and is part of what services promise in forums.
+    """
+    judged = inst.objective_setter != "none" and inst.observation != "none"
+    if name == "target_level":
+        if inst.objective_setter != "centre" or inst.observation == "none":
+            return "no national target is set and checked in this regime"
+    elif name == "ratchet":
+        if not (judged and inst.league_table):
+            return "there is no published league table of results in this regime"
+    elif name == "audit_rate":
+        if not (judged and inst.observation == "indicator"):
+            return "services' records are not used to judge them in this regime, so nobody audits them"
+    elif name == "reward_strength":
+        if not judged:
+            return "no outcome objective is set and checked in this regime, so nothing is rewarded"
+    elif name == "sanction_strength":
+        sanctioned = (
+            (judged and inst.league_table)
+            or inst.guarantee_monitoring_rate > 0
+            or inst.partnership_standard == "required"
+        )
+        if not sanctioned:
+            return "nothing is penalised in this regime: no league table, no inspection, no required partnership"
+    elif name == "guarantee_level":
+        if inst.guarantee_monitoring_rate <= 0 and inst.objective_setter != "forum":
+            return "nobody inspects services' core functioning or agrees it in a forum in this regime"
+    elif name in ("negotiation_interval", "participation_support"):
+        if not forums_meet(inst):
+            return "there are no local forums in this regime"
+    return None
+
+
+def acting_levers(levers: Levers) -> list[str]:
+    """The levers (besides the regime) that change something in this arm's regime, in display order."""
+    inst = arm_instruments(levers)
+    return [n for n in LEVERS if n != "regime" and lever_inert_reason(n, inst) is None]
+
+
+def lever_value_text(name: str, value: Any) -> str:
+    """A lever's value in the sliders' own units: 70%, £5.00 an hour, every 12 months, on/off, 3."""
+    spec = LEVERS[name]
+    if spec.kind == "bool":
+        return "on" if value else "off"
+    if spec.kind == "choice":
+        return REGIME_TITLES.get(str(value), str(value))
+    if spec.unit in ("share", "probability", "[0,1]"):
+        return f"{100 * float(value):.0f}%"
+    if spec.unit == "GBP/hour":
+        return f"£{float(value):.2f} an hour"
+    if spec.unit == "months":
+        return f"every {months_text(int(value))}"
+    return f"{float(value):g}"
+
+
+def months_text(n: int) -> str:
+    """'1 month', '6 months', '12 months (1 year)', '18 months (1.5 years)'."""
+    if n % 6 != 0 or n < 12:
+        return f"{n} month{'s' if n != 1 else ''}"
+    years = n / 12
+    return f"{n} months ({years:g} year{'s' if years != 1 else ''})"
 
 
 def default_baseline() -> Levers:
@@ -449,16 +527,40 @@ def proposal_from_mapping(values: Mapping[str, object], defaults: Proposal | Non
     return proposal
 
 
-def to_mapping(p: Proposal) -> dict[str, str]:
-    """The flat, canonical text form of a proposal (what a link holds, without its check code)."""
+def to_mapping(p: Proposal, full: bool = False) -> dict[str, str]:
+    """The canonical text form of a proposal (what a link holds, without its check code).
+
+    Only the settings that differ from the standard proposal's (:class:`Proposal`'s defaults)
+    are written, unless ``full``: a link stays short and a missing key means its default.
+    """
+    default = Proposal()
     out: dict[str, str] = {"v": QUERY_VERSION}
     for key, name in AREA_KEYS.items():
-        out[key] = str(getattr(p, name))
+        if full or getattr(p, name) != getattr(default, name):
+            out[key] = str(getattr(p, name))
+    for arm in ARMS:
+        levers, standard = p.arm(arm), default.arm(arm)
+        for name in LEVERS:
+            if full or getattr(levers, name) != getattr(standard, name):
+                out[arm if name == "regime" else f"{arm}.{name}"] = format_value(getattr(levers, name))
+    return out
+
+
+def without_inert_levers(p: Proposal) -> Proposal:
+    """``p`` with every lever that does not act in its arm's regime set back to the standard proposal's.
+
+    Such a lever changes nothing in the runs, so this is the same proposal for the model; it
+    keeps links short (a link leaves out the standard values) and makes the page, the link and
+    the cache agree on what was run.
+    """
+    standard = Proposal()
+    arms = {}
     for arm in ARMS:
         levers = p.arm(arm)
-        for name in LEVERS:
-            out[arm if name == "regime" else f"{arm}.{name}"] = format_value(getattr(levers, name))
-    return out
+        acting = set(acting_levers(levers))
+        reset = {n: getattr(standard.arm(arm), n) for n in LEVERS if n != "regime" and n not in acting}
+        arms[arm] = dataclasses.replace(levers, **reset)
+    return dataclasses.replace(p, baseline=arms["baseline"], reform=arms["proposal"])
 
 
 def format_value(value: object) -> str:
@@ -536,8 +638,8 @@ def from_query(query: str | None) -> Restored | None:
     if given is None:
         notes.append("This link has no check code, so its values were read as written (each was checked).")
     else:
-        expected = check_code(to_mapping(proposal))
-        if given != expected:
+        # Links made before links were shortened wrote every setting; their codes still match.
+        if given not in (check_code(to_mapping(proposal)), check_code(to_mapping(proposal, full=True))):
             raise ProposalError(
                 [
                     "This link was changed after it was made, or cut short: its check code does not match "
@@ -708,20 +810,18 @@ def run_one(task: RunTask) -> dict[str, Any]:
 # ---------------------------------------------------------------------------- analysis
 @dataclass(frozen=True)
 class Measure:
-    """How a measure is shown: title, kind of number, and which direction is better.
+    """How a measure is shown: title, kind of number, and (from the glossary) which direction is better.
 
     Attributes:
         key: the metric column.
         kind: ``share`` (shown as %, differences in percentage points), ``gap`` (a difference of
             shares, shown in percentage points), ``index`` (0-1 shown on a 0-100 scale) or
             ``money`` (GBP).
-        better: ``higher``, ``lower`` or ``neither``.
 
     """
 
     key: str
     kind: Literal["share", "gap", "index", "money"]
-    better: Literal["higher", "lower", "neither"]
 
     @property
     def title(self) -> str:
@@ -730,21 +830,36 @@ class Measure:
 
         return load_glossary().title(self.key, "Measures")
 
+    @property
+    def better(self) -> Literal["higher", "lower", "neither"]:
+        """Which direction is better for residents, as the glossary's 'Better for residents:' line says.
+
+        Raises:
+            KeyError: the glossary does not say (every measure the explorer shows must).
+
+        """
+        from sim.glossary import load_glossary
+
+        direction = load_glossary().get(self.key, "Measures").better
+        if not direction:
+            raise KeyError(f"docs/glossary.md: measure {self.key!r} does not say which way is better (*better*)")
+        return direction  # type: ignore[return-value]
+
 
 MEASURES: dict[str, Measure] = {
     m.key: m
     for m in (
-        Measure("prosocial_rate", "share", "higher"),
-        Measure("trust_mean", "index", "higher"),
-        Measure("true_outcome", "share", "higher"),
-        Measure("reported_outcome", "share", "neither"),
-        Measure("gaming_share", "share", "lower"),
-        Measure("gaming_gap", "gap", "lower"),
-        Measure("equity_gap", "gap", "lower"),
-        Measure("public_cost", "money", "lower"),
-        Measure("motivation_mean", "index", "higher"),
-        Measure("social_capital", "index", "higher"),
-        Measure("participation_rate", "share", "neither"),
+        Measure("prosocial_rate", "share"),
+        Measure("trust_mean", "index"),
+        Measure("true_outcome", "share"),
+        Measure("reported_outcome", "share"),
+        Measure("gaming_share", "share"),
+        Measure("gaming_gap", "gap"),
+        Measure("equity_gap", "gap"),
+        Measure("public_cost", "money"),
+        Measure("motivation_mean", "index"),
+        Measure("social_capital", "index"),
+        Measure("participation_rate", "share"),
     )
 }
 # The measures drawn over time (the issue's main ones first).
@@ -761,7 +876,7 @@ MAIN_MEASURES: tuple[str, ...] = (
 
 
 def format_level(key: str, value: float) -> str:
-    """A value of a measure as people read it (42.1%, 55.3, GBP 61.20)."""
+    """A value of a measure as people read it (42.1%, 55.3, GBP 61.20; gaps in percentage points)."""
     if value is None or not math.isfinite(value):
         return "n/a"
     kind = MEASURES[key].kind if key in MEASURES else "share"
@@ -770,12 +885,12 @@ def format_level(key: str, value: float) -> str:
     if kind == "index":
         return f"{100 * value:.1f}"
     if kind == "gap":
-        return f"{100 * value:.1f} pts"
+        return f"{100 * value:.1f} points"
     return f"{100 * value:.1f}%"
 
 
 def format_change(key: str, value: float) -> str:
-    """A difference of a measure, signed (+3.2 pts, -1.4, +£2.10)."""
+    """A difference of a measure, signed (+3.2 points, i.e. percentage points; -1.4; +£2.10)."""
     if value is None or not math.isfinite(value):
         return "n/a"
     kind = MEASURES[key].kind if key in MEASURES else "share"
@@ -783,7 +898,7 @@ def format_change(key: str, value: float) -> str:
         return f"{'+' if value >= 0 else '-'}£{abs(value):,.2f}"
     if kind == "index":
         return f"{100 * value:+.1f}"
-    return f"{100 * value:+.1f} pts"
+    return f"{100 * value:+.1f} points"
 
 
 def mean_interval(samples: np.ndarray, axis: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -941,9 +1056,11 @@ def analyse(p: Proposal, runs: list[dict[str, Any]]) -> Impact:
         fifths[m]["difference"] = [_estimate(per["proposal"][:, k] - per["baseline"][:, k]) for k in range(N_FIFTHS)]
     forum: dict[str, dict[str, Any]] = {}
     for arm in ARMS:
-        if p.arm(arm).regime != "negotiated":
+        if not forums_meet(arm_instruments(p.arm(arm))):
             continue
         f = {k: np.array([r["forum"][k] for r in arms[arm]], dtype=float) for k in arms[arm][0]["forum"]}
+        if not f["called_dep"].sum():  # forums only observed: no rounds that set anything were recorded
+            continue
         with np.errstate(invalid="ignore", divide="ignore"):
             overall = f["took_part_dep"].sum(axis=1) / f["called_dep"].sum(axis=1)
             dep = f["took_part_dep"] / f["called_dep"]
@@ -961,25 +1078,59 @@ def analyse(p: Proposal, runs: list[dict[str, Any]]) -> Impact:
 
 # ---------------------------------------------------------------------------- plain words
 def interval_text(key: str, est: Estimate) -> str:
-    """'95% interval +1.2 pts to +3.4 pts', or why there is none."""
+    """'95% interval +1.2 points to +3.4 points', or why there is none."""
     if not est.has_interval:
         return "one run only, so no interval: add runs to see how much this varies by chance"
     return f"95% interval {format_change(key, est.low)} to {format_change(key, est.high)}"
 
 
+def verdict(key: str, est: Estimate) -> str:
+    """Better or worse for residents, judged by the glossary's direction and only when the interval is clear."""
+    if not est.has_interval:
+        return "cannot tell (one run)"
+    if not est.clear:
+        return "no clear difference"
+    better = MEASURES[key].better
+    if better == "neither":
+        return "higher" if est.mean > 0 else "lower"
+    return "better" if (est.mean > 0) == (better == "higher") else "worse"
+
+
 def lever_changes(p: Proposal) -> list[str]:
-    """Plain descriptions of what the proposal changes relative to the baseline."""
+    """What the proposal changes, in the sliders' units, naming only levers that act under both arms.
+
+    Levers that only one arm's regime switches on are described by :func:`regime_levers`.
+    """
     changes = []
     if p.baseline.regime != p.reform.regime:
         changes.append(f"the regime from {p.baseline.describe()} to {p.reform.describe()}")
-    for name, spec in LEVERS.items():
-        if name == "regime":
-            continue
+    both = set(acting_levers(p.baseline)) & set(acting_levers(p.reform))
+    for name in LEVERS:
         a, b = getattr(p.baseline, name), getattr(p.reform, name)
-        acts = p.baseline.regime in spec.regimes or p.reform.regime in spec.regimes
-        if a != b and acts:
-            changes.append(f"{lever_title(name).lower()} from {format_value(a)} to {format_value(b)}")
+        if name in both and a != b:
+            changes.append(
+                f"{lever_title(name).lower()} from {lever_value_text(name, a)} to {lever_value_text(name, b)}"
+            )
     return changes
+
+
+def regime_levers(p: Proposal) -> list[str]:
+    """Sentences naming the levers that act under one arm only, with that arm's values."""
+    base, prop = acting_levers(p.baseline), acting_levers(p.reform)
+
+    def listed(names: list[str], levers: Levers) -> str:
+        items = [f"{lever_title(n).lower()} ({lever_value_text(n, getattr(levers, n))})" for n in names]
+        return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+    out = []
+    only_prop = [n for n in prop if n not in base]
+    only_base = [n for n in base if n not in prop]
+    if only_prop:
+        out.append(f"Under the proposal's regime, these levers also act: {listed(only_prop, p.reform)}.")
+    if only_base:
+        verb = "does" if len(only_base) == 1 else "do"
+        out.append(f"The baseline's {listed(only_base, p.baseline)} {verb} not act under the proposal.")
+    return out
 
 
 def _direction_word(key: str, est: Estimate) -> str:
@@ -990,12 +1141,8 @@ def _direction_word(key: str, est: Estimate) -> str:
     word = "higher" if est.mean > 0 else "lower"
     if not est.has_interval:
         return f"was {word} in this single run"
-    better = MEASURES[key].better
-    judged = ""
-    if better != "neither":
-        good = (est.mean > 0) == (better == "higher")
-        judged = " (better)" if good else " (worse)"
-    return f"was {word}{judged}"
+    judged = verdict(key, est)
+    return f"was {word}" + (f" ({judged} for residents)" if judged in ("better", "worse") else "")
 
 
 def measure_sentence(row: Row) -> str:
@@ -1009,23 +1156,71 @@ def measure_sentence(row: Row) -> str:
     )
 
 
+SMOOTHING_MONTHS = 3  # the difference over time is read as a 3-month running mean, so one noisy month is no dip
+
+
+def transition_note(impact: Impact, key: str) -> str | None:
+    """A sentence on a dip or an overshoot on the way to the end-of-run difference, or None.
+
+    The difference over time (a short running mean) counts as dipping when, at a month where its
+    interval excludes zero, it has the opposite sign of the end-of-run difference, or goes beyond
+    it in the same direction by more than the end value itself (an overshoot).
+    """
+    mean, low, high = (np.asarray(a, dtype=float) for a in impact.difference[key])
+    if mean.size < 2 * SMOOTHING_MONTHS:
+        return None
+    kernel = np.ones(SMOOTHING_MONTHS) / SMOOTHING_MONTHS
+    smooth = np.convolve(np.nan_to_num(mean), kernel, mode="valid")
+    clear = (np.nan_to_num(low) > 0) | (np.nan_to_num(high) < 0)
+    clear = np.convolve(clear.astype(float), kernel, mode="valid") >= 1.0  # clear in all months of the window
+    end = impact.row(key).difference.mean
+    if not math.isfinite(end) or not clear.any():
+        return None
+    sign = 1.0 if end >= 0 else -1.0
+    against = np.where(clear, -sign * smooth, -np.inf)  # how far it went the other way
+    beyond = np.where(clear, sign * smooth - 2 * abs(end), -np.inf)  # how far past twice the end value
+    title = impact.row(key).title
+    if against.max() > 0:
+        i = int(np.argmax(against))
+        went = "fell" if end >= 0 else "rose"
+        return (
+            f"Transition: {title} {went} at first under the proposal, to {format_change(key, smooth[i])} "
+            f"around month {i + SMOOTHING_MONTHS // 2}, before ending at {format_change(key, end)}."
+        )
+    if beyond.max() > 0:
+        i = int(np.argmax(beyond))
+        return (
+            f"Transition: {title} overshot under the proposal, reaching {format_change(key, smooth[i])} around "
+            f"month {i + SMOOTHING_MONTHS // 2} before settling at {format_change(key, end)}."
+        )
+    return None
+
+
+HEADLINE_MEASURES: tuple[str, ...] = ("prosocial_rate", "gaming_share", "trust_mean", "true_outcome", "public_cost")
+
+
 def summarise(impact: Impact) -> list[str]:
     """Plain-words summary built from the computed numbers only."""
     p = impact.proposal
-    years = p.steps / 12
-    span = f"{p.steps} months ({years:g} years)" if years.is_integer() else f"{p.steps} months"
+    times = f"{p.replications} time{'s' if p.replications != 1 else ''}"
+    window = months_text(min(SUMMARY_WINDOW, p.steps))
     out = [
-        f"We simulated {p.n_citizens:,} citizens in {p.n_communities} communities for {span}, "
-        f"{p.replications} time{'s' if p.replications != 1 else ''} with each policy, on the same seeds, so both "
-        "face the same people and the same shocks. Figures are averages over the last 12 months."
+        f"We simulated {p.n_citizens:,} citizens in {p.n_communities} communities for {months_text(p.steps)}, "
+        f"{times} with each policy. Each time, both policies faced the same people and the same chance events. "
+        f"Figures are averages over the last {window} of each run."
     ]
     changes = lever_changes(p)
     if changes:
         out.append("The proposal changes " + "; ".join(changes) + ".")
     else:
         out.append("The proposal and the baseline are the same, so any difference is zero.")
-    for key in ("prosocial_rate", "gaming_share", "trust_mean", "true_outcome", "public_cost"):
+    out.extend(regime_levers(p))
+    for key in HEADLINE_MEASURES:
         out.append(measure_sentence(impact.row(key)))
+    for key in HEADLINE_MEASURES:
+        note = transition_note(impact, key)
+        if note:
+            out.append(note)
     gap_b, gap_p = impact.row("gaming_gap").baseline, impact.row("gaming_gap").proposal
     if math.isfinite(gap_b.mean) and math.isfinite(gap_p.mean):
 
@@ -1054,16 +1249,20 @@ def summarise(impact: Impact) -> list[str]:
             continue
         dep, eff = f["by_deprivation"], f["by_efficacy"]
         name = "the proposal" if arm == "proposal" else "the baseline"
+        table_value = getattr(impact.row("participation_rate"), arm).mean
         out.append(
             f"Who takes part: under {name}, {format_level('participation_rate', f['overall'].mean)} of residents "
             "called to a forum round took part, "
             f"{format_level('participation_rate', dep[0].mean)} in the least deprived fifth of communities against "
             f"{format_level('participation_rate', dep[-1].mean)} in the most deprived, and "
             f"{format_level('participation_rate', eff[0].mean)} of the least confident fifth of residents "
-            f"(self-efficacy) against {format_level('participation_rate', eff[-1].mean)} of the most confident."
+            f"against {format_level('participation_rate', eff[-1].mean)} of the most confident. "
+            f"These shares count every forum round of the whole {months_text(p.steps)}; the table's forum "
+            f"participation ({format_level('participation_rate', table_value)}) is different because it is the "
+            f"share in each community's latest round, averaged over the last {window}."
         )
     if not impact.forum:
-        out.append("Neither policy has forums (they exist only under negotiated outcomes), so no one takes part.")
+        out.append("Neither policy has local forums, so no one takes part in one.")
     out.append(
         "This is a stylised model, not calibrated to any place: read these as comparisons between policies "
         "under its assumptions, not as forecasts."

@@ -27,7 +27,7 @@ from urllib.parse import quote
 import psutil
 import pytest
 
-from sim.app.proposal import MAX_QUERY_CHARS, MAX_VALUE_CHARS, form_keys
+from sim.app.proposal import AREA_TITLES, MAX_QUERY_CHARS, MAX_VALUE_CHARS, form_keys
 from tests.app.test_app_browser import VIEWPORT, Server, browser  # noqa: F401  (browser is a fixture)
 
 pytestmark = pytest.mark.xdist_group("app-browser")
@@ -276,7 +276,10 @@ def test_payloads_in_the_version_and_repeated_keys_run_nothing(
 
 # The page's free-text and number fields, by tab and label (the sliders, switches and drop-downs
 # accept no text). The test first checks that these are all the editable fields there are.
-TEXT_FIELDS = {"Live model": ["Seed (chance events)"], "Test a proposal": ["Seed"]}
+TEXT_FIELDS = {
+    "Live model": ["Regime", AREA_TITLES["seed"]],
+    "Test a proposal": ["Baseline regime", "Proposal regime", AREA_TITLES["seed"]],
+}  # a regime is chosen in an autocomplete: typing there filters the regimes
 EDITABLE_FIELDS_JS = """
 () => Array.from(document.querySelectorAll('input, textarea'))
   .filter(e => e.checkVisibility({opacityProperty: true, visibilityProperty: true}) &&
@@ -294,7 +297,7 @@ def test_payloads_typed_into_every_field_run_nothing(
     page.set_default_timeout(UI_TIMEOUT)
     dialogs = watch(page)
     page.goto(server.url + "/")
-    page.wait_for_selector("text=Run the model")
+    page.wait_for_selector(".proposal-tab .run-proposal")
     base = state(page)
     typed = 0
     for tab, labels in TEXT_FIELDS.items():
@@ -401,7 +404,7 @@ def test_a_stop_signal_ends_every_child_and_prints_one_line(tmp_path: Path, brow
     page = browser.new_page(viewport=VIEWPORT)  # an open page: its websocket and kernel must not hold the server up
     page.set_default_timeout(UI_TIMEOUT)
     page.goto(srv.url + "/")
-    page.wait_for_selector("text=Run the model")
+    page.wait_for_selector(".proposal-tab .run-proposal")
     try:
         if how == "SIGTERM":
             os.kill(srv.proc.pid, signal.SIGTERM)

@@ -88,8 +88,8 @@ BAD_LINKS: list[tuple[str, str]] = [
     (good_query(citizens="100000000"), "Population (citizens) = 100,000,000 is outside the allowed range"),
     (good_query(citizens="lots"), "Population (citizens): 'lots' is not a whole number"),
     (good_query(months="1e9"), "Months simulated: '1e9' is not a whole number"),
-    (good_query(runs="11"), "Runs (seeds) = 11 is outside the allowed range 1 to 10"),
-    (good_query(runs="-3"), "Runs (seeds) = -3 is outside the allowed range 1 to 10"),
+    (good_query(runs="11"), "Runs of each policy = 11 is outside the allowed range 1 to 10"),
+    (good_query(runs="-3"), "Runs of each policy = -3 is outside the allowed range 1 to 10"),
     (good_query(proposal="anarchy"), "'anarchy' is not a regime; choose one of targets, negotiated"),
     (good_query(**{"proposal.target_level": "nan"}), "Target level: 'nan' is not a finite number"),
     (good_query(**{"baseline.audit_rate": "1.5"}), "Baseline: Audit rate = 1.5 is outside the allowed range 0 to 1"),
@@ -178,7 +178,7 @@ def test_a_link_without_check_code_is_read_with_a_note() -> None:
 
 def test_a_tampered_link_is_rejected() -> None:
     query = to_query(TINY)
-    tampered = query.replace("proposal.participation_support=0.5", "proposal.participation_support=0.6")
+    tampered = query.replace("runs=2", "runs=3")
     assert tampered != query
     with pytest.raises(ProposalError, match="changed after it was made"):
         from_query(tampered)
@@ -263,7 +263,7 @@ def test_fifths_agree_with_the_whole(tiny_runs: list[dict]) -> None:
 
 
 def numbers(text: str) -> list[str]:
-    return re.findall(r"[+-]?£?\d[\d,]*\.\d+(?: pts|%)?", text)
+    return re.findall(r"[+-]?£?\d[\d,]*\.\d+(?: points|%)?", text)
 
 
 def test_summary_quotes_the_numbers_of_the_table(tiny_runs: list[dict]) -> None:
@@ -288,7 +288,8 @@ def test_summary_quotes_the_numbers_of_the_table(tiny_runs: list[dict]) -> None:
     assert format_level("participation_rate", forum["overall"].mean) in summary
     assert format_change("true_outcome", impact.fifths["true_outcome"]["difference"][0].mean) in summary
     assert "National targets to Negotiated outcomes" in summary
-    assert "support for participation from 0.0 to 0.5" in summary
+    assert "support for participation (50%)" in summary
+    assert "target level from" not in summary.lower()  # inert under negotiated outcomes: not a change to it
 
 
 def test_one_run_has_no_interval_and_says_so() -> None:

@@ -1,0 +1,157 @@
+"""How fast the explorer's live mode plays, as a user sees it: months a second in a real browser.
+
+Starts ``python -m sim app`` on a free loopback port (its own cache folder), opens the page in
+Chromium (Debian's, or ``SIM_CHROMIUM``) through Playwright, goes to the Live model tab with the
+standard settings (2,000 citizens, 20 communities), chooses a playing speed, presses Play and
+reads the month shown on the page until the run ends or ``--seconds`` pass; Reset between
+repetitions. The figure is the months the page showed per second of wall time, from the first
+month shown to the last, so it counts the model's steps, the page's updates and the browser's
+drawing together.
+
+    .venv/bin/python benchmarks/live_mode.py            # 3 repetitions at 24 months a second
+    .venv/bin/python benchmarks/live_mode.py --speed 12 --reps 5
+
+It writes ``benchmarks/live_results.json``; ``benchmarks/run.py --render benchmarks/results.json``
+puts it into ``docs/performance.md``. On a shared machine, quote the load average it records.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import re
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_JSON = ROOT / "benchmarks" / "live_results.json"
+MONTH = re.compile(r"Month (\d+) of (\d+)")
+
+
+def free_port() -> int:
+    """A free loopback port."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start_server(folder: Path) -> tuple[subprocess.Popen[bytes], str]:
+    """The app as a user starts it, with its own cache folder; (process, its address)."""
+    port = free_port()
+    env = {**os.environ, "SIM_APP_CACHE": str(folder / "cache"), "HOME": str(folder)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "sim", "app", "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        with contextlib.suppress(OSError):
+            with urllib.request.urlopen(url + "/", timeout=5) as r:
+                if r.status == 200:
+                    return proc, url
+        time.sleep(0.5)
+    proc.kill()
+    raise SystemExit("the app did not start within 120 s")
+
+
+def month_shown(page: Any) -> int:
+    """The month the page shows now."""
+    match = MONTH.search(page.locator(".live-month").first.inner_text())
+    return int(match.group(1)) if match else -1
+
+
+def play_once(page: Any, seconds: float) -> dict[str, float]:
+    """Press Play and time the months shown; Pause at the end."""
+    page.get_by_role("button", name="Play", exact=True).click()
+    first = month_shown(page)
+    while month_shown(page) == first:  # the first update after pressing Play starts the clock
+        time.sleep(0.01)
+    start, m0 = time.perf_counter(), month_shown(page)
+    t, m = start, m0
+    horizon = int(MONTH.search(page.locator(".live-month").first.inner_text()).group(2))
+    while time.perf_counter() - start < seconds:
+        now = month_shown(page)
+        if now != m:
+            t, m = time.perf_counter(), now
+        if m >= horizon:
+            break
+        time.sleep(0.02)
+    with contextlib.suppress(Exception):
+        page.get_by_role("button", name="Pause", exact=True).click(timeout=2000)
+    return {"months": m - m0, "seconds": t - start, "months_per_second": (m - m0) / max(t - start, 1e-9)}
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Command line."""
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--speed", type=int, default=24, choices=[2, 6, 12, 24], help="playing speed chosen on the page")
+    ap.add_argument("--reps", type=int, default=3, help="repetitions (Reset between them)")
+    ap.add_argument("--seconds", type=float, default=12.0, help="longest time to play each repetition")
+    ap.add_argument("--json", type=Path, default=DEFAULT_JSON, help=f"results file (default {DEFAULT_JSON})")
+    args = ap.parse_args(argv)
+
+    from playwright.sync_api import sync_playwright
+
+    sys.path.insert(0, str(ROOT))
+    from tests.conftest import CHROMIUM, CHROMIUM_ARGS
+
+    load_start = list(os.getloadavg())
+    with tempfile.TemporaryDirectory(prefix="live-bench-") as tmp:
+        proc, url = start_server(Path(tmp))
+        try:
+            with sync_playwright() as pw:
+                browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+                page = browser.new_page(viewport={"width": 1366, "height": 900})
+                page.set_default_timeout(120_000)
+                page.goto(url + "/")
+                page.get_by_role("tab", name="Live model").click()
+                page.wait_for_selector("text=Run the model")
+                label = page.locator(".live-tab .area-n_citizens .sim-label").inner_text()
+                citizens = label.split(": ")[-1] + " citizens"  # "Population (citizens): 2,000"
+                page.locator(".live-tab").get_by_role("button", name=str(args.speed), exact=True).click()
+                runs = []
+                for rep in range(args.reps):
+                    if rep:
+                        page.get_by_role("button", name="Reset", exact=True).click()
+                        page.wait_for_function(
+                            "() => /Month 0 of/.test(document.querySelector('.live-month').innerText)"
+                        )
+                    runs.append(play_once(page, args.seconds))
+                    print(json.dumps(runs[-1]), flush=True)
+                browser.close()
+        finally:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGTERM)
+            proc.wait(timeout=30)
+    rates = [r["months_per_second"] for r in runs]
+    result = {
+        "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "population": citizens,
+        "speed_chosen": args.speed,
+        "runs": runs,
+        "months_per_second": {"median": statistics.median(rates), "min": min(rates), "max": max(rates)},
+        "cores": os.cpu_count(),
+        "load_average_start": load_start,
+        "load_average_end": list(os.getloadavg()),
+    }
+    args.json.write_text(json.dumps(result, indent=2) + "\n")
+    print(json.dumps(result["months_per_second"]))
+
+
+if __name__ == "__main__":
+    main()

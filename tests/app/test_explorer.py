@@ -1,0 +1,343 @@
+"""The explorer for a non-programmer (issue 17): acting levers, short links, plain words, honest time estimates.
+
+The browser side (layout, address bar, copy button, accessibility audit) is in
+``test_app_browser.py``; these tests check the logic behind it with real runs of the model.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import re
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from sim.app import jobs
+from sim.app.live import color_scale, contrast_ratio
+from sim.app.proposal import (
+    AREA_KEYS,
+    LEVERS,
+    MEASURES,
+    SERIES,
+    Estimate,
+    Levers,
+    Proposal,
+    acting_levers,
+    analyse,
+    arm_instruments,
+    from_query,
+    lever_changes,
+    lever_inert_reason,
+    lever_value_text,
+    months_text,
+    run_one,
+    run_tasks,
+    to_mapping,
+    to_query,
+    transition_note,
+    verdict,
+    without_inert_levers,
+)
+from sim.config import REGIMES, SimConfig
+from sim.glossary import load_glossary
+from tests.test_fairness import name_comparisons
+
+ROOT = Path(__file__).resolve().parents[2]
+SMALL = Proposal(n_citizens=100, n_communities=5, steps=12, replications=2, seed=11)
+
+# Words a trust member would not know, and the program's own names for things. Matched as whole
+# words, case-insensitively (so "Concepts" does not match "pts").
+BANNED_TERMS: tuple[str, ...] = (
+    "Student's t",
+    "t-interval",
+    "seeds",
+    "pts",
+    "self-efficacy",
+    "replications",
+    "Hydra",
+    "presets",
+)
+# Python's words for a missing value, matched with their case ("none" is English).
+BANNED_EXACT: tuple[str, ...] = ("None", "nan", "NaN", "inf")
+
+
+def config_keys() -> set[str]:
+    """The program's names that users should never read: config fields, metric columns, lever and preset keys."""
+    keys: set[str] = set(LEVERS) | set(MEASURES) | set(SERIES) | set(REGIMES) | {"n_citizens", "n_communities"}
+    cfg = SimConfig()
+    for section in dataclasses.fields(cfg):
+        value = getattr(cfg, section.name)
+        keys.add(section.name)
+        if dataclasses.is_dataclass(value):
+            keys |= {f.name for f in dataclasses.fields(value)}
+    return {k for k in keys if "_" in k}  # one-word keys ("ratchet", "steps") are plain English too
+
+
+def banned_in(text: str) -> list[str]:
+    """The banned terms and config keys found in ``text`` (whole words)."""
+    found = [t for t in BANNED_TERMS if re.search(rf"(?<![\w-]){re.escape(t)}(?![\w-])", text, re.IGNORECASE)]
+    found += [t for t in BANNED_EXACT if re.search(rf"(?<![\w-]){re.escape(t)}(?![\w-])", text)]
+    found += [k for k in config_keys() if re.search(rf"(?<!\w){re.escape(k)}(?!\w)", text)]
+    return found
+
+
+@pytest.fixture(autouse=True)
+def _own_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SIM_APP_CACHE", str(tmp_path_factory.mktemp("cache")))
+
+
+@pytest.fixture(scope="module")
+def small_runs() -> list[dict[str, Any]]:
+    return [run_one(t) for t in run_tasks(SMALL)]
+
+
+# ---------------------------------------------------------------------------- acting levers
+def test_whether_a_lever_acts_is_read_from_instruments_never_from_a_regime_name() -> None:
+    source = (ROOT / "sim" / "app" / "proposal.py").read_text()
+    found = name_comparisons(source)
+    assert found == [], f"sim/app/proposal.py compares a preset's name: {found}"
+    app_source = (ROOT / "sim" / "app" / "app.py").read_text()
+    assert name_comparisons(app_source) == []
+
+
+def test_every_regime_has_its_own_acting_levers_and_payment_always_acts() -> None:
+    for regime in REGIMES:
+        acting = acting_levers(Levers(regime=regime))
+        assert "payment_per_hour" in acting and "recognition" in acting, regime
+    # The issue's cases: no guarantee under national targets or without performance management,
+    # and no national target under negotiated outcomes.
+    assert "guarantee_level" not in acting_levers(Levers(regime="targets"))
+    assert "guarantee_level" not in acting_levers(Levers(regime="none"))
+    assert "target_level" not in acting_levers(Levers(regime="negotiated"))
+    assert "participation_support" in acting_levers(Levers(regime="negotiated"))
+    # Instruments, not names: the same preset with its inspections switched on acts on the guarantee.
+    inst = dataclasses.replace(arm_instruments(Levers(regime="targets")), guarantee_monitoring_rate=0.5)
+    assert lever_inert_reason("guarantee_level", inst) is None
+
+
+EXTREMES: dict[str, Any] = {
+    "target_level": 0.05,
+    "ratchet": True,
+    "audit_rate": 0.9,
+    "sanction_strength": 19.0,
+    "reward_strength": 19.0,
+    "guarantee_level": 0.95,
+    "negotiation_interval": 1,
+    "participation_support": 1.0,
+}
+
+
+@pytest.mark.parametrize("regime", REGIMES)
+def test_levers_said_not_to_act_change_nothing_in_the_model(regime: str) -> None:
+    """Move every lever folded away for this regime to an extreme at once: the runs are identical."""
+    base = Levers(regime=regime)
+    inert = [n for n in EXTREMES if n not in acting_levers(base)]
+    if not inert:
+        pytest.skip(f"every lever acts under {regime}")
+    moved = dataclasses.replace(base, **{n: EXTREMES[n] for n in inert})
+    p = Proposal(baseline=base, reform=moved, n_citizens=100, n_communities=5, steps=12, replications=1, seed=5)
+    runs = {r["arm"]: r for r in (run_one(t) for t in run_tasks(p))}
+    for measure in SERIES:
+        a, b = np.asarray(runs["baseline"]["series"][measure]), np.asarray(runs["proposal"]["series"][measure])
+        assert np.array_equal(a, b, equal_nan=True), (regime, inert, measure)
+
+
+# ---------------------------------------------------------------------------- links
+def test_a_link_carries_only_what_differs_from_the_standard_proposal() -> None:
+    p = dataclasses.replace(Proposal(), reform=Levers(regime="negotiated", participation_support=0.75))
+    mapping = to_mapping(p)
+    assert set(mapping) == {"v", "proposal.participation_support"}
+    assert len(to_query(Proposal())) < 30 and from_query(to_query(Proposal())).proposal == Proposal()
+    full = to_mapping(p, full=True)
+    assert len(full) > 20 and set(AREA_KEYS) <= set(full)
+
+
+def test_links_made_before_links_were_shortened_still_load() -> None:
+    from urllib.parse import quote, urlencode
+
+    from sim.app.proposal import check_code
+
+    p = dataclasses.replace(SMALL, reform=Levers(regime="functioning", guarantee_level=0.4))
+    old = to_mapping(p, full=True)
+    old["check"] = check_code(old)
+    restored = from_query(urlencode(list(old.items()), quote_via=quote))
+    assert restored is not None and restored.proposal == p and restored.notes == ()
+
+
+def test_hidden_levers_go_back_to_the_standard_values() -> None:
+    p = Proposal(baseline=Levers(regime="targets", participation_support=0.9, target_level=0.8))
+    clean = without_inert_levers(p)
+    assert clean.baseline.participation_support == Proposal().baseline.participation_support
+    assert clean.baseline.target_level == 0.8  # it acts: kept
+    assert "participation_support" not in " ".join(to_mapping(clean))
+
+
+# ---------------------------------------------------------------------------- plain words
+def test_months_read_as_people_say_them() -> None:
+    assert months_text(1) == "1 month"
+    assert months_text(12) == "12 months (1 year)"
+    assert months_text(120) == "120 months (10 years)"
+    assert months_text(18) == "18 months (1.5 years)"
+    assert months_text(13) == "13 months"
+
+
+def test_the_summary_uses_the_sliders_units_and_only_acting_levers() -> None:
+    p = Proposal(
+        baseline=Levers(regime="targets", target_level=1.0, payment_per_hour=50.0),
+        reform=Levers(regime="negotiated", target_level=0.7, participation_support=0.5, payment_per_hour=2.5),
+    )
+    changes = " ".join(lever_changes(p))
+    assert "payment for volunteering from £50.00 an hour to £2.50 an hour" in changes
+    assert "target level" not in changes  # acts under the baseline only: not a change 'from 100% to 70%'
+    assert lever_value_text("target_level", 0.7) == "70%"
+    assert lever_value_text("negotiation_interval", 12) == "every 12 months (1 year)"
+
+
+def test_every_measure_shown_has_a_direction_in_the_glossary() -> None:
+    for key, measure in MEASURES.items():
+        assert load_glossary().get(key, "Measures").better in ("higher", "lower", "neither"), key
+        assert measure.better == load_glossary().get(key, "Measures").better
+
+
+def test_better_or_worse_follows_the_direction_and_the_interval() -> None:
+    clear_up = Estimate(0.05, 0.01, 0.09, 5)
+    assert verdict("prosocial_rate", clear_up) == "better"
+    assert verdict("gaming_share", clear_up) == "worse"
+    assert verdict("public_cost", clear_up) == "worse"
+    assert verdict("prosocial_rate", Estimate(0.05, -0.01, 0.09, 5)) == "no clear difference"
+    assert verdict("prosocial_rate", Estimate(0.05, math.nan, math.nan, 1)) == "cannot tell (one run)"
+
+
+def test_a_dip_before_a_gain_is_reported(small_runs: list[dict[str, Any]]) -> None:
+    impact = analyse(SMALL, small_runs)
+    months = np.arange(SMALL.steps)
+    # Trust first falls by 5 points, clearly, then ends 2 points up: a transition dip.
+    curve = np.where(months < 6, -0.05, 0.02)
+    impact.difference["trust_mean"] = (curve, curve - 0.01, curve + 0.01)
+    impact.row("trust_mean").difference = Estimate(0.02, 0.01, 0.03, 2)
+    note = transition_note(impact, "trust_mean")
+    assert note is not None and "fell at first" in note and "-5.0" in note and "+2.0" in note, note
+    # A steady gain has no note.
+    steady = np.full(SMALL.steps, 0.02)
+    impact.difference["trust_mean"] = (steady, steady - 0.01, steady + 0.01)
+    assert transition_note(impact, "trust_mean") is None
+    # An overshoot: up to +8 points, then settling at +2.
+    over = np.where(months < 6, 0.08, 0.02)
+    impact.difference["trust_mean"] = (over, over - 0.01, over + 0.01)
+    assert "overshot" in (transition_note(impact, "trust_mean") or "")
+
+
+def test_a_figure_given_twice_over_different_windows_is_explained(small_runs: list[dict[str, Any]]) -> None:
+    impact = analyse(SMALL, small_runs)
+    forum = [s for s in impact.summary if s.startswith("Who takes part")]
+    assert forum, impact.summary
+    assert "every forum round" in forum[0] and "latest round, averaged over the last 12 months" in forum[0]
+
+
+@pytest.mark.parametrize(
+    "p",
+    [
+        SMALL,
+        dataclasses.replace(SMALL, baseline=Levers(regime="none"), reform=Levers(regime="local_targets")),
+        dataclasses.replace(SMALL, replications=1),
+    ],
+    ids=["targets-to-negotiated", "none-to-local-targets", "one-run"],
+)
+def test_the_summary_uses_no_jargon(p: Proposal) -> None:
+    runs = [run_one(t) for t in run_tasks(p)]
+    impact = analyse(p, runs)
+    from sim.app import charts
+
+    texts = [
+        *impact.summary,
+        charts.difference_alt(impact),
+        charts.levels_alt(impact),
+        charts.fifths_alt(impact),
+        *([charts.forum_alt(impact)] if impact.forum else []),
+    ]
+    for text in texts:
+        assert banned_in(text) == [], text
+
+
+def test_the_banned_terms_check_can_fail() -> None:
+    assert banned_in("a 95% interval across seeds (Student's t)") == ["Student's t", "seeds"]
+    assert banned_in("set regime.target_level") and banned_in("+3 pts") == ["pts"]
+    assert banned_in("How to read: Concepts, self-reliance") == []
+
+
+# ---------------------------------------------------------------------------- contrast
+def test_community_tiles_are_readable_on_every_colour() -> None:
+    for x in np.linspace(0, 1, 41):
+        bg, fg = color_scale(float(x))
+        assert contrast_ratio(fg, bg) >= 4.5, (x, bg, fg)
+
+
+# ---------------------------------------------------------------------------- time estimate
+def test_the_time_estimate_is_within_a_factor_of_1_5_of_the_real_time() -> None:
+    """Calibrate a real pool as the server does at start-up, then time a different proposal's job.
+
+    Both are measured on this machine at the same time, so its load affects both alike. (The page
+    adds the time it takes to show a result, which it measures itself; see the browser test.)
+    """
+    manager = jobs.JobManager(workers=2)
+    try:
+        manager.warm_up()[0].result(timeout=120)
+        manager.calibrate()
+        assert manager.throughput.measured
+        p = Proposal(n_citizens=400, n_communities=8, steps=24, replications=3, seed=9)
+        estimate = manager.estimate(p)
+        assert estimate is not None
+        job = manager.submit(p, use_cache=False)
+        assert job.wait(600) and job.impact is not None
+        real = job.seconds
+    finally:
+        manager.shutdown()
+    assert 1 / 1.5 <= real / estimate <= 1.5, f"estimated {estimate:.1f} s, took {real:.1f} s"
+
+
+# ---------------------------------------------------------------------------- live mode
+def test_the_live_charts_get_numbers_not_pictures() -> None:
+    from sim.app import charts
+    from sim.app.live import LiveModel
+
+    model = LiveModel(n_citizens=200, n_communities=5, steps=12)
+    for _ in range(3):
+        model.step()
+    panels = charts.live_panels(model.timeseries())
+    assert panels[0]["title"].startswith("Pro-social activity") and len(panels) == 4
+    for panel in panels:
+        for line in panel["lines"]:
+            assert len(line["values"]) == 3, (panel["title"], line["label"])
+            assert all(v is None or 0 <= v <= 100 for v in line["values"])
+    alt = charts.live_alt(model.timeseries())
+    assert "month 2" in alt and "Trust in local services" in alt
+
+
+def test_the_live_mode_figure_reaches_the_performance_page(tmp_path: Path) -> None:
+    import json
+    import sys
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from run import live_mode_section
+
+    path = tmp_path / "live.json"
+    assert live_mode_section(path) == []  # not measured: no section
+    path.write_text(
+        json.dumps(
+            {
+                "when": "2026-01-01 00:00 UTC",
+                "population": "2,000 citizens",
+                "speed_chosen": 24,
+                "runs": [{}, {}],
+                "months_per_second": {"median": 8.0, "min": 7.5, "max": 9.0},
+                "cores": 2,
+                "load_average_start": [3.0],
+                "load_average_end": [4.0],
+            }
+        )
+    )
+    text = "\n".join(live_mode_section(path))
+    assert "| months/s at 2,000 citizens | 10 | 8.0 | 7.5 | 9.0 | **no** |" in text
