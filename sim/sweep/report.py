@@ -97,7 +97,10 @@ def parse_analysis(raw: Any, arms: Sequence[str], spec: SweepSpec, key: str = "e
 
     def arm(name: Any, where: str) -> str:
         if name not in arms:
-            raise ConfigError(f"{where}={name!r} is not an arm; arms: {', '.join(arms)}")
+            raise ConfigError(
+                f"{where}={name!r} is not an arm; arms: {', '.join(arms)} (when you change the arms, "
+                f"set {key}.compare to pairs of them, or {key}.compare=[] for all pairs)"
+            )
         return str(name)
 
     compare = raw.get("compare") or []
