@@ -536,7 +536,7 @@ def main(argv: list[str] | None = None) -> None:
     """Entry point of ``python -m sim`` and the ``sim`` script."""
     args = list(sys.argv[1:] if argv is None else argv)
     first = args[0] if args else ""
-    if first in ("experiment", "run", "") or first.startswith("-") or "=" in first:
+    if first in ("experiment", "run", "") or first.startswith(("-", "~")) or "=" in first:
         if any(a in ("--help", "-h") for a in args):
             print(HELP, end="")  # before any heavy import: answers at once
             return
@@ -574,7 +574,7 @@ def main(argv: list[str] | None = None) -> None:
 
     dry_run = "--dry-run" in args
     args = [a for a in args if a != "--dry-run"]
-    if not explicit_command and args and not args[0].startswith("-") and "=" not in args[0]:
+    if not explicit_command and args and not args[0].startswith(("-", "~")) and "=" not in args[0]:
         _fail(f"unknown command {args[0]!r}; commands: {', '.join(COMMANDS)} (or key=value overrides)")
     if dry_run and command != "experiment":
         _fail("--dry-run is an option of the experiment command: python -m sim experiment=NAME --dry-run")
