@@ -33,7 +33,17 @@ _EXPORTS = {
     "read_sweep": "sim.api",
 }
 
-__all__ = [*sorted(_EXPORTS), "__version__"]
+__all__ = [
+    "ConfigError",
+    "RunResult",
+    "SimConfig",
+    "SweepResult",
+    "__version__",
+    "experiment",
+    "load_config",
+    "read_sweep",
+    "run",
+]
 
 if TYPE_CHECKING:
     from sim.api import SweepResult, experiment, read_sweep

@@ -173,7 +173,11 @@ def experiment(
     target = default_folder(cfg)
     check_folder(target, str(exp.name), sweep_id(cfg))
     result = run_experiment(cfg, all_overrides, target)
-    out = read_sweep(target) if (target / "manifest.parquet").is_file() else SweepResult(target, exp.name, result.timeseries)
+    out = (
+        read_sweep(target)
+        if (target / "manifest.parquet").is_file()
+        else SweepResult(target, exp.name, result.timeseries)
+    )
     out.stats = result.stats
     out.files = list(result.files)
     out.warnings = list(result.warnings)

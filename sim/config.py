@@ -1266,7 +1266,9 @@ def set_search_path(entries: list[str]) -> None:
     for e in entries:
         entry = search_path_entry(str(e))
         if entry.startswith("file://") and not Path(entry[7:]).is_dir():
-            raise ConfigError(f"config folder {entry[7:]!r} does not exist; allowed: a folder holding experiment/*.yaml")
+            raise ConfigError(
+                f"config folder {entry[7:]!r} does not exist; allowed: a folder holding experiment/*.yaml"
+            )
         if entry not in out:
             out.append(entry)
     _SEARCH_PATH[:] = out
@@ -1511,7 +1513,10 @@ def config_origin() -> dict[str, Any]:
     import os
 
     if not _ORIGIN:
-        return {"search_path": [f"main: file://{config_dir()}", *_SEARCH_PATH], "SIM_CONFIG_DIR": os.environ.get("SIM_CONFIG_DIR") or None}
+        return {
+            "search_path": [f"main: file://{config_dir()}", *_SEARCH_PATH],
+            "SIM_CONFIG_DIR": os.environ.get("SIM_CONFIG_DIR") or None,
+        }
     return dict(_ORIGIN)
 
 

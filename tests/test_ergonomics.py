@@ -116,9 +116,15 @@ def test_sim_config_dir_is_recorded_in_the_provenance(tmp_path: Path, monkeypatc
     monkeypatch.setenv("SIM_CONFIG_DIR", str(copy))
     res = sim.experiment(
         "main",
-        [*TINY, *QUIET, f"output.dir={tmp_path / 'out'}", "experiment.replications=1", "experiment.analysis.enabled=false",
-         *ONE_ARM],
-    )  # fmt: skip
+        [
+            *TINY,
+            *QUIET,
+            f"output.dir={tmp_path / 'out'}",
+            "experiment.replications=1",
+            "experiment.analysis.enabled=false",
+            *ONE_ARM,
+        ],
+    )
     prov = json.loads((res.folder / "provenance.json").read_text())
     assert prov["config_sources"]["SIM_CONFIG_DIR"] == str(copy)
     assert prov["config_sources"]["files"]["experiment"] == str(copy / "experiment" / "main.yaml")
@@ -131,7 +137,9 @@ def test_replacing_the_arms_and_the_sweep_replaces_them() -> None:
     for prefix in ("", "+", "++"):
         cfg = compose([prefix + one])
         assert list(cfg.experiment.arms) == ["a"]
-    cfg = compose(["experiment=sensitivity", "++experiment.sweep={design: grid, parameters: {regime.audit_rate: [0, 0.2]}}"])
+    cfg = compose(
+        ["experiment=sensitivity", "++experiment.sweep={design: grid, parameters: {regime.audit_rate: [0, 0.2]}}"]
+    )
     assert dict(cfg.experiment.sweep) == {"design": "grid", "parameters": {"regime.audit_rate": [0, 0.2]}}
 
 
@@ -149,19 +157,31 @@ def test_deleting_blocks_and_arms(tmp_path: Path) -> None:
 def test_a_dotted_sweep_parameter_works_or_gets_one_line(tmp_path: Path) -> None:
     """Why 3: `experiment.sweep.parameters.regime.audit_rate=[0,1.5]` got a garbled error."""
     base = [*TINY, *QUIET, *ONE_ARM, "experiment.replications=1"]
-    proc = cli(*base, "experiment.sweep.design=grid", "experiment.sweep.parameters.regime.audit_rate=[0,0.3]",
-               "--dry-run", cwd=tmp_path)  # fmt: skip
+    proc = cli(
+        *base,
+        "experiment.sweep.design=grid",
+        "experiment.sweep.parameters.regime.audit_rate=[0,0.3]",
+        "--dry-run",
+        cwd=tmp_path,
+    )
     assert proc.returncode == 0, proc.stderr
     assert "2 runs: 1 arm x 2 points (grid)" in proc.stdout
     # On an experiment that already sweeps it, the range is replaced in place.
     cfg = compose(["experiment=sensitivity", "experiment.sweep.parameters.regime.audit_rate=[0,0.2]"])
     assert list(cfg.experiment.sweep.parameters.regime.audit_rate) == [0, 0.2]
     line = _one_error_line(
-        cli(*base, "experiment.sweep.design=grid", "experiment.sweep.parameters.regime.audit_rate=[0,1.5]",
-            "--dry-run", cwd=tmp_path)  # fmt: skip
+        cli(
+            *base,
+            "experiment.sweep.design=grid",
+            "experiment.sweep.parameters.regime.audit_rate=[0,1.5]",
+            "--dry-run",
+            cwd=tmp_path,
+        )
     )
     assert "regime.audit_rate" in line and "1.5" in line
-    line = _one_error_line(cli(*base, "experiment.sweep.parameters.regime.audit_rate=[0,0.3]", "--dry-run", cwd=tmp_path))
+    line = _one_error_line(
+        cli(*base, "experiment.sweep.parameters.regime.audit_rate=[0,0.3]", "--dry-run", cwd=tmp_path)
+    )
     assert "experiment.sweep.design is missing" in line
 
 
@@ -186,16 +206,26 @@ def test_help_is_instant_lists_commands_and_imports_nothing_heavy(tmp_path: Path
     proc = subprocess.run([sys.executable, "-c", code], env=_env(), capture_output=True, text=True, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert "HEAVY []" in proc.stdout
-    for needle in ("experiment", "run", "analyse", "report", "rerun", "--dry-run", "--verbose", "docs/",
-                   "experiment.replications", "~experiment.arms.NAME", "experiment=./mine.yaml"):  # fmt: skip
+    for needle in (
+        "experiment",
+        "run",
+        "analyse",
+        "report",
+        "rerun",
+        "--dry-run",
+        "--verbose",
+        "docs/",
+        "experiment.replications",
+        "~experiment.arms.NAME",
+        "experiment=./mine.yaml",
+    ):
         assert needle in proc.stdout, needle
     assert "n_citizens: " not in proc.stdout  # not the composed config
 
 
 def test_per_month_mesa_lines_only_with_verbose(tmp_path: Path) -> None:
     """Why 4: every month logged `[MESA.mesa.model][INFO] - Step N`."""
-    args = [*TINY, *QUIET, *ONE_ARM, "experiment.replications=1",
-            "experiment.analysis.enabled=false"]  # fmt: skip
+    args = [*TINY, *QUIET, *ONE_ARM, "experiment.replications=1", "experiment.analysis.enabled=false"]
     quiet = cli(*args, cwd=tmp_path)
     assert quiet.returncode == 0, quiet.stderr
     logs = "".join(p.read_text() for p in (tmp_path / "outputs").rglob("*.log"))
@@ -209,14 +239,27 @@ def test_per_month_mesa_lines_only_with_verbose(tmp_path: Path) -> None:
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
 def test_an_interrupted_sweep_ends_with_one_line_naming_the_resume_command(tmp_path: Path, sig: signal.Signals) -> None:
     """Why 4: Ctrl-C printed up to 139 lines of traceback; SIGTERM a leaked-semaphore warning."""
-    args = ["population.n_citizens=300", "population.n_communities=4", "burn_in=1", "steps=40",
-            'experiment.arms={a: ["regime=targets"], b: ["regime=negotiated"]}', "experiment.analysis.compare=[]",
-            "experiment.replications=40",
-            "experiment.backend=processes", "experiment.workers=2", "experiment.progress=false"]  # fmt: skip
+    args = [
+        "population.n_citizens=300",
+        "population.n_communities=4",
+        "burn_in=1",
+        "steps=40",
+        'experiment.arms={a: ["regime=targets"], b: ["regime=negotiated"]}',
+        "experiment.analysis.compare=[]",
+        "experiment.replications=40",
+        "experiment.backend=processes",
+        "experiment.workers=2",
+        "experiment.progress=false",
+    ]
     proc = subprocess.Popen(
-        [sys.executable, "-m", "sim", *args], cwd=tmp_path, env=_env(), stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE, text=True, start_new_session=True,
-    )  # fmt: skip
+        [sys.executable, "-m", "sim", *args],
+        cwd=tmp_path,
+        env=_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
     try:
         deadline = time.monotonic() + 240
         while not list(tmp_path.glob("outputs/main/*/runs/*.parquet")) and time.monotonic() < deadline:
@@ -232,8 +275,10 @@ def test_an_interrupted_sweep_ends_with_one_line_naming_the_resume_command(tmp_p
     assert "Traceback" not in err and "leaked" not in err
     saved = len(list(tmp_path.glob("outputs/main/sweep-*/runs/*.parquet")))  # not twice through latest/
     assert f"interrupted: {saved} of 80 runs saved" in lines[0]
-    assert lines[0].endswith("run the same command again to resume: python -m sim " + " ".join(
-        f"'{a}'" if " " in a or "[" in a or "{" in a else a for a in args))  # fmt: skip
+    assert lines[0].endswith(
+        "run the same command again to resume: python -m sim "
+        + " ".join(f"'{a}'" if " " in a or "[" in a or "{" in a else a for a in args)
+    )
 
 
 # --------------------------------------------------------------- 5. analysis that fits the design
@@ -241,10 +286,17 @@ def test_sampled_designs_get_differences_per_point_and_a_pooled_summary(tmp_path
     """Why 5: for LHS and Sobol' designs differences.csv pooled all points and had no point column."""
     res = sim.experiment(
         "main",
-        [*TINY, *QUIET, f"output.dir={tmp_path}", "~experiment.arms.functioning", "~experiment.arms.none",
-         "experiment.analysis.compare=[[negotiated,targets]]", "experiment.replications=2",
-         "++experiment.sweep={design: lhs, samples: 3, parameters: {regime.audit_rate: [0, 0.3]}}"],
-    )  # fmt: skip
+        [
+            *TINY,
+            *QUIET,
+            f"output.dir={tmp_path}",
+            "~experiment.arms.functioning",
+            "~experiment.arms.none",
+            "experiment.analysis.compare=[[negotiated,targets]]",
+            "experiment.replications=2",
+            "++experiment.sweep={design: lhs, samples: 3, parameters: {regime.audit_rate: [0, 0.3]}}",
+        ],
+    )
     d = res.differences
     assert d is not None and {"point", "regime.audit_rate", "a", "b", "metric", "diff", "ci_low", "n"} <= set(d.columns)
     assert sorted(d["point"].unique()) == [0, 1, 2]
@@ -259,8 +311,14 @@ def test_sampled_designs_get_differences_per_point_and_a_pooled_summary(tmp_path
 
 def test_analysis_off_then_analyse_later_gives_the_same_tables(tmp_path: Path) -> None:
     """Why 6: the analysis and figures could not be switched off (16 s of a 38 s sweep)."""
-    base = [*TINY, *QUIET, "~experiment.arms.functioning", "~experiment.arms.none",
-            "experiment.analysis.compare=[[negotiated,targets]]", "experiment.replications=2"]  # fmt: skip
+    base = [
+        *TINY,
+        *QUIET,
+        "~experiment.arms.functioning",
+        "~experiment.arms.none",
+        "experiment.analysis.compare=[[negotiated,targets]]",
+        "experiment.replications=2",
+    ]
     on = sim.experiment("main", [*base, f"output.dir={tmp_path / 'on'}"])
     off = sim.experiment("main", [*base, f"output.dir={tmp_path / 'off'}", "experiment.analysis.enabled=false"])
     assert off.summary is None and not (off.folder / "summary.csv").exists() and not list(off.folder.glob("*.png"))
@@ -282,9 +340,12 @@ def test_python_api_runs_resumes_reads_back_and_links_latest(tmp_path: Path) -> 
         "population": {"n_citizens": 60, "n_communities": 3},
         "steps": 4,
         "burn_in": 1,
-        "experiment": {"name": "api_demo", "arms": {"t": ["regime=targets"], "n": ["regime=negotiated"]},
-                       "replications": 2},
-    }  # fmt: skip
+        "experiment": {
+            "name": "api_demo",
+            "arms": {"t": ["regime=targets"], "n": ["regime=negotiated"]},
+            "replications": 2,
+        },
+    }
     over = [*QUIET, f"output.dir={tmp_path}"]
     first = sim.experiment(spec, over)
     assert isinstance(first.timeseries, pd.DataFrame) and isinstance(first.summary, pd.DataFrame)
@@ -335,7 +396,7 @@ def run_python_blocks(doc: Path, cwd: Path, monkeypatch: pytest.MonkeyPatch) -> 
     blocks = re.findall(r"```python\n(.*?)```", text, re.S)
     assert blocks, f"{doc} has no Python blocks"
     for i, code in enumerate(blocks):
-        exec(compile(code, f"{doc.name}[block {i}]", "exec"), namespace)  # noqa: S102 - the doc's own code
+        exec(compile(code, f"{doc.name}[block {i}]", "exec"), namespace)  # the document's own code
     return namespace
 
 
@@ -356,7 +417,8 @@ def test_tutorial_from_nothing_to_a_sobol_study(tmp_path: Path, monkeypatch: pyt
     namespace = run_python_blocks(REPO / "docs" / "tutorial.md", tmp_path, monkeypatch)
     res = namespace["res"]
     assert res.sensitivity is not None and set(res.sensitivity["parameter"]) == {
-        "citizens.cc_slope", "regime.audit_rate", "population.trust_mean"}  # fmt: skip
+        "citizens.cc_slope",
+        "regime.audit_rate",
+        "population.trust_mean",
+    }
     assert (tmp_path / "outputs" / "my_sobol" / "latest" / "report.html").is_file()
-
-

@@ -445,8 +445,7 @@ def _report(
         if res.pooled_differences is not None:
             d = res.pooled_differences
             lines.append(
-                f"(pooled over the {len(plan.points)} points, paired on point and seed; "
-                "per point in differences.csv)"
+                f"(pooled over the {len(plan.points)} points, paired on point and seed; per point in differences.csv)"
             )
         elif "point" in d.columns and d["point"].nunique() > 1:
             d = d[d["point"] == d["point"].min()]
