@@ -194,7 +194,7 @@ def plan_of_folder(folder: str | Path) -> tuple[Any, Any]:
         FileNotFoundError: the folder lacks plan.json, config.yaml or an arm's config.
 
     """
-    from omegaconf import OmegaConf
+    from omegaconf import DictConfig, OmegaConf
 
     from sim.config import ExperimentConfig, to_sim_config
     from sim.sweep.plan import Plan
@@ -211,7 +211,11 @@ def plan_of_folder(folder: str | Path) -> tuple[Any, Any]:
     exp = OmegaConf.to_object(OmegaConf.merge(OmegaConf.structured(ExperimentConfig), block))
     assert isinstance(exp, ExperimentConfig)
     spec = parse_sweep(saved.get("sweep") or {})
-    arms = {a: to_sim_config(OmegaConf.load(folder / "arms" / f"{a}.yaml")) for a in saved["arms"]}
+    arms = {}
+    for a in saved["arms"]:
+        arm_cfg = OmegaConf.load(folder / "arms" / f"{a}.yaml")
+        assert isinstance(arm_cfg, DictConfig)  # written by the sweep from a SimConfig
+        arms[a] = to_sim_config(arm_cfg)
     plan = Plan(
         name=str(saved["experiment"]),
         arms=arms,

@@ -1421,7 +1421,7 @@ def prepare_overrides(overrides: list[str]) -> tuple[list[str], list[tuple[str, 
             value = parsed.value()
             if block is not None and not isinstance(value, dict):
                 raise ConfigError(f"{key}={text!r} is not a mapping; allowed: {key}={{name: value, ...}}")
-            if block == "experiment.arms":
+            if block == "experiment.arms" and isinstance(value, dict):
                 for arm, arm_overrides in value.items():
                     if not isinstance(arm_overrides, list) or not all(isinstance(x, str) for x in arm_overrides):
                         raise ConfigError(
@@ -1448,7 +1448,8 @@ def apply_edits(cfg: DictConfig, edits: list[tuple[str, str, Any]]) -> DictConfi
                 node = OmegaConf.select(cfg, block)
                 current = OmegaConf.to_container(node, resolve=False) if node is not None else {}
                 assert isinstance(current, dict)
-                OmegaConf.update(cfg, block, _set_nested(current, rest.split("."), value), merge=False)
+                tree = {str(k): v for k, v in current.items()}
+                OmegaConf.update(cfg, block, _set_nested(tree, rest.split("."), value), merge=False)
             else:
                 OmegaConf.update(cfg, key, value, merge=False)
         except OmegaConfBaseException as exc:
