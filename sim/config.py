@@ -1587,7 +1587,7 @@ def load_config(overrides: list[str] | None = None) -> SimConfig:
         ConfigError: a value is out of range or of the wrong kind; the message names the key.
 
     """
-    return to_sim_config(compose_checked(overrides))
+    return to_sim_config(compose_checked(overrides, record=True))  # record: the run folder's provenance
 
 
 def compose_checked(overrides: list[str] | None = None, record: bool = False) -> DictConfig:
