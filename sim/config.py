@@ -1288,7 +1288,10 @@ def _parse_list_value(text: str) -> list[str]:
 
 
 def _looks_like_file(value: str) -> bool:
-    return value.endswith((".yaml", ".yml")) or "/" in value or value.startswith("~")
+    """Whether ``experiment=VALUE`` names a file rather than a config (``sub/name`` may be a nested config)."""
+    import os
+
+    return value.endswith((".yaml", ".yml")) or Path(os.path.expanduser(value)).is_file()
 
 
 def _experiment_names_on_path() -> dict[str, str]:
