@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install browser run test test-portable lint format lock bench clean
+.PHONY: install browser slurm run test test-portable lint format lock bench clean
 
 install: $(STAMP)
 
@@ -26,8 +26,12 @@ run: install
 browser:
 	@scripts/ensure-browser.sh
 
+# Debian's slurm-wlm and munge, for the test of the SLURM recipe (which starts and stops the daemons).
+slurm:
+	@scripts/ensure-slurm.sh install
+
 # The whole suite, then the portable pass below.
-test: install browser
+test: install browser slurm
 	$(PY) -m pytest -n 2 --dist loadgroup
 	@$(MAKE) --no-print-directory test-portable
 

@@ -186,7 +186,7 @@ def _rerun(args: list[str]) -> None:
 
 def _report(args: list[str]) -> None:
     """``python -m sim report FOLDER``: rebuild the folder's report.html and report.md from its saved files."""
-    from sim.html_report import build_report
+    from sim.present.report import build_report
 
     if len(args) != 1 or args[0].startswith("-") or "=" in args[0]:
         _fail(

@@ -44,6 +44,10 @@ REFERENCE_SPEC = "reference.yaml"
 REFERENCE_DIR = "reference"
 BEGIN = "<!-- catalogue:begin: written by `python -m sim catalogue`; edit outside these markers -->"
 END = "<!-- catalogue:end -->"
+# The answer to the experiment's question, right under it at the top of the README.
+ANSWER_BEGIN = "<!-- answer:begin: written by `python -m sim catalogue` from the reference run -->"
+ANSWER_END = "<!-- answer:end -->"
+GLOSSARY_FROM_README = "../../docs/glossary.md"
 # On a machine with the recorded SIMD features a fresh table must equal the reference exactly
 # (the seeds are common and fixed and the arithmetic CPU-independent). Elsewhere every value with
 # an interval must lie within max(ABS_TOL, the half-width of its row's 95 % interval across seeds),
@@ -61,7 +65,9 @@ INTERVAL_COLUMNS = {
     "ST": "ST_conf",
     "mu_star": "mu_star_conf",
 }
-SPEC_KEYS = ("overrides", "figures")
+SPEC_KEYS = ("overrides", "ci_overrides", "figures")
+# The reduced-size check tables of an experiment with ci_overrides (inside reference/).
+CI_DIR = "ci"
 # Result tables a reference keeps beside its summary, where the experiment writes them.
 EXTRA_TABLES = ("differences.csv", "scenario_rules.csv", "fit.csv", "sensitivity_sobol.csv", "sensitivity_morris.csv")
 
@@ -79,6 +85,8 @@ class Entry:
         folder: ``experiments/NAME``.
         overrides: what the reference run adds to the experiment (a reduced size), possibly nothing.
         figures: the stems of the key figures copied into ``reference/``.
+        ci_overrides: what the test suite's check adds on top of ``overrides`` (a smaller size, so
+            that ``make test`` stays short); empty: the suite reruns the reference itself.
 
     """
 
@@ -86,15 +94,21 @@ class Entry:
     folder: Path
     overrides: list[str] = field(default_factory=list)
     figures: list[str] = field(default_factory=list)
+    ci_overrides: list[str] = field(default_factory=list)
 
     @property
     def reference(self) -> Path:
         """The folder of committed reference outputs."""
         return self.folder / REFERENCE_DIR
 
-    def command(self) -> list[str]:
-        """The reference run's command line (after ``python -m sim``)."""
-        return [f"experiment={self.name}", *self.overrides]
+    @property
+    def ci_reference(self) -> Path:
+        """The folder of the reduced-size check tables (only used with ``ci_overrides``)."""
+        return self.reference / CI_DIR
+
+    def command(self, *, ci: bool = False) -> list[str]:
+        """The reference run's command line (after ``python -m sim``); ``ci``: the suite's reduced check."""
+        return [f"experiment={self.name}", *self.overrides, *(self.ci_overrides if ci else [])]
 
 
 def experiment_names() -> list[str]:
@@ -128,10 +142,16 @@ def load_entry(name: str, root: Path = CATALOGUE) -> Entry:
         value = raw.get(key, [])
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise CatalogueError(f"{spec_file}: {key} must be a list of strings, got {value!r}")
-    for o in raw.get("overrides", []):
+    for o in [*raw.get("overrides", []), *raw.get("ci_overrides", [])]:
         if "=" not in o or o.split("=", 1)[0].lstrip("+~") in ("experiment", "experiment.folder"):
             raise CatalogueError(f"{spec_file}: override {o!r}: allowed: key=value, not the experiment or its folder")
-    return Entry(name, folder, list(raw.get("overrides", [])), list(raw.get("figures", [])))
+    return Entry(
+        name,
+        folder,
+        list(raw.get("overrides", [])),
+        list(raw.get("figures", [])),
+        list(raw.get("ci_overrides", [])),
+    )
 
 
 def entries(names: Sequence[str] | None = None, root: Path = CATALOGUE) -> list[Entry]:
@@ -139,8 +159,8 @@ def entries(names: Sequence[str] | None = None, root: Path = CATALOGUE) -> list[
     return [load_entry(n, root) for n in (names or experiment_names())]
 
 
-def run_reference(entry: Entry, folder: Path, *, extra: Sequence[str] = ()) -> float:
-    """Run the experiment at its reference size into ``folder`` (a fresh process, as a user would).
+def run_reference(entry: Entry, folder: Path, *, extra: Sequence[str] = (), ci: bool = False) -> float:
+    """Run the experiment at its reference size (or the suite's reduced one) into ``folder``, in a fresh process.
 
     Returns:
         The wall time in seconds.
@@ -149,7 +169,7 @@ def run_reference(entry: Entry, folder: Path, *, extra: Sequence[str] = ()) -> f
         RuntimeError: the run failed (its stderr is in the message).
 
     """
-    args = [*entry.command(), f"experiment.folder={folder}", "experiment.progress=false", *extra]
+    args = [*entry.command(ci=ci), f"experiment.folder={folder}", "experiment.progress=false", *extra]
     start = time.perf_counter()
     done = subprocess.run([sys.executable, "-m", "sim", *args], capture_output=True, text=True, cwd=ROOT)
     seconds = time.perf_counter() - start
@@ -231,6 +251,10 @@ def reference_tables(results: Path) -> dict[str, Path | pd.DataFrame]:
     else:
         out["summary.csv"] = results / "summary.csv"
     out.update({name: results / name for name in EXTRA_TABLES if (results / name).is_file()})
+    if plan.get("design") in SAMPLED_DESIGNS and (results / "differences_pooled.csv").is_file():
+        # Per point, a sampled design's differences are as large as its summary: keep the pooled ones.
+        out.pop("differences.csv", None)
+        out["differences_pooled.csv"] = results / "differences_pooled.csv"
     return out
 
 
@@ -264,20 +288,23 @@ def copy_reference(entry: Entry, results: Path) -> list[Path]:
     return written
 
 
-def check_against_reference(entry: Entry, results: Path) -> list[str]:
+def check_against_reference(entry: Entry, results: Path, *, ci: bool = False) -> list[str]:
     """Compare a fresh run's tables with the committed ones; the disagreements (empty if none).
+
+    With ``ci``, the committed tables are the reduced-size ones in ``reference/ci/``.
 
     Every table the reference keeps must be written again and agree (:func:`compare_summaries`):
     exactly where this machine's SIMD features are the recorded ones (or ``SIM_REPRO_EXACT=1``),
     otherwise within the seed-to-seed intervals.
     """
-    info_path = entry.reference / "reference.json"
+    folder = entry.ci_reference if ci else entry.reference
+    info_path = folder / "reference.json"
     info = json.loads(info_path.read_text()) if info_path.is_file() else {}
     exact = exact_comparison(info.get("cpu"))
     fresh = reference_tables(results)
-    committed = sorted(p.name for p in entry.reference.glob("*.csv"))
+    committed = sorted(p.name for p in folder.glob("*.csv"))
     if not committed:
-        return [f"{entry.reference} holds no table: run python -m sim catalogue {entry.name}"]
+        return [f"{folder} holds no table: run python -m sim catalogue {'--ci ' if ci else ''}{entry.name}"]
     problems = []
     for name in committed:
         if name not in fresh:
@@ -285,7 +312,7 @@ def check_against_reference(entry: Entry, results: Path) -> list[str]:
             continue
         table = fresh[name]
         new = read_table(table) if isinstance(table, Path) else _round_trip(table)
-        problems += [f"{name}: {p}" for p in compare_summaries(read_table(entry.reference / name), new, exact=exact)]
+        problems += [f"{name}: {p}" for p in compare_summaries(read_table(folder / name), new, exact=exact)]
     return problems
 
 
@@ -310,12 +337,20 @@ def _round_trip(table: pd.DataFrame) -> pd.DataFrame:
 
 def findings(entry: Entry, results: Path) -> list[str]:
     """'What it found', as Markdown read from the results (the report's own sentences and tables)."""
-    from sim.html_report import FIT_HEADER, FIT_INTRO, collect, fit_rows, headline_table, markdown_table
+    from sim.present.report import (
+        FIT_HEADER,
+        FIT_INTRO,
+        SMALLEST_NOTE,
+        collect,
+        fit_rows,
+        headline_table,
+        markdown_table,
+    )
 
     c = collect(results)
     lines: list[str] = []
     if len(c.headline):
-        lines += ["Headline comparisons (end of run, paired on common seeds, 95 % intervals):", ""]
+        lines += [f"Headline comparisons (end of run, paired on common seeds, 95 % intervals). {SMALLEST_NOTE}", ""]
         lines += markdown_table(*headline_table(c))
     if len(c.fit):
         lines += [FIT_INTRO, "", *markdown_table(FIT_HEADER, fit_rows(c))]
@@ -323,12 +358,28 @@ def findings(entry: Entry, results: Path) -> list[str]:
         if figure.stem not in entry.figures:
             continue
         lines += [f"**{figure.title}** ([figure](reference/{figure.stem}.png)):", ""]
+        if figure.how:
+            lines += [f"*How to read it.* {figure.how}", ""]
         lines += [" ".join(s.text for s in figure.sentences), ""]
     for s in c.scenarios:
         lines += [f"- {s.text}"]
     if c.scenarios:
         lines.append("")
     return lines
+
+
+def answer_section(results: Path) -> str:
+    """The README's answer to its question, from the reference run's numbers (between the answer markers).
+
+    The first use of each measure links to its glossary entry.
+    """
+    from sim.present.report import collect
+    from sim.present.words import GlossaryLinks
+
+    c = collect(results)
+    links = GlossaryLinks(GLOSSARY_FROM_README, c.measures, lambda text, url: f"[{text}]({url})")
+    text = " ".join(s.text for s in c.answer) or "The reference run gives no comparison to answer it with."
+    return "\n".join([ANSWER_BEGIN, "", f"**Answer (from the reference run).** {links.link(text)}", "", ANSWER_END])
 
 
 def generated_section(entry: Entry, results: Path, info: dict[str, Any]) -> str:
@@ -359,23 +410,43 @@ def generated_section(entry: Entry, results: Path, info: dict[str, Any]) -> str:
         *[
             f"- [`{p.name}`](reference/{p.name})"
             for p in sorted(entry.reference.iterdir())
-            if p.name != "reference.json"
+            if p.name not in ("reference.json", CI_DIR)
         ],
         "",
-        "`tests/test_catalogue.py` runs the command above again and requires every value of every table here "
-        "to be equal on a machine with the SIMD features recorded in `reference.json`, and elsewhere each mean "
-        "and interval bound to lie within its row's 95 % interval half-width "
-        "([reliability](../../docs/reliability.md)). When a change "
-        f"to the model moves them on purpose, regenerate with `python -m sim catalogue {entry.name}` and say why "
-        "in the commit.",
+        *_check_sentences(entry),
         "",
         END,
     ]
     return "\n".join(lines)
 
 
-def update_readme(readme: Path, section: str) -> None:
-    """Replace the generated part of a README (between the markers), keeping the hand-written rest.
+def _check_sentences(entry: Entry) -> list[str]:
+    """How the test suite checks this reference (the README's last paragraph)."""
+    rule = (
+        "requires every value of every table to be equal on a machine with the SIMD features recorded in "
+        "`reference.json`, and elsewhere each mean and interval bound to lie within its row's 95 % interval "
+        "half-width ([reliability](../../docs/reliability.md))"
+    )
+    regenerate = (
+        f"When a change to the model moves them on purpose, regenerate with `python -m sim catalogue {entry.name}` "
+        "and say why in the commit."
+    )
+    if not entry.ci_overrides:
+        return [f"`tests/test_catalogue.py` runs the command above again and {rule}. {regenerate}"]
+    reduced = " ".join(["python -m sim", *entry.command(ci=True)])
+    return [
+        "`tests/test_catalogue.py` keeps `make test` short by rerunning this experiment at a reduced size, "
+        f"`{reduced}`, against the tables in [`reference/ci/`](reference/ci/); it {rule}. "
+        f"`python -m sim catalogue --check {entry.name}` reruns the full-size command above and checks the "
+        f"tables here the same way. {regenerate}"
+    ]
+
+
+def update_readme(readme: Path, section: str, answer: str | None = None) -> None:
+    """Replace the generated parts of a README (between the markers), keeping the hand-written rest.
+
+    The answer (if given) replaces the one between the answer markers; a README without them gets
+    it right after the paragraph that states the question (``**Question.** ...``).
 
     Raises:
         CatalogueError: the README is missing or lacks the markers.
@@ -386,10 +457,22 @@ def update_readme(readme: Path, section: str) -> None:
             f"{readme} is missing: write its question and how to read it, with the markers {BEGIN!r} and {END!r}"
         )
     text = readme.read_text()
-    pattern = re.compile(re.escape(BEGIN.split(":", 2)[0]) + r".*?" + re.escape(END), flags=re.S)
+    pattern = re.compile(re.escape(BEGIN.split(":", 2)[0]) + r":begin.*?" + re.escape(END), flags=re.S)
     if not pattern.search(text):
         raise CatalogueError(f"{readme} lacks the markers {BEGIN!r} ... {END!r} where the generated part goes")
-    readme.write_text(pattern.sub(lambda _: section, text, count=1))
+    text = pattern.sub(lambda _: section, text, count=1)
+    if answer is not None:
+        answers = re.compile(
+            re.escape(ANSWER_BEGIN.split(":", 1)[0]) + r":begin.*?" + re.escape(ANSWER_END), flags=re.S
+        )
+        if answers.search(text):
+            text = answers.sub(lambda _: answer, text, count=1)
+        else:
+            question = re.search(r"^\*\*Question\.\*\*.*?(?:\n\s*\n|\Z)", text, flags=re.M | re.S)
+            if question is None:
+                raise CatalogueError(f"{readme} has no '**Question.**' paragraph to put the answer under")
+            text = text[: question.end()] + answer + "\n\n" + text[question.end() :]
+    readme.write_text(text)
 
 
 def make_reference(entry: Entry, revision: str) -> dict[str, Any]:
@@ -416,8 +499,48 @@ def make_reference(entry: Entry, revision: str) -> dict[str, Any]:
             "cpu": cpu_features(),
         }
         (entry.reference / "reference.json").write_text(json.dumps(info, indent=2) + "\n")
-        update_readme(entry.folder / "README.md", generated_section(entry, results, info))
+        update_readme(entry.folder / "README.md", generated_section(entry, results, info), answer_section(results))
+    if entry.ci_overrides:
+        make_ci_reference(entry, revision)
     return info
+
+
+def make_ci_reference(entry: Entry, revision: str) -> dict[str, Any]:
+    """Run the suite's reduced-size check of one experiment and write its tables to ``reference/ci/``.
+
+    Only tables are kept (no figures, no README text): they exist so that ``tests/test_catalogue.py``
+    can check the experiment in a minute or two.
+    """
+    with tempfile.TemporaryDirectory(prefix=f"catalogue-ci-{entry.name}-") as tmp:
+        results = Path(tmp) / entry.name
+        seconds = run_reference(entry, results, ci=True)
+        ci = entry.ci_reference
+        if ci.is_dir():
+            shutil.rmtree(ci)
+        ci.mkdir(parents=True)
+        for name, table in reference_tables(results).items():
+            if isinstance(table, Path):
+                shutil.copy2(table, ci / name)
+            else:
+                table.to_csv(ci / name, index=False)
+        info = {
+            "experiment": entry.name,
+            "command": " ".join(["python -m sim", *entry.command(ci=True)]),
+            "seconds": round(seconds, 1),
+            "date": datetime.now(UTC).strftime("%Y-%m-%d"),
+            "git_revision": revision,
+            "cpu": cpu_features(),
+        }
+        (ci / "reference.json").write_text(json.dumps(info, indent=2) + "\n")
+    return info
+
+
+def check_full_size(entry: Entry) -> list[str]:
+    """Rerun the full-size reference command and compare its tables with ``reference/`` (the disagreements)."""
+    with tempfile.TemporaryDirectory(prefix=f"catalogue-check-{entry.name}-") as tmp:
+        results = Path(tmp) / entry.name
+        run_reference(entry, results)
+        return check_against_reference(entry, results)
 
 
 def _lab_runs(results: Path) -> int:
@@ -425,15 +548,50 @@ def _lab_runs(results: Path) -> int:
     return int(ts.drop_duplicates().shape[0])
 
 
+CATALOGUE_USAGE = (
+    "usage: python -m sim catalogue [--ci | --check] [NAME ...]\n"
+    "  (no option)  remake the full-size reference outputs and README sections, and the reduced-size\n"
+    "               check tables of experiments with ci_overrides (all experiments by default)\n"
+    "  --ci         remake only the reduced-size check tables (reference/ci/)\n"
+    "  --check      rerun the full-size references and compare them with reference/ (exit 1 on a difference)"
+)
+
+
 def main(args: list[str]) -> int:
-    """``python -m sim catalogue [NAME ...]``: remake the reference outputs (all experiments by default)."""
+    """``python -m sim catalogue [--ci | --check] [NAME ...]``: remake or check the reference outputs."""
+    options = [a for a in args if a.startswith("-")]
+    names = [a for a in args if not a.startswith("-")]
+    if options in (["-h"], ["--help"]):
+        print(CATALOGUE_USAGE)
+        return 0
+    if len(options) > 1 or (options and options[0] not in ("--ci", "--check")):
+        print(
+            f"error: unknown option {' '.join(options)!r}; allowed: --ci or --check\n{CATALOGUE_USAGE}", file=sys.stderr
+        )
+        return 2
+    mode = options[0] if options else ""
     try:
-        chosen = entries(args or None)
+        chosen = entries(names or None)
     except CatalogueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     revision = git_revision()  # before this command rewrites any tracked file
+    failed = 0
     for entry in chosen:
-        info = make_reference(entry, revision)
-        print(f"{entry.name}: {info['runs']} runs in {info['seconds']} s -> {entry.reference}")
-    return 0
+        if mode == "--check":
+            problems = check_full_size(entry)
+            failed += bool(problems)
+            print(
+                f"{entry.name}: "
+                + ("agrees with reference/" if not problems else "DIFFERS:\n  " + "\n  ".join(problems))
+            )
+        elif mode == "--ci":
+            if not entry.ci_overrides:
+                print(f"{entry.name}: no ci_overrides; the suite reruns the full reference")
+                continue
+            info = make_ci_reference(entry, revision)
+            print(f"{entry.name}: reduced check in {info['seconds']} s -> {entry.ci_reference}")
+        else:
+            info = make_reference(entry, revision)
+            print(f"{entry.name}: {info['runs']} runs in {info['seconds']} s -> {entry.reference}")
+    return 1 if failed else 0

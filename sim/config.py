@@ -238,12 +238,13 @@ class CitizensConfig:
         0.3, "Extra peer pressure per unit of community social capital", "[0,1]", lo=0, hi=1
     )
     commitment_pressure: float = param(
-        0.3,
+        0.1,
         "Extra peer pressure on a citizen who made a public commitment in a forum",
         "[0,1]",
         lo=0,
         hi=1,
-        source="Cialdini 2001 (commitment and consistency)",
+        source="Cialdini 2001 (commitment and consistency); magnitude stylised, kept small with ask_partnership "
+        "by the formal-volunteering pattern (docs/patterns.md)",
     )
     norm_premium: float = param(
         0.253, "How far above the observed norm a sanctioned citizen aims", "share", lo=0, hi=1, source=CALIBRATED
@@ -284,7 +285,14 @@ class CitizensConfig:
         hi=1,
     )
     ask_partnership: float = param(
-        0.6, "Extra monthly chance of being asked per unit of partnership effort", "probability", lo=0, hi=5
+        0.1,
+        "Extra monthly chance of being asked per unit of partnership effort",
+        "probability",
+        lo=0,
+        hi=5,
+        source="pattern: most volunteers are recruited through people they know, not services (Musick & Wilson "
+        "2008, ch. 13); set small so that no preset moves monthly formal volunteering far from the stable "
+        "mid-20s per cent of the Citizenship and Community Life Surveys (docs/patterns.md)",
     )
     engagement_exit: float = param(0.08, "Monthly chance an engaged volunteer drops out", "probability", lo=0, hi=1)
     payment_crowd_out: float = param(
@@ -348,8 +356,8 @@ class CitizensConfig:
         source="stylised magnitude; Locke & Latham 2002 (specific goals with feedback raise effort and engagement)",
     )
     motivation_reversion: float = param(
-        0.01,
-        "Monthly pull of motivation back toward the citizen's own trait level (half-life about 6 years at 0.01)",
+        0.03,
+        "Monthly pull of motivation back toward the citizen's own trait level (half-life about 2 years at 0.03)",
         "1/month",
         lo=0,
         hi=1,
@@ -419,12 +427,14 @@ class ServicesConfig:
         1.0, "Staff capacity per citizen per domain relative to the reference need", "x reference", lo=0, hi=100
     )
     ethos_mean: float = param(
-        0.5,
+        0.7,
         "Mean professional ethos: weight managers put on real outcomes rather than incentives",
         "[0,1]",
         lo=0,
         hi=1,
-        source="Le Grand 2003 (knights and knaves); Besley & Ghatak 2005",
+        source="Le Grand 2003 (knights and knaves); Besley & Ghatak 2005; mostly 'knights': Gregg, Grout, "
+        "Ratcliffe, Smith & Windmeijer 2011 (donated unpaid overtime in public caring services); with "
+        "manipulation_cost, reproduces little effort displacement under targets (Kelman & Friedman 2009)",
     )
     ethos_sd: float = param(0.15, "Sd of ethos across services", "[0,1]", lo=0, hi=1)
     service_weight: float = param(0.5, "CES weight on service effort (vs citizens' input)", "", lo=0.01, hi=0.99)
@@ -499,7 +509,14 @@ class ServicesConfig:
         0.3, "Width of the windows either side of the standard used by bunching_ratio", "logit", lo=0.01, hi=5
     )
     manipulation_cost: float = param(
-        0.25, "Gaming share of capacity needed to move every near-miss record", "share", lo=0.001, hi=10
+        0.05,
+        "Gaming share of capacity needed to move every near-miss record",
+        "share",
+        lo=0.001,
+        hi=10,
+        source="pattern: moving a near-miss record costs little staff time, so targets bring marked bunching at "
+        "the threshold (Bevan & Hood 2006; Bevan & Hamblin 2009, ambulance 8-minute spikes) with little "
+        "displacement of unmeasured work (Kelman & Friedman 2009); docs/patterns.md",
     )
     cream_skim_share: float = param(0.3, "Share of gaming effort spent on selecting easy cases", "share", lo=0, hi=1)
     cream_skim_max: float = param(0.5, "Largest share of hard cases a service can turn away", "share", lo=0, hi=1)
@@ -669,6 +686,16 @@ class RegimeConfig:
     )
     reward_strength: float = param(
         1.0, "Reward per unit of recorded pass rate above target (league-table standing)", "payoff", lo=0, hi=100
+    )
+    reward_cap: float = param(
+        0.05,
+        "Largest margin above the objective that still earns reward: beyond it, doing better pays nothing more "
+        "(0: a pass/fail target)",
+        "share",
+        lo=0,
+        hi=1,
+        source="Bevan & Hood 2006 (English 'met / not met' key targets and star ratings); Kelman & Friedman 2009 "
+        "(effort returned to other work once the A&E target was met)",
     )
     sanction_strength: float = param(
         3.0, "Sanction per unit shortfall from target or guarantee", "payoff", lo=0, hi=100
@@ -997,14 +1024,15 @@ class ForumConfig:
         0.3, "Largest extra contribution share an attender can commit per domain", lo=0.0, hi=1.0, source="Stylised."
     )
     contribution_reach: float = param(
-        10.0,
+        2.4,
         (
             "Residents each attender's commitment reaches (themselves plus those they organise): the citizens' "
             "input counts as e x min(1, turnout x reach)"
         ),
         lo=0.0,
         hi=1000000.0,
-        source="Stylised: a handful of attenders cannot deliver a community's contribution alone.",
+        source="An attender's pledge reaches their household: mean household size 2.4 (ONS, Families and "
+        "households in the UK 2023); a handful of attenders cannot deliver a community's contribution alone.",
     )
     grid_points: int = param(
         21,

@@ -24,6 +24,13 @@ GLOSSARY_PATH = Path(__file__).resolve().parent.parent / "docs" / "glossary.md"
 SECTIONS = ("Concepts", "Regimes", "Levers", "Measures")
 
 _ENTRY = re.compile(r"^###\s+`(?P<key>[A-Za-z0-9_]+)`\s+[—-]+\s+(?P<title>.+?)\s*$")
+# An entry's last line may say how its values are shown and read (measures and levers):
+# "*Shown as* % of citizens; *better* higher; *smallest difference that matters* 1 percentage point."
+_SHOWN = re.compile(
+    r"^\*Shown as\*\s+(?P<unit>[^;]+?)"
+    r"(?:;\s+\*better\*\s+(?P<better>higher|lower|neither))?"
+    r"(?:;\s+\*smallest difference that matters\*\s+(?P<smallest>.+?))?\.\s*$"
+)
 
 
 class GlossaryError(ValueError):
@@ -38,7 +45,13 @@ class Entry:
         key: the name used in code and tables (a metric column, a regime, a lever).
         title: a short plain-words name.
         section: the section it belongs to (Concepts, Regimes, Levers, Measures).
-        text: its meaning in plain words (paragraphs separated by blank lines).
+        text: its meaning in plain words (paragraphs separated by blank lines), without the
+            ``*Shown as*`` line.
+        unit: how its values are shown (``% of citizens``, ``£ per resident per month``); empty
+            if the entry does not say.
+        better: ``higher``, ``lower`` or ``neither`` (measures); empty if the entry does not say.
+        smallest: the smallest difference that matters, as written (``1 percentage point``,
+            ``£0.50``, ``0.02``); empty if the entry does not say.
 
     """
 
@@ -46,6 +59,9 @@ class Entry:
     title: str
     section: str
     text: str
+    unit: str = ""
+    better: str = ""
+    smallest: str = ""
 
     @property
     def first_sentence(self) -> str:
@@ -111,8 +127,16 @@ def parse_glossary(text: str) -> Glossary:
 
     def close() -> None:
         if current is not None and section is not None:
+            shown: dict[str, str] = {}
+            kept = []
+            for line in body:
+                match = _SHOWN.match(line.strip())
+                if match is None:
+                    kept.append(line)
+                else:
+                    shown = {k: v or "" for k, v in match.groupdict().items()}
             sections[section][current["key"]] = Entry(
-                current["key"], current["title"], section, "\n".join(body).strip()
+                current["key"], current["title"], section, "\n".join(kept).strip(), **shown
             )
 
     for number, line in enumerate(text.splitlines(), start=1):

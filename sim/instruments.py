@@ -39,6 +39,7 @@ class Instruments:
     ratchet: bool
     ratchet_rate: float
     reward_strength: float
+    reward_cap: float
     sanction_strength: float
     audit_rate: float
     audit_detection: float

@@ -404,7 +404,7 @@ def run_lab_experiment(cfg: Any, base_overrides: list[str], folder: Path) -> Lab
         },
     )
     figures = plot_lab_fit(folder / "summary.csv", folder, DATA_FILE)
-    from sim.html_report import build_report
+    from sim.present.report import build_report
 
     figures += [p for p in build_report(folder) if p.suffix != ".md"]
     return LabExperimentResult(folder, ts, summary, figures, time.perf_counter() - start, fit)
@@ -421,8 +421,8 @@ ARM_TITLES: dict[str, str] = {
 def plot_lab_fit(summary_csv: Path, out_dir: Path, data_file: Path = DATA_FILE, stem: str = "lab_fit") -> list[Path]:
     """Model beside data, one panel per arm, drawn from a saved ``summary.csv`` and the data file.
 
-    Each panel shows the individual cities (thin grey lines), the range across cities (grey band),
-    their mean (black) and the model's mean with its 95% interval over replications (colour).
+    The drawing is :func:`sim.present.figures.plot_lab_fit` (all figures are drawn in
+    :mod:`sim.present`); this reads the saved files it needs.
 
     Args:
         summary_csv: the ``summary.csv`` written by :func:`run_lab_experiment`.
@@ -434,98 +434,12 @@ def plot_lab_fit(summary_csv: Path, out_dir: Path, data_file: Path = DATA_FILE, 
         The PNG, SVG and CSV (the numbers drawn) written.
 
     """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from sim.plots import OKABE_ITO, save_figure
+    from sim.present.figures import plot_lab_fit as draw
 
     summary = pd.read_csv(summary_csv)
-    data = load_data(data_file)
-    arms = list(dict.fromkeys(summary["arm"]))
-    fig, axes = plt.subplots(1, len(arms), figsize=(5.2 * len(arms), 4.3), squeeze=False, sharey=True)
-    drawn = []
-    for ax, arm, colour in zip(axes[0], arms, OKABE_ITO, strict=False):
-        s = summary[summary["arm"] == arm].sort_values("period")
-        treatment, pools = ARM_DATA.get(str(arm), (None, None))
-        if treatment is not None:
-            d = data[data["treatment"] == treatment]
-            if pools is not None:
-                d = d[d["city"].isin(pools)]
-            for city, c in d.groupby("city"):
-                ax.plot(c["period"], c["contribution"], color="0.75", lw=0.7, zorder=1)
-                drawn.append(
-                    pd.DataFrame(
-                        {
-                            "arm": arm,
-                            "series": f"city:{city}",
-                            "period": c["period"],
-                            "value": c["contribution"],
-                            "low": np.nan,
-                            "high": np.nan,
-                        }
-                    )
-                )
-            ax.fill_between(
-                s["period"],
-                s["data_min"],
-                s["data_max"],
-                color="0.85",
-                alpha=0.6,
-                lw=0,
-                zorder=0,
-                label="range across cities",
-            )
-            where = "all 16 cities" if pools is None else ", ".join(pools)
-            ax.plot(
-                s["period"],
-                s["data_mean"],
-                color="black",
-                marker="o",
-                ms=4,
-                lw=1.8,
-                zorder=3,
-                label=f"data: mean of {where}",
-            )
-            drawn.append(
-                pd.DataFrame(
-                    {
-                        "arm": arm,
-                        "series": "data_mean",
-                        "period": s["period"],
-                        "value": s["data_mean"],
-                        "low": s["data_min"],
-                        "high": s["data_max"],
-                    }
-                )
-            )
-        ax.fill_between(s["period"], s["ci_low"], s["ci_high"], color=colour, alpha=0.25, lw=0, zorder=2)
-        ax.plot(
-            s["period"], s["mean"], color=colour, marker="s", ms=4, lw=1.8, zorder=4, label="model: mean, 95% interval"
-        )
-        drawn.append(
-            pd.DataFrame(
-                {
-                    "arm": arm,
-                    "series": "model",
-                    "period": s["period"],
-                    "value": s["mean"],
-                    "low": s["ci_low"],
-                    "high": s["ci_high"],
-                }
-            )
-        )
-        title = ARM_TITLES.get(str(arm), str(arm))
-        if s["data_mean"].notna().all():
-            title += f"\nRMSE {rmse(s['mean'].to_numpy(), s['data_mean'].to_numpy()):.2f} tokens"
-        ax.set_title(title, fontsize=10)
-        ax.set_xlabel("period")
-        ax.set_xticks(range(1, int(s["period"].max()) + 1))
-        ax.grid(alpha=0.3)
-        ax.legend(frameon=False, fontsize=8, loc="lower left")
-    axes[0][0].set_ylabel("mean contribution (tokens of 20)")
-    axes[0][0].set_ylim(0, 20)
-    fig.suptitle("Public-goods laboratory: model (citizens' rules) beside Herrmann, Thöni & Gächter (2008)")
-    fig.tight_layout()
-    return save_figure(fig, pd.concat(drawn, ignore_index=True), out_dir, stem)
+    errors = {
+        str(arm): rmse(s["mean"].to_numpy(), s["data_mean"].to_numpy())
+        for arm, s in summary.sort_values("period").groupby("arm", sort=False)
+        if s["data_mean"].notna().all()
+    }
+    return draw(summary, load_data(data_file), ARM_DATA, ARM_TITLES, errors, out_dir, stem)

@@ -9,11 +9,14 @@ otherwise lie in [0, 1].
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING, Any
 
+import mesa
 import numpy as np
 import pandas as pd
 
+from sim.config import COOPERATION_TYPES
 from sim.rules import coproduction as cp
 from sim.rules import indicators, portable
 from sim.rules._types import BoolArray, FloatArray, IntArray
@@ -282,28 +285,119 @@ def collect_metrics(model: SocialProductivityModel) -> dict[str, Any]:
     }
 
 
-class MetricsRecorder:
-    """Column-wise store of monthly metrics (the model-level data collector)."""
+class MetricsRecorder(mesa.DataCollector):
+    """The model's ``datacollector``: a Mesa DataCollector of the monthly metrics, column-wise.
 
-    def __init__(self) -> None:
-        self.columns: dict[str, list[Any]] = {c: [] for c in COLUMNS}
+    One model reporter per metric column (:data:`COLUMNS`, in order), so Mesa's tools that read
+    ``model.datacollector`` (``SolaraViz`` plot components, ``batch_run``) see every metric.
+    :meth:`collect` computes a month's metrics once (:func:`collect_metrics`) and appends every
+    column, rather than calling the reporters one by one; ``model_vars`` holds the lists.
+    Row *i* is recorded month *i* (the ``step`` column); the burn-in is never recorded.
+
+    Agent-level data are opt-in and sampled (:meth:`sample_citizens`): every *k*-th citizen's
+    state each month, read from the citizen arrays, so memory grows with ``n_citizens / k``,
+    not with the population.
+
+    Args:
+        citizen_sample: record every *k*-th citizen each month (0: no agent-level data).
+
+    """
+
+    def __init__(self, citizen_sample: int = 0) -> None:
+        super().__init__(model_reporters={c: functools.partial(metric, name=c) for c in COLUMNS})
+        self.citizen_every = 0
+        self.citizen_id_base = 0
+        self._citizen_rows: list[dict[str, np.ndarray]] = []
+        if citizen_sample:
+            self.sample_citizens(citizen_sample)
+
+    @property
+    def columns(self) -> dict[str, list[Any]]:
+        """The monthly values of each metric column (Mesa's ``model_vars``)."""
+        return self.model_vars
+
+    def sample_citizens(self, every: int) -> None:
+        """Record every ``every``-th citizen (rows 0, k, 2k, ...) from the next collected month on.
+
+        Raises:
+            ValueError: if ``every`` is not a whole number of at least 1.
+
+        """
+        if isinstance(every, bool) or not isinstance(every, int | np.integer) or every < 1:
+            raise ValueError(
+                f"citizen_sample={every!r}: give a whole number k >= 1 (every k-th citizen), or 0 for none"
+            )
+        self.citizen_every = int(every)
+
+    def collect(self, model: SocialProductivityModel) -> None:
+        """Record the month just simulated: every metric, and the sampled citizens if asked for."""
+        self.append(collect_metrics(model))
+        self._collection_steps.append(model.month)
+        if self.citizen_every:
+            cit = model.citizens
+            rows = np.arange(0, cit.n, self.citizen_every)
+            sample = {name: getattr(cit, array)[rows] for name, array in CITIZEN_FIELDS.items()}
+            self._citizen_rows.append({"Step": np.full(rows.size, model.month), "citizen": rows, **sample})
+            self.citizen_id_base = model.citizen_id_base
 
     def append(self, row: dict[str, Any]) -> None:
         """Add one month."""
         for c in COLUMNS:
-            self.columns[c].append(row[c])
+            self.model_vars[c].append(row[c])
 
     def __len__(self) -> int:
-        return len(self.columns["step"])
+        return len(self.model_vars["step"])
 
     def to_frame(self) -> pd.DataFrame:
         """A DataFrame with one row per month and the columns of :data:`COLUMNS`."""
-        return pd.DataFrame(self.columns, columns=list(COLUMNS))
+        return pd.DataFrame(self.model_vars, columns=list(COLUMNS))
 
-    get_model_vars_dataframe = to_frame  # the name Mesa's DataCollector users know
+    get_model_vars_dataframe = to_frame  # Mesa's name (SolaraViz's plot components call it)
+
+    def get_agent_vars_dataframe(self) -> pd.DataFrame:
+        """The sampled citizens, one row per citizen and month, indexed like Mesa's ``(Step, AgentID)``.
+
+        ``AgentID`` is the citizen's Mesa ``unique_id`` (``model.citizen_agents``), ``citizen`` its
+        row in the citizen arrays; the other columns are the :class:`~sim.agents.Citizen` attributes
+        of :data:`CITIZEN_FIELDS`.
+
+        Raises:
+            UserWarning: if citizen sampling was not switched on (as Mesa's DataCollector does).
+
+        """
+        if not self.citizen_every:
+            raise UserWarning("no agent-level data: build the model with citizen_sample=k (every k-th citizen)")
+        names = ["Step", "citizen", *CITIZEN_FIELDS]
+        if self._citizen_rows:
+            data = {n: np.concatenate([r[n] for r in self._citizen_rows]) for n in names}
+        else:
+            data = {n: np.zeros(0) for n in names}
+        frame = pd.DataFrame(data)
+        frame["cooperation_type"] = pd.Categorical.from_codes(frame["cooperation_type"], COOPERATION_TYPES)
+        frame.insert(1, "AgentID", frame["citizen"] + self.citizen_id_base)
+        return frame.set_index(["Step", "AgentID"])
 
     def drain(self) -> pd.DataFrame:
         """The months recorded since the last drain, removed from memory (long runs stream them to disk)."""
         frame = self.to_frame()
-        self.columns = {c: [] for c in COLUMNS}
+        for values in self.model_vars.values():
+            values.clear()
+        self._collection_steps.clear()
         return frame
+
+
+def metric(model: SocialProductivityModel, name: str) -> Any:
+    """One metric of the month just simulated (a model reporter; ``MetricsRecorder.collect`` computes all at once)."""
+    return collect_metrics(model)[name]
+
+
+# The sampled citizen table's columns (the Citizen agent's attribute names) and the arrays they read.
+CITIZEN_FIELDS: dict[str, str] = {
+    "community": "community",
+    "cooperation_type": "coop_type",
+    "motivation": "motivation",
+    "trust": "trust",
+    "volunteering_hours": "volunteering",
+    "caring_hours": "caring",
+    "self_reliance_hours": "self_reliance",
+}

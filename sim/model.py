@@ -21,7 +21,7 @@ from sim.agents import Citizen, Community, Service
 from sim.config import DOMAINS, SimConfig, validate
 from sim.details import DetailRecorder, window_start
 from sim.instruments import Instruments
-from sim.metrics import MetricsRecorder, collect_metrics
+from sim.metrics import MetricsRecorder
 from sim.rules import citizen as citizen_rules
 from sim.rules import community as community_rules
 from sim.rules import coproduction as cp
@@ -56,13 +56,26 @@ def _params(cls: type, *sources: Any) -> Any:
 class SocialProductivityModel(mesa.Model):
     """Citizens, public services and communities under a governance regime.
 
+    Mesa conventions (``docs/mesa.md``): the burn-in runs inside the constructor, outside Mesa's
+    step counter, so a new model stands at month 0 with ``steps == 0``; each :meth:`step` is one
+    recorded month (``model.month`` and ``model.steps`` both count them); ``running`` turns False
+    at the horizon, so ``run_model()`` runs ``config.steps`` months; ``datacollector`` is a Mesa
+    DataCollector with every metric column; the citizens are Mesa agents made on first use.
+
     Args:
         config: one simulation's configuration (defaults if omitted).
+        citizen_sample: also record every *k*-th citizen each month (the agent-level table
+            ``datacollector.get_agent_vars_dataframe()``); 0 (the default) records none.
+        seed: replaces ``config.seed`` when given (what Mesa's ``batch_run(..., rng=[...])`` passes).
 
     """
 
-    def __init__(self, config: SimConfig | None = None) -> None:
+    def __init__(self, config: SimConfig | None = None, citizen_sample: int = 0, seed: int | None = None) -> None:
         cfg = config if config is not None else SimConfig()
+        if seed is not None:
+            if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
+                raise ValueError(f"seed={seed!r}: give a whole number >= 0, or None for config.seed")
+            cfg = dataclasses.replace(cfg, seed=int(seed))
         validate(cfg)
         self.streams = make_streams(cfg.seed)
         super().__init__(rng=self.streams["mesa"])
@@ -85,7 +98,7 @@ class SocialProductivityModel(mesa.Model):
             **{f.name: getattr(cfg.forum, f.name) for f in dataclasses.fields(cfg.forum)},
             citizen_hour_value=cfg.costs.shadow_wage,
         )
-        self.recorder = MetricsRecorder()
+        self.recorder = MetricsRecorder(citizen_sample)
         self.details = DetailRecorder(window_start(cfg.steps))
         self.service_month: management.ServiceMonth | None = None
         # The allocation in force this month, and what services faced (set by services_act).
@@ -101,6 +114,12 @@ class SocialProductivityModel(mesa.Model):
             Community(self, i)
         for s in range(self.services.community.shape[0]):
             Service(self, s)
+        # ---- Mesa conventions (issue 16): additive, outside the month's phases.
+        self.datacollector = self.recorder  # one object: Mesa's name and the historical one
+        # Citizens' Mesa ids are reserved now (one per row, in order), whenever their agents are made.
+        self.citizen_id_base = self.agent_id_counter
+        self.agent_id_counter += self.citizens.n
+        self.burn_in()
 
     # ------------------------------------------------------------------ the month
     def step(self) -> None:
@@ -115,6 +134,17 @@ class SocialProductivityModel(mesa.Model):
         self.collect()
         self.instruments_last_month = self.instruments
         self.month += 1
+        if self.month >= self.config.steps:  # Mesa's run_model() and SolaraViz stop at the horizon
+            self.running = False
+
+    def burn_in(self) -> None:
+        """Run the unrecorded burn-in months (done by the constructor; nothing to do afterwards).
+
+        They run this class's :meth:`step` directly, not Mesa's wrapped ``self.step``, so they are
+        not counted in ``self.steps`` nor ``self.time`` and leave no row in the data collector.
+        """
+        while self.month < 0:
+            SocialProductivityModel.step(self)
 
     def run(self, steps: int | None = None) -> None:
         """Run the burn-in (if not yet done) and then ``steps`` recorded months (the horizon by default)."""
@@ -520,7 +550,7 @@ class SocialProductivityModel(mesa.Model):
     def collect(self) -> None:
         """Record the month's metrics (burn-in months are not recorded)."""
         if self.month >= 0:
-            self.recorder.append(collect_metrics(self))
+            self.datacollector.collect(self)
             self.details.add(self)
         self.month_costs = {}
 
@@ -585,11 +615,37 @@ class SocialProductivityModel(mesa.Model):
 
     @property
     def citizen_agents(self) -> mesa.agent.AgentSet:
-        """Mesa Citizen agents, one per row of the citizen arrays (created on first use)."""
+        """Mesa Citizen agents, one per row of the citizen arrays (created on first use).
+
+        Each is a view of its row (the state stays in ``self.citizens``); its ``unique_id`` is
+        ``citizen_id_base + row``, reserved by the constructor. Once made they are registered
+        with the model like any Mesa agent (``model.agents``, ``model.agents_by_type[Citizen]``).
+        """
         if self._citizen_agents is None:
+            after, self.agent_id_counter = self.agent_id_counter, self.citizen_id_base
             agents = [Citizen(self, i) for i in range(self.citizens.n)]
+            self.agent_id_counter = after
             self._citizen_agents = mesa.agent.AgentSet(agents, random=self.random)
         return self._citizen_agents
+
+    # Mesa's ways to find agents include the citizens, made on first use (sweeps never make them).
+    @property
+    def agents(self) -> Any:
+        """All agents: communities, services and (made now if not yet) citizens."""
+        self.citizen_agents  # noqa: B018 - makes and registers them once
+        return super().agents
+
+    @property
+    def agents_by_type(self) -> Any:
+        """Agents by class: ``Community``, ``Service`` and ``Citizen`` (made now if not yet)."""
+        self.citizen_agents  # noqa: B018
+        return super().agents_by_type
+
+    @property
+    def agent_types(self) -> list[type]:
+        """The agent classes: ``Community``, ``Service`` and ``Citizen``."""
+        self.citizen_agents  # noqa: B018
+        return super().agent_types
 
     def timeseries(self) -> Any:
         """The metrics so far as a pandas DataFrame, one row per month."""

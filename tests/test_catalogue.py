@@ -1,8 +1,9 @@
 """The experiment catalogue (``experiments/NAME/``): every named experiment has its folder, README
 and committed reference outputs, and a fresh run agrees with them.
 
-The golden test of the catalogue reruns each experiment at its reference size (``reference.yaml``;
-all of them run at full size today, about 7 minutes on two cores in all) and compares its result
+The golden test of the catalogue reruns each experiment at its reference size (``reference.yaml``),
+or, for the long ones, at the reduced size of its ``ci_overrides`` against ``reference/ci/`` (so
+``make test`` stays short; ``python -m sim catalogue --check`` checks the full size), and compares its result
 tables (``summary.csv`` and the rest, ``sim.catalogue.reference_tables``) with the committed ones
 exactly where this machine's SIMD features are the recorded ones, and otherwise within each row's
 seed-to-seed interval (``sim.catalogue.compare_summaries``). When a change to the model moves a result on
@@ -21,6 +22,7 @@ import pytest
 from sim.catalogue import (
     BEGIN,
     CATALOGUE,
+    CI_DIR,
     END,
     CatalogueError,
     check_against_reference,
@@ -65,8 +67,17 @@ def test_folder_has_readme_and_reference_outputs(name: str) -> None:
         assert f"reference/{stem}.png" in generated, f"{name}/README.md does not show {stem}"
     # Every file under reference/ is listed in the README, and is small.
     for path in entry.reference.iterdir():
+        if path.name == CI_DIR:
+            continue
         assert path.name == "reference.json" or f"reference/{path.name}" in generated, f"{path.name} not listed"
         assert path.stat().st_size < 400_000, f"{path} is too large for a committed reference"
+    # A reduced-size check has its own tables, made on a recorded CPU, and the README says how it is run.
+    if entry.ci_overrides:
+        assert (entry.ci_reference / "reference.json").is_file(), f"{name}: run python -m sim catalogue --ci {name}"
+        assert list(entry.ci_reference.glob("*.csv")), f"{name}: reference/ci/ holds no table"
+        assert " ".join(entry.command(ci=True)) in generated, f"{name}/README.md does not give the reduced check"
+    else:
+        assert not entry.ci_reference.exists(), f"{name}: reference/ci/ without ci_overrides"
 
 
 @pytest.mark.catalogue
@@ -74,10 +85,12 @@ def test_folder_has_readme_and_reference_outputs(name: str) -> None:
 def test_fresh_run_agrees_with_committed_reference(name: str, tmp_path: Path) -> None:
     entry = load_entry(name)
     out = tmp_path / name
-    run_reference(entry, out, extra=["experiment.workers=1"])
-    problems = check_against_reference(entry, out)
+    ci = bool(entry.ci_overrides)
+    run_reference(entry, out, extra=["experiment.workers=1"], ci=ci)
+    problems = check_against_reference(entry, out, ci=ci)
+    where = entry.ci_reference if ci else entry.reference
     assert not problems, (
-        f"{name}: a fresh run no longer agrees with experiments/{name}/reference/:\n"
+        f"{name}: a fresh run no longer agrees with {where}:\n"
         + "\n".join(problems)
         + f"\nIf the change was intended, regenerate with: python -m sim catalogue {name}"
     )
@@ -115,6 +128,9 @@ def test_catalogue_command_rejects_unknown_experiment(tmp_path: Path) -> None:
     assert out.returncode == 2
     assert "'no_such_experiment' is not a named experiment; allowed:" in out.stderr and "main" in out.stderr
     assert "Traceback" not in out.stderr
+    out = sim_cli("catalogue", "--fast", "main", cwd=tmp_path)
+    assert out.returncode == 2
+    assert "unknown option '--fast'; allowed: --ci or --check" in out.stderr and "Traceback" not in out.stderr
 
 
 def test_malformed_reference_spec_is_named(tmp_path: Path) -> None:
@@ -123,7 +139,7 @@ def test_malformed_reference_spec_is_named(tmp_path: Path) -> None:
     with pytest.raises(CatalogueError, match="not the experiment or its folder"):
         load_entry("main", root=tmp_path)
     (tmp_path / "main" / "reference.yaml").write_text("figure: [over_time]\n")
-    with pytest.raises(CatalogueError, match="unknown key 'figure'; allowed: overrides, figures"):
+    with pytest.raises(CatalogueError, match="unknown key 'figure'; allowed: overrides, ci_overrides, figures"):
         load_entry("main", root=tmp_path)
     with pytest.raises(CatalogueError, match="missing"):
         entries(["payment"], root=tmp_path)

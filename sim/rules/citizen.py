@@ -96,18 +96,18 @@ def decide(
     observed = cooperation.observed_contribution(realised_last, contacts)
     new_belief = cooperation.update_belief(belief, observed, p.belief_persistence)
     committed = ~np.isnan(commitment)
-    # The norm is the belief, or a public commitment if higher: fmax ignores the NaN of
-    # citizens without one. Both forms below equal the per-citizen choice they replace.
-    norm = np.fmax(new_belief, commitment)
+    # The norm is the belief; a public commitment is a pledge peers hold its maker to (fmax
+    # in the rule ignores the NaN of citizens without one).
     pressure = np.clip(peer_pressure + committed * p.commitment_pressure, 0.0, 1.0)
     share = cooperation.contribution_share(
         coop_type,
         new_belief,
         motivation_,
-        norm,
+        new_belief,
         pressure,
         p.contribution_noise * noise,
         **cooperation.constants(p),
+        pledge=commitment,
     )
     willingness = time_use.payment_multiplier(
         motivation_, payment_per_hour, p.payment_crowd_out, p.payment_price_effect

@@ -70,6 +70,7 @@ def contribution_share(
     motivation_weight: float,
     norm_premium: float,
     antisocial_pressure: float,
+    pledge: FloatArray | None = None,
 ) -> FloatArray:
     """Share of free time a citizen contributes this month, in [0, 1].
 
@@ -87,6 +88,9 @@ def contribution_share(
         motivation_weight: shift per unit of motivation above 0.5.
         norm_premium: how far above the norm a sanctioned citizen aims.
         antisocial_pressure: strength of punishment of above-norm contributors.
+        pledge: a public commitment per citizen (NaN where none), or None. Pressure pulls a
+            pledger up to the pledge itself, not a premium above it: peers hold people to
+            what they promised (Cialdini 2001), so a yearly pledge cannot ratchet upwards.
 
     """
     # Each type's constants by table lookup (a gather, not a branch per citizen).
@@ -98,6 +102,9 @@ def contribution_share(
     # whoever still gives more than the norm (Herrmann et al. 2008). Each step has slope at
     # least 1 - strength >= 0, so the result never falls as inclination rises.
     effective = peer_pressure * (1.0 - antisocial_pressure)
-    pulled = own + effective * np.maximum(0.0, norm + norm_premium - own)
-    pushed = pulled - antisocial_pressure * np.maximum(0.0, pulled - norm)
+    aim = norm + norm_premium if pledge is None else np.fmax(norm + norm_premium, pledge)
+    pulled = own + effective * np.maximum(0.0, aim - own)
+    pushed = pulled - antisocial_pressure * np.maximum(
+        0.0, pulled - (norm if pledge is None else np.fmax(norm, pledge))
+    )
     return np.clip(pushed + noise, 0.0, 1.0)

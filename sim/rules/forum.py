@@ -130,7 +130,7 @@ class ForumParams:
     service's spare share caps it further (capacity limit)."""
     contribution_max: float = 0.3
     """Largest extra contribution share an attender can commit per domain; [0, 1]. Stylised."""
-    contribution_reach: float = 10.0
+    contribution_reach: float = 2.4
     """Residents each attender's commitment reaches (themselves plus those they organise): the
     citizens' input counts as e x min(1, turnout x reach); >= 0. Stylised: a handful of
     attenders cannot deliver a community's contribution alone."""

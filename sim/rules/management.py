@@ -48,6 +48,7 @@ class ServiceParams:
     landing_width: float
     slack_value: float
     reward_strength: float
+    reward_cap: float
     sanction_strength: float
     audit_detection: float
     audit_penalty: float
@@ -164,7 +165,9 @@ def incentive(
         p.sanction_strength * np.maximum(0.0, -gap)
         + (p.sanction_strength * p.ratchet_rate * over if p.ratchet else 0.0)
     )
-    outcome = weight * (p.reward_strength * gap - league) - c.audited * p.audit_penalty * found
+    # Rewards stop at the cap above the objective: a target is met or not (Bevan & Hood 2006).
+    rewarded = np.minimum(gap, p.reward_cap)
+    outcome = weight * (p.reward_strength * rewarded - league) - c.audited * p.audit_penalty * found
     level = max(p.guarantee_level, 1e-9)
     seen_functioning = functioning + c.functioning_error
     guarantee = -c.inspected * p.sanction_strength * np.maximum(0.0, p.guarantee_level - seen_functioning) / level
@@ -178,7 +181,7 @@ def incentive(
     partnership_sanction = c.partnership_required * p.sanction_strength * (1.0 - partnership_met)
     partnership_sanction = partnership_sanction + c.theatre_penalty * theatre_found
     commitment_pay = c.commitments * p.commitment_enforcement * np.minimum(1.0, functioning / level)
-    paid = weight * p.reward_strength * np.maximum(0.0, gap) + partnership_pay + commitment_pay
+    paid = weight * p.reward_strength * np.maximum(0.0, rewarded) + partnership_pay + commitment_pay
     return outcome + guarantee + partnership_pay - partnership_sanction + commitment_pay, paid
 
 

@@ -14,6 +14,7 @@ held, and the sweep goes on.
 from __future__ import annotations
 
 import os
+import sys
 import traceback
 from collections.abc import Iterator, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -155,16 +156,30 @@ def dask_client(options: Mapping[str, Any], workers: int) -> tuple[Any, Any]:
             threads_per_worker=1,
             processes=True,
             host=str(options.get("host", "127.0.0.1")),
-            dashboard_address=options.get("dashboard_address", None),
+            # dask's dashboard on loopback unless switched off (null); another free port if taken.
+            dashboard_address=options.get("dashboard_address", "127.0.0.1:8787"),
         )
     return Client(cluster), cluster
 
 
+def dashboard_url(client: Any) -> str | None:
+    """The scheduler's dashboard URL, or None when it serves none (no bokeh, or switched off)."""
+    try:
+        if "dashboard" not in client.scheduler_info().get("services", {}):
+            return None
+        return str(client.dashboard_link)
+    except Exception:  # a scheduler that does not say: no link rather than a failed sweep
+        return None
+
+
 def run_dask(tasks: Iterator[RunTask], options: Mapping[str, Any], workers: int = 0) -> Iterator[RunOutcome]:
-    """Run tasks on a dask.distributed cluster (see :func:`dask_client`)."""
+    """Run tasks on a dask.distributed cluster (see :func:`dask_client`); prints the dashboard's URL once."""
     from distributed import as_completed
 
     client, cluster = dask_client(options, workers)
+    url = dashboard_url(client)
+    if url:
+        print(f"dask dashboard: {url}", file=sys.stderr, flush=True)
     it = iter(tasks)
     pending: dict[Any, RunTask] = {}
     fixed = options.get("window")

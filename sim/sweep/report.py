@@ -12,10 +12,10 @@
 - ``scenarios.txt`` / ``scenarios.csv``: where one arm beats another (PRIM rules and peeling trajectories),
   and ``scenario_rules.csv``: each chosen box's conditions in words, with coverage and density;
 - ``indicator_distribution.*``, ``reported_vs_true.*``, ``equity.*``: figures from the runs' detail
-  tables (:mod:`sim.sweep.detail_figures`);
+  tables (:mod:`sim.present.details`);
 - ``over_time.*`` (no sweep points) or ``response.*`` (one swept parameter);
 - ``report.md``: what ran, what failed, and the warnings (the run log);
-- ``report.html`` and ``differences_over_time.*``: the reader's report (:mod:`sim.html_report`), whose
+- ``report.html`` and ``differences_over_time.*``: the reader's report (:mod:`sim.present.report`), whose
   Markdown twin goes at the top of ``report.md``, above the run log.
 """
 
@@ -228,10 +228,12 @@ def _sensitivity(plan: Plan, per_run: pd.DataFrame, outputs: Sequence[str], fold
             idx = an.morris_indices(problem, spec.raw_samples(), usable, levels=spec.levels, seed=spec.seed)
         idx.insert(0, "arm", arm)
         tables.append(idx)
-        from sim.sweep.figures import plot_sensitivity
+        from sim.present.figures import plot_sensitivity
 
         stem = "sensitivity" if len(plan.arms) == 1 else f"sensitivity_{arm}"
-        res.figures += plot_sensitivity(idx.drop(columns="arm"), spec.design, folder, stem, title=f"arm {arm}")
+        res.figures += plot_sensitivity(
+            idx.drop(columns="arm"), spec.design, folder, stem, title=f"under {arm}", arm=arm, arms=list(plan.arms)
+        )
     if tables:
         res.sensitivity = pd.concat(tables, ignore_index=True)
         _write_csv(res.sensitivity, folder / f"sensitivity_{spec.design}.csv", res.files)
@@ -325,9 +327,8 @@ def analyse(folder: str | Path, plan: Plan, exp: ExperimentConfig, stats: Any = 
         stats: the session's :class:`~sim.sweep.engine.SweepStats`, for the report.
 
     """
-    from sim.plots import plot_metrics_over_time
-    from sim.sweep.detail_figures import write_detail_figures
-    from sim.sweep.figures import plot_response, plot_sufficiency
+    from sim.present.details import write_detail_figures
+    from sim.present.figures import plot_metrics_over_time, plot_response, plot_sufficiency
 
     folder = Path(folder)
     spec = parse_analysis(exp.analysis, list(plan.arms), plan.spec)
@@ -374,7 +375,7 @@ def analyse(folder: str | Path, plan: Plan, exp: ExperimentConfig, stats: Any = 
         curve = an.standard_error_curve(per_run, spec.outputs, spec.pairs if len(plan.arms) > 1 else ())
         if len(curve):
             _write_csv(curve, folder / "sufficiency.csv", res.files)
-            res.figures += plot_sufficiency(curve, spec.outputs, folder)
+            res.figures += plot_sufficiency(curve, spec.outputs, folder, list(plan.arms))
     elif replications < 2:
         res.warnings.append("one replication: no intervals across replications and no replicate-sufficiency check")
     if plan.spec.design in ("sobol", "morris"):
@@ -383,9 +384,12 @@ def analyse(folder: str | Path, plan: Plan, exp: ExperimentConfig, stats: Any = 
         _discover(plan, per_run, spec.discover, folder, res)
     metrics_to_plot = [m for m in exp.metrics_to_plot if m in ts.columns]
     if n_points == 1 and metrics_to_plot:
-        res.figures += plot_metrics_over_time(folder / "timeseries.parquet", metrics_to_plot, folder)
+        res.figures += plot_metrics_over_time(
+            folder / "timeseries.parquet", metrics_to_plot, folder, arms=list(plan.arms)
+        )
     elif len(params) == 1 and plan.spec.design in ("grid", "list"):
-        res.figures += plot_response(summary, params[0], list(dict.fromkeys([*spec.outputs, *metrics_to_plot])), folder)
+        shown = list(dict.fromkeys([*spec.outputs, *metrics_to_plot]))
+        res.figures += plot_response(summary, params[0], shown, folder, list(plan.arms))
     res.figures += write_detail_figures(folder, plan)
     _report(folder, plan, exp, stats, res, spec)
     _reader_report(folder, res)
@@ -393,14 +397,14 @@ def analyse(folder: str | Path, plan: Plan, exp: ExperimentConfig, stats: Any = 
 
 
 def _reader_report(folder: Path, res: AnalysisResult) -> None:
-    """``report.html`` and the reader's ``report.md`` (:mod:`sim.html_report`), from the files just written.
+    """``report.html`` and the reader's ``report.md`` (:mod:`sim.present.report`), from the files just written.
 
     A failure here leaves every result in place (``python -m sim report FOLDER`` rebuilds the
     report) and becomes a warning, unless SIM_DEBUG is set.
     """
     import os
 
-    from sim.html_report import build_report
+    from sim.present.report import build_report
 
     try:
         written = build_report(folder)
@@ -416,7 +420,9 @@ def _reader_report(folder: Path, res: AnalysisResult) -> None:
 
 
 def _fmt(x: float) -> str:
-    return "nan" if not math.isfinite(x) else f"{x:.4g}"
+    from sim.present.words import number
+
+    return "nan" if not math.isfinite(x) else number(x)
 
 
 def _report(

@@ -13,13 +13,16 @@ from sim.sweep.backends import check_dask_options
 from sim.sweep.store import read_sweep
 
 
-def test_serial_processes_and_dask_give_identical_tables(tmp_path: Path) -> None:
+def test_serial_processes_and_dask_give_identical_tables(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from distributed import LocalCluster
 
     tables = {}
     for backend in ("serial", "processes", "dask"):
+        capsys.readouterr()
         run_tiny(tiny(GRID, "experiment.workers=2", backend=backend), tmp_path / backend)
         tables[backend] = read_sweep(tmp_path / backend, strict=True)
+        # The LocalCluster serves dask's dashboard (bokeh) on loopback, and the sweep says where, once.
+        assert capsys.readouterr().err.count("dask dashboard: http://127.0.0.1:") == (backend == "dask")
     # An existing cluster given by address, with results sent back to the driver (no shared disk).
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None) as c:
         ov = tiny(GRID, f"++experiment.dask={{address:'{c.scheduler_address}',gather:true}}", backend="dask")

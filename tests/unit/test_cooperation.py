@@ -244,3 +244,18 @@ def test_noise_shifts_contribution_and_is_clipped():
     half = np.full(3, 0.5)
     out = co.contribution_share(coop_type, half, half, half, 0.0, np.array([0.1, 5.0, -5.0]), **DEFAULTS)
     np.testing.assert_allclose(out, [0.45, 1.0, 0.0])
+
+
+def test_a_pledge_pulls_up_to_itself_not_a_premium_beyond() -> None:
+    # Peers hold a pledger to the pledge: with full pressure a low contributor reaches the pledge,
+    # and a pledge below the belief's aim changes nothing (so yearly pledges cannot ratchet).
+    kw = {**DEFAULTS, "norm_premium": 0.2}
+    t = np.array([co.FREE_RIDER, co.FREE_RIDER])
+    belief = np.array([0.1, 0.1])
+    half = np.full(2, 0.5)
+    without = co.contribution_share(t, belief, half, belief, 1.0, np.zeros(2), **kw)
+    np.testing.assert_allclose(without, [0.3, 0.3])  # the belief plus the premium
+    pledged = co.contribution_share(t, belief, half, belief, 1.0, np.zeros(2), **kw, pledge=np.array([0.6, 0.2]))
+    np.testing.assert_allclose(pledged, [0.6, 0.3])
+    none = co.contribution_share(t, belief, half, belief, 1.0, np.zeros(2), **kw, pledge=np.full(2, np.nan))
+    np.testing.assert_array_equal(none, without)

@@ -157,12 +157,13 @@ def test_target_incentive_increases_with_reported_without_ratchet(r1, r2, target
     inc_lo, _ = mg.incentive(np.array([lo]), *args)
     inc_hi, _ = mg.incentive(np.array([hi]), *args)
     assert inc_hi[0] >= inc_lo[0]
-    if hi - lo > 1e-9:
+    # Strictly more below the reward cap; above it a better figure pays nothing more.
+    if hi - lo > 1e-9 and lo < target + p.reward_cap - 1e-9:
         assert inc_hi[0] > inc_lo[0]
 
 
 def test_incentive_by_hand():
-    p = default_service_params(ratchet=False)  # reward 1, sanction 3, audit penalty 20, guarantee 0.3
+    p = default_service_params(ratchet=False, reward_cap=1.0)  # reward 1, sanction 3, audit penalty 20
     c = make_conditions(
         [0, 0], np.random.default_rng(0), targeted=np.ones(2), target=np.full(2, 0.7), audited=np.array([0.0, 1.0])
     )
@@ -175,6 +176,19 @@ def test_incentive_by_hand():
         np.array([np.nan, np.nan]), np.full(2, 0.5), np.zeros(2), np.full(2, 0.3), np.full(2, 0.12), c, p
     )
     np.testing.assert_allclose(inc, [0.0, 0.0])
+
+
+def test_reward_stops_at_the_cap_above_the_objective():
+    # A target is met or not (Bevan & Hood 2006): beyond the cap a better figure earns no more,
+    # while a shortfall still costs the reward and the sanction.
+    c = make_conditions([0, 0, 0], np.random.default_rng(0), targeted=np.ones(3), target=np.full(3, 0.7))
+    args = (np.full(3, 0.5), np.zeros(3), np.full(3, 0.3), np.full(3, 0.12), c)
+    reported = np.array([0.72, 0.9, 0.6])
+    capped, paid = mg.incentive(reported, *args, default_service_params(ratchet=False, reward_cap=0.05))
+    np.testing.assert_allclose(capped, [0.02, 0.05, -0.1 - 0.3])
+    np.testing.assert_allclose(paid, [0.02, 0.05, 0.0])
+    pass_fail, _ = mg.incentive(reported, *args, default_service_params(ratchet=False, reward_cap=0.0))
+    np.testing.assert_allclose(pass_fail, [0.0, 0.0, -0.1 - 0.3])
 
 
 def test_theatre_pays_unless_verification_sees_through_it():
@@ -214,9 +228,10 @@ def test_incentive_of_the_other_instruments_by_hand():
     reported = np.full(5, 0.9)  # ignored by the forum's perception
     functioning = np.array([0.3, 0.2, 0.3, 0.3, 0.2])
     inc, paid = mg.incentive(reported, np.full(5, 0.7), zero, functioning, np.full(5, 0.06), c, p)
-    expected = [0.5 * 1.0 * (0.7 - 0.6), -3.0 * (0.3 - 0.15) / 0.3, 0.5, -3.0 * 0.5, 0.2 / 0.3]
+    # The forum's perceived 0.7 is 0.1 above its objective, rewarded up to the cap (0.05).
+    expected = [0.5 * 1.0 * min(0.7 - 0.6, p.reward_cap), -3.0 * (0.3 - 0.15) / 0.3, 0.5, -3.0 * 0.5, 0.2 / 0.3]
     np.testing.assert_allclose(inc, expected)
-    np.testing.assert_allclose(paid, [0.05, 0.0, 0.5, 0.0, 0.2 / 0.3])
+    np.testing.assert_allclose(paid, [expected[0], 0.0, 0.5, 0.0, 0.2 / 0.3])
 
 
 # ---------------------------------------------------------------- service_month
@@ -319,7 +334,7 @@ def test_targeted_payoff_rises_with_recorded_pass_rate(seeds, ethos, gaming):
     shares = np.tile(DEFAULT_SHARES, (4, 1))
     shares[:, cp.GAMING] = gaming
     shares = shares / shares.sum(axis=1, keepdims=True)
-    p = default_service_params(ratchet=False)
+    p = default_service_params(ratchet=False, reward_cap=1.0)  # no cap: every better figure pays more
     months = []
     for seed in seeds:
         c = make_conditions(

@@ -16,9 +16,9 @@ pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("validation")]
             marks=pytest.mark.xfail(
                 strict=True,
                 reason=(
-                    "Fails since the instruments and the literature type shares (issue 13): mean 0.274, 95% CI "
-                    "0.267-0.282 inside 26-34%, but 1 of 10 seeds below 26%. Reported, not tuned; "
-                    "docs/validation.md still shows the pre-merge figures until scripts/validate.py is rerun."
+                    "Fails since the instruments, the literature type shares and the patterns' defaults (issue "
+                    "13): mean 26.3%, 95% CI 25.5-27.0% against 26-34%, 3 of 10 seeds below 26% "
+                    "(docs/validation.md). Reported, not tuned."
                 ),
             ),
         ),

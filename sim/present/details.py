@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import matplotlib
 
@@ -26,21 +27,25 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure as MplFigure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Rectangle
+from matplotlib.ticker import PercentFormatter
 
 from sim.details import BINS_PER_UNIT
-from sim.plots import OKABE_ITO, save_figure
-from sim.sweep.analysis import t_half_width
-from sim.sweep.plan import Plan
-from sim.sweep.store import read_details
+from sim.present.style import ArmStyle, arm_gid, finish, save_figure, value_axis
+from sim.present.words import arm_name, lever_words, measure
+
+if TYPE_CHECKING:
+    from sim.sweep.plan import Plan
 
 MAX_PANELS = 8
 DISTRIBUTION_STEM = "indicator_distribution"
 REPORTED_STEM = "reported_vs_true"
 EQUITY_STEM = "equity"
-EQUITY_METRICS = {
-    "lived_outcome": "Outcome people live with (share of cases truly meeting the standard)",
-    "prosocial_rate": "Pro-social activity (share of citizens active in the month)",
-}
+# Per community, the outcome people live with is the true outcome of its services.
+EQUITY_METRICS = {"lived_outcome": "true_outcome", "prosocial_rate": "prosocial_rate"}
 RUN = ["arm", "point", "replication"]
 
 
@@ -53,25 +58,21 @@ class Panel:
     points: tuple[int, ...]
 
 
-def _value(v: object) -> str:
-    return f"{v:.4g}" if isinstance(v, float) else str(v)
-
-
 def panels(plan: Plan) -> list[Panel]:
     """The panels of the detail figures for a plan (see the module docstring)."""
     arms, points = list(plan.arms), plan.points.reset_index(drop=True)
     n = len(points)
     if n <= 1:
-        return [Panel(arm, arm, (0,)) for arm in arms]
+        return [Panel(arm_name(arm), arm, (0,)) for arm in arms]
     if plan.spec.design in ("grid", "list"):
         chosen = list(range(n)) if len(arms) * n <= MAX_PANELS else [0, n - 1]
 
         def label(arm: str, p: int) -> str:
-            where = ", ".join(f"{k.split('.')[-1]}={_value(v)}" for k, v in points.iloc[p].items())
-            return f"{arm}, {where}" if len(arms) > 1 else where
+            where = ", ".join(lever_words(k, v) for k, v in points.iloc[p].items())
+            return f"{arm_name(arm)}, {where}" if len(arms) > 1 else where
 
         return [Panel(label(arm, p), arm, (p,)) for arm in arms for p in chosen]
-    return [Panel(f"{arm} (pooled over {n} sampled points)", arm, tuple(range(n))) for arm in arms]
+    return [Panel(f"{arm_name(arm)} (pooled over {n} sampled points)", arm, tuple(range(n))) for arm in arms]
 
 
 def _runs_of(frame: pd.DataFrame, panel: Panel) -> pd.DataFrame:
@@ -80,6 +81,8 @@ def _runs_of(frame: pd.DataFrame, panel: Panel) -> pd.DataFrame:
 
 def _mean_ci(values: pd.DataFrame, keys: Sequence[str], columns: Sequence[str]) -> pd.DataFrame:
     """Per group: each column's mean across runs and its 95 % t-interval, and the number of runs."""
+    from sim.sweep.analysis import t_half_width
+
     g = values.groupby(list(keys), sort=False)[list(columns)]
     mean, sd, n = g.mean(), g.std(), g.count()
     out = mean.reset_index()
@@ -107,15 +110,16 @@ def indicator_distribution(histogram: pd.DataFrame, chosen: Sequence[Panel]) -> 
         )
         several = h["regime"].nunique() > 1
         for regime, part in h.groupby("regime", sort=False):
-            name = f"{panel.label}, months under {regime}" if several else panel.label
+            name = f"{panel.label}, months under {arm_name(regime)}" if several else panel.label
             table = _mean_ci(part, ["bin_low", "bin_high"], ["recorded_share", "true_share"])
             table.insert(0, "regime", regime)
+            table.insert(0, "arm", panel.arm)
             table.insert(0, "panel", name)
             parts.append(table)
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
 
 
-def _grid(n: int, width: float = 4.2, height: float = 3.4) -> tuple[plt.Figure, list[plt.Axes]]:
+def _grid(n: int, width: float = 4.2, height: float = 3.4) -> tuple[MplFigure, list[Axes]]:
     cols = min(4, n)
     rows = -(-n // cols)
     fig, axes = plt.subplots(rows, cols, figsize=(width * cols, height * rows + 0.6), squeeze=False)
@@ -125,35 +129,51 @@ def _grid(n: int, width: float = 4.2, height: float = 3.4) -> tuple[plt.Figure, 
     return fig, flat[:n]
 
 
-def plot_indicator_distribution(table: pd.DataFrame, folder: Path) -> list[Path]:
-    """One panel per arm (and regime in force): recorded shares as bars, true shares as a line."""
+def plot_indicator_distribution(table: pd.DataFrame, folder: Path, arms: Sequence[str] = ()) -> list[Path]:
+    """One panel per arm (and regime in force): recorded shares as bars, true shares as a line.
+
+    All panels share one y axis, so a spike of 3% never looks as tall as one of 6%.
+    """
     names = list(dict.fromkeys(table["panel"]))
+    style = ArmStyle(arms or dict.fromkeys(table["arm"]))
     fig, axes = _grid(len(names))
     width = 1.0 / BINS_PER_UNIT
+    top = float(np.nanmax([table["recorded_share"].max(), table["true_share"].max()])) * 1.08 or 0.01
     for ax, name in zip(axes, names, strict=True):
         t = table[table["panel"] == name]
-        ax.bar(t["bin_low"], t["recorded_share"], width=width, align="edge", color=OKABE_ITO[0], alpha=0.75)
+        arm = str(t["arm"].iloc[0])
+        ax.bar(
+            t["bin_low"],
+            t["recorded_share"],
+            width=width,
+            align="edge",
+            color=style.colour(arm),
+            alpha=0.75,
+            gid=arm_gid(arm),
+        )
         ax.step(t["bin_low"], t["true_share"], where="post", color="black", lw=1.2)
-        ax.axvline(0.0, color=OKABE_ITO[1], lw=1.2, ls="--")
+        ax.axvline(0.0, color="black", lw=1.2, ls="--")
         ax.set_title(name, fontsize=9)
-        ax.set_xlabel("case value minus the standard (logit; >= 0 passes)")
-        ax.set_ylabel("share of cases in the 0.1-wide bin")
-        ax.grid(alpha=0.3)
+        ax.set_xlabel("Distance of the case from the standard (0 and right: passes)")
+        ax.set_ylabel("Cases in each bin (% of all cases)")
+        ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=None))
+        ax.set_ylim(0, top)
+        finish(ax)
     handles = [
-        plt.Rectangle((0, 0), 1, 1, color=OKABE_ITO[0], alpha=0.75),
-        plt.Line2D([], [], color="black", lw=1.2),
-        plt.Line2D([], [], color=OKABE_ITO[1], lw=1.2, ls="--"),
+        Rectangle((0, 0), 1, 1, color="#777777", alpha=0.75),
+        Line2D([], [], color="black", lw=1.2),
+        Line2D([], [], color="black", lw=1.2, ls="--"),
     ]
     fig.legend(
         handles,
-        ["recorded (what the figures count)", "true values (all cases)", "the standard"],
+        ["recorded values (what the figures count; the arm's colour)", "true values (all cases)", "the standard"],
         loc="lower center",
         ncol=3,
         frameon=False,
     )
     runs = int(table["runs"].min())
     fig.suptitle(
-        f"Recorded case values around the standard, by arm: a spike just above it means records were moved to pass "
+        f"Recorded case values around the standard: a spike just right of it means records were moved to pass "
         f"(mean over {runs} runs per panel, whole recorded period)",
         fontsize=10,
     )
@@ -194,38 +214,51 @@ def reported_vs_true(services: pd.DataFrame, chosen: Sequence[Panel]) -> pd.Data
     return out.astype({c: "Int64" for c in ("point", "replication", "service")})
 
 
-def plot_reported_vs_true(table: pd.DataFrame, folder: Path) -> list[Path]:
-    """One panel per arm: services as dots (measured and unmeasured domains), means as crosses."""
+def plot_reported_vs_true(table: pd.DataFrame, folder: Path, arms: Sequence[str] = ()) -> list[Path]:
+    """One panel per arm: services as dots (filled: measured domains, hollow: unmeasured), means as crosses."""
     names = list(dict.fromkeys(table["panel"]))
+    style = ArmStyle(arms or dict.fromkeys(table["arm"].dropna()))
     fig, axes = _grid(len(names), width=3.8, height=3.8)
     kinds = sorted(set(table["domain_kind"]))
-    colours = dict(zip(kinds, (OKABE_ITO[1], OKABE_ITO[0]), strict=False))
+    true, reported = measure("true_outcome"), measure("reported_outcome")
     for ax, name in zip(axes, names, strict=True):
         t = table[table["panel"] == name]
-        for kind, colour in colours.items():
+        arm = str(t["arm"].dropna().iloc[0])
+        colour = style.colour(arm)
+        for kind in kinds:
             d = t[(t["level"] == "service") & (t["domain_kind"] == kind)]
             what = f"services, {kind} domains" if len(kinds) > 1 else "services (one dot per service and run)"
-            ax.scatter(d["lived_outcome"], d["reported_rate"], s=7, color=colour, alpha=0.45, lw=0, label=what)
+            hollow = kind == "unmeasured"
+            ax.scatter(
+                d["lived_outcome"],
+                d["reported_rate"],
+                s=9,
+                facecolors="none" if hollow else colour,
+                edgecolors=colour,
+                alpha=0.5,
+                lw=0.6,
+                label=what,
+                gid=arm_gid(arm),
+            )
             m = t[(t["level"] == "mean") & (t["domain_kind"] == kind)]
-            mark = f"mean, {kind} domains" if len(kinds) > 1 else "mean"
             ax.scatter(
                 m["lived_outcome"],
                 m["reported_rate"],
                 s=90,
                 marker="X",
-                color=colour,
+                color="white" if hollow else colour,
                 edgecolor="black",
                 lw=0.8,
-                label=mark,
+                label=f"mean, {kind} domains" if len(kinds) > 1 else "mean",
             )
         ax.plot([0, 1], [0, 1], color="black", lw=0.8)
         ax.set_xlim(0, 1)
         ax.set_ylim(0, 1)
         ax.set_aspect("equal")
         ax.set_title(name, fontsize=9)
-        ax.set_xlabel("outcome citizens live with (share)")
-        ax.set_ylabel("recorded pass rate (share)")
-        ax.grid(alpha=0.3)
+        value_axis(ax, true, "x")
+        value_axis(ax, reported, "y")
+        finish(ax)
     axes[0].legend(frameon=False, fontsize=8, loc="upper left")
     fig.suptitle(
         "Reported against true outcome, service by service (last 12 months; crosses: means; "
@@ -262,30 +295,58 @@ def equity_by_deprivation(communities: pd.DataFrame, chosen: Sequence[Panel]) ->
             continue
         table = _mean_ci(f, ["fifth"], list(EQUITY_METRICS)).sort_values("fifth")
         table.insert(1, "deprivation", f.groupby("fifth")["deprivation"].mean().reindex(table["fifth"]).to_numpy())
+        table.insert(0, "arm", panel.arm)
         table.insert(0, "panel", panel.label)
         parts.append(table)
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
 
 
-def plot_equity(table: pd.DataFrame, folder: Path) -> list[Path]:
-    """One panel per measure; a line per arm across the fifths, with 95 % intervals."""
+def plot_equity(table: pd.DataFrame, folder: Path, arms: Sequence[str] = ()) -> list[Path]:
+    """One panel per measure (same axis for both); a line per panel of runs, in its arm's colour."""
     names = list(dict.fromkeys(table["panel"]))
+    style = ArmStyle(arms or dict.fromkeys(table["arm"]))
     fig, axes = plt.subplots(1, len(EQUITY_METRICS), figsize=(6.2 * len(EQUITY_METRICS), 4.4), squeeze=False)
-    for ax, (metric, title) in zip(axes[0], EQUITY_METRICS.items(), strict=True):
-        for i, name in enumerate(names):
+    styles = ("-", "--", ":", "-.")
+    for ax, (column, key) in zip(axes[0], EQUITY_METRICS.items(), strict=True):
+        m = measure(key)
+        for name in names:
             t = table[table["panel"] == name]
-            colour = OKABE_ITO[i % len(OKABE_ITO)]
-            ax.plot(t["fifth"], t[metric], "o-", color=colour, lw=1.6, ms=4, label=name)
-            ax.fill_between(t["fifth"], t[f"{metric}_ci_low"], t[f"{metric}_ci_high"], color=colour, alpha=0.18, lw=0)
-        ax.set_title(title, fontsize=10)
+            arm = str(t["arm"].iloc[0])
+            # Several panels of one arm (design points) keep the arm's colour, told apart by line style.
+            same_arm = [n for n in names if str(table.loc[table["panel"] == n, "arm"].iloc[0]) == arm]
+            ls = styles[same_arm.index(name) % len(styles)]
+            colour = style.colour(arm)
+            ax.plot(
+                t["fifth"],
+                t[column],
+                ls=ls,
+                marker=style.marker(arm),
+                color=colour,
+                lw=1.6,
+                ms=4,
+                label=name,
+                gid=arm_gid(arm),
+            )
+            ax.fill_between(
+                t["fifth"],
+                t[f"{column}_ci_low"],
+                t[f"{column}_ci_high"],
+                color=colour,
+                alpha=0.18,
+                lw=0,
+                gid=arm_gid(arm),
+            )
+        ax.set_title(m.title, fontsize=10)
         ax.set_xticks([1, 2, 3, 4, 5], ["1\nleast", "2", "3", "4", "5\nmost"])
-        ax.set_xlabel("fifth of communities by deprivation")
-        ax.set_ylabel("share (mean of last 12 months)")
-        ax.grid(alpha=0.3)
+        ax.set_xlabel("Fifth of communities by deprivation")
+        value_axis(ax, m)
+        ax.set_ylim(0, 1)
+        finish(ax)
     axes[0][0].legend(frameon=False, fontsize=8)
     runs = int(table["runs"].min())
     fig.suptitle(
-        f"Outcomes and pro-social activity by community deprivation (mean and 95% interval over {runs} runs)",
+        f"Outcomes and pro-social activity by community deprivation (last 12 months; mean and 95% interval over "
+        f"{runs} runs)",
         fontsize=10,
     )
     fig.tight_layout(rect=(0, 0, 1, 0.94))
@@ -294,21 +355,26 @@ def plot_equity(table: pd.DataFrame, folder: Path) -> list[Path]:
 
 def write_detail_figures(folder: str | Path, plan: Plan) -> list[Path]:
     """Draw the three detail figures of a sweep folder (those whose tables the runs wrote)."""
+    from sim.sweep.store import read_details
+
     folder = Path(folder)
-    return _draw(folder, panels(plan), lambda name: read_details(folder, name))
+    arms = [str(a) for a in plan.arms]
+    return _draw(folder, panels(plan), lambda name: read_details(folder, name), arms)
 
 
-def _draw(folder: Path, chosen: Sequence[Panel], read: Callable[[str], pd.DataFrame]) -> list[Path]:
+def _draw(
+    folder: Path, chosen: Sequence[Panel], read: Callable[[str], pd.DataFrame], arms: Sequence[str]
+) -> list[Path]:
     written: list[Path] = []
     table = indicator_distribution(read("indicator_histogram"), chosen)
     if len(table):
-        written += plot_indicator_distribution(table, folder)
+        written += plot_indicator_distribution(table, folder, arms)
     table = reported_vs_true(read("services"), chosen)
     if len(table):
-        written += plot_reported_vs_true(table, folder)
+        written += plot_reported_vs_true(table, folder, arms)
     table = equity_by_deprivation(read("communities"), chosen)
     if len(table):
-        written += plot_equity(table, folder)
+        written += plot_equity(table, folder, arms)
     return written
 
 
@@ -321,7 +387,7 @@ def write_run_figures(folder: str | Path) -> list[Path]:
     The run is labelled as one arm (its starting regime), one point and one replication, so the
     same figure code draws it; with one run there are no intervals.
     """
-    from sim.plots import plot_metrics_over_time
+    from sim.present.figures import plot_metrics_over_time
 
     folder = Path(folder)
     ts = pd.read_parquet(folder / "timeseries.parquet")
@@ -333,4 +399,4 @@ def write_run_figures(folder: str | Path) -> list[Path]:
         path = folder / "details" / f"{name}.parquet"
         return pd.read_parquet(path).assign(**labels) if path.is_file() else pd.DataFrame(columns=list(labels))
 
-    return written + _draw(folder, [Panel(arm, arm, (0,))], read)
+    return written + _draw(folder, [Panel(arm_name(arm), arm, (0,))], read, [arm])
