@@ -19,6 +19,9 @@ Commands:
     report       rebuild report.html and report.md of a saved experiment folder from its files, running
                  nothing: ``python -m sim report outputs/main/sweep-<id>``; a single run's folder
                  (``outputs/runs/<folder>``) gets its own report the same way (docs/reports.md).
+    analyse      rerun the analysis and figures of a saved sweep from its runs, running no simulation:
+                 ``python -m sim analyse outputs/NAME/latest`` (for a sweep run with
+                 ``experiment.analysis.enabled=false``, or after changing the analysis code).
     catalogue    remake the committed reference outputs of the experiment catalogue (experiments/NAME/):
                  ``python -m sim catalogue [NAME ...]`` runs each experiment at its reference size and
                  rewrites its reference/ folder and the generated part of its README (experiments/README.md).
@@ -32,10 +35,48 @@ An experiment whose runs raised exits with code 1 after writing everything else.
 from __future__ import annotations
 
 import os
+import shlex
 import sys
 from pathlib import Path
+from typing import Any
 
-COMMANDS = ("experiment", "run", "app", "rerun", "report", "catalogue")
+COMMANDS = ("experiment", "run", "app", "rerun", "report", "analyse", "catalogue")
+
+# Answered before anything heavy is imported, so that ``python -m sim --help`` is instant; Hydra's
+# own help (the whole composed config) stays one flag away: ``python -m sim --hydra-help``/``--cfg job``.
+HELP = """usage: python -m sim [COMMAND] [OPTIONS] [key=value ...]
+
+Commands:
+  experiment  (default) run an experiment: arms x sweep points x replications, resumable
+              python -m sim experiment=sensitivity experiment.replications=3
+  run         one simulation:            python -m sim run regime=negotiated steps=240 seed=7
+  analyse     redo a sweep's analysis:   python -m sim analyse outputs/NAME/latest
+  report      rebuild a folder's report: python -m sim report outputs/NAME/latest
+  rerun       check a run reproduces:    python -m sim rerun outputs/runs/FOLDER
+  app         the proposal explorer:     python -m sim app [--host H] [--port P]
+  catalogue   remake the committed reference outputs (slow): python -m sim catalogue [NAME ...]
+
+Options:
+  --dry-run            list an experiment's planned runs and their status; run nothing
+  --verbose            show Mesa's per-month log lines (quiet by default)
+  --config-dir DIR     also look for configs (DIR/experiment/NAME.yaml) in DIR
+  --debug              tracebacks on errors (or SIM_DEBUG=1)
+  -m, --multirun       Hydra multirun of the run command (python -m sim run -m seed=1,2,3)
+  --cfg job            print the composed config; --hydra-help for Hydra's own help
+
+Common overrides:
+  experiment=NAME | experiment=./mine.yaml   a packaged experiment, or your own file
+  hydra.searchpath=[file://DIR]              Hydra's way to add config folders
+  experiment.replications=N  experiment.backend=serial|processes|dask  experiment.workers=N
+  'experiment.arms={a: ["regime=targets"], b: ["regime=negotiated"]}'   replace the arms
+  ~experiment.arms.NAME                      drop one arm
+  experiment.sweep={design: sobol, samples: 64, parameters: {regime.audit_rate: [0, 0.3]}}
+  experiment.sweep.parameters.regime.audit_rate=[0,0.3]            one swept range
+  experiment.analysis.enabled=false          runs only; python -m sim analyse FOLDER later
+  population.n_citizens=N  steps=N  burn_in=N  seed=N  regime=targets|negotiated|functioning|none
+
+Docs: README.md ("Running"), docs/tutorial.md, docs/api.md, docs/sweeps.md, docs/parameters.md
+"""
 
 
 def _fail(message: str) -> None:
@@ -163,6 +204,26 @@ def _report(args: list[str]) -> None:
         print(f"  {path}")
 
 
+def _analyse(args: list[str]) -> None:
+    """``python -m sim analyse FOLDER``: redo a sweep's tables, figures and report from its saved runs."""
+    from sim.api import analyse_folder
+
+    if len(args) != 1 or args[0].startswith("-") or "=" in args[0]:
+        _fail("usage: python -m sim analyse FOLDER (a sweep folder, e.g. outputs/main/latest)")
+    try:
+        res = analyse_folder(args[0])
+    except (FileNotFoundError, OSError, ValueError, KeyError) as exc:  # ConfigError, SweepError are ValueErrors
+        if os.environ.get("SIM_DEBUG"):
+            raise
+        _fail(f"analyse {args[0]}: {exc}")
+        return
+    if res.warnings:
+        print(f"{len(res.warnings)} warning(s), e.g.: {res.warnings[0]}", file=sys.stderr)
+    print(f"analysis of {args[0]}: {len(res.per_run)} runs with results")
+    for path in dict.fromkeys([*res.files, *res.figures]):
+        print(f"  {path}")
+
+
 def _experiment_precheck(overrides: list[str]) -> tuple[object, str]:
     """Compose the experiment, validate its sweep, analysis and backend options; return it and its folder.
 
@@ -173,7 +234,7 @@ def _experiment_precheck(overrides: list[str]) -> tuple[object, str]:
 
     from sim.config import ConfigError, compose_checked
     from sim.sweep.backends import check_dask_options
-    from sim.sweep.plan import default_folder, experiment_of, sweep_id
+    from sim.sweep.plan import check_effective, default_folder, experiment_of, sweep_id
     from sim.sweep.report import parse_analysis
     from sim.sweep.spec import check_arms, parse_sweep
     from sim.sweep.store import check_folder
@@ -188,6 +249,7 @@ def _experiment_precheck(overrides: list[str]) -> tuple[object, str]:
             raise ConfigError("experiment.arms is empty; an experiment needs at least one arm")
         spec = parse_sweep(exp.sweep)
         check_arms(spec, exp.arms)
+        check_effective(overrides, exp, spec.names)
         parse_analysis(exp.analysis, list(exp.arms), spec)
         check_dask_options(exp.dask or {})
         folder = default_folder(cfg)
@@ -237,8 +299,27 @@ def _quiet_mesa() -> None:
     import logging
 
     logger = logging.getLogger("MESA")
-    if logger.level == logging.NOTSET:
+    if logger.level == logging.NOTSET and not os.environ.get("SIM_VERBOSE"):
         logger.setLevel(logging.WARNING)
+
+
+# The block edits (``experiment.arms={...}``, ``~experiment.sweep`` ...) the job applies to Hydra's config.
+_EDITS: list[tuple[str, str, Any]] = []
+
+
+def _job_config(cfg: Any) -> Any:
+    """Hydra's composed config with the block edits applied, and the configs' origins recorded."""
+    from hydra.core.hydra_config import HydraConfig
+    from omegaconf import OmegaConf
+
+    from sim.config import apply_edits, record_origin
+
+    runtime = HydraConfig.get().runtime
+    record_origin(
+        OmegaConf.to_container(runtime.choices) or {},  # type: ignore[arg-type]
+        [(str(s.provider), f"{s.schema}://{s.path}") for s in runtime.config_sources],
+    )
+    return apply_edits(cfg, _EDITS) if _EDITS else cfg
 
 
 # Folders that existed before Hydra started (output.dir and the folders it makes under it),
@@ -295,7 +376,7 @@ def _run_job(cfg: object) -> None:
     _quiet_mesa()
     folder = Path(HydraConfig.get().runtime.output_dir)
     try:
-        result = run(cfg, folder=folder)
+        result = run(_job_config(cfg), folder=folder)
     except ConfigError as exc:
         if os.environ.get("SIM_DEBUG"):
             raise
@@ -323,6 +404,7 @@ def _experiment_job(cfg: object) -> None:
     # Each arm is composed from the same overrides (which select the experiment file and its
     # deltas) plus the arm's own.
     try:
+        cfg = _job_config(cfg)
         result = run_experiment(cfg, list(hc.overrides.task), Path(hc.runtime.output_dir))
     except ConfigError as exc:  # nothing has run: leave no folder behind
         if os.environ.get("SIM_DEBUG"):
@@ -356,11 +438,16 @@ def _experiment_job(cfg: object) -> None:
         n_runs = result.timeseries.groupby(["arm", "replication"]).ngroups
         print(f"experiment '{name}': {n_runs} runs in {result.seconds:.1f} s")
     warnings = getattr(result, "warnings", [])
-    if warnings:
+    analysis_off = _select(cfg, "experiment.analysis.enabled") is False
+    if analysis_off:
+        print(f"analysis off (experiment.analysis.enabled=false); later: python -m sim analyse {result.folder}")
+    elif warnings:
         print(f"{len(warnings)} warning(s), e.g.: {warnings[0]}", file=sys.stderr)
         print(f"  all warnings: {result.folder / 'report.md'}", file=sys.stderr)
     print(f"output folder: {result.folder}")
-    files = getattr(result, "files", []) or [result.folder / "timeseries.parquet", result.folder / "summary.csv"]
+    files = getattr(result, "files", []) or (
+        [] if analysis_off else [result.folder / "timeseries.parquet", result.folder / "summary.csv"]
+    )
     for path in dict.fromkeys([*files, *result.figures]):
         print(f"  {path}")
     if stats is not None and stats.failed:
@@ -386,16 +473,81 @@ def _select(cfg: object, key: str) -> object:
     return OmegaConf.select(cfg, key, default=None) if OmegaConf.is_config(cfg) else None
 
 
+def _split_flags(args: list[str]) -> tuple[list[str], list[str]]:
+    """Hydra's flags (with their values) and the overrides, each in their order."""
+    flags: list[str] = []
+    overrides: list[str] = []
+    after_flag = False
+    for a in args:
+        if after_flag:
+            flags.append(a)
+            after_flag = False
+        elif a.startswith("-"):
+            flags.append(a)
+            after_flag = a in _FLAGS_WITH_VALUE
+        else:
+            overrides.append(a)
+    return flags, overrides
+
+
+def _take_search_path(args: list[str]) -> list[str]:
+    """Take ``--config-dir DIR`` (``-cd``) and ``hydra.searchpath=[...]`` out of the arguments into the search path.
+
+    Every composition of this process (the checks, each arm, the Hydra job) then sees the same
+    folders, in Hydra's order: the packaged configs first, then these.
+    """
+    from sim.config import ConfigError, _parse_list_value, set_search_path
+
+    rest: list[str] = []
+    entries: list[str] = []
+    it = iter(args)
+    for a in it:
+        if a in ("--config-dir", "-cd"):
+            value = next(it, None)
+            if value is None:
+                _fail(f"{a} needs a folder: python -m sim {a} DIR experiment=NAME")
+            entries.append(str(value))
+        elif a.startswith("--config-dir="):
+            entries.append(a.split("=", 1)[1])
+        elif a.startswith("hydra.searchpath="):
+            try:
+                entries += _parse_list_value(a.split("=", 1)[1])
+            except Exception:  # Hydra's parser raises its own exceptions for a malformed list
+                _fail(f"malformed override {a!r}; allowed: hydra.searchpath=[file:///absolute/dir,pkg://module]")
+        else:
+            rest.append(a)
+    if entries:
+        try:
+            set_search_path(entries)
+        except ConfigError as exc:
+            _fail(str(exc))
+    return rest
+
+
+def _verbose_logs() -> None:
+    """``--verbose``: Mesa's per-month INFO lines, here and in the workers (which read SIM_VERBOSE)."""
+    import logging
+
+    os.environ["SIM_VERBOSE"] = "1"
+    logging.getLogger("MESA").setLevel(logging.INFO)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point of ``python -m sim`` and the ``sim`` script."""
-    import hydra
-
-    from sim.config import config_dir, register_configs
-
     args = list(sys.argv[1:] if argv is None else argv)
+    first = args[0] if args else ""
+    if first in ("experiment", "run", "") or first.startswith(("-", "~")) or "=" in first:
+        if any(a in ("--help", "-h") for a in args):
+            print(HELP, end="")  # before any heavy import: answers at once
+            return
+        args = ["--help" if a == "--hydra-help" else a for a in args]
+    original = list(args)
     if "--debug" in args:  # tracebacks for every error (as SIM_DEBUG=1); Hydra never sees the flag
         args = [a for a in args if a != "--debug"]
         os.environ["SIM_DEBUG"] = "1"
+    if "--verbose" in args:
+        args = [a for a in args if a != "--verbose"]
+        _verbose_logs()
     explicit_command = bool(args) and args[0] in COMMANDS
     command = args.pop(0) if explicit_command else "experiment"
     if command == "rerun":
@@ -403,6 +555,9 @@ def main(argv: list[str] | None = None) -> None:
         return
     if command == "report":
         _report(args)
+        return
+    if command == "analyse":
+        _analyse(args)
         return
     if command == "catalogue":
         from sim.catalogue import main as catalogue_main
@@ -413,12 +568,17 @@ def main(argv: list[str] | None = None) -> None:
 
         app_main(args)
         return
+    import hydra
+
+    from sim.config import ConfigError, config_dir, prepare_overrides, register_configs, search_path
+
     dry_run = "--dry-run" in args
     args = [a for a in args if a != "--dry-run"]
-    if not explicit_command and args and not args[0].startswith("-") and "=" not in args[0]:
+    if not explicit_command and args and not args[0].startswith(("-", "~")) and "=" not in args[0]:
         _fail(f"unknown command {args[0]!r}; commands: {', '.join(COMMANDS)} (or key=value overrides)")
     if dry_run and command != "experiment":
         _fail("--dry-run is an option of the experiment command: python -m sim experiment=NAME --dry-run")
+    args = _take_search_path(args)
     _check_arguments(args)
     multirun = any(a in ("-m", "--multirun") for a in args)
     checked = _precheck(_overrides(args), multirun)
@@ -435,6 +595,21 @@ def main(argv: list[str] | None = None) -> None:
         folder_is_explicit = bool(folder) and bool(_select(cfg, "experiment.folder"))
         if folder:
             _snapshot(folder)
+    # Hydra gets what it composes as the checks did: experiment files by name, block replacements
+    # and deletions applied by the job (Hydra would merge them), the search path as one override.
+    flags, overrides = _split_flags(args)
+    try:
+        hydra_side, edits = prepare_overrides(overrides)
+    except ConfigError as exc:
+        _fail(str(exc))
+        return
+    _EDITS[:] = edits
+    args = [*flags, *hydra_side]
+    if search_path():
+        args.append("hydra.searchpath=[" + ",".join(f"'{e}'" for e in search_path()) + "]")
+    from sim.sweep import engine
+
+    engine.RESUME_COMMAND = "python -m sim " + shlex.join(original)
     register_configs()
     if not any(a.startswith("hydra.run.dir=") for a in args):
         stamp = "${now:%Y%m%d-%H%M%S-%f}"

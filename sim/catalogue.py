@@ -251,6 +251,10 @@ def reference_tables(results: Path) -> dict[str, Path | pd.DataFrame]:
     else:
         out["summary.csv"] = results / "summary.csv"
     out.update({name: results / name for name in EXTRA_TABLES if (results / name).is_file()})
+    if plan.get("design") in SAMPLED_DESIGNS and (results / "differences_pooled.csv").is_file():
+        # Per point, a sampled design's differences are as large as its summary: keep the pooled ones.
+        out.pop("differences.csv", None)
+        out["differences_pooled.csv"] = results / "differences_pooled.csv"
     return out
 
 

@@ -1244,7 +1244,12 @@ def register_configs() -> None:
 
 
 def config_dir() -> Path:
-    """The packaged ``configs/`` folder (the repository's top level, or ``SIM_CONFIG_DIR``)."""
+    """The packaged ``configs/`` folder (the repository's top level), or the one ``SIM_CONFIG_DIR`` names.
+
+    ``SIM_CONFIG_DIR`` replaces the whole packaged tree (it must hold ``config.yaml`` and every
+    group) and is recorded in each result's provenance. To add experiments of one's own, use
+    ``--config-dir DIR`` or ``hydra.searchpath`` instead (:func:`set_search_path`), which only add.
+    """
     import os
 
     env = os.environ.get("SIM_CONFIG_DIR")
@@ -1253,17 +1258,329 @@ def config_dir() -> Path:
     return (Path(__file__).resolve().parent.parent / "configs").resolve()
 
 
-def compose(overrides: list[str] | None = None, config_name: str = "config") -> DictConfig:
-    """Compose the packaged configs with Hydra overrides (no Hydra app needed)."""
+# Config folders searched after the packaged ``configs/`` by every composition in this process
+# (``--config-dir DIR`` and ``hydra.searchpath=[...]`` on the command line, or the API's overrides):
+# arms are composed in this process from overrides that no longer carry Hydra's own flags.
+_SEARCH_PATH: list[str] = []
+# Experiments given as a file (``experiment=./mine.yaml``): Hydra name -> the file's absolute path.
+_EXPERIMENT_FILES: dict[str, Path] = {}
+# Where the last recorded composition took each config from (provenance: ``config_sources``).
+_ORIGIN: dict[str, Any] = {}
+# Dict blocks of the experiment that an override replaces (``++experiment.sweep={...}``) or empties
+# (``~experiment.sweep``), and whose inner keys ``experiment.sweep.a.b=v`` sets even if new:
+# their contents are validated by the sweep, analysis and dask parsers, which name unknown keys.
+BLOCKS = ("experiment.arms", "experiment.sweep", "experiment.analysis", "experiment.dask")
+_OPEN_BLOCKS = BLOCKS[1:]
+
+
+def search_path_entry(value: str) -> str:
+    """A search-path entry as Hydra wants it: ``file://ABSOLUTE`` (a plain folder is taken as file://)."""
+    import os
+
+    if value.startswith("pkg://"):
+        return value
+    path = value[len("file://") :] if value.startswith("file://") else value
+    return f"file://{os.path.abspath(os.path.expanduser(path))}"
+
+
+def set_search_path(entries: list[str]) -> None:
+    """Search these config folders (after the packaged ones) in every later composition of this process.
+
+    Raises:
+        ConfigError: a ``file://`` folder does not exist.
+
+    """
+    out = []
+    for e in entries:
+        entry = search_path_entry(str(e))
+        if entry.startswith("file://") and not Path(entry[7:]).is_dir():
+            raise ConfigError(
+                f"config folder {entry[7:]!r} does not exist; allowed: a folder holding experiment/*.yaml"
+            )
+        if entry not in out:
+            out.append(entry)
+    _SEARCH_PATH[:] = out
+
+
+def search_path() -> list[str]:
+    """The config folders searched after the packaged ones (see :func:`set_search_path`)."""
+    return list(_SEARCH_PATH)
+
+
+def _parse_list_value(text: str) -> list[str]:
+    """The list of ``hydra.searchpath=[a,b]`` (Hydra's grammar, so quoting works as on the command line)."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    value = OverridesParser.create().parse_overrides([f"x={text}"])[0].value()
+    return [str(v) for v in value] if isinstance(value, list) else [str(value)]
+
+
+def _looks_like_file(value: str) -> bool:
+    """Whether ``experiment=VALUE`` names a file rather than a config (``sub/name`` may be a nested config)."""
+    import os
+
+    return value.endswith((".yaml", ".yml")) or Path(os.path.expanduser(value)).is_file()
+
+
+def _experiment_names_on_path() -> dict[str, str]:
+    """Experiment names found in the packaged configs and the search path -> the first file holding each."""
+    names: dict[str, str] = {}
+    for entry in ["file://" + str(config_dir()), *_SEARCH_PATH]:
+        if entry.startswith("file://"):
+            for f in sorted(Path(entry[7:], "experiment").glob("*.yaml")):
+                names.setdefault(f.stem, str(f))
+    return names
+
+
+def register_experiment_file(value: str) -> str:
+    """Make an experiment file anywhere on disk composable; return the name Hydra knows it by.
+
+    The file holds deltas as the packaged ``configs/experiment/*.yaml`` do (top-level values and an
+    ``experiment`` block, at the global package); its ``experiment.name`` defaults to the file's stem.
+
+    Raises:
+        ConfigError: no such file, not a mapping, or its stem is already a packaged experiment's name.
+
+    """
+    import os
+
+    import yaml
+
+    path = Path(os.path.expanduser(value)).absolute()
+    if not path.is_file():
+        raise ConfigError(f"experiment={value!r}: no such file; allowed: a packaged experiment name or a YAML file")
+    name = path.stem
+    if _EXPERIMENT_FILES.get(name) not in (None, path.resolve()):
+        raise ConfigError(
+            f"experiment={value!r}: another file called {name}.yaml ({_EXPERIMENT_FILES[name]}) is already in use; "
+            "allowed: one experiment file per name (rename one of them)"
+        )
+    clash = _experiment_names_on_path().get(name)
+    if clash is not None:
+        raise ConfigError(
+            f"experiment={value!r}: {clash} is already called {name!r} and would be used instead; "
+            "allowed: a file name that is not a known experiment's (rename the file)"
+        )
+    try:
+        node = OmegaConf.load(path)
+    except (yaml.YAMLError, OmegaConfBaseException) as exc:
+        raise ConfigError(compose_error_message(exc)) from None
+    if not isinstance(node, DictConfig):
+        raise ConfigError(f"{path}: an experiment file is a mapping (top-level values and an experiment block)")
+    if OmegaConf.select(node, "experiment.name", default=None) is None:
+        OmegaConf.update(node, "experiment.name", name, force_add=True)
+    return register_experiment_node(name, node, path.resolve())
+
+
+def register_experiment_node(name: str, node: DictConfig, origin: Path | str) -> str:
+    """Make an experiment given as a mapping composable under ``name`` (its origin goes to the provenance).
+
+    Raises:
+        ConfigError: ``name`` is a known experiment's (a packaged one or one on the search path).
+
+    """
+    clash = _experiment_names_on_path().get(name)
+    if clash is not None:
+        raise ConfigError(f"experiment {name!r} is already defined by {clash}; allowed: another name")
+    if not re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_.-]*", name):
+        raise ConfigError(f"experiment name {name!r}: allowed: letters, digits, '_', '-', '.'")
+    ConfigStore.instance().store(group="experiment", name=name, node=node, package="_global_")
+    _EXPERIMENT_FILES[name] = origin if isinstance(origin, Path) else Path(str(origin))
+    return name
+
+
+def _block_of(key: str) -> str | None:
+    for b in BLOCKS:
+        if key == b:
+            return b
+    return None
+
+
+def prepare_overrides(overrides: list[str]) -> tuple[list[str], list[tuple[str, str, Any]]]:
+    """Split overrides into what Hydra composes and the block edits applied after it.
+
+    - ``experiment=PATH.yaml`` registers the file (:func:`register_experiment_file`) and names it;
+    - ``hydra.searchpath=[...]`` is taken into this process's search path;
+    - ``experiment.arms={...}``, ``++experiment.sweep={...}`` (any prefix) replace the whole block,
+      where Hydra would merge into it;
+    - ``~experiment.sweep`` (``analysis``, ``dask``) empties the block; ``~experiment.arms`` is refused;
+    - ``experiment.sweep.KEY.SUB=v`` (``analysis``, ``dask``) sets the key even if the block lacks it.
+
+    Returns:
+        The overrides for Hydra and the edits as (operation, key, value) with operation "set" or "replace".
+
+    Raises:
+        ConfigError: a deletion that would leave the experiment without arms, or a bad experiment file.
+
+    """
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+    from hydra.errors import OverrideParseException
+
+    parser = OverridesParser.create()
+    hydra_side: list[str] = []
+    edits: list[tuple[str, str, Any]] = []
+    for o in overrides:
+        raw_key, eq, text = o.partition("=")
+        key = raw_key.lstrip("+~")
+        if key == "hydra.searchpath" and eq:
+            set_search_path([*_SEARCH_PATH, *_parse_list_value(text)])
+            continue
+        if key == "experiment" and eq and not raw_key.startswith("~") and _looks_like_file(text.strip("'\"")):
+            hydra_side.append(f"{raw_key}={register_experiment_file(text.strip(chr(39) + chr(34)))}")
+            continue
+        block = _block_of(key)
+        inner = next((b for b in _OPEN_BLOCKS if key.startswith(b + ".")), None)
+        if raw_key.startswith("~") and block is not None:
+            if block == "experiment.arms":
+                raise ConfigError(
+                    "~experiment.arms would delete every arm and an experiment needs at least one; allowed: "
+                    "~experiment.arms.NAME to drop one arm, or experiment.arms={name: [overrides]} to replace them"
+                )
+            edits.append(("replace", block, {}))
+            continue
+        if eq and (block is not None or (inner is not None and not raw_key.startswith("~"))):
+            try:
+                parsed = parser.parse_overrides([f"{key}={text}"])[0]
+            except OverrideParseException:
+                raise ConfigError(
+                    f"malformed override {o!r}; allowed: Hydra's grammar, with overrides inside quoted, e.g. "
+                    f"""'{key}={{a: ["regime=targets"]}}'"""
+                ) from None
+            if parsed.is_sweep_override():
+                hydra_side.append(o)  # a --multirun sweep: left to Hydra (and refused there if it is one)
+                continue
+            value = parsed.value()
+            if block is not None and not isinstance(value, dict):
+                raise ConfigError(f"{key}={text!r} is not a mapping; allowed: {key}={{name: value, ...}}")
+            if block == "experiment.arms" and isinstance(value, dict):
+                for arm, arm_overrides in value.items():
+                    if not isinstance(arm_overrides, list) or not all(isinstance(x, str) for x in arm_overrides):
+                        raise ConfigError(
+                            f"experiment.arms.{arm}={arm_overrides!r}: an arm must be a list of overrides; "
+                            f'allowed: e.g. {arm}: ["regime=targets"] (or [] for the defaults)'
+                        )
+            edits.append(("replace" if block is not None else "set", key, value))
+            continue
+        hydra_side.append(o)
+    return hydra_side, edits
+
+
+def apply_edits(cfg: DictConfig, edits: list[tuple[str, str, Any]]) -> DictConfig:
+    """Apply :func:`prepare_overrides`' block edits to a composed config (in place), checking their types.
+
+    Raises:
+        ConfigError: a value of the wrong kind (e.g. an arm that is not a list).
+
+    """
+    for _op, key, value in edits:
+        try:
+            if _block_of(key) is None:  # a key inside an open block, e.g. experiment.sweep.parameters.x.y
+                block, rest = next((b, key[len(b) + 1 :]) for b in _OPEN_BLOCKS if key.startswith(b + "."))
+                node = OmegaConf.select(cfg, block)
+                current = OmegaConf.to_container(node, resolve=False) if node is not None else {}
+                assert isinstance(current, dict)
+                tree = {str(k): v for k, v in current.items()}
+                OmegaConf.update(cfg, block, _set_nested(tree, rest.split("."), value), merge=False)
+            else:
+                OmegaConf.update(cfg, key, value, merge=False)
+        except OmegaConfBaseException as exc:
+            raise ConfigError(compose_error_message(exc)) from None
+    return cfg
+
+
+def _set_nested(tree: dict[str, Any], parts: list[str], value: Any) -> dict[str, Any]:
+    """``tree`` with ``value`` at ``parts`` (made if missing); a flat dotted key already there is replaced too.
+
+    ``parameters: {regime.audit_rate: [...]}`` and ``parameters: {regime: {audit_rate: [...]}}`` both
+    name one parameter, so setting either spelling drops the other, lest the sweep see it twice.
+    """
+    node = tree
+    for i, part in enumerate(parts[:-1]):
+        dotted = ".".join(parts[i:])
+        node.pop(dotted, None)
+        child = node.get(part)
+        if not isinstance(child, dict):
+            child = node[part] = {}
+        node = child
+    node[parts[-1]] = value
+    return tree
+
+
+def record_origin(choices: dict[str, Any], sources: list[tuple[str, str]]) -> dict[str, Any]:
+    """Remember (for provenance) the search path and the file each chosen config came from.
+
+    Args:
+        choices: config group -> chosen name (Hydra's ``runtime.choices``).
+        sources: the search path as (provider, path) in Hydra's order.
+
+    """
+    import os
+
+    files: dict[str, str] = {}
+    for group, choice in choices.items():
+        if choice is None or group.startswith("hydra") or str(choice).endswith("_schema"):
+            continue
+        rel = f"{group}/{choice}.yaml"
+        found = None
+        for _provider, where in sources:
+            if where.startswith("file://") and Path(where[7:], rel).is_file():
+                found = str(Path(where[7:], rel))
+                break
+        if found is None and group == "experiment" and str(choice) in _EXPERIMENT_FILES:
+            found = str(_EXPERIMENT_FILES[str(choice)])
+        files[group] = found or f"{rel} (packaged schema or {sources[0][1] if sources else 'configs'})"
+    _ORIGIN.clear()
+    _ORIGIN.update(
+        {
+            "search_path": [f"{p}: {w}" for p, w in sources if not w.startswith(("pkg://hydra", "structured://"))],
+            "files": files,
+            "SIM_CONFIG_DIR": os.environ.get("SIM_CONFIG_DIR") or None,
+        }
+    )
+    return dict(_ORIGIN)
+
+
+def config_origin() -> dict[str, Any]:
+    """Where the last recorded composition's configs came from (empty if none was recorded)."""
+    import os
+
+    if not _ORIGIN:
+        return {
+            "search_path": [f"main: file://{config_dir()}", *_SEARCH_PATH],
+            "SIM_CONFIG_DIR": os.environ.get("SIM_CONFIG_DIR") or None,
+        }
+    return dict(_ORIGIN)
+
+
+def compose(overrides: list[str] | None = None, config_name: str = "config", record: bool = False) -> DictConfig:
+    """Compose the packaged configs (and the search path's) with Hydra overrides (no Hydra app needed).
+
+    Overrides are read as :func:`prepare_overrides` says: block replacement and deletion, dotted keys
+    inside the sweep, experiments given as files. With ``record``, the configs' origins are kept for
+    the provenance (:func:`config_origin`).
+    """
     from hydra import compose as hydra_compose
     from hydra import initialize_config_dir
     from hydra.core.global_hydra import GlobalHydra
+    from omegaconf import open_dict
 
     register_configs()
+    hydra_side, edits = prepare_overrides(list(overrides or []))
+    if _SEARCH_PATH:
+        hydra_side = [*hydra_side, "hydra.searchpath=[" + ",".join(f"'{e}'" for e in _SEARCH_PATH) + "]"]
     if GlobalHydra.instance().is_initialized():
         GlobalHydra.instance().clear()
     with initialize_config_dir(config_dir=str(config_dir()), version_base="1.3"):
-        return hydra_compose(config_name=config_name, overrides=list(overrides or []))
+        cfg = hydra_compose(config_name=config_name, overrides=hydra_side, return_hydra_config=True)
+    if record:
+        runtime = cfg.hydra.runtime
+        record_origin(
+            OmegaConf.to_container(runtime.choices) or {},  # type: ignore[arg-type]
+            [(str(s.provider), f"{s.schema}://{s.path}") for s in runtime.config_sources],
+        )
+    with open_dict(cfg):
+        del cfg["hydra"]
+    return apply_edits(cfg, edits)
 
 
 def to_sim_config(cfg: DictConfig | SimConfig | AppConfig) -> SimConfig:
@@ -1301,10 +1618,10 @@ def load_config(overrides: list[str] | None = None) -> SimConfig:
         ConfigError: a value is out of range or of the wrong kind; the message names the key.
 
     """
-    return to_sim_config(compose_checked(overrides))
+    return to_sim_config(compose_checked(overrides, record=True))  # record: the run folder's provenance
 
 
-def compose_checked(overrides: list[str] | None = None) -> DictConfig:
+def compose_checked(overrides: list[str] | None = None, record: bool = False) -> DictConfig:
     """:func:`compose`, with every composition failure turned into a one-line :class:`ConfigError`.
 
     This covers Hydra's and OmegaConf's errors and a YAML file that cannot be read (a syntax error,
@@ -1314,7 +1631,9 @@ def compose_checked(overrides: list[str] | None = None) -> DictConfig:
     from hydra.errors import HydraException
 
     try:
-        return compose(overrides)
+        return compose(overrides, record=record)
+    except ConfigError:
+        raise
     except (HydraException, OmegaConfBaseException, yaml.YAMLError) as exc:
         raise ConfigError(compose_error_message(exc)) from exc
     except (TypeError, ValueError) as exc:  # Hydra's defaults list given a list or mapping for a group

@@ -107,6 +107,7 @@ def config_hash(config_yaml: str) -> str:
 def provenance(seed: int | None, config_yaml: str) -> dict[str, Any]:
     """Everything needed to say what produced a result."""
     from sim import __version__
+    from sim.config import config_origin
 
     return {
         "package": "sim",
@@ -119,6 +120,9 @@ def provenance(seed: int | None, config_yaml: str) -> dict[str, Any]:
         "cpu": cpu_features(),
         "dependencies": dependency_versions(),
         "command": sys.argv,
+        # The config folders searched and the file each chosen config came from (a user's
+        # experiment file, --config-dir, hydra.searchpath, SIM_CONFIG_DIR).
+        "config_sources": config_origin(),
         "created_utc": datetime.now(UTC).isoformat(timespec="seconds"),
     }
 

@@ -387,9 +387,15 @@ def run_experiment(cfg: AppConfig | Any, base_overrides: list[str], folder: Path
 
     exp: ExperimentConfig = experiment_of(cfg)
     plan = build_plan(cfg, base_overrides)
-    parse_analysis(exp.analysis, list(plan.arms), plan.spec)  # fail before running, not after
+    options = parse_analysis(exp.analysis, list(plan.arms), plan.spec)  # fail before running, not after
     text = OmegaConf.to_yaml(cfg) if not isinstance(cfg, SimConfig) else config_yaml(cfg)
     stats = run_sweep(plan, folder, exp, base_overrides, text)
+    if not options.enabled:  # runs only; `python -m sim analyse FOLDER` (sim.api.analyse_folder) later
+        empty = pd.DataFrame()
+        note = f"analysis off (experiment.analysis.enabled=false); run it later: python -m sim analyse {folder}"
+        return ExperimentResult(
+            Path(folder), empty, empty, [], time.perf_counter() - start, stats=stats, warnings=[note]
+        )
     res = analyse(folder, plan, exp, stats)
     return ExperimentResult(
         Path(folder),

@@ -124,8 +124,12 @@ def test_an_arm_name_cannot_leave_output_dir(tmp_path: Path) -> None:
 # ------------------------------------------------------------------ a refusal inside the job leaves nothing
 def test_a_bad_arm_refused_in_the_job_leaves_no_folder(tmp_path: Path) -> None:
     # The arm's own overrides are composed by the job (after Hydra made its folder and log).
+    # (The arms replace the main job's, so its comparisons, which name those, go too.)
     arms = '++experiment.arms={a:["regime.audt_rate=0.2"],b:["regime=targets"]}'
-    out = sim_cli(arms, "experiment.replications=1", "steps=2", f"output.dir={tmp_path / 'out'}", cwd=tmp_path)
+    out = sim_cli(
+        arms, "experiment.analysis.compare=[]", "experiment.replications=1", "steps=2",
+        f"output.dir={tmp_path / 'out'}", cwd=tmp_path,
+    )  # fmt: skip
     _refused(out, "experiment.arms.a: unknown key 'regime.audt_rate'")
     assert list(tmp_path.iterdir()) == [], list(tmp_path.rglob("*"))
 
@@ -134,7 +138,10 @@ def test_a_refusal_in_the_job_keeps_an_existing_output_dir(tmp_path: Path) -> No
     out_dir = tmp_path / "out"
     (out_dir / "keep").mkdir(parents=True)
     arms = '++experiment.arms={a:["regime.audt_rate=0.2"],b:["regime=targets"]}'
-    out = sim_cli(arms, "experiment.replications=1", "steps=2", f"output.dir={out_dir}", cwd=tmp_path)
+    out = sim_cli(
+        arms, "experiment.analysis.compare=[]", "experiment.replications=1", "steps=2", f"output.dir={out_dir}",
+        cwd=tmp_path,
+    )  # fmt: skip
     _refused(out, "unknown key")
     assert [p.relative_to(tmp_path).as_posix() for p in sorted(tmp_path.rglob("*"))] == ["out", "out/keep"]
 

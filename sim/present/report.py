@@ -898,7 +898,9 @@ def collect(folder: str | Path) -> Contents:
     prov = _read_json(folder / "provenance.json")
     exp = config.get("experiment") or {}
     base = list(plan.get("base_overrides") or prov.get("base_overrides") or [])
-    differences = _read_csv(folder / "differences.csv")
+    # A sampled design's headline is its pooled comparison; differences.csv holds it point by point.
+    pooled = folder / "differences_pooled.csv"
+    differences = _read_csv(pooled if pooled.is_file() else folder / "differences.csv")
     summary = _read_csv(folder / "summary.csv")
     if summary is None or "metric" not in summary.columns:  # none, or a lab summary (per period, read by its figure)
         summary = pd.DataFrame(columns=["arm", "metric", "mean", "ci_low", "ci_high"])

@@ -42,6 +42,10 @@ from sim.sweep.worker import RunOutcome, RunTask
 
 EXTRA_DEPENDENCIES = ("SALib", "dask", "distributed", "tqdm", "duckdb")
 
+# The command that resumes this sweep, named in the line an interruption ends with (set by the
+# command line; the Python API resumes by calling sim.experiment again with the same arguments).
+RESUME_COMMAND = ""
+
 
 @dataclass
 class SweepStats:
@@ -219,12 +223,14 @@ def run_sweep(
             store.prepare()
             stats.damaged = len(store.verify(report=lambda line: print(f"warning: {line}", file=sys.stderr)))
             write_plan(plan, store, exp, list(base_overrides or []), cfg_yaml)
+            link_latest(store.folder, plan.name)
             _run_pending(plan, store, exp, stats, fsync)
     except KeyboardInterrupt:
         _leave_no_temporary(store)
+        how = f": {RESUME_COMMAND}" if RESUME_COMMAND else ""
         raise SweepInterrupted(
-            f"interrupted: {_saved(plan, store)} of {stats.distinct} runs are saved in {store.folder}; "
-            "run the same command again to resume"
+            f"interrupted: {_saved(plan, store)} of {stats.distinct} runs saved in {store.folder}; "
+            f"run the same command again to resume{how}"
         ) from None
     except OSError as exc:
         if not is_storage_error(exc):
@@ -273,6 +279,29 @@ def _run_pending(plan: Plan, store: Store, exp: ExperimentConfig, stats: SweepSt
         if close is not None:
             close()
         bar.close()
+
+
+def link_latest(folder: Path, name: str) -> Path | None:
+    """Point ``NAME/latest`` at this sweep folder, when the folder sits in its experiment's own folder.
+
+    The link is relative (the outputs folder can be moved) and replaced atomically (a reader never
+    finds it missing). A file or folder already called ``latest`` is left alone.
+    """
+    folder = Path(folder).absolute()
+    if folder.parent.name != name:  # an explicit experiment.folder elsewhere: no experiment folder to link in
+        return None
+    link = folder.parent / "latest"
+    if link.exists() and not link.is_symlink():
+        return None
+    tmp = folder.parent / f".latest.{os.getpid()}.tmp"
+    try:
+        tmp.unlink(missing_ok=True)
+        tmp.symlink_to(folder.name, target_is_directory=True)
+        os.replace(tmp, link)
+    except OSError:  # a file system without symbolic links: the folders are still there
+        tmp.unlink(missing_ok=True)
+        return None
+    return link
 
 
 def _saved(plan: Plan, store: Store) -> int:

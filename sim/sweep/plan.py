@@ -16,7 +16,7 @@ import ast
 import dataclasses
 import hashlib
 import math
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from importlib import metadata
 from pathlib import Path
@@ -279,6 +279,35 @@ def arm_configs(base_overrides: list[str], experiment: ExperimentConfig) -> dict
     return out
 
 
+def _override_key(override: str) -> str:
+    return override.partition("=")[0].lstrip("+~")
+
+
+def check_effective(base_overrides: Sequence[str], experiment: ExperimentConfig, swept: Sequence[str]) -> None:
+    """Refuse a command-line override that every arm, or the sweep, sets again (it would change nothing).
+
+    Raises:
+        ConfigError: naming the override and what sets it instead.
+
+    """
+    for o in base_overrides:
+        key = _override_key(o)
+        if "=" not in o or o.startswith("~") or key.startswith(("experiment", "hydra")):
+            continue
+        if key in swept:
+            raise ConfigError(
+                f"{o!r} has no effect: experiment.sweep varies {key}; allowed: change its range "
+                f"(experiment.sweep.parameters.{key}=[lo,hi]) or drop the sweep (~experiment.sweep)"
+            )
+        arms = experiment.arms
+        if arms and all(key in {_override_key(x) for x in arm} for arm in arms.values()):
+            sets = ", ".join(f"{a}: {next(x for x in arm if _override_key(x) == key)}" for a, arm in arms.items())
+            raise ConfigError(
+                f"{o!r} has no effect: every arm sets {key} ({sets}); allowed: change the arms, "
+                "e.g. 'experiment.arms={a: [\"" + o + "\"]}', or drop some with ~experiment.arms.NAME"
+            )
+
+
 def _point_text(point: Mapping[str, Any]) -> str:
     return ", ".join(f"{k}={_py(v)!r}" for k, v in point.items() if not (isinstance(v, float) and math.isnan(v)))
 
@@ -300,6 +329,7 @@ def build_plan(cfg: Any, base_overrides: list[str]) -> Plan:
         raise ConfigError("experiment.arms is empty; an experiment needs at least one arm")
     spec = parse_sweep(exp.sweep)
     check_arms(spec, exp.arms)
+    check_effective(base_overrides, exp, spec.names)
     base = to_sim_config(cfg)
     seeds = replication_seeds(base.seed, exp.replications)
     arms = {a: normalise(c) for a, c in arm_configs(base_overrides, exp).items()}

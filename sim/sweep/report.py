@@ -38,7 +38,7 @@ from sim.sweep.plan import Plan
 from sim.sweep.spec import SweepSpec
 from sim.sweep.store import atomic_write_table, read_sweep
 
-ANALYSIS_KEYS = ("outputs", "compare", "reference", "discover", "window", "power", "factors")
+ANALYSIS_KEYS = ("enabled", "outputs", "compare", "reference", "discover", "window", "power", "factors")
 DISCOVER_KEYS = ("better", "worse", "output", "lower_is_better", "threshold", "alpha", "min_mass")
 MAX_POINT_TABLES = 50  # per-point bands and standard-error curves only for designs up to this size
 
@@ -61,6 +61,7 @@ class AnalysisSpec:
     """The validated ``experiment.analysis`` block."""
 
     outputs: list[str] = field(default_factory=lambda: list(an.MAIN_OUTPUTS))
+    enabled: bool = True  # false: runs only (no tables, figures or report); python -m sim analyse FOLDER later
     pairs: list[tuple[str, str]] = field(default_factory=list)
     discover: list[Discovery] = field(default_factory=list)
     window: int = an.SUMMARY_WINDOW
@@ -85,6 +86,9 @@ def parse_analysis(raw: Any, arms: Sequence[str], spec: SweepSpec, key: str = "e
     for k in raw:
         if k not in ANALYSIS_KEYS:
             raise ConfigError(f"{key}.{k}: unknown option; allowed: {', '.join(ANALYSIS_KEYS)}")
+    enabled = raw.get("enabled", True)
+    if not isinstance(enabled, bool):
+        raise ConfigError(f"{key}.enabled={enabled!r}: allowed: true or false")
     metrics = _metrics()
     outputs = list(raw.get("outputs", an.MAIN_OUTPUTS))
     for i, m in enumerate(outputs):
@@ -93,7 +97,10 @@ def parse_analysis(raw: Any, arms: Sequence[str], spec: SweepSpec, key: str = "e
 
     def arm(name: Any, where: str) -> str:
         if name not in arms:
-            raise ConfigError(f"{where}={name!r} is not an arm; arms: {', '.join(arms)}")
+            raise ConfigError(
+                f"{where}={name!r} is not an arm; arms: {', '.join(arms)} (when you change the arms, "
+                f"set {key}.compare to pairs of them, or {key}.compare=[] for all pairs)"
+            )
         return str(name)
 
     compare = raw.get("compare") or []
@@ -160,7 +167,7 @@ def parse_analysis(raw: Any, arms: Sequence[str], spec: SweepSpec, key: str = "e
                     f"{key}.factors: arm {name!r} does not spell one level per factor; "
                     f"allowed: arm names like {'_'.join(v[0] for v in factors.values())}"
                 )
-    return AnalysisSpec(outputs, pairs, discover, window, float(power), dict(factors))
+    return AnalysisSpec(outputs, enabled, pairs, discover, window, float(power), dict(factors))
 
 
 @dataclass
@@ -174,6 +181,7 @@ class AnalysisResult:
     files: list[Path] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     differences: pd.DataFrame | None = None
+    pooled_differences: pd.DataFrame | None = None  # sampled designs: over all points (differences_pooled.csv)
     sensitivity: pd.DataFrame | None = None
     scenarios: list[str] = field(default_factory=list)
     factor_effects: pd.DataFrame | None = None
@@ -347,12 +355,17 @@ def analyse(folder: str | Path, plan: Plan, exp: ExperimentConfig, stats: Any = 
         _write_csv(bands, folder / "bands.csv", res.files)
     replications = int(per_run["replication"].max()) + 1
     if len(plan.arms) > 1 and spec.pairs:
-        # A handful of designed points (grid, list): compare at each. A sample of the parameter
-        # space (LHS, Sobol', Morris) or many points: pooled over the points, paired on them.
-        per_point = few_points and plan.spec.design in ("none", "grid", "list")
-        res.differences = an.paired_differences(per_run, spec.pairs, spec.outputs, by=("point",) if per_point else ())
+        # Compared at each point, with the point's parameter values. A sample of the parameter
+        # space (LHS, Sobol', Morris) or many points also gets the differences pooled over the
+        # points (paired on point and seed), in their own file that says so.
+        designed = few_points and plan.spec.design in ("none", "grid", "list")
+        res.differences = an.paired_differences(per_run, spec.pairs, spec.outputs, by=("point",))
         _write_csv(res.differences, folder / "differences.csv", res.files)
-        if replications >= 2 and per_point:
+        if not designed:
+            pooled = an.paired_differences(per_run, spec.pairs, spec.outputs, by=())
+            res.pooled_differences = pooled.assign(pooled_over_points=n_points)
+            _write_csv(res.pooled_differences, folder / "differences_pooled.csv", res.files)
+        if replications >= 2 and designed:
             res.warnings += an.sufficiency_warnings(res.differences, replications, spec.power)
     if spec.factors:
         effects = an.factorial_effects(per_run, spec.factors, spec.outputs)
@@ -435,11 +448,14 @@ def _report(
     if res.differences is not None and len(res.differences):
         lines += ["## Paired differences (a - b on common seeds, end-of-run, 95% CI, d_z)", ""]
         d = res.differences
-        if "point" in d.columns and d["point"].nunique() > 1:
+        if res.pooled_differences is not None:
+            d = res.pooled_differences
+            lines.append(
+                f"(pooled over the {len(plan.points)} points, paired on point and seed; per point in differences.csv)"
+            )
+        elif "point" in d.columns and d["point"].nunique() > 1:
             d = d[d["point"] == d["point"].min()]
             lines.append("(first sweep point shown; all points in differences.csv)")
-        elif "point" not in d.columns and len(plan.points) > 1:
-            lines.append(f"(pooled over the {len(plan.points)} sampled points, paired on point and seed)")
         for _, r in d.iterrows():
             lines.append(
                 f"- {r['metric']}: {r['a']} - {r['b']} = {_fmt(r['diff'])} "

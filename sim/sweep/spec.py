@@ -313,6 +313,8 @@ def parse_sweep(raw: Any, key: str = "experiment.sweep") -> SweepSpec:
     if not isinstance(raw, Mapping):
         raise ConfigError(f"{key}={raw!r}: expected a mapping with a design")
     design = raw.get("design", "none" if not raw else None)
+    if design is None:
+        raise ConfigError(f"{key}.design is missing; allowed: one of {', '.join(DESIGNS[1:])} (e.g. {key}.design=grid)")
     if design not in DESIGNS:
         raise ConfigError(f"{key}.design={design!r} is not allowed; choose one of {', '.join(DESIGNS[1:])}")
     for k in raw:

@@ -119,8 +119,9 @@ def detail_arrow_tables(details: dict[str, pd.DataFrame], key: str) -> dict[str,
 
 
 def _quiet() -> None:
-    # Mesa logs every step at INFO; a sweep of thousands of runs must not.
-    logging.getLogger("MESA").setLevel(logging.WARNING)
+    # Mesa logs every step at INFO; a sweep of thousands of runs must not, unless asked (--verbose).
+    if not os.environ.get("SIM_VERBOSE"):
+        logging.getLogger("MESA").setLevel(logging.WARNING)
 
 
 def run_task(task: RunTask) -> RunOutcome:

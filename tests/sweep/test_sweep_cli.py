@@ -76,8 +76,9 @@ def test_the_same_command_resumes_in_the_same_folder(tmp_path: Path) -> None:
     second = sim_cli(*args, cwd=tmp_path)
     assert second.returncode == 0, second.stderr
     assert "12 runs planned, 12 already done, 0 run now, 0 failed" in second.stdout
-    folders = list((tmp_path / "audit_intensity").iterdir())
+    folders = [p for p in (tmp_path / "audit_intensity").iterdir() if p.name != "latest"]
     assert len(folders) == 1 and folders[0].name.startswith("sweep-")
+    assert (tmp_path / "audit_intensity" / "latest").resolve() == folders[0].resolve()
     assert (folders[0] / "response.png").is_file()  # a one-parameter grid: outputs against the parameter
     dry = sim_cli(*args, "--dry-run", cwd=tmp_path)
     assert "12 done, 0 failed, 0 to run" in dry.stdout
