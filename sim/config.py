@@ -1297,9 +1297,29 @@ def set_search_path(entries: list[str]) -> None:
             raise ConfigError(
                 f"config folder {entry[7:]!r} does not exist; allowed: a folder holding experiment/*.yaml"
             )
+        if entry.startswith("file://"):
+            _refuse_shadowed_experiments(Path(entry[7:]))
         if entry not in out:
             out.append(entry)
     _SEARCH_PATH[:] = out
+
+
+def _refuse_shadowed_experiments(folder: Path) -> None:
+    """Refuse a config folder holding an experiment named like a packaged one (Hydra would take the packaged one).
+
+    Raises:
+        ConfigError: naming the file and the fix.
+
+    """
+    packaged = config_dir()
+    if folder.resolve() == packaged.resolve():
+        return
+    for f in sorted(folder.glob("experiment/*.yaml")):
+        if (packaged / "experiment" / f.name).is_file():
+            raise ConfigError(
+                f"{f}: a packaged experiment is also called {f.stem!r} and would be used instead; "
+                f"allowed: rename your file (e.g. my_{f.name}), or pass it as a file: experiment={f}"
+            )
 
 
 def search_path() -> list[str]:

@@ -107,6 +107,14 @@ def test_a_file_named_like_a_packaged_experiment_is_refused_not_shadowed(tmp_pat
     assert "no such file" in line
 
 
+def test_a_config_folder_shadowing_a_packaged_experiment_is_refused(tmp_path: Path, conf: Path) -> None:
+    """A user's experiment/main.yaml on the search path lost silently to the packaged main."""
+    (conf / "experiment" / "main.yaml").write_text(MINE.format(name="main"))
+    for args in (("--config-dir", str(conf)), (f"hydra.searchpath=[file://{conf}]",)):
+        line = _one_error_line(cli(*args, "experiment=mine", "--dry-run", cwd=tmp_path))
+        assert "main.yaml" in line and "would be used instead" in line and "rename your file" in line, line
+
+
 def test_sim_config_dir_is_recorded_in_the_provenance(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Why 1: SIM_CONFIG_DIR was undocumented and provenance did not record it."""
     import shutil
