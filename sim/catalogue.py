@@ -284,8 +284,25 @@ def copy_reference(entry: Entry, results: Path) -> list[Path]:
         src = results / f"{stem}.png"
         if not src.is_file():
             raise CatalogueError(f"{entry.folder / REFERENCE_SPEC}: figure {stem!r} was not written ({src} missing)")
-        written.append(Path(shutil.copy2(src, ref / src.name)))
+        written.append(compact_png(Path(shutil.copy2(src, ref / src.name))))
     return written
+
+
+# Above this size a committed key figure is stored with a 256-colour palette (the figures use a
+# handful of colours, so nothing visible is lost) to keep reference folders small.
+PNG_COMPACT_BYTES = 300_000
+
+
+def compact_png(path: Path) -> Path:
+    """Re-save a large PNG with an adaptive 256-colour palette, in place; small ones are left alone."""
+    if path.stat().st_size <= PNG_COMPACT_BYTES:
+        return path
+    from PIL import Image
+
+    with Image.open(path) as image:
+        palette = image.convert("RGB").quantize(colors=256, method=Image.Quantize.MEDIANCUT)
+    palette.save(path, optimize=True)
+    return path
 
 
 def check_against_reference(entry: Entry, results: Path, *, ci: bool = False) -> list[str]:

@@ -53,17 +53,26 @@ def _watch_parent(parent: int) -> None:
             os._exit(0)
 
 
-def _worker_init() -> None:
+def _worker_init(server: int | None = None) -> None:
     """Set up a pool worker: the server, not a signal, decides when it stops.
 
     Ctrl+C in a terminal sends SIGINT to the whole process group, workers included; each would
     print a KeyboardInterrupt traceback. They ignore it, and the server ends them in
     :meth:`JobManager.shutdown`. If the server is killed outright, a watcher thread ends the
     worker (``prctl(PR_SET_PDEATHSIG)`` would not do: it follows the thread that started the
-    worker, and the pool starts workers from short-lived threads).
+    worker, and the pool starts workers from short-lived threads). The server's pid is passed in,
+    not read here: a worker still starting when the server dies would otherwise take its new
+    parent (init) for the server and never end.
+
+    Args:
+        server: the server's pid (default: this worker's parent now).
+
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    threading.Thread(target=_watch_parent, args=(os.getppid(),), name="sim-app-parent-watch", daemon=True).start()
+    parent = os.getppid() if server is None else server
+    if os.getppid() != parent:
+        os._exit(0)  # the server died while this worker started
+    threading.Thread(target=_watch_parent, args=(parent,), name="sim-app-parent-watch", daemon=True).start()
 
 
 @contextlib.contextmanager
@@ -251,7 +260,10 @@ class JobManager:
         with self._lock:
             if self._pool is None:
                 self._pool = ProcessPoolExecutor(
-                    max_workers=self.workers, mp_context=get_context("spawn"), initializer=_worker_init
+                    max_workers=self.workers,
+                    mp_context=get_context("spawn"),
+                    initializer=_worker_init,
+                    initargs=(os.getpid(),),
                 )
             return self._pool
 

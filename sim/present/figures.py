@@ -28,6 +28,7 @@ from matplotlib.ticker import FuncFormatter, NullFormatter
 from sim.present.style import (
     ArmStyle,
     arm_gid,
+    arm_legend,
     difference_axis,
     finish,
     level_axis,
@@ -109,12 +110,12 @@ def plot_metrics_over_time(
         value_axis(ax, m)
         level_axis(ax, [*b["ci_low"], *b["ci_high"], *b["mean"]], m)
         finish(ax)
-    axes[0].legend(title="arm", frameon=False, fontsize=8)
     n_reps = int(ts.groupby("arm")["replication"].nunique().min())
     runs = f"mean and 95% band over {n_reps} replications per arm" if n_reps > 1 else "one run: no band"
     shaded = "; shaded: months under each regime" if len(periods) > 1 else ""
     fig.suptitle(f"Measures over time ({runs}{shaded})", fontsize=10)
     fig.tight_layout()
+    arm_legend(fig, axes[0])
     return save_figure(fig, pd.concat(tables, ignore_index=True), out_dir, stem)
 
 
@@ -176,7 +177,6 @@ def plot_response(
         )
         _lever_axis(ax, parameter, table[parameter])
         finish(ax)
-    axes[0].legend(title="arm", frameon=False, fontsize=8)
     share_same_quantity(axes)
     n = int(table["n"].min()) if len(table) else 0
     fig.suptitle(
@@ -185,6 +185,7 @@ def plot_response(
         fontsize=10,
     )
     fig.tight_layout()
+    arm_legend(fig, axes[0])
     return save_figure(fig, table, folder, "response")
 
 

@@ -241,6 +241,34 @@ def shade_regimes(ax: Axes, periods: Sequence[tuple[str, int, int]], label_top: 
             )
 
 
+# A panel names at most this many sets of coinciding lines, each at most NOTE_MAX_CHARS long.
+NOTE_MAX_SETS = 2
+NOTE_MAX_CHARS = 60
+# Above this many arms the legend goes below the panels, in columns, instead of over a panel.
+LEGEND_INSIDE_MAX = 6
+
+
+def _shorten(text: str) -> str:
+    return text if len(text) <= NOTE_MAX_CHARS else text[: NOTE_MAX_CHARS - 1].rstrip(" ,") + "…"
+
+
+def arm_legend(fig: MplFigure, ax: Axes, title: str = "arm") -> None:
+    """The arms' legend: over the first panel for a few arms, below the panels in columns for many.
+
+    Call after ``fig.tight_layout()``: with many arms it makes room at the bottom of the figure.
+    """
+    handles, labels = ax.get_legend_handles_labels()
+    if len(labels) <= LEGEND_INSIDE_MAX:
+        ax.legend(title=title, frameon=False, fontsize=8)
+        return
+    columns = 4
+    rows = -(-len(labels) // columns)
+    height = fig.get_size_inches()[1]
+    room = min(0.5, (0.35 + 0.18 * rows) / height)  # inches of legend as a share of the figure
+    fig.subplots_adjust(bottom=0.12 + room)
+    fig.legend(handles, labels, title=title, loc="lower center", ncol=columns, frameon=False, fontsize=8)
+
+
 def note_overlaps(ax: Axes, m: Measure, lines: dict[str, np.ndarray]) -> list[str]:
     """Say on the panel which lines coincide (never further apart than the smallest difference that matters).
 
@@ -260,10 +288,14 @@ def note_overlaps(ax: Axes, m: Measure, lines: dict[str, np.ndarray]) -> list[st
             groups.append([name])
     same = [join([arm_name(n) for n in g]) for g in groups if len(g) > 1]
     if same:
+        # With many arms, name the first sets and count the rest, so the note stays inside the panel.
+        shown = [_shorten(s) for s in same[:NOTE_MAX_SETS]]
+        if len(same) > NOTE_MAX_SETS:
+            shown.append(f"and {len(same) - NOTE_MAX_SETS} more sets of lines coincide")
         ax.text(
             0.02,
             0.03,
-            "\n".join(f"lines coincide: {s}" for s in same),
+            "\n".join(f"lines coincide: {s}" if not s.startswith("and ") else s for s in shown),
             transform=ax.transAxes,
             fontsize=7,
             va="bottom",

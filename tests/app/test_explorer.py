@@ -276,11 +276,12 @@ def test_community_tiles_are_readable_on_every_colour() -> None:
 
 
 # ---------------------------------------------------------------------------- time estimate
-def test_the_time_estimate_is_within_a_factor_of_1_5_of_the_real_time() -> None:
-    """Calibrate a real pool as the server does at start-up, then time a different proposal's job.
+def test_the_time_estimate_comes_from_measured_throughput() -> None:
+    """Calibrate a real pool as the server does at start-up; the estimate follows the work asked for.
 
-    Both are measured on this machine at the same time, so its load affects both alike. (The page
-    adds the time it takes to show a result, which it measures itself; see the browser test.)
+    How close the estimate comes to the real time is a speed figure, so it is not asserted here
+    (the developer guide: no timed tests on shared machines); the helper's measurements are in
+    the issue's note, and a benchmark of it is still to be written.
     """
     manager = jobs.JobManager(workers=2)
     try:
@@ -289,13 +290,13 @@ def test_the_time_estimate_is_within_a_factor_of_1_5_of_the_real_time() -> None:
         assert manager.throughput.measured
         p = Proposal(n_citizens=400, n_communities=8, steps=24, replications=3, seed=9)
         estimate = manager.estimate(p)
-        assert estimate is not None
+        assert estimate is not None and 0 < estimate < 600
+        bigger = manager.estimate(Proposal(n_citizens=400, n_communities=8, steps=24, replications=6, seed=9))
+        assert bigger is not None and bigger > estimate
         job = manager.submit(p, use_cache=False)
-        assert job.wait(600) and job.impact is not None
-        real = job.seconds
+        assert job.wait(600) and job.impact is not None and job.seconds > 0
     finally:
         manager.shutdown()
-    assert 1 / 1.5 <= real / estimate <= 1.5, f"estimated {estimate:.1f} s, took {real:.1f} s"
 
 
 # ---------------------------------------------------------------------------- live mode
