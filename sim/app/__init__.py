@@ -166,6 +166,11 @@ def _serve(host: str, port: int, cache: str | Path | None) -> tuple[Any, int | N
     os.environ["SOLARA_APP"] = "sim.app.app"
     os.environ["SERVER_NAME"] = host
     os.environ["SERVER_PORT"] = str(port)
+    # Solara warns on every page served over http to an address other than "localhost" that it
+    # falls back to samesite=lax cookies: right for a loopback server, and noise in the terminal.
+    import warnings
+
+    warnings.filterwarnings("ignore", message="Cookies with samesite=none require https", category=UserWarning)
 
     import contextlib
     from collections.abc import Iterator

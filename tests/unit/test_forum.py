@@ -268,9 +268,11 @@ def test_i_representative_attendance_and_real_surplus_give_an_ambitious_deal():
     rng = np.random.default_rng(0)
     n = 2000
     citizens, services, com = community(n)
-    # Everyone alike (no capture) and a turnout at which attenders reach the whole community.
-    res = run(citizens, services, com, rng.random(n), p=dataclasses.replace(P, attend_base=0.15))
-    assert res.turnout[0] * P.contribution_reach >= 1.0
+    # Everyone alike (no capture) and a turnout at which attenders reach the whole community
+    # (organisers who each reach ten residents, above the household default).
+    p = dataclasses.replace(P, attend_base=0.15, contribution_reach=10.0)
+    res = run(citizens, services, com, rng.random(n), p=p)
+    assert res.turnout[0] * p.contribution_reach >= 1.0
     assert res.in_force.all()
     # Headroom is 0.5; the deal promises a rise of over a tenth of it in every domain.
     assert np.all(res.ambition > 0.05)
@@ -380,8 +382,10 @@ def test_below_quorum_no_agreement():
     n = 1000
     citizens, services, com = community(n)
     attend = np.where(np.arange(n) < 5, ATTEND, STAY)  # 0.5 % turnout, 5 attenders
-    assert not run(citizens, services, com, attend).in_force.any()
-    assert run(citizens, services, com, attend, p=dataclasses.replace(P, quorum=0.005)).in_force.any()
+    # Attenders who reach enough residents for a deal to pay, so that only the quorum decides.
+    reach = dataclasses.replace(P, contribution_reach=10.0)
+    assert not run(citizens, services, com, attend, p=reach).in_force.any()
+    assert run(citizens, services, com, attend, p=dataclasses.replace(reach, quorum=0.005)).in_force.any()
 
 
 def test_empty_and_not_due_communities():
