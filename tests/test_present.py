@@ -38,7 +38,7 @@ from sim.config import ExperimentConfig, SimConfig
 from sim.glossary import load_glossary
 from sim.metrics import COLUMNS
 from sim.present import details, figures
-from sim.present.report import build_report, collect
+from sim.present.report import _flatten, build_report, collect
 from sim.present.words import compare, measure, number, reading
 from sim.sweep import analysis as an
 
@@ -46,16 +46,6 @@ ROOT = Path(__file__).resolve().parents[1]
 EXPERIMENTS = sorted(p.parent.name for p in (ROOT / "experiments").glob("*/reference.yaml"))
 STEPS, REPS = 12, 2
 TABLE_COLUMNS = {"arm", "point", "replication", "step", "metric", "mean", "ci_low", "ci_high", "n", "se", "panel"}
-
-
-def _flatten(obj: Any, prefix: str = "") -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for k, v in obj.items():
-        if isinstance(v, dict) and v:
-            out.update(_flatten(v, f"{prefix}{k}."))
-        else:
-            out[f"{prefix}{k}"] = v
-    return out
 
 
 CONFIG_KEYS = set(_flatten(dataclasses.asdict(SimConfig())))
