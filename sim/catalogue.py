@@ -263,6 +263,21 @@ def read_table(path: Path) -> pd.DataFrame:
     return pd.read_csv(path)
 
 
+def write_tables(results: Path, folder: Path) -> list[Path]:
+    """Empty ``folder`` and write the result tables of ``results`` (:func:`reference_tables`) into it."""
+    if folder.is_dir():
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True)
+    written = []
+    for name, table in reference_tables(results).items():
+        if isinstance(table, Path):
+            written.append(Path(shutil.copy2(table, folder / name)))
+        else:
+            table.to_csv(folder / name, index=False)
+            written.append(folder / name)
+    return written
+
+
 def copy_reference(entry: Entry, results: Path) -> list[Path]:
     """Write the reference tables (:func:`reference_tables`) and the key figures (PNG) into ``reference/``.
 
@@ -270,16 +285,7 @@ def copy_reference(entry: Entry, results: Path) -> list[Path]:
     small; the numbers the README quotes from them are in its text.
     """
     ref = entry.reference
-    if ref.is_dir():
-        shutil.rmtree(ref)
-    ref.mkdir(parents=True)
-    written = []
-    for name, table in reference_tables(results).items():
-        if isinstance(table, Path):
-            written.append(Path(shutil.copy2(table, ref / name)))
-        else:
-            table.to_csv(ref / name, index=False)
-            written.append(ref / name)
+    written = write_tables(results, ref)
     for stem in entry.figures:
         src = results / f"{stem}.png"
         if not src.is_file():
@@ -532,14 +538,7 @@ def make_ci_reference(entry: Entry, revision: str) -> dict[str, Any]:
         results = Path(tmp) / entry.name
         seconds = run_reference(entry, results, ci=True)
         ci = entry.ci_reference
-        if ci.is_dir():
-            shutil.rmtree(ci)
-        ci.mkdir(parents=True)
-        for name, table in reference_tables(results).items():
-            if isinstance(table, Path):
-                shutil.copy2(table, ci / name)
-            else:
-                table.to_csv(ci / name, index=False)
+        write_tables(results, ci)
         info = {
             "experiment": entry.name,
             "command": " ".join(["python -m sim", *entry.command(ci=True)]),

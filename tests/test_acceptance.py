@@ -6,6 +6,7 @@ criterion is about) and compares regimes on common seeds.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -118,8 +119,6 @@ def test_targets_keep_half_of_unmeasured_work(regimes) -> None:
 @pytest.mark.parametrize("col", ["prosocial_rate", "motivation_mean", "volunteering_rate"])
 def test_presets_level_off_by_month_120(regimes, col: str) -> None:
     # The slope over the last 24 months, in percentage points a year, of the mean over seeds.
-    import numpy as np
-
     for name, ts in regimes.items():
         last = mean_by_step(ts, col).iloc[-24:]
         slope = float(np.polyfit(np.arange(24), last.to_numpy(), 1)[0] * 12 * 100)
