@@ -1099,6 +1099,14 @@ class ForumConfig:
     shock_breakage: float = param(
         1.0, "Share of a service's spare capacity lost per unit of shock", lo=0.0, hi=5.0, source="Stylised."
     )
+    citizen_shock_breakage: float = param(
+        1.0,
+        "Unused (deprecated, kept so old files load): the model has no per-citizen time shocks; citizens keep "
+        "their pledges as far as their own month's choice reaches them",
+        lo=0.0,
+        hi=5.0,
+        source="Stylised.",
+    )
     citizen_hours: float = param(
         2.5,
         "Hours an attender spends on one round (meeting plus travel and reading)",

@@ -95,7 +95,11 @@ class SocialProductivityModel(mesa.Model):
         self.service_params = _params(management.ServiceParams, cfg.services, self.instruments)
         # The forum rules' constants: the forum section, and the one shadow wage of citizens' hours.
         self.forum_params = forum.ForumParams(
-            **{f.name: getattr(cfg.forum, f.name) for f in dataclasses.fields(cfg.forum)},
+            **{
+                f.name: getattr(cfg.forum, f.name)
+                for f in dataclasses.fields(cfg.forum)
+                if f.name != "citizen_shock_breakage"  # deprecated, kept so old files load
+            },
             citizen_hour_value=cfg.costs.shadow_wage,
         )
         self.recorder = MetricsRecorder(citizen_sample)
