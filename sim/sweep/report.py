@@ -11,6 +11,8 @@
 - ``sensitivity_sobol.csv`` or ``sensitivity_morris.csv`` and a bar chart per arm;
 - ``scenarios.txt`` / ``scenarios.csv``: where one arm beats another (PRIM rules and peeling trajectories),
   and ``scenario_rules.csv``: each chosen box's conditions in words, with coverage and density;
+- ``conditions_*.csv`` and ``conditions_map.*``: where each arm wins (:mod:`sim.sweep.conditions`),
+  with an ``analysis.conditions`` block;
 - ``indicator_distribution.*``, ``reported_vs_true.*``, ``equity.*``: figures from the runs' detail
   tables (:mod:`sim.present.details`);
 - ``over_time.*`` (no sweep points) or ``response.*`` (one swept parameter);
