@@ -319,7 +319,10 @@ HYPOTHESES: tuple[Hypothesis, ...] = (
         "Payment works as a price too: small pay lowers volunteering, large pay raises it again",
         "§3.4",
         ("payment",),
-        _response_u("payment", "none", "volunteering_rate"),
+        _combine(
+            _response_u("payment", "none", "volunteering_rate"),
+            _response_u("payment", "negotiated", "volunteering_rate"),
+        ),
     ),
     Hypothesis(
         "Who sets the objective matters: a forum-set objective beats a centrally set one, all else equal",

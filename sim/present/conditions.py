@@ -48,8 +48,17 @@ class ConditionsContents:
     defaults: dict[str, float] = field(default_factory=dict)
 
 
-def condition_words(text: str, defaults: Mapping[str, float] | None = None) -> str:
-    """``services.ethos_mean <= 0.42 and ...`` in plain words, each with its default where known."""
+BASIS_WORDS = {
+    "sourced": "sourced in docs/parameters.md",
+    "pattern": "set to keep a pattern, docs/patterns.md",
+    "assumption": "an assumption: stylised or unsourced",
+}
+
+
+def condition_words(
+    text: str, defaults: Mapping[str, float] | None = None, basis: Mapping[str, str] | None = None
+) -> str:
+    """``services.ethos_mean <= 0.42 and ...`` in plain words, each with its default (and its basis) where known."""
     if text in ("", "anywhere") or not isinstance(text, str):
         return "anywhere in the sampled space"
     parts = []
@@ -62,6 +71,8 @@ def condition_words(text: str, defaults: Mapping[str, float] | None = None) -> s
         name = lever(key).name
         default = (defaults or {}).get(key)
         tail = f"; default {number(default)}" if default is not None and math.isfinite(default) else ""
+        if basis and key in basis and basis[key] in BASIS_WORDS:
+            tail += f", {BASIS_WORDS[basis[key]]}"
         parts.append(f"{name} {_OPS[op]} {number(value)} ({key}{tail})")
     return join(parts)
 
@@ -82,6 +93,11 @@ def read_conditions(folder: Path) -> ConditionsContents | None:
     defaults = (
         {str(p): float(d) for p, d in zip(ranges["parameter"], ranges["default"], strict=True)}
         if ranges is not None
+        else {}
+    )
+    basis = (
+        {str(p): str(b) for p, b in zip(ranges["parameter"], ranges["basis"], strict=True)}
+        if ranges is not None and "basis" in ranges.columns
         else {}
     )
     out = ConditionsContents(defaults=defaults)
@@ -114,7 +130,7 @@ def read_conditions(folder: Path) -> ConditionsContents | None:
             who_words = "no arm wins (a tie)" if who == TIE else f"{arm_name(who)} wins"
             text += f" At the defaults the classification tree says {who_words}"
             if deciding and deciding != "anywhere":
-                text += f", resting on the assumption that {condition_words(deciding, defaults)}"
+                text += f", resting on the assumption that {condition_words(deciding, defaults, basis)}"
             text += "."
             alt = []
             for piece in filter(None, otherwise.split("; ")):

@@ -456,6 +456,34 @@ def model_defaults(parameters: Sequence[str]) -> dict[str, float]:
     return default_values(cfg if isinstance(cfg, Mapping) else {}, parameters)
 
 
+def parameter_basis(key: str) -> str:
+    """Whether a parameter's default is ``sourced``, set by a ``pattern``, or an ``assumption`` (docs/parameters.md).
+
+    Read from the ``source`` of its ``param(...)`` metadata in :mod:`sim.config`: none, or one that
+    starts "stylised", is an assumption; "pattern:" is a default chosen to keep a pattern from the
+    evidence (docs/patterns.md); any other source is sourced.
+    """
+    import dataclasses
+
+    from sim.config import SimConfig
+
+    node: Any = SimConfig()
+    meta: Mapping[str, Any] = {}
+    for part in key.split("."):
+        if not dataclasses.is_dataclass(node):
+            return "assumption"
+        found = next((f for f in dataclasses.fields(node) if f.name == part), None)
+        if found is None:
+            return "assumption"
+        meta, node = found.metadata, getattr(node, part)
+    source = str(meta.get("source") or "").strip()
+    if not source or source.lower().startswith("stylised"):
+        return "assumption"
+    if source.lower().startswith("pattern"):
+        return "pattern"
+    return "sourced"
+
+
 @dataclass
 class ConditionsResult:
     """What :func:`analyse_conditions` wrote."""
@@ -492,7 +520,13 @@ def analyse_conditions(
     imp = pd.DataFrame(importance)
     ranges = pd.DataFrame(
         [
-            {"parameter": c, "default": defaults.get(c, math.nan), "low": float(x[c].min()), "high": float(x[c].max())}
+            {
+                "parameter": c,
+                "default": defaults.get(c, math.nan),
+                "low": float(x[c].min()),
+                "high": float(x[c].max()),
+                "basis": parameter_basis(c),
+            }
             for c in x.columns
         ]
     )

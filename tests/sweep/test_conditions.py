@@ -15,6 +15,7 @@ from sim.sweep.conditions import (
     TIE,
     ConditionsSpec,
     analyse_conditions,
+    parameter_basis,
     parse_conditions,
     prim_box,
     shares,
@@ -94,10 +95,21 @@ def test_prim_and_tree_find_the_region_where_an_arm_wins() -> None:
     assert targets and all(r["density"] == 1.0 for r in targets)
 
 
-def test_conditions_in_words_name_the_default() -> None:
+def test_conditions_in_words_name_the_default_and_its_basis() -> None:
     words = condition_words("services.ethos_mean <= 0.42 and regime.audit_rate > 0.1", {"services.ethos_mean": 0.7})
     assert "at most 0.42 (services.ethos_mean; default 0.7)" in words
     assert "above 0.1 (regime.audit_rate)" in words
+    basis = {"services.ethos_mean": parameter_basis("services.ethos_mean")}
+    words = condition_words("services.ethos_mean <= 0.42", {"services.ethos_mean": 0.7}, basis)
+    assert "default 0.7, sourced in docs/parameters.md" in words
+
+
+def test_basis_of_a_default_follows_its_documented_source() -> None:
+    # The source column of docs/parameters.md (param metadata in sim.config).
+    assert parameter_basis("services.ethos_mean") == "sourced"  # Le Grand 2003 ...
+    assert parameter_basis("citizens.control_targets") == "assumption"  # "stylised; ..."
+    assert parameter_basis("regime.audit_rate") == "assumption"  # no source
+    assert parameter_basis("services.manipulation_cost") == "pattern"  # "pattern: ..."
 
 
 def test_analysis_writes_tables_and_map_the_report_reads(tmp_path: Path) -> None:
