@@ -61,20 +61,30 @@ def condition_words(
     """``services.ethos_mean <= 0.42 and ...`` in plain words, each with its default (and its basis) where known."""
     if text in ("", "anywhere") or not isinstance(text, str):
         return "anywhere in the sampled space"
-    parts = []
+    # Bounds per parameter, in the order met: a lower and an upper bound read "from a to b".
+    bounds: dict[str, list[tuple[str, float]]] = {}
+    other: list[str] = []
     for piece in text.split(" and "):
         m = _CONDITION.match(piece.strip())
         if m is None:
-            parts.append(piece)
+            other.append(piece)
             continue
-        key, op, value = m["key"], m["op"], float(m["value"])
+        bounds.setdefault(m["key"], []).append((m["op"], float(m["value"])))
+    parts = []
+    for key, found in bounds.items():
         name = lever(key).name
         default = (defaults or {}).get(key)
         tail = f"; default {number(default)}" if default is not None and math.isfinite(default) else ""
         if basis and key in basis and basis[key] in BASIS_WORDS:
             tail += f", {BASIS_WORDS[basis[key]]}"
-        parts.append(f"{name} {_OPS[op]} {number(value)} ({key}{tail})")
-    return join(parts)
+        low = [v for op, v in found if op in (">", ">=")]
+        high = [v for op, v in found if op in ("<", "<=")]
+        if low and high:
+            parts.append(f"{name} from {number(max(low))} to {number(min(high))} ({key}{tail})")
+        else:
+            op, value = found[0]
+            parts.append(f"{name} {_OPS[op]} {number(value)} ({key}{tail})")
+    return join([*parts, *other])
 
 
 def _read(folder: Path, name: str) -> pd.DataFrame | None:

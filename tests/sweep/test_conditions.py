@@ -102,6 +102,8 @@ def test_conditions_in_words_name_the_default_and_its_basis() -> None:
     basis = {"services.ethos_mean": parameter_basis("services.ethos_mean")}
     words = condition_words("services.ethos_mean <= 0.42", {"services.ethos_mean": 0.7}, basis)
     assert "default 0.7, sourced in docs/parameters.md" in words
+    words = condition_words("regime.audit_rate >= 0.1 and regime.audit_rate <= 0.3")
+    assert words == "audit rate from 0.1 to 0.3 (regime.audit_rate)"
 
 
 def test_basis_of_a_default_follows_its_documented_source() -> None:
