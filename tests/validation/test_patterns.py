@@ -30,6 +30,16 @@ def test_targets_work_most_in_low_ethos_high_slack_services(validate, pattern_pa
     check(validate.targets_work_low_ethos(pattern_panels))
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "Fails (docs/validation.md): at services.manipulation_cost=1.0 targets keep only 36% (95% CI 33-39%) of "
+        "the unmeasured work of no management, less than the 64% at the cheap default. Where gaming is costly, "
+        "managers chasing the target move effort from unmeasured to measured work instead (displacement replaces "
+        "gaming), so the model gives Kelman & Friedman's little displacement only where gaming is cheap. Reported, "
+        "not tuned."
+    ),
+)
 def test_costly_gaming_leaves_unmeasured_work_intact(validate, pattern_panels) -> None:
     """Where gaming is costly, targets keep at least half of the unmeasured work of no management.
 
@@ -38,6 +48,16 @@ def test_costly_gaming_leaves_unmeasured_work_intact(validate, pattern_panels) -
     check(validate.unmeasured_intact(pattern_panels))
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "Fails (docs/validation.md): the best-off fifth attends 1.6 times as often as the worst-off (95% CI "
+        "1.5-1.8), below the 2 of the criterion; attenders do need less than residents (-0.012). The resources "
+        "index differs by only a fraction of its range between fifths, so forum.attend_resources (1.5 log-odds "
+        "over the whole index) "
+        "gives a smaller gap than Verba et al. report. Reported, not tuned."
+    ),
+)
 def test_forum_participation_is_skewed_to_the_better_off(validate, pattern_panels) -> None:
     """The best-off fifth attends forums at least twice as often as the worst-off; attenders need less.
 
@@ -46,6 +66,14 @@ def test_forum_participation_is_skewed_to_the_better_off(validate, pattern_panel
     check(validate.forum_skew(pattern_panels))
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "Fails (docs/validation.md): negotiated minus none equity gap +0.1 percentage points (95% CI -0.1 to "
+        "+0.4), 6 of 10 seeds above zero: with a modest participation skew and attenders' needs close to "
+        "residents', the deals do not measurably favour the better-off communities. Reported, not tuned."
+    ),
+)
 def test_negotiated_outcomes_skew_towards_attenders(validate, pattern_panels) -> None:
     """Negotiation widens the outcome gap between the least and most deprived communities.
 
