@@ -1236,7 +1236,7 @@ def render_markdown(c: Contents, run_log: str) -> str:
     if c.conditions is not None:
         from sim.present.conditions import RULES_HEADER, RULES_INTRO
 
-        out += ["## Where each arm wins", "", links.link(" ".join(s.text for s in c.conditions.sentences)), ""]
+        out += ["## Where each arm wins", "", "Read in words in the answer above and under the map.", ""]
         out += [
             "### Share of the sampled space each arm wins",
             "",
@@ -1342,7 +1342,7 @@ def render_html(c: Contents, folder: Path) -> str:
 
         p += [
             '<h2 id="conditions">Where each arm wins</h2>',
-            f"<p>{links.link(' '.join(_code(s.text) for s in c.conditions.sentences))}</p>",
+            "<p>Read in words in the answer above and under the map.</p>",
             "<h3>Share of the sampled space each arm wins</h3>",
             _html_table(c.conditions.share_header, c.conditions.share_rows),
             "<h3>Rules: where each arm wins (scenario discovery)</h3>",
