@@ -218,7 +218,7 @@ def _condition(key: str, op: str, value: float) -> str:
     return CONDITION_FORMAT.format(key=key, op=op, value=value)
 
 
-def _inside(x: pd.DataFrame, limits: Mapping[str, tuple[float, float]], point: Mapping[str, float]) -> bool:
+def _inside(limits: Mapping[str, tuple[float, float]], point: Mapping[str, float]) -> bool:
     return all(lo <= float(point[k]) <= hi for k, (lo, hi) in limits.items() if k in point)
 
 
@@ -299,7 +299,7 @@ def prim_rules(
                     "coverage": s["coverage"],
                     "density": s["density"],
                     "base_rate": float(y.mean()),
-                    "defaults_inside": bool(_inside(x, limits, defaults)) if defaults else False,
+                    "defaults_inside": bool(_inside(limits, defaults)) if defaults else False,
                 }
             )
     return rows
