@@ -156,15 +156,13 @@ def help_text(name: str, section: str = "Levers") -> str:
 
 
 def time_estimate(p: Proposal) -> str:
-    """How long ``p`` will take, from this server's measured speed (plain words)."""
-    seconds = jobs.manager().estimate(p)
-    if seconds is None:
+    """How long ``p`` will take, from this server's measured speed: a range in plain words."""
+    span = jobs.manager().estimate_range(p)
+    if span is None:
         return "measuring this computer's speed..."
     busy = jobs.manager().active_jobs()
     wait = " (longer while another comparison is running)" if busy else ""
-    if seconds < 60:
-        return f"about {max(1, round(seconds)):.0f} seconds{wait}"
-    return f"about {seconds / 60:.0f} minute{'s' if round(seconds / 60) != 1 else ''}{wait}"
+    return f"expected to take {jobs.estimate_text(*span)}{wait}"
 
 
 def page_origin() -> str:
@@ -915,6 +913,16 @@ def ProposalTab(link: LinkState) -> None:
         jobs.manager().throughput.record_redraw(time.perf_counter() - render_start)
 
     solara.use_effect(measure_redraw)  # after every redraw
+
+    calibrated = solara.use_reactive(jobs.manager().throughput.measured)
+
+    def await_calibration(cancelled: threading.Event) -> None:
+        # The estimate line says "measuring..." until the server has measured its speed: redraw it then.
+        while not calibrated.value and not cancelled.is_set():
+            if jobs.manager().calibrated.wait(0.5):
+                calibrated.set(True)
+
+    solara.use_thread(await_calibration, dependencies=[], intrusive_cancel=False)
 
     def shown() -> None:
         # Seconds from pressing Run to the answer on the page, besides the job itself: part of later estimates.

@@ -1,0 +1,182 @@
+"""How close the explorer's time estimate comes to the real time, as a user sees both.
+
+Starts ``python -m sim app`` on a free loopback port (its own cache folder) and drives it in
+Chromium through Playwright, as ``benchmarks/live_mode.py`` does. For each proposal size (small
+to large) it opens the size's shared link (which runs it once: not measured), then repeats:
+change the chance events (a new seed, so nothing comes from the cache), and on every other
+repetition the proposal's support for participation too (a new config to compose, as when a
+user changes a lever); read the estimate the page shows next to the Run button; press Run; and
+time until the answer is on screen (the headline for the new settings). Both arms use the page's
+standard regimes.
+
+    .venv/bin/python benchmarks/app_estimate.py            # 6 sizes x 3 repetitions
+    .venv/bin/python benchmarks/app_estimate.py --reps 2 --sizes 3
+
+It writes ``benchmarks/app_estimate.json`` (every repetition, the load average) and prints the
+ratio real / shown estimate: its median and worst, and how many fell inside the shown range.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import math
+import os
+import re
+import signal
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from live_mode import ROOT, start_server
+
+DEFAULT_JSON = ROOT / "benchmarks" / "app_estimate.json"
+# (citizens, communities, months, runs of each policy): small to large, the standard one third.
+SIZES: tuple[tuple[int, int, int, int], ...] = (
+    (100, 5, 12, 2),
+    (500, 10, 36, 3),
+    (2000, 20, 120, 5),
+    (5000, 50, 120, 5),
+    (10_000, 100, 120, 3),
+    (20_000, 100, 120, 2),
+)
+STALE = "You changed the settings since these results"
+AMOUNT = r"(\d+(?:\.\d+)?)(?: (second|seconds|minute|minutes))?"
+ESTIMATE = re.compile(rf"about {AMOUNT}(?: \({AMOUNT} to {AMOUNT}\))?")
+TIMEOUT_MS = 600_000
+
+
+def seconds_of(value: str, unit: str | None, default: str) -> float:
+    """A number of seconds from the page's words ('1.5', 'minutes')."""
+    return float(value) * (60 if (unit or default).startswith("minute") else 1)
+
+
+def shown_estimate(text: str) -> tuple[float, float, float]:
+    """(low, estimate, high) seconds from 'about 5 seconds (4 to 7)' or 'about 50 seconds (40 seconds to 1 minute)'."""
+    match = ESTIMATE.search(text)
+    if match is None:
+        raise SystemExit(f"no estimate in {text!r}")
+    mid_value, mid_unit, lo_value, lo_unit, hi_value, hi_unit = match.groups()
+    mid = seconds_of(mid_value, mid_unit, "seconds")
+    if lo_value is None:
+        return mid, mid, mid
+    high = seconds_of(hi_value, hi_unit, mid_unit)
+    low = seconds_of(lo_value, lo_unit, hi_unit or mid_unit)
+    return low, mid, high
+
+
+def headline_is_current(page: Any) -> bool:
+    """Whether the page shows an answer for its settings as they are now."""
+    box = page.locator(".impact-headline")
+    return box.count() > 0 and page.locator(".headline-difference").count() > 0 and STALE not in box.inner_text()
+
+
+def wait_until(check: Any, what: str, timeout: float = TIMEOUT_MS / 1000) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise SystemExit(f"timed out waiting for {what}")
+        time.sleep(0.05)
+
+
+def measure(page: Any, seed: int, new_config: bool) -> dict[str, Any]:
+    """Change the settings, read the estimate, press Run and time the answer."""
+    if new_config:
+        page.locator(".proposal-tab .arm-proposal .lever-participation_support [role=slider]").first.press("ArrowRight")
+    field = page.get_by_label("Chance events (number)")
+    field.fill(str(seed))
+    field.press("Enter")
+    wait_until(lambda: f"seed={seed}" in page.url and not headline_is_current(page), "the new settings")
+    page.wait_for_timeout(500)  # let the estimate line follow the settings
+    text = page.locator(".time-estimate").inner_text()
+    low, mid, high = shown_estimate(text)
+    start = time.perf_counter()
+    page.get_by_role("button", name="Run the comparison").click()
+    wait_until(lambda: headline_is_current(page), "the answer")
+    real = time.perf_counter() - start
+    return {
+        "seed": seed,
+        "new_config": new_config,
+        "shown": text,
+        "estimate": mid,
+        "low": low,
+        "high": high,
+        "real": real,
+        "ratio": real / mid,
+        "in_range": low <= real <= high,
+    }
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Command line."""
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--reps", type=int, default=3, help="repetitions of each size")
+    ap.add_argument("--sizes", type=int, default=len(SIZES), help=f"how many of the {len(SIZES)} sizes, smallest first")
+    ap.add_argument("--json", type=Path, default=DEFAULT_JSON, help=f"results file (default {DEFAULT_JSON})")
+    args = ap.parse_args(argv)
+
+    from playwright.sync_api import sync_playwright
+
+    sys.path.insert(0, str(ROOT))
+    from tests.conftest import CHROMIUM, CHROMIUM_ARGS
+
+    load_start = list(os.getloadavg())
+    rows: list[dict[str, Any]] = []
+    seed = 1000
+    with tempfile.TemporaryDirectory(prefix="estimate-bench-") as tmp:
+        proc, url = start_server(Path(tmp))
+        try:
+            with sync_playwright() as pw:
+                browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+                page = browser.new_page(viewport={"width": 1366, "height": 900})
+                page.set_default_timeout(TIMEOUT_MS)
+                deadline = time.monotonic() + 300
+                while True:  # the server measures its speed at start-up
+                    page.goto(url + "/")
+                    text = page.locator(".time-estimate").inner_text()
+                    if "measuring" not in text or time.monotonic() > deadline:
+                        break
+                    time.sleep(2)
+                for citizens, communities, months, runs in SIZES[: args.sizes]:
+                    seed += 1
+                    query = {"citizens": citizens, "communities": communities, "months": months, "runs": runs}
+                    page.goto(f"{url}/?{urlencode({**query, 'seed': seed})}")  # runs it once: not measured
+                    wait_until(lambda: headline_is_current(page), "the shared link's answer")
+                    for rep in range(args.reps):
+                        seed += 1
+                        row = {**query, "rep": rep, "load": os.getloadavg()[0], **measure(page, seed, rep % 2 == 1)}
+                        rows.append(row)
+                        print(json.dumps(row), flush=True)
+                browser.close()
+        finally:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGTERM)
+            proc.wait(timeout=30)
+    ratios = [r["ratio"] for r in rows]
+    worst = max(ratios, key=lambda r: abs(math.log(r)))
+    summary = {
+        "median_ratio": statistics.median(ratios),
+        "worst_ratio": worst,
+        "within_1_5": sum(1 / 1.5 <= r <= 1.5 for r in ratios),
+        "in_shown_range": sum(r["in_range"] for r in rows),
+        "n": len(rows),
+    }
+    result = {
+        "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "cores": os.cpu_count(),
+        "load_average_start": load_start,
+        "load_average_end": list(os.getloadavg()),
+        "summary": summary,
+        "runs": rows,
+    }
+    args.json.write_text(json.dumps(result, indent=2) + "\n")
+    print(json.dumps(summary))
+
+
+if __name__ == "__main__":
+    main()
