@@ -88,7 +88,7 @@ def measure(page: Any, seed: int, new_config: bool) -> dict[str, Any]:
     """Change the settings, read the estimate, press Run and time the answer."""
     if new_config:
         page.locator(".proposal-tab .arm-proposal .lever-participation_support [role=slider]").first.press("ArrowRight")
-    field = page.get_by_label("Chance events (number)")
+    field = page.locator(".proposal-tab").get_by_label("Chance events (number)")
     field.fill(str(seed))
     field.press("Enter")
     wait_until(lambda: f"seed={seed}" in page.url and not headline_is_current(page), "the new settings")
@@ -135,13 +135,10 @@ def main(argv: list[str] | None = None) -> None:
                 browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
                 page = browser.new_page(viewport={"width": 1366, "height": 900})
                 page.set_default_timeout(TIMEOUT_MS)
-                deadline = time.monotonic() + 300
-                while True:  # the server measures its speed at start-up
-                    page.goto(url + "/")
-                    text = page.locator(".time-estimate").inner_text()
-                    if "measuring" not in text or time.monotonic() > deadline:
-                        break
-                    time.sleep(2)
+                page.goto(url + "/")
+                # The server measures its speed at start-up; the page redraws its estimate when it has.
+                estimate = page.locator(".time-estimate")
+                wait_until(lambda: "measuring" not in estimate.inner_text(), "the calibration", 300)
                 for citizens, communities, months, runs in SIZES[: args.sizes]:
                     seed += 1
                     query = {"citizens": citizens, "communities": communities, "months": months, "runs": runs}

@@ -159,7 +159,7 @@ def time_estimate(p: Proposal) -> str:
     """How long ``p`` will take, from this server's measured speed: a range in plain words."""
     span = jobs.manager().estimate_range(p)
     if span is None:
-        return "measuring this computer's speed..."
+        return "measuring this computer's speed for a time estimate"
     busy = jobs.manager().active_jobs()
     wait = " (longer while another comparison is running)" if busy else ""
     return f"expected to take {jobs.estimate_text(*span)}{wait}"
@@ -1000,7 +1000,10 @@ def ProposalTab(link: LinkState) -> None:
     solara.use_effect(cancel_on_close, [])
 
     with solara.Div(classes=["proposal-tab"]):
-        ProposalPanels(p, errors, job, progress, impact, seconds, from_cache, change_lever, change_area, run, shown)
+        estimate = time_estimate(p)  # here, so that the panels redraw when it changes (after calibration)
+        ProposalPanels(
+            p, estimate, errors, job, progress, impact, seconds, from_cache, change_lever, change_area, run, shown
+        )
         try:
             query = "" if p == Proposal() else to_query(p)  # the standard proposal keeps a clean address
         except ProposalError:
@@ -1011,6 +1014,7 @@ def ProposalTab(link: LinkState) -> None:
 @solara.component
 def ProposalPanels(
     p: Proposal,
+    estimate: str,
     errors: solara.Reactive[list[str]],
     job: solara.Reactive[jobs.Job | None],
     progress: solara.Reactive[int],
@@ -1041,7 +1045,7 @@ def ProposalPanels(
         )
         if running:
             solara.Button("Cancel", on_click=lambda: job.value.cancel() if job.value else None, outlined=True)
-        solara.Text(f"{p.replications} runs of each policy, {time_estimate(p)}.", classes=["sim-help", "time-estimate"])
+        solara.Text(f"{p.replications} runs of each policy, {estimate}.", classes=["sim-help", "time-estimate"])
     if job.value is not None and (running or job.value.status == "cancelled"):
         current = job.value
         with solara.Div(classes=["proposal-progress"]):
