@@ -743,7 +743,7 @@ def live_mode_section(path: Path) -> list[str]:
         "first meets?) and at its fastest (24: how fast it can go), the repetitions alternating between the two. "
         "The charts are drawn in the browser from the numbers; the server draws nothing per month.",
         "",
-        "| speed setting (months/s asked) | goal | measured months/s (median) | min | max | met |",
+        "| speed setting (months/s asked) | goal | months/s at 2,000 citizens (median) | min | max | met |",
         "|---|---|---|---|---|---|",
     ]
     for entry in speeds:
