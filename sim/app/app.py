@@ -258,8 +258,11 @@ def Help(text: str) -> None:
 
 
 @solara.component_vue("vue/address_bar.vue")
-def AddressBar(query: str, scroll_token: int, scroll_target: str) -> None:
-    """Keeps the address bar on ``query``; scrolls to ``scroll_target`` when ``scroll_token`` changes (browser side)."""
+def AddressBar(query: str, scroll_token: int, scroll_target: str, event_shown: Callable[[Any], None]) -> None:
+    """Keeps the address bar on ``query``; scrolls to ``scroll_target`` when ``scroll_token`` changes (browser side).
+
+    Then calls ``event_shown`` from the browser: the answer is on screen.
+    """
 
 
 @solara.component_vue("vue/copy_link.vue")
@@ -925,7 +928,14 @@ def ProposalTab(link: LinkState) -> None:
     solara.use_thread(await_calibration, dependencies=[], intrusive_cancel=False)
 
     def shown() -> None:
-        # Seconds from pressing Run to the answer on the page, besides the job itself: part of later estimates.
+        # The server has drawn the answer (the browser has yet to show it, on_screen): until a browser
+        # has reported an answer on screen, this stands for it.
+        if done_at.current is not None:
+            jobs.manager().throughput.record_redraw(time.perf_counter() - done_at.current)
+
+    def on_screen(_token: Any = None) -> None:
+        # Seconds from the end of the job to the answer on the user's screen (the browser says when):
+        # part of later estimates.
         if done_at.current is not None:
             jobs.manager().throughput.record_draw(time.perf_counter() - done_at.current)
             done_at.current = None
@@ -1008,7 +1018,7 @@ def ProposalTab(link: LinkState) -> None:
             query = "" if p == Proposal() else to_query(p)  # the standard proposal keeps a clean address
         except ProposalError:
             query = ""
-        AddressBar(query=query, scroll_token=scroll.value, scroll_target=".impact-headline")
+        AddressBar(query=query, scroll_token=scroll.value, scroll_target=".impact-headline", event_shown=on_screen)
 
 
 @solara.component
