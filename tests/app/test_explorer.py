@@ -413,27 +413,53 @@ def test_the_live_charts_get_numbers_not_pictures() -> None:
 
 
 def test_the_live_mode_figure_reaches_the_performance_page(tmp_path: Path) -> None:
+    """Both speed settings get their row and verdict; results written before (one speed) still render."""
     import json
     import sys
 
     sys.path.insert(0, str(ROOT / "benchmarks"))
-    from run import live_mode_section
+    from run import estimate_section, live_mode_section
 
     path = tmp_path / "live.json"
     assert live_mode_section(path) == []  # not measured: no section
+    common = {
+        "when": "2026-01-01 00:00 UTC",
+        "population": "2,000 citizens",
+        "cores": 2,
+        "load_average_start": [3.0],
+        "load_average_end": [4.0],
+    }
     path.write_text(
         json.dumps(
             {
-                "when": "2026-01-01 00:00 UTC",
-                "population": "2,000 citizens",
-                "speed_chosen": 24,
-                "runs": [{}, {}],
-                "months_per_second": {"median": 8.0, "min": 7.5, "max": 9.0},
-                "cores": 2,
-                "load_average_start": [3.0],
-                "load_average_end": [4.0],
+                **common,
+                "speeds": [
+                    {"speed_chosen": 12, "runs": [{}, {}], "months_per_second": {"median": 11.5, "min": 9, "max": 12}},
+                    {"speed_chosen": 24, "runs": [{}, {}], "months_per_second": {"median": 8.0, "min": 7.5, "max": 9}},
+                ],
             }
         )
     )
     text = "\n".join(live_mode_section(path))
-    assert "| months/s at 2,000 citizens | 10 | 8.0 | 7.5 | 9.0 | **no** |" in text
+    assert "| 12 | 10 | 11.5 | 9.0 | 12.0 | yes |" in text
+    assert "| 24 | 10 | 8.0 | 7.5 | 9.0 | **no** |" in text
+    assert "repetitions: 2 at 12, 2 at 24; load average 3.00 at the start and 4.00 at the end" in text
+    old = {**common, "speed_chosen": 24, "runs": [{}], "months_per_second": {"median": 20.7, "min": 9.6, "max": 22.8}}
+    path.write_text(json.dumps(old))
+    assert "| 24 | 10 | 20.7 | 9.6 | 22.8 | yes |" in "\n".join(live_mode_section(path))
+
+    estimates = tmp_path / "estimate.json"
+    assert estimate_section(estimates) == []
+    row = {
+        "citizens": 100,
+        "communities": 5,
+        "months": 12,
+        "runs": 2,
+        "shown": "2 runs, expected to take about 4 seconds (3 to 6).",
+    }
+    runs = [{**row, "real": 6.0, "ratio": 1.5}, {**row, "real": 2.0, "ratio": 0.5}]
+    summary = {"median_ratio": 1.0, "worst_ratio": 0.5, "in_shown_range": 1}
+    estimates.write_text(json.dumps({**common, "runs": runs, "summary": summary}))
+    text = "\n".join(estimate_section(estimates))
+    assert "| 100 | 5 | 12 | 2 | about 4 seconds (3 to 6) | 6.0, 2.0 | 1.50, 0.50 |" in text
+    assert "median 1.00, worst 0.50; 1 of 2 within a factor of 1.5, 1 of 2 inside the range shown" in text
