@@ -158,30 +158,36 @@ def main(argv: list[str] | None = None) -> None:
                         row = {**query, "rep": rep, "load": os.getloadavg()[0], **measure(page, seed, rep % 2 == 1)}
                         rows.append(row)
                         print(json.dumps(row), flush=True)
+                        write_results(rows, args.json, load_start, complete=False)
                 browser.close()
         finally:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(proc.pid, signal.SIGTERM)
             proc.wait(timeout=30)
+    print(json.dumps(write_results(rows, args.json, load_start, complete=True)["summary"]))
+
+
+def write_results(rows: list[dict[str, Any]], path: Path, load_start: list[float], complete: bool) -> dict[str, Any]:
+    """Write the repetitions so far with their summary (after each one, so that a stopped run keeps them)."""
     ratios = [r["ratio"] for r in rows]
-    worst = max(ratios, key=lambda r: abs(math.log(r)))
     summary = {
         "median_ratio": statistics.median(ratios),
-        "worst_ratio": worst,
+        "worst_ratio": max(ratios, key=lambda r: abs(math.log(r))),
         "within_1_5": sum(1 / 1.5 <= r <= 1.5 for r in ratios),
         "in_shown_range": sum(r["in_range"] for r in rows),
         "n": len(rows),
     }
     result = {
         "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "complete": complete,
         "cores": os.cpu_count(),
         "load_average_start": load_start,
         "load_average_end": list(os.getloadavg()),
         "summary": summary,
         "runs": rows,
     }
-    args.json.write_text(json.dumps(result, indent=2) + "\n")
-    print(json.dumps(summary))
+    path.write_text(json.dumps(result, indent=2) + "\n")
+    return result
 
 
 if __name__ == "__main__":

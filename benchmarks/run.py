@@ -793,7 +793,7 @@ def estimate_section(path: Path) -> list[str]:
         f"{inside} of {len(ratios)} within a factor of {ESTIMATE_FACTOR:g}, {summary['in_shown_range']} of "
         f"{len(ratios)} inside the range shown.",
         "",
-        _load_note(data, f"{len(rows)} comparisons"),
+        _load_note(data, f"{len(rows)} comparisons" + ("" if data.get("complete", True) else ", a run stopped early")),
         "",
     ]
     return lines
