@@ -151,7 +151,10 @@ def main(argv: list[str] | None = None) -> None:
                                 "() => /Month 0 of/.test(document.querySelector('.live-month').innerText)"
                             )
                         first = False
-                        page.locator(".live-tab").get_by_role("button", name=str(speed), exact=True).click()
+                        speed_group = page.locator(".live-tab .v-btn-toggle").filter(
+                            has=page.get_by_role("button", name="24", exact=True)
+                        )  # the speed buttons (another group has a "12" too)
+                        speed_group.get_by_role("button", name=str(speed), exact=True).click()
                         run = {"speed_chosen": speed, "load": os.getloadavg()[0], **play_once(page, args.seconds)}
                         runs[speed].append(run)
                         print(json.dumps(run), flush=True)
