@@ -705,11 +705,24 @@ def markdown(res: dict[str, Any]) -> str:
             lines.append(f"* **{t['target']}** ({abs(t['margin']) * 100:.0f}% short): {GAPS.get(t['target'], '')}")
     lines.append("")
     lines += live_mode_section(LIVE_JSON)
+    lines += estimate_section(ESTIMATE_JSON)
     return "\n".join(lines)
 
 
 LIVE_JSON = ROOT / "benchmarks" / "live_results.json"
+ESTIMATE_JSON = ROOT / "benchmarks" / "app_estimate.json"
 LIVE_TARGET = 10.0  # months a second at 2,000 citizens (issue 17)
+ESTIMATE_FACTOR = 1.5  # the time estimate's aim: within this factor of the real time (issue 17)
+
+
+def _load_note(data: dict[str, Any], repetitions: str) -> str:
+    """When a browser benchmark ran and under what load (the machines are shared)."""
+    load = data["load_average_start"][0], data["load_average_end"][0]
+    return (
+        f"Measured {data['when']} on {data['cores']} shared cores, {repetitions}; load average "
+        f"{load[0]:.2f} at the start and {load[1]:.2f} at the end (other jobs were running: the figures are "
+        "those of a loaded machine)."
+    )
 
 
 def live_mode_section(path: Path) -> list[str]:
@@ -717,28 +730,73 @@ def live_mode_section(path: Path) -> list[str]:
     if not path.is_file():
         return []
     live = json.loads(path.read_text())
-    rate = live["months_per_second"]
-    met = "yes" if rate["median"] >= LIVE_TARGET else "**no**"
-    load = live["load_average_start"][0], live["load_average_end"][0]
-    return [
+    speeds = live.get("speeds") or [  # results written before several speeds were measured
+        {"speed_chosen": live["speed_chosen"], "runs": live["runs"], "months_per_second": live["months_per_second"]}
+    ]
+    lines = [
         "## Live mode of the proposal explorer",
         "",
         "Months a second that the explorer's Live model tab shows while playing, in Chromium, with the "
-        f"standard settings ({live['population']}, 20 communities), at the page's speed setting of "
-        f"{live['speed_chosen']} months a second: the model's steps, the page's updates and the browser's drawing "
-        "together (`benchmarks/live_mode.py`, which writes `benchmarks/live_results.json`). The charts are drawn "
-        "in the browser from the numbers; the server draws nothing per month.",
+        f"standard settings ({live['population']}, 20 communities): the model's steps, the page's updates and the "
+        "browser's drawing together (`benchmarks/live_mode.py`, which writes `benchmarks/live_results.json`). It is "
+        "measured at the page's default speed setting (12 months a second: does the page keep the pace a user "
+        "first meets?) and at its fastest (24: how fast it can go), the repetitions alternating between the two. "
+        "The charts are drawn in the browser from the numbers; the server draws nothing per month.",
         "",
-        "| target | goal | measured (median) | min | max | met |",
+        "| speed setting (months/s asked) | goal | months/s at 2,000 citizens (median) | min | max | met |",
         "|---|---|---|---|---|---|",
-        f"| months/s at 2,000 citizens | {LIVE_TARGET:g} | {rate['median']:.1f} | {rate['min']:.1f} | "
-        f"{rate['max']:.1f} | {met} |",
+    ]
+    for entry in speeds:
+        rate = entry["months_per_second"]
+        met = "yes" if rate["median"] >= LIVE_TARGET else "**no**"
+        lines.append(
+            f"| {entry['speed_chosen']} | {LIVE_TARGET:g} | {rate['median']:.1f} | {rate['min']:.1f} | "
+            f"{rate['max']:.1f} | {met} |"
+        )
+    reps = ", ".join(f"{len(e['runs'])} at {e['speed_chosen']}" for e in speeds)
+    return [*lines, "", _load_note(live, f"repetitions: {reps}"), ""]
+
+
+def estimate_section(path: Path) -> list[str]:
+    """The explorer's time estimate against the real time, from ``benchmarks/app_estimate.py`` (nothing if not run)."""
+    if not path.is_file():
+        return []
+    data = json.loads(path.read_text())
+    rows, summary = data["runs"], data["summary"]
+    lines = [
+        "## Time estimate of the proposal explorer",
         "",
-        f"Measured {live['when']} on {live['cores']} shared cores, {len(live['runs'])} repetitions; load average "
-        f"{load[0]:.2f} at the start and {load[1]:.2f} at the end (other jobs were running: the figures are "
-        "lower bounds for an idle machine).",
+        "The estimate the explorer shows next to its Run button (`docs/app.md`, *Time estimates*) against the "
+        "real time from pressing Run to the answer on screen, in Chromium, for proposals from small to large "
+        "(`benchmarks/app_estimate.py`, which writes `benchmarks/app_estimate.json`). Each repetition changes the "
+        "chance events (so nothing comes from the cache) and every other one a lever too (a new config to "
+        "compose). The ratio is real / shown estimate; the goal is a ratio between "
+        f"1/{ESTIMATE_FACTOR:g} and {ESTIMATE_FACTOR:g}.",
+        "",
+        "| citizens | communities | months | runs of each policy | shown (first repetition) | real s (each) | "
+        "real / estimate (each) |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    sizes: dict[tuple[int, int, int, int], list[dict[str, Any]]] = {}
+    for r in rows:
+        sizes.setdefault((r["citizens"], r["communities"], r["months"], r["runs"]), []).append(r)
+    for (n, c, m, k), reps in sizes.items():
+        shown = reps[0]["shown"].split("expected to take ")[-1].rstrip(".")
+        real = ", ".join(f"{r['real']:.1f}" for r in reps)
+        ratio = ", ".join(f"{r['ratio']:.2f}" for r in reps)
+        lines.append(f"| {n:,} | {c} | {m} | {k} | {shown} | {real} | {ratio} |")
+    ratios = [r["ratio"] for r in rows]
+    inside = sum(1 / ESTIMATE_FACTOR <= x <= ESTIMATE_FACTOR for x in ratios)
+    lines += [
+        "",
+        f"Real / estimate: median {summary['median_ratio']:.2f}, worst {summary['worst_ratio']:.2f}; "
+        f"{inside} of {len(ratios)} within a factor of {ESTIMATE_FACTOR:g}, {summary['in_shown_range']} of "
+        f"{len(ratios)} inside the range shown.",
+        "",
+        _load_note(data, f"{len(rows)} comparisons" + ("" if data.get("complete", True) else ", a run stopped early")),
         "",
     ]
+    return lines
 
 
 NOTES = """## How the speed is obtained, and what would go further
