@@ -21,7 +21,7 @@ from sim.agents import Citizen, Community, Service
 from sim.config import DOMAINS, SimConfig, validate
 from sim.details import DetailRecorder, window_start
 from sim.instruments import Instruments
-from sim.metrics import MetricsRecorder
+from sim.metrics import MOTIVATED, MetricsRecorder
 from sim.rules import citizen as citizen_rules
 from sim.rules import community as community_rules
 from sim.rules import coproduction as cp
@@ -110,6 +110,9 @@ class SocialProductivityModel(mesa.Model):
         self._context: dict[str, Any] = {}
         self._citizen_agents: mesa.agent.AgentSet | None = None
         self._prosocial_share_cache: tuple[FloatArray, FloatArray] | None = None
+        self._self_reliance_cache: tuple[FloatArray, FloatArray] | None = None
+        # The fused driver's citizen totals of the month (sim.kernels), read by the metrics; None otherwise.
+        self.citizen_totals: dict[str, float] | None = None
         for i in range(self.communities_state.deprivation.shape[0]):
             Community(self, i)
         for s in range(self.services.community.shape[0]):
@@ -206,6 +209,9 @@ class SocialProductivityModel(mesa.Model):
             0.0,
             1.0,
         )
+        if self.config.driver == "fused":
+            self._decide_fused(pressure, self.streams["citizens"].standard_normal(cit.n))
+            return
         self._context = {
             "pressure": pressure[cit.community],
             "noise": self.streams["citizens"].standard_normal(cit.n),
@@ -221,6 +227,60 @@ class SocialProductivityModel(mesa.Model):
         for name in DECISION_FIELDS:
             setattr(cit, name, self._buffer[name])
         cit.forum_hours = np.zeros(cit.n)
+
+    def _decide_fused(self, pressure: FloatArray, noise: FloatArray) -> None:
+        """The decision rules for every citizen in one compiled pass (``sim.kernels.decide``).
+
+        Takes the same random draws as the numpy path and gives the same bits; it also sums, in
+        the same pass, what the services and the month's metrics need from the citizens.
+        """
+        from sim import kernels  # numba is imported by the fused driver only
+
+        cit, comm, p = self.citizens, self.communities_state, self.citizen_params
+        consts = np.array(
+            [
+                p.belief_persistence,
+                p.commitment_pressure,
+                p.motivation_weight,
+                p.antisocial_pressure,
+                p.norm_premium,
+                p.contribution_noise,
+                # The payment multiplier's parts: crowd_out * paid (paid is 0 or 1) and price_effect * pay.
+                p.payment_crowd_out * (1.0 if self.instruments.payment_per_hour > 0 else 0.0),
+                p.payment_price_effect * self.instruments.payment_per_hour,
+                p.self_reliance_share,
+                p.volunteer_share,
+            ]
+        )
+        belief, share, vol, care, selfrel, realised, realised_c, selfrel_c, totals = kernels.decide(
+            cit.realised,
+            cit.contacts,
+            cit.community,
+            cit.coop_type,
+            cit.belief,
+            cit.motivation,
+            cit.commitment,
+            cit.budget,
+            cit.forum_hours,
+            cit.own_need,
+            cit.efficacy,
+            cit.engaged,
+            cit.care_opportunity,
+            np.ascontiguousarray(pressure, dtype=np.float64),
+            noise,
+            np.array([p.cc_base, p.free_rider_base, p.other_base]),
+            np.array([p.cc_slope, 0.0, 0.0]),
+            consts,
+            float(self.config.citizens.activity_threshold_hours),
+            comm.size.shape[0],
+        )
+        cit.belief, cit.share, cit.volunteering, cit.caring = belief, share, vol, care
+        cit.self_reliance, cit.realised = selfrel, realised
+        cit.forum_hours = np.zeros(cit.n)
+        size = comm.size
+        self._prosocial_share_cache = (realised, np.divide(realised_c, size, out=np.zeros_like(size), where=size > 0))
+        self._self_reliance_cache = (selfrel, np.divide(selfrel_c, size, out=np.zeros_like(size), where=size > 0))
+        self.citizen_totals = dict(zip(kernels.DECIDE_TOTALS, totals.tolist(), strict=True))
 
     def decide_citizens(self, sel: slice) -> None:
         """Run the decision rules for a selection of citizens into the month's buffer."""
@@ -247,19 +307,13 @@ class SocialProductivityModel(mesa.Model):
 
     def services_act(self) -> None:
         """Services co-produce outcomes, record cases, may game, are audited, and learn."""
-        cit, comm, svc = self.citizens, self.communities_state, self.services
+        comm, svc = self.communities_state, self.services
         scfg = self.config.services
         s_comm = svc.community
         n_s = s_comm.shape[0]
-        has_time = cit.budget > 0
-        self_rel_share = (
-            cit.self_reliance / cit.budget  # the usual case: the same values without a masked divide
-            if has_time.all()
-            else np.divide(cit.self_reliance, cit.budget, out=np.zeros(cit.n), where=has_time)
-        )
         k_raw = cp.citizen_input(
             self._prosocial_share_by_community(),
-            community_rules.community_mean(self_rel_share, cit.community, comm.size),
+            self._self_reliance_share_by_community(),
             comm.social_capital,
             scale=scfg.citizen_input_scale,
             social_capital_weight=scfg.social_capital_weight,
@@ -488,6 +542,9 @@ class SocialProductivityModel(mesa.Model):
             "u_engage": self.streams["engagement"].random(cit.n),
             "experience_noise": self.streams["experience"].standard_normal(cit.n),
         }
+        if self.config.driver == "fused":
+            self._adapt_fused()
+            return
         self._buffer = {name: np.empty_like(getattr(cit, name)) for name in ADAPTATION_FIELDS}
         if self.config.driver == "agent":
             self.citizen_agents.do("adapt")
@@ -496,6 +553,48 @@ class SocialProductivityModel(mesa.Model):
                 self.adapt_citizens(block)
         for name in ADAPTATION_FIELDS:
             setattr(cit, name, self._buffer[name])
+
+    def _adapt_fused(self) -> None:
+        """The adaptation rules for every citizen in one compiled pass (``sim.kernels.adapt``)."""
+        from sim import kernels
+
+        cit, ctx, p, ccfg = self.citizens, self._context, self.citizen_params, self.config.citizens
+        by_community = np.stack([ctx[name] for name in kernels.ADAPT_CONTEXT])
+        consts = np.array(
+            [
+                self.recognition,
+                ccfg.voice_weight,
+                p.engagement_exit,
+                p.motivation_gain,
+                p.motivation_loss,
+                p.motivation_reversion,
+                p.trust_gain,
+                p.trust_loss,
+                p.assurance_gain,
+                p.trust_experience_noise,
+                p.efficacy_rate,
+            ],
+            dtype=np.float64,
+        )
+        engaged, motivation, trust, efficacy, totals = kernels.adapt(
+            cit.community,
+            cit.engaged,
+            cit.participated,
+            cit.motivation,
+            cit.motivation_trait,
+            cit.trust,
+            cit.efficacy,
+            cit.volunteering,
+            by_community,
+            ctx["u_engage"],
+            ctx["experience_noise"],
+            consts,
+            float(ccfg.activity_threshold_hours),
+            MOTIVATED,
+        )
+        cit.engaged, cit.motivation, cit.trust, cit.efficacy = engaged, motivation, trust, efficacy
+        assert self.citizen_totals is not None
+        self.citizen_totals.update(zip(kernels.ADAPT_TOTALS, totals.tolist(), strict=True))
 
     def adapt_citizens(self, sel: slice) -> None:
         """Run the adaptation rules for a selection of citizens into the month's buffer."""
@@ -601,6 +700,20 @@ class SocialProductivityModel(mesa.Model):
             cached = (cit.realised, community_rules.community_mean(cit.realised, cit.community, comm.size))
             self._prosocial_share_cache = cached
         return cached[1]
+
+    def _self_reliance_share_by_community(self) -> FloatArray:
+        """Mean share of the budget spent on own needs per community (the fused pass sums it as it decides)."""
+        cit, comm = self.citizens, self.communities_state
+        cached = self._self_reliance_cache
+        if cached is not None and cached[0] is cit.self_reliance:
+            return cached[1]
+        has_time = cit.budget > 0
+        self_rel_share = (
+            cit.self_reliance / cit.budget  # the usual case: the same values without a masked divide
+            if has_time.all()
+            else np.divide(cit.self_reliance, cit.budget, out=np.zeros(cit.n), where=has_time)
+        )
+        return community_rules.community_mean(self_rel_share, cit.community, comm.size)
 
     def _citizen_commitment_kept_by_community(self) -> FloatArray:
         cit, comm = self.citizens, self.communities_state
