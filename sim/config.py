@@ -347,6 +347,15 @@ class CitizensConfig:
         hi=1,
         source="stylised; autonomy support (Deci & Ryan 2000); Fung 2006 (participation and empowerment)",
     )
+    partnership_support: float = param(
+        0.5,
+        "Support felt by an engaged citizen per unit of partnership effect in their community's services "
+        "(being asked, recognised and worked with)",
+        "[0,1]",
+        lo=0,
+        hi=1,
+        source="stylised; Deci, Koestner & Ryan 1999 (supportive, informational contact crowds motivation in)",
+    )
     goal_support: float = param(
         0.2,
         "Support felt by an engaged citizen per unit share of their services with a clear objective and feedback",
@@ -944,6 +953,14 @@ class ForumConfig:
         hi=1.0,
         source="Stylised: forums mostly hear those in the room (Fung 2006 on self-selection).",
     )
+    need_experience: float = param(
+        1.0,
+        "How far a resident's experience of a service falls below its lived outcome per unit of need above the "
+        "community's mean need (and rises above it below)",
+        lo=0.0,
+        hi=2.0,
+        source="Direction: the inverse care law (Tudor Hart 1971); magnitude stylised.",
+    )
     citizen_power: float = param(
         0.5,
         "Citizens' bargaining power alpha in the generalised Nash product",
@@ -1084,7 +1101,8 @@ class ForumConfig:
     )
     citizen_shock_breakage: float = param(
         1.0,
-        "Share of an attender's committed extra lost per unit of their own time shock (illness, caring, work)",
+        "Unused (deprecated, kept so old files load): the model has no per-citizen time shocks; citizens keep "
+        "their pledges as far as their own month's choice reaches them",
         lo=0.0,
         hi=5.0,
         source="Stylised.",

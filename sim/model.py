@@ -95,7 +95,11 @@ class SocialProductivityModel(mesa.Model):
         self.service_params = _params(management.ServiceParams, cfg.services, self.instruments)
         # The forum rules' constants: the forum section, and the one shadow wage of citizens' hours.
         self.forum_params = forum.ForumParams(
-            **{f.name: getattr(cfg.forum, f.name) for f in dataclasses.fields(cfg.forum)},
+            **{
+                f.name: getattr(cfg.forum, f.name)
+                for f in dataclasses.fields(cfg.forum)
+                if f.name != "citizen_shock_breakage"  # deprecated, kept so old files load
+            },
             citizen_hour_value=cfg.costs.shadow_wage,
         )
         self.recorder = MetricsRecorder(citizen_sample)
@@ -423,8 +427,15 @@ class SocialProductivityModel(mesa.Model):
             return
         fp = self.forum_params
         lived = np.nan_to_num(svc.lived, nan=0.5)
-        # Service s serves community s // 3 in domain s % 3, so each citizen meets their row.
-        experience = lived.reshape(-1, len(DOMAINS))[cit.community]
+        # Service s serves community s // 3 in domain s % 3, so each citizen meets their row,
+        # as far as their own need lets them (attenders' experience differs from the community's).
+        experience = forum.personal_experience(
+            lived.reshape(-1, len(DOMAINS))[cit.community],
+            cit.need,
+            cit.community,
+            comm.size.shape[0],
+            fp.need_experience,
+        )
         citizens = forum.ForumCitizens(
             trust=cit.trust,
             efficacy=cit.efficacy,
@@ -603,7 +614,8 @@ class SocialProductivityModel(mesa.Model):
         engaged = cit.engaged[sel].astype(np.float64)
         # Voice only for those who took part in the forum round in force.
         voice = cit.participated[sel].astype(np.float64) * self.config.citizens.voice_weight
-        support = self.recognition + voice + engaged * (0.5 * ctx["partnership_effect"][com] + ctx["goals"][com])
+        partnership = self.config.citizens.partnership_support * ctx["partnership_effect"][com]
+        support = self.recognition + voice + engaged * (partnership + ctx["goals"][com])
         a = citizen_rules.adapt(
             self.citizen_params,
             cit.engaged[sel],

@@ -6,9 +6,11 @@ A forum round, for each community that is due, does four things:
    resources, self-efficacy and trust (the civic voluntarism model of Verba, Schlozman & Brady
    1995), so attendance, and with it the forum's view, can be captured by the better-off.
    Participation support raises attendance and flattens its resource gradient (Fung 2006).
-2. **What the forum perceives.** The forum's reading of each service's outcome mixes the
-   experience of those who attend (weight ``bias_weight``) with the community's, plus noise whose
-   standard deviation falls as ``noise_sd_one / sqrt(attenders)`` towards a floor.
+2. **What the forum perceives.** Residents meet a service differently: those with more need
+   than their neighbours are served worse (:func:`personal_experience`, the inverse care law).
+   The forum's reading of each service's outcome mixes the experience of those who attend
+   (weight ``bias_weight``) with the community's, plus noise whose standard deviation falls as
+   ``noise_sd_one / sqrt(attenders)`` towards a floor.
 3. **What is agreed.** Each service and the attenders bargain over a deal (the service's
    partnership share, the attenders' extra contribution share). A deal promises an outcome rise,
    the agreed objective. The chosen deal is the generalised Nash bargaining solution (Nash 1950;
@@ -19,9 +21,10 @@ A forum round, for each community that is due, does four things:
    agreement forms.
 4. **What it costs.** Attenders' hours (to be taken from their time budget) and staff hours.
 
-Between rounds, :func:`service_commitments_kept` and :func:`citizen_commitments_kept` say how
-far each side kept its commitments (shocks, capacity and budget can break them; a service can
-perform partnership rather than do it, "consultation theatre"), and
+Between rounds, :func:`service_commitments_kept` says how far services kept their commitments
+(shocks, capacity and budget can break them; a service can perform partnership rather than do
+it, "consultation theatre"); citizens keep theirs as far as their own month's choice of
+contribution reaches it (``sim.rules.negotiation.commitment_met``), and
 :func:`verify_commitments` checks a random share of services' reports at a cost and with error.
 
 Every function is pure numpy: random numbers come in as arrays drawn by the caller from the
@@ -94,6 +97,11 @@ class ForumParams:
     """Weight of attenders' own experience in the forum's reading (the rest is the whole
     community's experience, as relayed by the service's data and outreach); [0, 1]. Stylised:
     forums mostly hear those in the room (Fung 2006 on self-selection)."""
+    need_experience: float = 1.0
+    """How far a resident's experience of a service falls short of the community's lived outcome
+    per unit of need above the community's mean need (and exceeds it below); [0, 2]. The direction
+    is the inverse care law (Tudor Hart 1971: those who need services most are served worst); the
+    magnitude is stylised. It is what makes attenders' experience differ from the community's."""
 
     # --- bargaining (generalised Nash) ---
     citizen_power: float = 0.5
@@ -158,9 +166,6 @@ class ForumParams:
     # --- breakage ---
     shock_breakage: float = 1.0
     """Share of a service's spare capacity lost per unit of shock; [0, 5]. Stylised."""
-    citizen_shock_breakage: float = 1.0
-    """Share of an attender's committed extra lost per unit of their own time shock (illness,
-    caring, work); [0, 5]. Stylised."""
 
     # --- hours and shadow prices ---
     citizen_hours: float = 2.5
@@ -294,6 +299,30 @@ class ForumRound:
 def _sum_by(group: IntArray, weights: FloatArray, n_groups: int) -> FloatArray:
     """Sum of ``weights`` per group, as float64 (bincount returns int64 for empty input)."""
     return np.bincount(group, weights=weights, minlength=n_groups).astype(np.float64)
+
+
+def personal_experience(
+    lived_of_citizen: FloatArray, need: FloatArray, community: IntArray, n_communities: int, weight: float
+) -> FloatArray:
+    """Each resident's experience of their community's services, (N, 3) in [0, 1].
+
+    ``experience = clip(lived - weight * (need - mean need of the community))`` per domain: a
+    service's lived outcome is an average over its residents, and those with more need than their
+    neighbours are served worse (the inverse care law, Tudor Hart 1971). Attenders are better off
+    and less needy, so a forum that hears them hears a kinder reading than the community's.
+
+    Args:
+        lived_of_citizen: the lived outcome of each resident's service per domain, (N, 3).
+        need: each resident's need per domain, (N, 3).
+        community: each resident's community (N,), 0..C-1.
+        n_communities: C.
+        weight: ``need_experience``.
+    """
+    residents = np.maximum(_sum_by(community, np.ones(community.shape[0]), n_communities), 1.0)
+    mean_need = np.stack(
+        [_sum_by(community, need[:, d], n_communities) / residents for d in range(need.shape[1])], axis=1
+    )
+    return np.clip(lived_of_citizen - weight * (need - mean_need[community]), 0.0, 1.0)
 
 
 def resources_index(budget: FloatArray, deprivation: FloatArray, own_need: FloatArray, budget_ref: float) -> FloatArray:
@@ -674,35 +703,6 @@ def service_commitments_kept(
         kept_true=np.where(has, np.minimum(1.0, real / safe), 1.0),
         kept_reported=np.where(has, np.minimum(1.0, reported / safe), 1.0),
     )
-
-
-def citizen_commitments_kept(
-    p: ForumParams, committed: FloatArray, share: FloatArray, baseline: FloatArray, time_shock: FloatArray
-) -> FloatArray:
-    """How far each citizen kept the extra contribution they committed to, in [0, 1].
-
-    The citizen's own choice of share is made by the citizen rules; here a time shock
-    (illness, caring, work) caps what they can actually give:
-    ``delivered = min(share, baseline + (committed - baseline) * (1 - citizen_shock_breakage *
-    shock))``, and the kept share is ``(delivered - baseline) / (committed - baseline)``.
-
-    Args:
-        p: forum constants.
-        committed: committed contribution share (N,).
-        share: contribution share chosen this month (N,).
-        baseline: the share at the time of the commitment (N,); committed - baseline is the
-            promised extra.
-        time_shock: the citizen's time shock this month (N,), >= 0.
-
-    Returns:
-        Kept share of the promised extra (N,), in [0, 1]; 1 where no extra was promised.
-    """
-    extra = committed - baseline
-    cap = baseline + extra * np.clip(1.0 - p.citizen_shock_breakage * time_shock, 0.0, 1.0)
-    delivered = np.minimum(share, cap)
-    has = extra > 0
-    kept = np.clip((delivered - baseline) / np.where(has, extra, 1.0), 0.0, 1.0)
-    return np.where(has, kept, 1.0)
 
 
 @dataclass(frozen=True)

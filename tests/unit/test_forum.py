@@ -532,24 +532,32 @@ def test_commitments_break_on_shocks_capacity_and_budget():
     np.testing.assert_array_equal(none.kept_true, 1.0)
 
 
+def test_personal_experience_follows_need_within_a_community():
+    lived = np.full((4, 3), 0.6)
+    need = np.array([[0.2] * 3, [0.6] * 3, [0.5] * 3, [0.5] * 3])
+    community = np.array([0, 0, 1, 1])
+    out = fr.personal_experience(lived, need, community, 2, 1.0)
+    # Community 0: mean need 0.4, so the needier resident meets 0.4 and the other 0.8.
+    np.testing.assert_allclose(out[:2, 0], [0.8, 0.4])
+    np.testing.assert_allclose(out[2:], 0.6)  # equal needs: everyone meets the lived outcome
+    np.testing.assert_allclose(fr.personal_experience(lived, need, community, 2, 0.0), lived)
+
+
 @settings(deadline=None, max_examples=100)
-@given(arrs=same_length((0, 0.5), (0, 0.5), (0, 1), (0, 2), (0, 2)))
-def test_citizen_commitments_kept_bounds_and_shocks(arrs):
-    base, extra, share, s1, s2 = arrs
-    committed = base + extra
-    lo_s, hi_s = np.minimum(s1, s2), np.maximum(s1, s2)
-    k_lo = fr.citizen_commitments_kept(P, committed, share, base, lo_s)
-    k_hi = fr.citizen_commitments_kept(P, committed, share, base, hi_s)
-    assert np.all((k_lo >= 0) & (k_lo <= 1))
-    assert np.all(k_hi <= k_lo + 1e-12)
-    np.testing.assert_array_equal(k_lo[extra == 0], 1.0)
-
-
-def test_citizen_commitment_kept_cases():
-    base, committed = np.full(4, 0.1), np.full(4, 0.3)
-    share = np.array([0.3, 0.2, 0.05, 0.3])
-    shock = np.array([0.0, 0.0, 0.0, 0.5])
-    np.testing.assert_allclose(fr.citizen_commitments_kept(P, committed, share, base, shock), [1.0, 0.5, 0.0, 0.5])
+@given(arrs=same_length((0, 1), (0, 1), (0, 1)), weight=st.floats(0, 2))
+def test_personal_experience_is_bounded_and_centred(arrs, weight):
+    lived1, need1, split = arrs
+    n = lived1.shape[0]
+    community = (split > 0.5).astype(np.intp)
+    lived = np.repeat(np.where(community == 0, 0.5, 0.7)[:, None], 3, axis=1)
+    need = np.repeat(need1[:, None], 3, axis=1)
+    out = fr.personal_experience(lived, need, community, 2, weight)
+    assert out.shape == (n, 3) and np.all((out >= 0) & (out <= 1))
+    # Before clipping, the deviations from the lived outcome average zero in each community.
+    for c in (0, 1):
+        members = community == c
+        if members.any() and np.all((out[members] > 0) & (out[members] < 1)):
+            assert out[members, 0].mean() == pytest.approx(lived[members, 0].mean(), abs=1e-9)
 
 
 def test_verification_rate_zero_checks_nothing_and_costs_nothing():
