@@ -388,7 +388,7 @@ def adapt(
         experience_noise: the month's standard normals from the ``experience`` stream.
         consts: recognition, voice_weight, engagement_exit, motivation_gain, motivation_loss,
             motivation_reversion, trust_gain, trust_loss, assurance_gain, trust_experience_noise,
-            efficacy_rate.
+            efficacy_rate, partnership_support.
         threshold: hours at or above which a citizen counts as active.
         motivated_level: motivation at or above which a citizen counts as motivated.
 
@@ -398,14 +398,8 @@ def adapt(
     """
     n = community.shape[0]
     recognition, voice_weight, exit_p, m_gain, m_loss = consts[0], consts[1], consts[2], consts[3], consts[4]
-    reversion, t_gain, t_loss, a_gain, noise_sd, eff_rate = (
-        consts[5],
-        consts[6],
-        consts[7],
-        consts[8],
-        consts[9],
-        consts[10],
-    )
+    reversion, t_gain, t_loss, a_gain = consts[5], consts[6], consts[7], consts[8]
+    noise_sd, eff_rate, partnership_support = consts[9], consts[10], consts[11]
     new_engaged = np.empty(n, dtype=np.bool_)
     new_motivation = np.empty(n)
     new_trust = np.empty(n)
@@ -419,7 +413,7 @@ def adapt(
         eng = engaged[i]
         e = 1.0 if eng else 0.0
         voice = (1.0 if participated[i] else 0.0) * voice_weight
-        support = _clip(recognition + voice + e * (0.5 * p_effect + goals), 0.0, 1.0)
+        support = _clip(recognition + voice + e * (partnership_support * p_effect + goals), 0.0, 1.0)
         control = _clip(e * control_c, 0.0, 1.0)
         z = noise_sd * experience_noise[i]
         felt = _clip(experience + z, 0.0, 1.0)

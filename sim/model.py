@@ -584,6 +584,7 @@ class SocialProductivityModel(mesa.Model):
                 p.assurance_gain,
                 p.trust_experience_noise,
                 p.efficacy_rate,
+                ccfg.partnership_support,
             ],
             dtype=np.float64,
         )
