@@ -216,6 +216,17 @@ def _neighbour_mean(values: FloatArray, contacts: IntArray, i: int, k: int, buf:
 
 
 @numba.njit(**_JIT)
+def neighbour_mean(values: FloatArray, contacts: IntArray) -> FloatArray:
+    """``sim.rules.network.neighbour_mean`` as the decide kernel computes it, row by row."""
+    n, k = contacts.shape
+    out = np.empty(n)
+    buf = np.empty(max(k, 1))
+    for i in range(n):
+        out[i] = _neighbour_mean(values, contacts, i, k, buf)
+    return out
+
+
+@numba.njit(**_JIT)
 def decide(
     realised_last: FloatArray,
     contacts: IntArray,

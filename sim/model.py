@@ -780,3 +780,20 @@ class SocialProductivityModel(mesa.Model):
     def detail_tables(self) -> dict[str, Any]:
         """The run's detail tables (``sim.details``): indicator histogram, services, communities."""
         return self.details.tables(self)
+
+
+def warm_fused_kernels() -> None:
+    """Compile the fused driver's kernels now, or load them from the on-disk cache (``sim.kernels``).
+
+    A pool of worker processes calls this in its parent before it starts the workers, so that the
+    first compile (several seconds) happens once and each worker loads the cached code instead.
+    """
+    base = SimConfig()
+    cfg = dataclasses.replace(
+        base,
+        driver="fused",
+        burn_in=0,
+        steps=1,
+        population=dataclasses.replace(base.population, n_citizens=16, n_communities=2),
+    )
+    SocialProductivityModel(cfg).step()
