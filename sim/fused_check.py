@@ -28,6 +28,8 @@ from sim.model import SocialProductivityModel
 STATE = ("belief", "share", "volunteering", "caring", "self_reliance", "realised", "engaged", "motivation", "trust")
 # Relative size of a difference that is rounding, not behaviour (the step-by-step tolerance).
 ROUNDING = 1e-9
+# Service arrays, compared bit for bit too.
+SERVICE_STATE = ("shares", "reported", "lived", "found_share", "payment", "shock", "target", "objective")
 NUMERIC = tuple(c for c in COLUMNS if c not in ("step", "regime"))
 
 
@@ -38,6 +40,17 @@ def close(a: float, b: float, rtol: float) -> bool:
     if math.isinf(a) or math.isinf(b):
         return a == b
     return abs(a - b) <= rtol * max(abs(a), abs(b), 1e-300)
+
+
+def same_state(a: SocialProductivityModel, b: SocialProductivityModel) -> bool:
+    """Whether two models' citizens and services hold the same bits."""
+    for name in STATE:
+        if not np.array_equal(getattr(a.citizens, name), getattr(b.citizens, name), equal_nan=True):
+            return False
+    for name in SERVICE_STATE:
+        if not np.array_equal(getattr(a.services, name), getattr(b.services, name), equal_nan=True):
+            return False
+    return True
 
 
 @dataclass(frozen=True)
@@ -58,20 +71,14 @@ def step_by_step(
     cfg = sim.load_config([*overrides, f"driver={oracle}"])
     a = SocialProductivityModel(sim.load_config([*overrides, f"driver={oracle}"]))
     b = SocialProductivityModel(sim.load_config([*overrides, f"driver={driver}"]))
-    state_horizon: int | None = None
-    for name in STATE:
-        if not np.array_equal(getattr(a.citizens, name), getattr(b.citizens, name), equal_nan=True):
-            state_horizon = 0  # already apart after the burn-in
+    state_horizon: int | None = None if same_state(a, b) else 0  # 0: already apart after the burn-in
     worst = dict.fromkeys(NUMERIC, 0.0)
     metric_horizon: int | None = None
     for month in range(cfg.steps):
         a.step()
         b.step()
-        if state_horizon is None:
-            for name in STATE:
-                if not np.array_equal(getattr(a.citizens, name), getattr(b.citizens, name), equal_nan=True):
-                    state_horizon = month + 1
-                    break
+        if state_horizon is None and not same_state(a, b):
+            state_horizon = month + 1
         ra, rb = a.recorder.model_vars, b.recorder.model_vars
         for c in NUMERIC:
             x, y = float(ra[c][-1]), float(rb[c][-1])

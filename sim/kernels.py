@@ -28,6 +28,7 @@ This module imports no Mesa.
 
 from __future__ import annotations
 
+import math
 import os
 
 # Before numba is imported: a portable compile target and no Intel SVML (see the docstring).
@@ -455,3 +456,373 @@ def adapt(
                 n_motivated_volunteering += 1.0
     totals = np.array([motivation_total, trust_total, n_motivated, n_motivated_volunteering])  # ADAPT_TOTALS
     return new_engaged, new_motivation, new_trust, new_efficacy, totals
+
+
+# ---------------------------------------------------------------------- services
+# fdlibm's constants, as in sim.rules.portable (e_exp.c, e_log.c).
+_LN2_HI = 6.93147180369123816490e-01
+_LN2_LO = 1.90821492927058770002e-10
+_INV_LN2 = 1.44269504088896338700e00
+_P1 = 1.66666666666666019037e-01
+_P2 = -2.77777777770155933842e-03
+_P3 = 6.61375632143793436117e-05
+_P4 = -1.65339022054652515390e-06
+_P5 = 4.13813679705723846039e-08
+_EXP_OVERFLOW = 7.09782712893383973096e02
+_EXP_UNDERFLOW = -7.45133219101941108420e02
+_LG1 = 6.666666666666735130e-01
+_LG2 = 3.999999999940941908e-01
+_LG3 = 2.857142874366239149e-01
+_LG4 = 2.222219843214978396e-01
+_LG5 = 1.818357216161805012e-01
+_LG6 = 1.531383769920937332e-01
+_LG7 = 1.479819860511658591e-01
+_SQRT_HALF = 0.70710678118654752440
+_EPS = 1e-6  # sim.rules.coproduction.EPS
+
+
+@numba.njit(inline="always", **_JIT)
+def _exp(x: float) -> float:
+    """``sim.rules.portable.exp`` of one float: the same operations in the same order."""
+    if x != x:
+        return x
+    if x > _EXP_OVERFLOW:
+        return math.inf
+    if x < _EXP_UNDERFLOW:
+        return 0.0
+    k = np.rint(x * _INV_LN2)
+    hi = x - k * _LN2_HI
+    lo = k * _LN2_LO
+    r = hi - lo
+    t = r * r
+    c = t * _P5
+    c += _P4
+    c *= t
+    c += _P3
+    c *= t
+    c += _P2
+    c *= t
+    c += _P1
+    c *= t
+    c = r - c
+    y = r * c
+    y /= 2.0 - c
+    y = lo - y
+    y -= hi
+    y = 1.0 - y
+    return math.ldexp(y, int(k))  # exact but for the one rounding of a subnormal result, as numpy's
+
+
+@numba.njit(inline="always", **_JIT)
+def _log(x: float) -> float:
+    """``sim.rules.portable.log`` of one float: the same operations in the same order."""
+    if x != x or x < 0.0:
+        return math.nan
+    if x == 0.0:
+        return -math.inf
+    if x == math.inf:
+        return math.inf
+    m, e = math.frexp(x)
+    k = float(e)
+    if m < _SQRT_HALF:
+        m *= 2.0
+        k -= 1.0
+    f = m - 1.0
+    s = f / (2.0 + f)
+    z = s * s
+    w = z * z
+    t1 = w * _LG6
+    t1 += _LG4
+    t1 *= w
+    t1 += _LG2
+    t1 *= w
+    t2 = w * _LG7
+    t2 += _LG5
+    t2 *= w
+    t2 += _LG3
+    t2 *= w
+    t2 += _LG1
+    t2 *= z
+    t2 += t1
+    hfsq = f * f
+    hfsq *= 0.5
+    t2 += hfsq
+    t2 *= s
+    t1 = k * _LN2_LO
+    t2 += t1
+    t2 = hfsq - t2
+    t2 -= f
+    out = k * _LN2_HI
+    out -= t2
+    return out
+
+
+@numba.njit(inline="always", **_JIT)
+def _power(x: float, y: float) -> float:
+    """``sim.rules.portable.power`` of one float."""
+    if y == 1.0:
+        return x
+    if y == -1.0:
+        return 1.0 / x
+    if y == 2.0:
+        return x * x
+    if y == 0.5:
+        return math.sqrt(x)
+    if y == 0.0:
+        return 1.0
+    return _exp(y * _log(x))
+
+
+# Rows of the services kernel's per-service conditions (sim.rules.management.ServiceConditions).
+SERVICE_CONDITIONS = (
+    "capacity",
+    "citizen_input",
+    "deprivation",
+    "shock",
+    "ethos",
+    "objective_set",
+    "objective",
+    "accountability",
+    "league_table",
+    "observe_forum",
+    "forum_sees",
+    "perception_error",
+    "inspected",
+    "functioning_error",
+    "partnership_paid",
+    "partnership_required",
+    "partnership_level",
+    "theatre",
+    "verified",
+    "verification_error",
+    "theatre_penalty",
+    "commitments",
+    "audited",
+)
+# The service constants it reads (sim.rules.management.ServiceParams; ratchet as 0/1).
+SERVICE_PARAMS = (
+    "functioning_weight",
+    "task_spillover",
+    "partnership_boost",
+    "service_weight",
+    "ces_rho",
+    "outcome_intercept",
+    "outcome_slope",
+    "deprivation_effect",
+    "measured_weight",
+    "manipulation_cost",
+    "cream_skim_share",
+    "cream_skim_max",
+    "cream_skim_harm",
+    "near_miss_window",
+    "landing_width",
+    "slack_value",
+    "reward_strength",
+    "reward_cap",
+    "sanction_strength",
+    "audit_detection",
+    "audit_penalty",
+    "guarantee_level",
+    "ratchet",
+    "ratchet_rate",
+    "commitment_enforcement",
+    "partnership_pay",
+)
+# Rows of its per-service results for the allocation in force (sim.rules.management.ServiceMonth).
+SERVICE_RESULTS = (
+    "p_measured",
+    "p_unmeasured",
+    "lived_outcome",
+    "reported",
+    "true_rate",
+    "n_cases",
+    "skimmed",
+    "found_share",
+    "commitment_kept",
+    "payoff",
+    "payment",
+)
+_F, _M, _U, _P, _G, _S = 0, 1, 2, 3, 4, 5  # sim.rules.coproduction's activity columns
+
+
+@numba.njit(inline="always", **_JIT)
+def _ces(service_input: float, citizen_input: float, weight: float, rho: float, inv_rho: float) -> float:
+    """``sim.rules.coproduction.ces`` of one service."""
+    s = _maximum(service_input, _EPS)
+    k = _maximum(citizen_input, _EPS)
+    return _power(weight * _power(s, rho) + (1.0 - weight) * _power(k, rho), inv_rho)
+
+
+@numba.njit(**_JIT)
+def services(
+    shares: FloatArray,
+    cond: FloatArray,
+    case_start: IntArray,
+    case_noise: FloatArray,
+    u_move: FloatArray,
+    u_land: FloatArray,
+    u_skim: FloatArray,
+    u_detect: FloatArray,
+    params: FloatArray,
+    partnership_commitment: FloatArray,
+    size: float,
+    rate: float,
+    max_shift: float,
+) -> tuple[FloatArray, FloatArray, BoolArray, FloatArray, FloatArray]:
+    """A month of every service: the allocation in force and six trials, then the managers' learning.
+
+    ``sim.rules.management.service_months`` of the allocation in force and its
+    ``trial_allocation`` s, and ``learn_shares``, in one call: per service, the same operations
+    in the same order (the portable ``exp`` and ``log`` included), one case at a time.
+
+    Args:
+        shares: (S, 6) allocation in force.
+        cond: (len(SERVICE_CONDITIONS), S) the month's conditions.
+        case_start: (S + 1,) where each service's cases start (cases are grouped by service).
+        case_noise: each case's logistic noise (``indicators.case_noise``).
+        u_move: uniforms: a near miss is moved.
+        u_land: uniforms: where a moved record lands.
+        u_skim: uniforms: a hard case is turned away.
+        u_detect: uniforms: an audit finds a moved record.
+        params: the constants of ``SERVICE_PARAMS``.
+        partnership_commitment: per service, the partnership level in ``service_commitment_kept``.
+        size: the share a trial moves (``services.exploration``).
+        rate: learning rate.
+        max_shift: most a share moves in a month.
+
+    Returns:
+        (len(SERVICE_RESULTS), S) results of the allocation in force; per case the record, the
+        kept flag and the true value; and the learned (S, 6) allocation.
+
+    """
+    n_s = shares.shape[0]
+    n_a = shares.shape[1]
+    total_cases = case_noise.shape[0]
+    fw, spill, boost, w, rho = params[0], params[1], params[2], params[3], params[4]
+    intercept, slope, dep_effect, mw, manip_cost = params[5], params[6], params[7], params[8], params[9]
+    css, cs_max, cs_harm, window, landing = params[10], params[11], params[12], params[13], params[14]
+    slack_value, rs, reward_cap, ss, detection = params[15], params[16], params[17], params[18], params[19]
+    audit_penalty, guarantee_level, ratchet, ratchet_rate = params[20], params[21], params[22], params[23]
+    enforcement, partnership_pay_rate = params[24], params[25]
+    inv_rho = 1.0 / rho
+    level = max(guarantee_level, 1e-9)
+    results = np.empty((len(SERVICE_RESULTS), n_s))
+    recorded_out = np.empty(total_cases)
+    kept_out = np.empty(total_cases, dtype=np.bool_)
+    true_out = np.empty(total_cases)
+    trial_payoffs = np.empty((n_a, n_s))
+    row = np.empty(n_a)
+    for a in range(n_a + 1):  # 0: the allocation in force; a > 0: the trial of activity a - 1
+        for s in range(n_s):
+            for j in range(n_a):
+                row[j] = shares[s, j] if a == 0 else (1.0 - size) * shares[s, j]
+            if a > 0:
+                row[a - 1] += size
+            cap, k_raw, dep, shock, ethos = cond[0, s], cond[1, s], cond[2, s], cond[3, s], cond[4, s]
+            base = fw * row[_F]
+            e_m = cap * (base + row[_M] + spill * row[_U])
+            e_u = cap * (base + row[_U] + spill * row[_M])
+            partnership = row[_P]
+            k = k_raw * (1.0 + boost * (partnership / (partnership + 0.1)))
+            effort = row[_G] * cap / manip_cost
+            move = _clip(effort * (1.0 - css), 0.0, 1.0)
+            skim = cs_max * _clip(effort * css, 0.0, 1.0)
+            logit_m = intercept + slope * _log(_maximum(_ces(e_m, k, w, rho, inv_rho), _EPS)) - dep_effect * dep + shock
+            logit_u = intercept + slope * _log(_maximum(_ces(e_u, k, w, rho, inv_rho), _EPS)) - dep_effect * dep + shock
+            logit_u = logit_u - cs_harm * skim
+            p_m = 1.0 / (1.0 + _exp(-logit_m))
+            p_u = 1.0 / (1.0 + _exp(-logit_u))
+            lived = mw * p_m + (1.0 - mw) * p_u
+            # The service's cases: records, and the counts of sim.rules.indicators.service_rates.
+            n_cases = n_kept = rec_pass = true_pass = found = 0.0
+            for c in range(case_start[s], case_start[s + 1]):
+                tv = logit_m + case_noise[c]
+                manipulated = (tv < 0.0) and (tv >= -window) and (u_move[c] < move)
+                rec = u_land[c] * landing if manipulated else tv
+                kept = not ((tv < -window) and (u_skim[c] < skim))
+                n_cases += 1.0
+                if kept:
+                    n_kept += 1.0
+                    if rec >= 0.0:
+                        rec_pass += 1.0
+                if tv >= 0.0:
+                    true_pass += 1.0
+                if manipulated and u_detect[c] < detection:
+                    found += 1.0
+                if a == 0:
+                    recorded_out[c] = rec
+                    kept_out[c] = kept
+                    true_out[c] = tv
+            reported = rec_pass / n_kept
+            true_rate = true_pass / n_cases
+            skimmed = 1.0 - n_kept / n_cases
+            found_share = found / n_kept
+            functioning = row[_F]
+            kept_p = _minimum(1.0, partnership / _maximum(partnership_commitment[s], 1e-9))
+            kept_f = _minimum(1.0, functioning / level)
+            # sim.rules.management.incentive
+            objective_set, objective, accountability = cond[5, s], cond[6, s], cond[7, s]
+            league_table, observe_forum, forum_sees, perception_error = cond[8, s], cond[9, s], cond[10, s], cond[11, s]
+            inspected, functioning_error, p_paid, p_required = cond[12, s], cond[13, s], cond[14, s], cond[15, s]
+            p_level, theatre, verified, verification_error = cond[16, s], cond[17, s], cond[18, s], cond[19, s]
+            theatre_penalty, commitments, audited = cond[20, s], cond[21, s], cond[22, s]
+            r = objective if reported != reported else reported
+            found_n = 0.0 if found_share != found_share else found_share
+            perceived = forum_sees * _clip(lived + perception_error, 0.0, 1.0) + (1.0 - forum_sees) * r
+            observed = observe_forum * perceived + (1.0 - observe_forum) * r
+            gap = observed - objective
+            over = _maximum(0.0, r - objective)
+            weight = objective_set * accountability
+            league = league_table * (ss * _maximum(0.0, -gap) + (ss * ratchet_rate * over if ratchet > 0 else 0.0))
+            rewarded = _minimum(gap, reward_cap)
+            outcome = weight * (rs * rewarded - league) - audited * audit_penalty * found_n
+            seen_functioning = functioning + functioning_error
+            guarantee = -inspected * ss * _maximum(0.0, guarantee_level - seen_functioning) / level
+            owed = _maximum(p_level, 1e-9)
+            claimed = _minimum(1.0, (partnership + theatre * _maximum(0.0, p_level - partnership)) / owed)
+            measured = _minimum(1.0, _maximum(0.0, partnership + verification_error) / owed)
+            met = verified * measured + (1.0 - verified) * claimed
+            theatre_found = verified * _maximum(0.0, claimed - measured)
+            partnership_pay = p_paid * partnership_pay_rate * met
+            partnership_sanction = p_required * ss * (1.0 - met)
+            partnership_sanction = partnership_sanction + theatre_penalty * theatre_found
+            commitment_pay = commitments * enforcement * _minimum(1.0, functioning / level)
+            paid = weight * rs * _maximum(0.0, rewarded) + partnership_pay + commitment_pay
+            incentive = outcome + guarantee + partnership_pay - partnership_sanction + commitment_pay
+            payoff = ethos * lived + (1.0 - ethos) * (incentive + slack_value * math.sqrt(row[_S]))
+            if a > 0:
+                trial_payoffs[a - 1, s] = payoff
+                continue
+            results[0, s], results[1, s], results[2, s], results[3, s] = p_m, p_u, lived, reported
+            results[4, s], results[5, s], results[6, s], results[7, s] = true_rate, n_cases, skimmed, found_share
+            results[8, s], results[9, s], results[10, s] = kept_p * kept_f, payoff, paid
+    # sim.rules.management.learn_shares and project_shares.
+    floor = 1e-3  # sim.rules.management.SHARE_FLOOR
+    room = 1.0 - n_a * floor
+    learned = np.empty((n_s, n_a))
+    advantage = np.empty(n_a)
+    moved = np.empty(n_a)
+    for s in range(n_s):
+        payoff = results[9, s]
+        mean = 0.0
+        for j in range(n_a):
+            advantage[j] = (trial_payoffs[j, s] - payoff) / size
+        mean = advantage[0]
+        for j in range(1, n_a):
+            mean += advantage[j]
+        mean = mean / n_a
+        total = 0.0
+        for j in range(n_a):
+            moved[j] = _maximum(shares[s, j] + rate * (advantage[j] - mean), floor) - floor  # the excess
+        total = moved[0]
+        for j in range(1, n_a):
+            total += moved[j]
+        biggest = 0.0
+        for j in range(n_a):
+            projected = floor + (moved[j] * room / total if total > 0 else room / n_a)
+            moved[j] = projected - shares[s, j]
+            biggest = _maximum(biggest, abs(moved[j])) if j > 0 else abs(moved[j])
+        scale = _minimum(1.0, max_shift / _maximum(biggest, 1e-12))
+        for j in range(n_a):
+            learned[s, j] = shares[s, j] + moved[j] * scale
+    return results, recorded_out, kept_out, true_out, learned

@@ -26,7 +26,7 @@ from sim.rules import citizen as citizen_rules
 from sim.rules import community as community_rules
 from sim.rules import coproduction as cp
 from sim.rules import forum, indicators, management, negotiation
-from sim.rules._types import BoolArray, FloatArray
+from sim.rules._types import BoolArray, FloatArray, IntArray
 from sim.state import NEVER, init_citizens, init_communities, init_services, make_streams
 
 DECISION_FIELDS = tuple(f.name for f in dataclasses.fields(citizen_rules.Decision))
@@ -394,9 +394,14 @@ class SocialProductivityModel(mesa.Model):
         )
         size = scfg.exploration
         # The allocation in force and the manager's trials, evaluated together under one month's conditions.
-        allocations = [svc.shares] + [management.trial_allocation(svc.shares, a, size) for a in range(cp.N_ACTIVITIES)]
-        month, *tried = management.service_months(allocations, conditions, self.service_params)
-        trials = np.stack([t.payoff for t in tried])
+        if self.config.driver == "fused":
+            month, learned = self._services_fused(conditions, n_cases, size)
+        else:
+            allocations = [svc.shares] + [
+                management.trial_allocation(svc.shares, a, size) for a in range(cp.N_ACTIVITIES)
+            ]
+            month, *tried = management.service_months(allocations, conditions, self.service_params)
+            trials = np.stack([t.payoff for t in tried])
         self.service_month = month
         self.service_shares = svc.shares
         svc.reported, svc.lived, svc.cases = month.reported, month.lived_outcome, month.n_cases
@@ -404,8 +409,47 @@ class SocialProductivityModel(mesa.Model):
         svc.commitment_kept = np.where(svc.agreement > 0, month.commitment_kept, np.nan)
         svc.inspected, svc.functioning_seen = inspected, svc.shares[:, cp.FUNCTIONING] + conditions.functioning_error
         self.month_costs["verification_hours"] = float(checked.sum() * fp.verification_hours)
-        svc.shares = management.learn_shares(svc.shares, month.payoff, trials, size, scfg.learning_rate, scfg.max_shift)
+        if self.config.driver == "fused":
+            svc.shares = learned
+        else:
+            svc.shares = management.learn_shares(
+                svc.shares, month.payoff, trials, size, scfg.learning_rate, scfg.max_shift
+            )
         self._month_conditions = conditions
+
+    def _services_fused(
+        self, c: management.ServiceConditions, n_cases: IntArray, size: float
+    ) -> tuple[management.ServiceMonth, FloatArray]:
+        """The services' month and learning in one compiled call (``sim.kernels.services``).
+
+        The conditions and every random draw are the numpy path's; the kernel evaluates the
+        allocation in force and the six trials case by case and learns, with the same bits.
+        """
+        from sim import kernels
+
+        svc, scfg, p = self.services, self.config.services, self.service_params
+        cond = np.stack([np.asarray(getattr(c, name), dtype=np.float64) for name in kernels.SERVICE_CONDITIONS])
+        params = np.array([float(getattr(p, name)) for name in kernels.SERVICE_PARAMS])
+        case_start = np.zeros(n_cases.shape[0] + 1, dtype=np.int64)
+        np.cumsum(n_cases, out=case_start[1:])
+        results, recorded, kept, true_value, learned = kernels.services(
+            np.ascontiguousarray(svc.shares),
+            cond,
+            case_start,
+            c.case_noise,
+            np.ascontiguousarray(c.u_move),
+            np.ascontiguousarray(c.u_land),
+            np.ascontiguousarray(c.u_skim),
+            np.ascontiguousarray(c.u_detect),
+            params,
+            np.asarray(c.partnership_level, dtype=np.float64),
+            float(size),
+            float(scfg.learning_rate),
+            float(scfg.max_shift),
+        )
+        values = dict(zip(kernels.SERVICE_RESULTS, results, strict=True))
+        month = management.ServiceMonth(**values, recorded=recorded, kept=kept, true_value=true_value)
+        return month, learned
 
     def forums_negotiate(self) -> None:
         """Where forums set the objective or observe performance, they meet on schedule and after large shocks.
