@@ -573,6 +573,15 @@ def _power(x: float, y: float) -> float:
     return _exp(y * _log(x))
 
 
+@numba.njit(**_JIT)
+def case_noise(u: FloatArray) -> FloatArray:
+    """``sim.rules.indicators.case_noise``: ``portable.logit`` of each uniform, one pass, the same bits."""
+    out = np.empty(u.shape[0])
+    for i in range(u.shape[0]):
+        out[i] = _log(u[i] / (1.0 - u[i]))
+    return out
+
+
 # Rows of the services kernel's per-service conditions (sim.rules.management.ServiceConditions).
 SERVICE_CONDITIONS = (
     "capacity",

@@ -386,7 +386,7 @@ class SocialProductivityModel(mesa.Model):
             commitments=svc.agreement * comm.forum_information[s_comm],
             audited=audited,
             service_of_case=np.repeat(np.arange(n_s), n_cases),
-            case_noise=indicators.case_noise(u[0]),
+            case_noise=self._case_noise(u[0]),
             u_move=u[1],
             u_land=u[2],
             u_skim=u[3],
@@ -416,6 +416,14 @@ class SocialProductivityModel(mesa.Model):
                 svc.shares, month.payoff, trials, size, scfg.learning_rate, scfg.max_shift
             )
         self._month_conditions = conditions
+
+    def _case_noise(self, u: FloatArray) -> FloatArray:
+        """Each case's logistic noise (``indicators.case_noise``; the fused driver's kernel: the same bits)."""
+        if self.config.driver == "fused":
+            from sim import kernels
+
+            return kernels.case_noise(u)  # type: ignore[no-any-return]
+        return indicators.case_noise(u)
 
     def _services_fused(
         self, c: management.ServiceConditions, n_cases: IntArray, size: float
