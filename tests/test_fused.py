@@ -147,3 +147,34 @@ def test_the_second_process_loads_the_compiled_kernels_from_the_cache(tmp_path: 
     assert any(tmp_path.rglob("*.nbi"))
     second = _cache_stats(tmp_path)
     assert second == {"hits": 2, "misses": 0}
+
+
+@pytest.mark.slow
+def test_a_pools_workers_load_the_kernels_the_parent_compiled() -> None:
+    """``sim.runner.execute`` on the processes backend: with the kernels ready in the parent, no worker compiles.
+
+    A worker that compiled would write the on-disk cache again (its index and code files).
+    """
+    code = (
+        "import json, os, sim\n"
+        "from pathlib import Path\n"
+        "from sim.runner import execute\n"
+        "from sim import kernels\n"
+        "cfg = sim.load_config(['population.n_citizens=200', 'steps=3', 'burn_in=1', 'output.save=false',"
+        " 'driver=fused'])\n"
+        "tasks = [('a', 0, cfg), ('a', 1, cfg)]\n"
+        "from sim.model import warm_fused_kernels\n"
+        "warm_fused_kernels()\n"
+        "cache = Path(kernels.decide.stats.cache_path)\n"
+        "before = {str(p): p.stat().st_mtime_ns for p in cache.rglob('*') if p.is_file()}\n"
+        "frames = execute(tasks, 'processes', 2)\n"
+        "after = {str(p): p.stat().st_mtime_ns for p in cache.rglob('*') if p.is_file()}\n"
+        "print(json.dumps({'files': len(before), 'same': before == after, 'rows': [len(f) for f in frames]}))\n"
+    )
+    # The project's own cache (filled by the tests above, or compiled here once).
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=ROOT, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert out["files"] >= 8 and out["rows"] == [3, 3]
+    assert out["same"], "a worker compiled the kernels again (the cache files changed)"
