@@ -189,6 +189,70 @@ def by_community(values: FloatArray, community: IntArray, domain: IntArray, n_co
     return out.mean(axis=1)
 
 
+# The metrics read from the citizen arrays alone (citizen_figures), in COLUMNS order.
+CITIZEN_FIGURES: tuple[str, ...] = (
+    "prosocial_rate",
+    "prosocial_hours",
+    "volunteering_rate",
+    "caring_rate",
+    "self_reliance",
+    "motivation_mean",
+    "trust_mean",
+    "volunteering_hours",
+    "caring_hours",
+    "volunteering_rate_motivated",
+)
+
+
+def citizen_figures(model: SocialProductivityModel) -> dict[str, float]:
+    """The month's metrics over the citizens (:data:`CITIZEN_FIGURES`) and the total volunteering hours.
+
+    The fused driver summed what they need while it passed over the citizens
+    (``model.citizen_totals``, ``sim.kernels``): they are read from those sums, with no further
+    pass. Otherwise they are computed from the arrays. The two agree to rounding: the sums are
+    taken in citizen order, numpy's means pairwise.
+    """
+    cit = model.citizens
+    threshold = model.config.citizens.activity_threshold_hours
+    totals = model.citizen_totals
+    if totals is None:
+        prosocial = cit.volunteering + cit.caring
+        motivated = cit.motivation >= MOTIVATED
+        return {
+            "prosocial_rate": activity_rate(prosocial, threshold),
+            "prosocial_hours": mean_or_nan(prosocial),
+            "volunteering_rate": activity_rate(cit.volunteering, threshold),
+            "caring_rate": activity_rate(cit.caring, threshold),
+            "self_reliance": self_reliance(cit.self_reliance, cit.budget),
+            "motivation_mean": mean_or_nan(cit.motivation),
+            "trust_mean": mean_or_nan(cit.trust),
+            "volunteering_hours": mean_or_nan(cit.volunteering),
+            "caring_hours": mean_or_nan(cit.caring),
+            "volunteering_rate_motivated": motivated_activity_rate(cit.volunteering, motivated, threshold),
+            "volunteering_total": float(cit.volunteering.sum()),
+        }
+    n = cit.n
+    nan = float("nan")
+
+    def per_citizen(name: str) -> float:
+        return totals[name] / n if n else nan
+
+    motivated_n = totals["motivated"]
+    return {
+        "prosocial_rate": per_citizen("prosocial_active"),
+        "prosocial_hours": per_citizen("prosocial_hours"),
+        "volunteering_rate": per_citizen("volunteering_active"),
+        "caring_rate": per_citizen("caring_active"),
+        "self_reliance": per_citizen("self_reliance_share"),
+        "motivation_mean": per_citizen("motivation"),
+        "trust_mean": per_citizen("trust"),
+        "volunteering_hours": per_citizen("volunteering_hours"),
+        "caring_hours": per_citizen("caring_hours"),
+        "volunteering_rate_motivated": totals["motivated_volunteering_active"] / motivated_n if motivated_n else nan,
+        "volunteering_total": totals["volunteering_hours"],
+    }
+
+
 def collect_metrics(model: SocialProductivityModel) -> dict[str, Any]:
     """All metrics for the month just simulated."""
     cit, comm, svc = model.citizens, model.communities_state, model.services
@@ -198,9 +262,7 @@ def collect_metrics(model: SocialProductivityModel) -> dict[str, Any]:
     shares = model.service_shares
     n = max(cit.n, 1)
     weight = svc.capacity * comm.size[svc.community]
-    threshold = cfg.citizens.activity_threshold_hours
-    prosocial = cit.volunteering + cit.caring
-    motivated = cit.motivation >= MOTIVATED
+    figures = citizen_figures(model)
     lived_c = by_community(svc.lived, svc.community, svc.domain, comm.size.shape[0])
 
     targeted = model.targeted() > 0
@@ -224,13 +286,13 @@ def collect_metrics(model: SocialProductivityModel) -> dict[str, Any]:
         costs.staff_cost_per_unit * float(weight.sum())
         + monitoring
         + payments
-        + model.payment_per_hour * float(cit.volunteering.sum())
+        + model.payment_per_hour * figures["volunteering_total"]
         + forum
         + costs.recognition_cost_per_citizen * model.recognition * cit.n
     )
     cost_total = spending / n
     # Citizens' co-production (formal volunteering) and forum hours at the shadow wage.
-    citizen_hours = float(cit.volunteering.sum()) + model.month_costs.get("forum_citizen_hours", 0.0)
+    citizen_hours = figures["volunteering_total"] + model.month_costs.get("forum_citizen_hours", 0.0)
     social_cost = cost_total + costs.shadow_wage * citizen_hours / n
     true_outcome = weighted_mean(svc.lived, comm.size[svc.community])
     reported = weighted_mean(svc.reported, month.n_cases)
@@ -242,13 +304,7 @@ def collect_metrics(model: SocialProductivityModel) -> dict[str, Any]:
     return {
         "step": model.month,
         "regime": model.regime,
-        "prosocial_rate": activity_rate(prosocial, threshold),
-        "prosocial_hours": mean_or_nan(prosocial),
-        "volunteering_rate": activity_rate(cit.volunteering, threshold),
-        "caring_rate": activity_rate(cit.caring, threshold),
-        "self_reliance": self_reliance(cit.self_reliance, cit.budget),
-        "motivation_mean": mean_or_nan(cit.motivation),
-        "trust_mean": mean_or_nan(cit.trust),
+        **{name: figures[name] for name in CITIZEN_FIGURES},
         "social_capital": weighted_mean(comm.social_capital, comm.size),
         "gaming_share": weighted_share(shares, weight, cp.GAMING),
         "functioning_share": weighted_share(shares, weight, cp.FUNCTIONING),
@@ -265,9 +321,6 @@ def collect_metrics(model: SocialProductivityModel) -> dict[str, Any]:
         "citizen_commitment_kept": commitment_share(met),
         "public_cost": cost_total,
         "social_productivity": 100.0 * true_outcome / cost_total if cost_total > 0 else float("nan"),
-        "volunteering_hours": mean_or_nan(cit.volunteering),
-        "caring_hours": mean_or_nan(cit.caring),
-        "volunteering_rate_motivated": motivated_activity_rate(cit.volunteering, motivated, threshold),
         "slack_share": weighted_share(shares, weight, cp.SLACK),
         "measured_work_share": weighted_share(shares, weight, cp.MEASURED),
         "unmeasured_work_share": weighted_share(shares, weight, cp.UNMEASURED),

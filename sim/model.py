@@ -21,12 +21,12 @@ from sim.agents import Citizen, Community, Service
 from sim.config import DOMAINS, SimConfig, validate
 from sim.details import DetailRecorder, window_start
 from sim.instruments import Instruments
-from sim.metrics import MetricsRecorder
+from sim.metrics import MOTIVATED, MetricsRecorder
 from sim.rules import citizen as citizen_rules
 from sim.rules import community as community_rules
 from sim.rules import coproduction as cp
 from sim.rules import forum, indicators, management, negotiation
-from sim.rules._types import BoolArray, FloatArray
+from sim.rules._types import BoolArray, FloatArray, IntArray
 from sim.state import NEVER, init_citizens, init_communities, init_services, make_streams
 
 DECISION_FIELDS = tuple(f.name for f in dataclasses.fields(citizen_rules.Decision))
@@ -114,6 +114,9 @@ class SocialProductivityModel(mesa.Model):
         self._context: dict[str, Any] = {}
         self._citizen_agents: mesa.agent.AgentSet | None = None
         self._prosocial_share_cache: tuple[FloatArray, FloatArray] | None = None
+        self._self_reliance_cache: tuple[FloatArray, FloatArray] | None = None
+        # The fused driver's citizen totals of the month (sim.kernels), read by the metrics; None otherwise.
+        self.citizen_totals: dict[str, float] | None = None
         for i in range(self.communities_state.deprivation.shape[0]):
             Community(self, i)
         for s in range(self.services.community.shape[0]):
@@ -210,6 +213,9 @@ class SocialProductivityModel(mesa.Model):
             0.0,
             1.0,
         )
+        if self.config.driver == "fused":
+            self._decide_fused(pressure, self.streams["citizens"].standard_normal(cit.n))
+            return
         self._context = {
             "pressure": pressure[cit.community],
             "noise": self.streams["citizens"].standard_normal(cit.n),
@@ -225,6 +231,60 @@ class SocialProductivityModel(mesa.Model):
         for name in DECISION_FIELDS:
             setattr(cit, name, self._buffer[name])
         cit.forum_hours = np.zeros(cit.n)
+
+    def _decide_fused(self, pressure: FloatArray, noise: FloatArray) -> None:
+        """The decision rules for every citizen in one compiled pass (``sim.kernels.decide``).
+
+        Takes the same random draws as the numpy path and gives the same bits; it also sums, in
+        the same pass, what the services and the month's metrics need from the citizens.
+        """
+        from sim import kernels  # numba is imported by the fused driver only
+
+        cit, comm, p = self.citizens, self.communities_state, self.citizen_params
+        consts = np.array(
+            [
+                p.belief_persistence,
+                p.commitment_pressure,
+                p.motivation_weight,
+                p.antisocial_pressure,
+                p.norm_premium,
+                p.contribution_noise,
+                # The payment multiplier's parts: crowd_out * paid (paid is 0 or 1) and price_effect * pay.
+                p.payment_crowd_out * (1.0 if self.instruments.payment_per_hour > 0 else 0.0),
+                p.payment_price_effect * self.instruments.payment_per_hour,
+                p.self_reliance_share,
+                p.volunteer_share,
+            ]
+        )
+        belief, share, vol, care, selfrel, realised, realised_c, selfrel_c, totals = kernels.decide(
+            cit.realised,
+            cit.contacts,
+            cit.community,
+            cit.coop_type,
+            cit.belief,
+            cit.motivation,
+            cit.commitment,
+            cit.budget,
+            cit.forum_hours,
+            cit.own_need,
+            cit.efficacy,
+            cit.engaged,
+            cit.care_opportunity,
+            np.ascontiguousarray(pressure, dtype=np.float64),
+            noise,
+            np.array([p.cc_base, p.free_rider_base, p.other_base]),
+            np.array([p.cc_slope, 0.0, 0.0]),
+            consts,
+            float(self.config.citizens.activity_threshold_hours),
+            comm.size.shape[0],
+        )
+        cit.belief, cit.share, cit.volunteering, cit.caring = belief, share, vol, care
+        cit.self_reliance, cit.realised = selfrel, realised
+        cit.forum_hours = np.zeros(cit.n)
+        size = comm.size
+        self._prosocial_share_cache = (realised, np.divide(realised_c, size, out=np.zeros_like(size), where=size > 0))
+        self._self_reliance_cache = (selfrel, np.divide(selfrel_c, size, out=np.zeros_like(size), where=size > 0))
+        self.citizen_totals = dict(zip(kernels.DECIDE_TOTALS, totals.tolist(), strict=True))
 
     def decide_citizens(self, sel: slice) -> None:
         """Run the decision rules for a selection of citizens into the month's buffer."""
@@ -251,19 +311,13 @@ class SocialProductivityModel(mesa.Model):
 
     def services_act(self) -> None:
         """Services co-produce outcomes, record cases, may game, are audited, and learn."""
-        cit, comm, svc = self.citizens, self.communities_state, self.services
+        comm, svc = self.communities_state, self.services
         scfg = self.config.services
         s_comm = svc.community
         n_s = s_comm.shape[0]
-        has_time = cit.budget > 0
-        self_rel_share = (
-            cit.self_reliance / cit.budget  # the usual case: the same values without a masked divide
-            if has_time.all()
-            else np.divide(cit.self_reliance, cit.budget, out=np.zeros(cit.n), where=has_time)
-        )
         k_raw = cp.citizen_input(
             self._prosocial_share_by_community(),
-            community_rules.community_mean(self_rel_share, cit.community, comm.size),
+            self._self_reliance_share_by_community(),
             comm.social_capital,
             scale=scfg.citizen_input_scale,
             social_capital_weight=scfg.social_capital_weight,
@@ -332,7 +386,7 @@ class SocialProductivityModel(mesa.Model):
             commitments=svc.agreement * comm.forum_information[s_comm],
             audited=audited,
             service_of_case=np.repeat(np.arange(n_s), n_cases),
-            case_noise=indicators.case_noise(u[0]),
+            case_noise=self._case_noise(u[0]),
             u_move=u[1],
             u_land=u[2],
             u_skim=u[3],
@@ -340,9 +394,14 @@ class SocialProductivityModel(mesa.Model):
         )
         size = scfg.exploration
         # The allocation in force and the manager's trials, evaluated together under one month's conditions.
-        allocations = [svc.shares] + [management.trial_allocation(svc.shares, a, size) for a in range(cp.N_ACTIVITIES)]
-        month, *tried = management.service_months(allocations, conditions, self.service_params)
-        trials = np.stack([t.payoff for t in tried])
+        if self.config.driver == "fused":
+            month, learned = self._services_fused(conditions, n_cases, size)
+        else:
+            allocations = [svc.shares] + [
+                management.trial_allocation(svc.shares, a, size) for a in range(cp.N_ACTIVITIES)
+            ]
+            month, *tried = management.service_months(allocations, conditions, self.service_params)
+            trials = np.stack([t.payoff for t in tried])
         self.service_month = month
         self.service_shares = svc.shares
         svc.reported, svc.lived, svc.cases = month.reported, month.lived_outcome, month.n_cases
@@ -350,8 +409,55 @@ class SocialProductivityModel(mesa.Model):
         svc.commitment_kept = np.where(svc.agreement > 0, month.commitment_kept, np.nan)
         svc.inspected, svc.functioning_seen = inspected, svc.shares[:, cp.FUNCTIONING] + conditions.functioning_error
         self.month_costs["verification_hours"] = float(checked.sum() * fp.verification_hours)
-        svc.shares = management.learn_shares(svc.shares, month.payoff, trials, size, scfg.learning_rate, scfg.max_shift)
+        if self.config.driver == "fused":
+            svc.shares = learned
+        else:
+            svc.shares = management.learn_shares(
+                svc.shares, month.payoff, trials, size, scfg.learning_rate, scfg.max_shift
+            )
         self._month_conditions = conditions
+
+    def _case_noise(self, u: FloatArray) -> FloatArray:
+        """Each case's logistic noise (``indicators.case_noise``; the fused driver's kernel: the same bits)."""
+        if self.config.driver == "fused":
+            from sim import kernels
+
+            return kernels.case_noise(u)  # type: ignore[no-any-return]
+        return indicators.case_noise(u)
+
+    def _services_fused(
+        self, c: management.ServiceConditions, n_cases: IntArray, size: float
+    ) -> tuple[management.ServiceMonth, FloatArray]:
+        """The services' month and learning in one compiled call (``sim.kernels.services``).
+
+        The conditions and every random draw are the numpy path's; the kernel evaluates the
+        allocation in force and the six trials case by case and learns, with the same bits.
+        """
+        from sim import kernels
+
+        svc, scfg, p = self.services, self.config.services, self.service_params
+        cond = np.stack([np.asarray(getattr(c, name), dtype=np.float64) for name in kernels.SERVICE_CONDITIONS])
+        params = np.array([float(getattr(p, name)) for name in kernels.SERVICE_PARAMS])
+        case_start = np.zeros(n_cases.shape[0] + 1, dtype=np.int64)
+        np.cumsum(n_cases, out=case_start[1:])
+        results, recorded, kept, true_value, learned = kernels.services(
+            np.ascontiguousarray(svc.shares),
+            cond,
+            case_start,
+            c.case_noise,
+            np.ascontiguousarray(c.u_move),
+            np.ascontiguousarray(c.u_land),
+            np.ascontiguousarray(c.u_skim),
+            np.ascontiguousarray(c.u_detect),
+            params,
+            np.asarray(c.partnership_level, dtype=np.float64),
+            float(size),
+            float(scfg.learning_rate),
+            float(scfg.max_shift),
+        )
+        values = dict(zip(kernels.SERVICE_RESULTS, results, strict=True))
+        month = management.ServiceMonth(**values, recorded=recorded, kept=kept, true_value=true_value)
+        return month, learned
 
     def forums_negotiate(self) -> None:
         """Where forums set the objective or observe performance, they meet on schedule and after large shocks.
@@ -499,6 +605,9 @@ class SocialProductivityModel(mesa.Model):
             "u_engage": self.streams["engagement"].random(cit.n),
             "experience_noise": self.streams["experience"].standard_normal(cit.n),
         }
+        if self.config.driver == "fused":
+            self._adapt_fused()
+            return
         self._buffer = {name: np.empty_like(getattr(cit, name)) for name in ADAPTATION_FIELDS}
         if self.config.driver == "agent":
             self.citizen_agents.do("adapt")
@@ -507,6 +616,49 @@ class SocialProductivityModel(mesa.Model):
                 self.adapt_citizens(block)
         for name in ADAPTATION_FIELDS:
             setattr(cit, name, self._buffer[name])
+
+    def _adapt_fused(self) -> None:
+        """The adaptation rules for every citizen in one compiled pass (``sim.kernels.adapt``)."""
+        from sim import kernels
+
+        cit, ctx, p, ccfg = self.citizens, self._context, self.citizen_params, self.config.citizens
+        by_community = np.stack([ctx[name] for name in kernels.ADAPT_CONTEXT])
+        consts = np.array(
+            [
+                self.recognition,
+                ccfg.voice_weight,
+                p.engagement_exit,
+                p.motivation_gain,
+                p.motivation_loss,
+                p.motivation_reversion,
+                p.trust_gain,
+                p.trust_loss,
+                p.assurance_gain,
+                p.trust_experience_noise,
+                p.efficacy_rate,
+                ccfg.partnership_support,
+            ],
+            dtype=np.float64,
+        )
+        engaged, motivation, trust, efficacy, totals = kernels.adapt(
+            cit.community,
+            cit.engaged,
+            cit.participated,
+            cit.motivation,
+            cit.motivation_trait,
+            cit.trust,
+            cit.efficacy,
+            cit.volunteering,
+            by_community,
+            ctx["u_engage"],
+            ctx["experience_noise"],
+            consts,
+            float(ccfg.activity_threshold_hours),
+            MOTIVATED,
+        )
+        cit.engaged, cit.motivation, cit.trust, cit.efficacy = engaged, motivation, trust, efficacy
+        assert self.citizen_totals is not None
+        self.citizen_totals.update(zip(kernels.ADAPT_TOTALS, totals.tolist(), strict=True))
 
     def adapt_citizens(self, sel: slice) -> None:
         """Run the adaptation rules for a selection of citizens into the month's buffer."""
@@ -614,6 +766,20 @@ class SocialProductivityModel(mesa.Model):
             self._prosocial_share_cache = cached
         return cached[1]
 
+    def _self_reliance_share_by_community(self) -> FloatArray:
+        """Mean share of the budget spent on own needs per community (the fused pass sums it as it decides)."""
+        cit, comm = self.citizens, self.communities_state
+        cached = self._self_reliance_cache
+        if cached is not None and cached[0] is cit.self_reliance:
+            return cached[1]
+        has_time = cit.budget > 0
+        self_rel_share = (
+            cit.self_reliance / cit.budget  # the usual case: the same values without a masked divide
+            if has_time.all()
+            else np.divide(cit.self_reliance, cit.budget, out=np.zeros(cit.n), where=has_time)
+        )
+        return community_rules.community_mean(self_rel_share, cit.community, comm.size)
+
     def _citizen_commitment_kept_by_community(self) -> FloatArray:
         cit, comm = self.citizens, self.communities_state
         if np.isnan(cit.commitment).all():  # no commitments in force: every community 0/0
@@ -666,3 +832,20 @@ class SocialProductivityModel(mesa.Model):
     def detail_tables(self) -> dict[str, Any]:
         """The run's detail tables (``sim.details``): indicator histogram, services, communities."""
         return self.details.tables(self)
+
+
+def warm_fused_kernels() -> None:
+    """Compile the fused driver's kernels now, or load them from the on-disk cache (``sim.kernels``).
+
+    A pool of worker processes calls this in its parent before it starts the workers, so that the
+    first compile (several seconds) happens once and each worker loads the cached code instead.
+    """
+    base = SimConfig()
+    cfg = dataclasses.replace(
+        base,
+        driver="fused",
+        burn_in=0,
+        steps=1,
+        population=dataclasses.replace(base.population, n_citizens=16, n_communities=2),
+    )
+    SocialProductivityModel(cfg).step()
