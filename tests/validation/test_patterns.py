@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import pytest
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("validation")]
+# Their own group: a second worker runs them beside the validation group (same fixtures, made once per worker).
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("patterns")]
 
 
 def check(finding) -> None:
