@@ -19,7 +19,7 @@ import numpy as np
 
 from sim.agents import Citizen, Community, Service
 from sim.config import DOMAINS, SimConfig, validate
-from sim.details import DetailRecorder, window_start
+from sim.details import BINS_PER_UNIT, HALF_RANGE, N_BINS, DetailRecorder, window_start
 from sim.instruments import Instruments
 from sim.metrics import MOTIVATED, MetricsRecorder
 from sim.rules import citizen as citizen_rules
@@ -108,6 +108,7 @@ class SocialProductivityModel(mesa.Model):
         # The allocation in force this month, and what services faced (set by services_act).
         self.service_shares = self.services.shares
         self._month_conditions: management.ServiceConditions | None = None
+        self._month_cond: FloatArray | None = None  # the same, as the fused services kernel's rows
         self.large_shock = np.zeros(self.communities_state.deprivation.shape[0], dtype=bool)
         self.month_costs: dict[str, float] = {}
         self._buffer: dict[str, np.ndarray] = {}
@@ -117,6 +118,27 @@ class SocialProductivityModel(mesa.Model):
         self._self_reliance_cache: tuple[FloatArray, FloatArray] | None = None
         # The fused driver's citizen totals of the month (sim.kernels), read by the metrics; None otherwise.
         self.citizen_totals: dict[str, float] | None = None
+        # What the fused services kernel counted of the month's records (sim.kernels.services), read by
+        # the metrics (bunching: kept records just above and just below the standard) and the detail
+        # tables (the histogram's counts); None otherwise.
+        self.bunching_counts: tuple[int, int] | None = None
+        self.case_histogram: IntArray | None = None
+        self.records_kept = 0
+        # The cost constants the fused metrics kernel reads (sim.kernels.SERVICE_METRIC_COSTS), fixed for a run.
+        self.metric_costs = np.array(
+            [
+                float(getattr(cfg.services if name == "cases_per_citizen" else cfg.costs, name))
+                for name in (
+                    "audit_cost",
+                    "audit_cost_per_case",
+                    "cases_per_citizen",
+                    "inspection_cost",
+                    "inspection_cost_per_citizen",
+                    "reward_cost",
+                    "reward_cost_per_citizen",
+                )
+            ]
+        )
         for i in range(self.communities_state.deprivation.shape[0]):
             Community(self, i)
         for s in range(self.services.community.shape[0]):
@@ -440,7 +462,7 @@ class SocialProductivityModel(mesa.Model):
         params = np.array([float(getattr(p, name)) for name in kernels.SERVICE_PARAMS])
         case_start = np.zeros(n_cases.shape[0] + 1, dtype=np.int64)
         np.cumsum(n_cases, out=case_start[1:])
-        results, recorded, kept, true_value, learned = kernels.services(
+        results, recorded, kept, true_value, learned, bunching, histogram = kernels.services(
             np.ascontiguousarray(svc.shares),
             cond,
             case_start,
@@ -454,7 +476,15 @@ class SocialProductivityModel(mesa.Model):
             float(size),
             float(scfg.learning_rate),
             float(scfg.max_shift),
+            float(scfg.bunching_window),
+            float(BINS_PER_UNIT),
+            float(HALF_RANGE),
+            N_BINS,
         )
+        self._month_cond = cond
+        self.bunching_counts = (int(bunching[0]), int(bunching[1]))
+        self.records_kept = int(bunching[2])
+        self.case_histogram = histogram
         values = dict(zip(kernels.SERVICE_RESULTS, results, strict=True))
         month = management.ServiceMonth(**values, recorded=recorded, kept=kept, true_value=true_value)
         return month, learned
@@ -541,6 +571,9 @@ class SocialProductivityModel(mesa.Model):
         feedback, pay, voice in a forum they attended, commitments and published standards kept
         or broken, what audits found, and assurance from checks that found little.
         """
+        if self.config.driver == "fused":
+            self._adapt_fused()
+            return
         cit, comm, svc, ccfg = self.citizens, self.communities_state, self.services, self.config.citizens
         inst, month = self.instruments, self.service_month
         assert month is not None
@@ -605,9 +638,6 @@ class SocialProductivityModel(mesa.Model):
             "u_engage": self.streams["engagement"].random(cit.n),
             "experience_noise": self.streams["experience"].standard_normal(cit.n),
         }
-        if self.config.driver == "fused":
-            self._adapt_fused()
-            return
         self._buffer = {name: np.empty_like(getattr(cit, name)) for name in ADAPTATION_FIELDS}
         if self.config.driver == "agent":
             self.citizen_agents.do("adapt")
@@ -618,11 +648,56 @@ class SocialProductivityModel(mesa.Model):
             setattr(cit, name, self._buffer[name])
 
     def _adapt_fused(self) -> None:
-        """The adaptation rules for every citizen in one compiled pass (``sim.kernels.adapt``)."""
+        """The adaptation rules for every citizen in one compiled pass (``sim.kernels.adapt``).
+
+        What citizens met in their community's services (the numpy path's context above) comes
+        from one compiled pass over the services (``sim.kernels.adapt_context``), the same bits.
+        """
         from sim import kernels
 
-        cit, ctx, p, ccfg = self.citizens, self._context, self.citizen_params, self.config.citizens
-        by_community = np.stack([ctx[name] for name in kernels.ADAPT_CONTEXT])
+        cit, comm, svc, ccfg = self.citizens, self.communities_state, self.services, self.config.citizens
+        p, inst, month, cond = self.citizen_params, self.instruments, self.service_month, self._month_cond
+        assert month is not None and cond is not None
+        row = kernels.SERVICE_CONDITIONS.index
+        context_params = np.array(
+            [
+                self.config.services.functioning_norm,
+                ccfg.ask_base,
+                ccfg.ask_partnership,
+                ccfg.goal_support,
+                ccfg.control_targets,
+                ccfg.control_figures,
+                ccfg.control_payment,
+                float(inst.payment_per_hour > 0),
+                ccfg.audit_exposure,
+                ccfg.drift_sensitivity,
+                inst.guarantee_level,
+            ]
+        )
+        # What citizens met this month: the allocation in force, not the one just learned.
+        by_community = kernels.adapt_context(
+            self.service_shares,
+            svc.capacity,
+            svc.community,
+            svc.domain,
+            svc.lived,
+            svc.reported,
+            month.p_measured,
+            svc.agreement,
+            svc.commitment_kept,
+            svc.found_share,
+            svc.audited,
+            svc.inspected,
+            svc.functioning_seen,
+            cond[row("objective_set")],
+            cond[row("objective")],
+            cond[row("league_table")],
+            cond[row("observe_forum")],
+            comm.forum_information,
+            context_params,
+        )
+        u_engage = self.streams["engagement"].random(cit.n)
+        experience_noise = self.streams["experience"].standard_normal(cit.n)
         consts = np.array(
             [
                 self.recognition,
@@ -650,8 +725,8 @@ class SocialProductivityModel(mesa.Model):
             cit.efficacy,
             cit.volunteering,
             by_community,
-            ctx["u_engage"],
-            ctx["experience_noise"],
+            u_engage,
+            experience_noise,
             consts,
             float(ccfg.activity_threshold_hours),
             MOTIVATED,
