@@ -97,8 +97,11 @@ class Histogram:
         self.months += 1
 
     def add_counts(self, counts: IntArray, recorded_total: int, true_total: int) -> None:
-        """Add one month already counted (the fused driver's kernel): (2, N_BINS + 2) counts of
-        kept records and of true values, with the underflow and overflow bins at both ends."""
+        """Add one month already counted by the fused driver's services kernel.
+
+        ``counts`` is (2, N_BINS + 2): kept records and true values, with the underflow and
+        overflow bins at both ends (dropped here, as :func:`bin_counts` drops them).
+        """
         self.recorded += counts[0, 1:-1]
         self.true += counts[1, 1:-1]
         self.recorded_total += recorded_total

@@ -986,7 +986,7 @@ def _equity_gap(outcome: FloatArray, deprivation: FloatArray, size: FloatArray) 
     if out.shape[0] == 0:
         return math.nan
     order = np.argsort(dep, kind="mergesort")  # numpy's "stable"
-    k = max(1, int(math.ceil(out.shape[0] / 5)))
+    k = max(1, math.ceil(out.shape[0] / 5))
     prod = np.empty(k)
     w = np.empty(k)
     for j in range(k):

@@ -260,7 +260,7 @@ def service_figures(model: SocialProductivityModel) -> dict[str, float]:
     call (``sim.kernels.service_metrics``, the same operations in the same order: the same
     bits); the other drivers with the functions above.
     """
-    cit, comm, svc = model.citizens, model.communities_state, model.services
+    comm, svc = model.communities_state, model.services
     cfg = model.config
     month = model.service_month
     assert month is not None
