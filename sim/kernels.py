@@ -1264,3 +1264,175 @@ def adapt_context(
         out[8, c] = mean[7, c]
         out[9, c] = _clip(mean[8, c], 0.0, 1.0)
     return out
+
+
+# ---------------------------------------------------------------------- the services' conditions
+# The constants service_conditions reads, in order (config and instruments in force; 0/1 for flags).
+CONDITION_PARAMS = (
+    "citizen_input_scale",
+    "social_capital_weight",
+    "shock_sd",
+    "large_shock_prob",
+    "large_shock_size",
+    "shock_persistence",
+    "audited_by_indicator",
+    "audit_rate",
+    "guarantee_monitoring_rate",
+    "guarantee_monitoring_error",
+    "forums_meet",
+    "noise_sd_one_squared",
+    "noise_floor_squared",
+    "partnership_commitment",
+    "partnership_owed",
+    "theatre_max",
+    "deterrence",
+    "verification_rate",
+    "verification_miss",
+    "verification_error",
+    "league_table",
+    "observe_forum",
+    "partnership_paid",
+    "partnership_required",
+    "theatre_penalty",
+)
+
+
+@numba.njit(**_JIT)
+def service_conditions(
+    service_community: IntArray,
+    capacity: FloatArray,
+    ethos: FloatArray,
+    shock: FloatArray,
+    agreement: FloatArray,
+    partnership_committed: FloatArray,
+    prosocial_c: FloatArray,
+    self_reliance_c: FloatArray,
+    social_capital: FloatArray,
+    deprivation: FloatArray,
+    attenders: FloatArray,
+    forum_information: FloatArray,
+    objective_set: FloatArray,
+    objective: FloatArray,
+    accountability: FloatArray,
+    z_shock: FloatArray,
+    u_large: FloatArray,
+    u_cases: FloatArray,
+    u_audit: FloatArray,
+    u_inspect: FloatArray,
+    z_inspect: FloatArray,
+    z_perception: FloatArray,
+    u_check: FloatArray,
+    u_verify: FloatArray,
+    z_check: FloatArray,
+    params: FloatArray,
+) -> tuple[FloatArray, FloatArray, BoolArray, FloatArray, FloatArray, float]:
+    """The month's conditions of every service (``SERVICE_CONDITIONS``), from the month's draws, in one call.
+
+    ``SocialProductivityModel.services_act``'s numpy path builds them with some sixty array
+    operations; here the same operations in the same order, service by service (the same bits).
+    ``u_cases`` (5, cases) is clipped to ``[1e-12, 1 - 1e-12]`` in place, as the numpy path clips it.
+
+    Args:
+        service_community: per service, its community.
+        capacity: per service.
+        ethos: per service.
+        shock: per service, last month's outcome shock.
+        agreement: per service, 1 where a forum agreement is in force.
+        partnership_committed: per service, the bargained partnership share.
+        prosocial_c: per community, the mean realised pro-social share.
+        self_reliance_c: per community, the mean self-reliance share.
+        social_capital: per community.
+        deprivation: per community.
+        attenders: per community, the latest forum round's attenders.
+        forum_information: per community, the forum's legitimacy.
+        objective_set: per service (``SocialProductivityModel.objectives``).
+        objective: per service.
+        accountability: per service.
+        z_shock: normal draws for the shocks (``shocks`` stream).
+        u_large: uniform draws per community for large shocks (``shocks``).
+        u_cases: (5, cases) uniform draws (``cases``): case noise, move, land, skim, detect.
+        u_audit: uniforms (``audits``).
+        u_inspect: uniforms (``inspections``).
+        z_inspect: normals (``inspections``).
+        z_perception: normals (``forum_perception``).
+        u_check: uniforms (``verification``): a commitment is checked.
+        u_verify: uniforms (``verification``): the check misses.
+        z_check: normals (``verification``): measurement error.
+        params: the constants of ``CONDITION_PARAMS``.
+
+    Returns:
+        The (len(SERVICE_CONDITIONS), S) conditions, the new shocks, the large-shock flag per
+        community, the functioning error, each case's logistic noise, and the commitments checked.
+
+    """
+    n_s = capacity.shape[0]
+    n_c = prosocial_c.shape[0]
+    scale, sc_weight, shock_sd, large_prob, large_size, persistence = (
+        params[0],
+        params[1],
+        params[2],
+        params[3],
+        params[4],
+        params[5],
+    )
+    by_indicator_flag, audit_rate, inspect_rate, inspect_error = params[6], params[7], params[8], params[9]
+    forums_meet, sd_one_sq, floor_sq, commitment_level = params[10], params[11], params[12], params[13]
+    owed, theatre_max, deterrence, verification_rate = params[14], params[15], params[16], params[17]
+    miss, verification_error, league, observe_forum = params[18], params[19], params[20], params[21]
+    paid, required, theatre_penalty = params[22], params[23], params[24]
+    k_raw = np.empty(n_c)
+    large_shock = np.empty(n_c, dtype=np.bool_)
+    for c in range(n_c):
+        k_raw[c] = (prosocial_c[c] + 0.5 * self_reliance_c[c]) / scale + sc_weight * social_capital[c]
+        large_shock[c] = u_large[c] < large_prob
+    cond = np.empty((len(SERVICE_CONDITIONS), n_s))
+    new_shock = np.empty(n_s)
+    functioning_error = np.empty(n_s)
+    checked_total = 0.0
+    for s in range(n_s):
+        c = service_community[s]
+        large = large_size * (1.0 if large_shock[c] else 0.0)
+        new_shock[s] = persistence * shock[s] + shock_sd * z_shock[s] - large
+        audited = (1.0 if u_audit[s] < audit_rate else 0.0) * (objective_set[s] * by_indicator_flag)
+        inspected = 1.0 if u_inspect[s] < inspect_rate else 0.0
+        error = (inspect_error * z_inspect[s]) * inspected
+        functioning_error[s] = error
+        a = attenders[c]
+        sees = (1.0 if a > 0 else 0.0) * forums_meet
+        sd = math.sqrt(sd_one_sq / _maximum(a, 1.0) + floor_sq)
+        bargained = (agreement[s] > 0) and (partnership_committed[s] > 0)
+        theatre = owed * (theatre_max * _clip((1.0 - ethos[s]) - deterrence, 0.0, 1.0))
+        checked = owed * (1.0 if u_check[s] < verification_rate else 0.0)
+        checked_total += checked
+        cond[0, s] = capacity[s]
+        cond[1, s] = k_raw[c]
+        cond[2, s] = deprivation[c]
+        cond[3, s] = new_shock[s]
+        cond[4, s] = ethos[s]
+        cond[5, s] = objective_set[s]
+        cond[6, s] = objective[s]
+        cond[7, s] = accountability[s]
+        cond[8, s] = league
+        cond[9, s] = observe_forum
+        cond[10, s] = sees
+        cond[11, s] = sees * sd * z_perception[s]
+        cond[12, s] = inspected
+        cond[13, s] = error
+        cond[14, s] = paid
+        cond[15, s] = required
+        cond[16, s] = partnership_committed[s] if bargained else commitment_level
+        cond[17, s] = theatre
+        cond[18, s] = checked * (1.0 if u_verify[s] >= miss else 0.0)
+        cond[19, s] = verification_error * z_check[s]
+        cond[20, s] = theatre_penalty
+        cond[21, s] = agreement[s] * forum_information[c]
+        cond[22, s] = audited
+    n_cases = u_cases.shape[1]
+    for r in range(5):
+        for i in range(n_cases):
+            u_cases[r, i] = _clip(u_cases[r, i], 1e-12, 1.0 - 1e-12)
+    noise = np.empty(n_cases)
+    for i in range(n_cases):
+        u = u_cases[0, i]
+        noise[i] = _log(u / (1.0 - u))
+    return cond, new_shock, large_shock, functioning_error, noise, checked_total
