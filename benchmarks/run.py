@@ -242,7 +242,7 @@ def worker_compile() -> dict[str, Any]:
     imported = time.perf_counter()
     sim.model.warm_fused_kernels()
     done = time.perf_counter()
-    stats = [kernels.decide.stats, kernels.adapt.stats, kernels.services.stats, kernels.case_noise.stats]
+    stats = [kernel.stats for kernel in kernels.ENTRY_POINTS]
     return {
         "import_numba_s": imported - t0,
         "ready_s": done - imported,

@@ -573,15 +573,6 @@ def _power(x: float, y: float) -> float:
     return _exp(y * _log(x))
 
 
-@numba.njit(**_JIT)
-def case_noise(u: FloatArray) -> FloatArray:
-    """``sim.rules.indicators.case_noise``: ``portable.logit`` of each uniform, one pass, the same bits."""
-    out = np.empty(u.shape[0])
-    for i in range(u.shape[0]):
-        out[i] = _log(u[i] / (1.0 - u[i]))
-    return out
-
-
 # Rows of the services kernel's per-service conditions (sim.rules.management.ServiceConditions).
 SERVICE_CONDITIONS = (
     "capacity",
@@ -1436,3 +1427,7 @@ def service_conditions(
         u = u_cases[0, i]
         noise[i] = _log(u / (1.0 - u))
     return cond, new_shock, large_shock, functioning_error, noise, checked_total
+
+
+# The kernels the fused driver calls (each compiled, or loaded from the cache, on first use).
+ENTRY_POINTS = (decide, adapt, adapt_context, service_conditions, services, service_metrics)
