@@ -279,11 +279,13 @@ def worker_empty_do(n: int, reps: int) -> dict[str, Any]:
     return {"n": n, "seconds_per_agent": statistics.median(times)}
 
 
-def worker_profile(n: int, steps: int) -> dict[str, Any]:
-    """Per-phase times of ``steps`` months at N, and the functions that take the most time."""
-    from sim.model import SocialProductivityModel
+def worker_profile(n: int, steps: int, driver: str = "vectorised") -> dict[str, Any]:
+    """Per-phase times of ``steps`` months at N with a driver, and the functions that take the most time."""
+    from sim.model import SocialProductivityModel, warm_fused_kernels
 
-    model = SocialProductivityModel(_config(n))
+    if driver == "fused":
+        warm_fused_kernels()
+    model = SocialProductivityModel(_config(n, driver))
     for _ in range(2):
         model.step()
     phases = re.findall(r"self\.(\w+)\(\)", inspect.getsource(type(model).step))
@@ -324,6 +326,7 @@ def worker_profile(n: int, steps: int) -> dict[str, Any]:
     step_med = statistics.median(steps_wall)
     return {
         "n": n,
+        "driver": driver,
         "steps": steps,
         "step_ms": 1e3 * step_med,
         "phases": [
@@ -496,6 +499,8 @@ def bench_fused(spec: dict[str, Any], reps: int) -> dict[str, Any]:
         },
     }
     fused_cpu = out["run_cost"]["fused"]["cpu_s"]["median"]
+    # Where a month's time goes at the sweeps' size, on both drivers (the fixed cost per month).
+    out["profile"] = {d: in_fresh_process("profile", n=n, steps=60, driver=d) for d in ("fused", "vectorised")}
     # A sweep of 10,000 such runs on the processes backend: the runs' CPU over the cores (pool start-up aside).
     out["sweep_10000_estimate_s"] = 10_000 * fused_cpu / (os.cpu_count() or 1)
     vec_cpu = out["run_cost"]["vectorised"]["cpu_s"]["median"]
@@ -940,10 +945,11 @@ def fused_section(fu: dict[str, Any]) -> list[str]:
         "",
         "## Fused driver (`driver=fused`)",
         "",
-        "The citizens' decide and adapt phases and the services' month (the allocation in force, six",
-        "trials, the case records and the managers' learning) run as numba kernels, one pass each",
-        "(`sim/kernels.py`); they take the numpy path's random draws and give the same bits",
-        "(`tests/test_fused.py`). Measured in one run, the drivers alternating repetition by",
+        "The citizens' decide and adapt phases (with what citizens met in their services), the",
+        "services' conditions and month (the allocation in force, six trials, the case records and",
+        "the managers' learning) and the month's service metrics and detail-table counts run as numba",
+        "kernels, one call each (`sim/kernels.py`); they take the numpy path's random draws and give",
+        "the same bits (`tests/test_fused.py`). Measured in one run, the drivers alternating repetition by",
         "repetition in fresh processes, so that the ratios compare like with like: "
         f"{m['date']}, git {m['git_revision']}, {fu['reps']} repetitions; load average "
         f"{fu['load_average_start'][0]:.2f} at the start, {fu['load_average_end'][0]:.2f} at the end"
@@ -989,6 +995,28 @@ def fused_section(fu: dict[str, Any]) -> list[str]:
         "the pool's start-up of a few seconds aside; not run as a sweep here).",
         "",
     ]
+    if fu.get("profile"):
+        pf, pv = fu["profile"]["fused"], fu["profile"]["vectorised"]
+        lines += [
+            f"Where a month goes at N = {pf['n']:,} (median of {pf['steps']} months, one process per driver, "
+            f"phase by phase; the month: fused {pf['step_ms']:.2f} ms, vectorised {pv['step_ms']:.2f} ms):",
+            "",
+            "| phase | fused ms | share | vectorised ms | share |",
+            "|---|---|---|---|---|",
+        ]
+        for a, b in zip(pf["phases"], pv["phases"], strict=True):
+            lines.append(f"| `{a['phase']}` | {a['ms']:.3f} | {a['share']:.0%} | {b['ms']:.3f} | {b['share']:.0%} |")
+        lines += [
+            "",
+            "The fused month's functions with the most own time (cProfile; a kernel's time counts in the "
+            "method that calls it, random draws in the function that makes them):",
+            "",
+            "| function | ms per step | share |",
+            "|---|---|---|",
+        ]
+        for f in pf["top_functions_by_own_time"][:8]:
+            lines.append(f"| `{f['function']}` | {f['ms_per_step']:.3f} | {f['share']:.0%} |")
+        lines.append("")
     if fu.get("big"):
         b = fu["big"]
         lines += [
