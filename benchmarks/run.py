@@ -1093,24 +1093,30 @@ NOTES = """## How the speed is obtained, and what would go further
 * Every optimisation keeps the results bit-identical: the same configuration and seed give the
   same time series as the straightforward code (checked on all regimes, several seeds and
   sizes, payments, ratchets, switches and the per-agent driver).
-* The fused driver (`driver=fused`, its own section above) runs the citizens' two phases and the
-  services' month as numba kernels on the same random draws, with the same bits; the numpy path
-  stays the default and the reference until the lead decides otherwise. What the kernels do not
-  yet cover is the per-month work around them: the services' conditions (some 40 small array
-  operations and the draws), the adaptation's per-community context (some 30), the metrics
-  (some 60 small operations on the services' arrays) and the detail tables. At 2,000 citizens
-  these cost more than the kernels themselves, which is why the fused driver is about 2x the
-  numpy path there, not 10x.
+* The fused driver (`driver=fused`, its own section above) runs a month in six compiled calls on
+  the same random draws, with the same bits: `service_conditions` (the services' conditions and
+  each case's noise, from the month's draws), `services` (the allocation in force, six trials,
+  the records, learning, and the counts the metrics and detail tables need: bunching and the
+  indicator histogram), `decide` and `adapt` (one pass over the citizens each, summing the
+  citizen metrics as they go), `adapt_context` (what citizens met in their services, per
+  community) and `service_metrics` (every service and community metric). What is left in
+  Python is the draws themselves (the streams' calls), the forums' rounds when they meet, and
+  about a hundred small operations of bookkeeping a month. The numpy path stays the default and
+  the reference until the lead decides otherwise. At 2,000 citizens the kernels are now most of
+  the month; the services kernel's seven evaluations over some 6,000 case records lead, so what
+  would go further is cheaper evaluations (the trials share each case's draws; counting passes
+  from sorted noise), not less Python.
 * Noise: on a shared 2-core machine another process running tests can halve the measured
   rates; compare medians, and rerun on an idle machine for the best figures.
 """
 
 FIXED_COST_GAP = (
-    "the per-month work left around the kernels (the services' conditions, the adaptation context, "
-    "the metrics and detail tables, all small numpy operations: about 1.5-2 ms a month on an idle "
-    "machine) dominates at this size; moving it into the kernels (metrics from the kernels' own "
-    "sums, the conditions built inside the services kernel) is the next step. Measured under a "
-    "load average of 7-8 on 2 cores, so the absolute figures are also 2-3x low."
+    "the per-month Python and numpy work around the kernels is now a small part of a month (the "
+    "fused profile above); the kernels themselves, above all the services' seven evaluations over "
+    "the month's case records (some 6,000 at 2,000 citizens) and the case noise's logarithms, take "
+    "most of it. Reaching the target needs cheaper evaluations, e.g. sharing each case's work across "
+    "the seven, or counting passes from each service's sorted case noise. Measured under a load "
+    "average of 7-11 on 2 cores, so the absolute figures are also low; the ratio is from one run."
 )
 
 GAPS = {
