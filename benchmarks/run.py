@@ -1102,10 +1102,13 @@ NOTES = """## How the speed is obtained, and what would go further
   community) and `service_metrics` (every service and community metric). What is left in
   Python is the draws themselves (the streams' calls), the forums' rounds when they meet, and
   about a hundred small operations of bookkeeping a month. The numpy path stays the default and
-  the reference until the lead decides otherwise. At 2,000 citizens the kernels are now most of
-  the month; the services kernel's seven evaluations over some 6,000 case records lead, so what
-  would go further is cheaper evaluations (the trials share each case's draws; counting passes
-  from sorted noise), not less Python.
+  the reference until the lead decides otherwise. Moving that work into the kernels halved a
+  fused run's CPU at 2,000 citizens (0.30 s to 0.15 s per 2,000 x 120-month run, the medians of
+  the two versions run alternately on the same busy machine; `collect` went from about 0.5 to
+  0.1 ms a month, the adaptation from 0.4 to 0.12, the services from 1.0 to 0.66). At 2,000
+  citizens the kernels are now most of the month; the services kernel's seven evaluations over
+  some 6,000 case records lead, so what would go further is cheaper evaluations (the trials
+  share each case's draws; counting passes from sorted noise), not less Python.
 * Noise: on a shared 2-core machine another process running tests can halve the measured
   rates; compare medians, and rerun on an idle machine for the best figures.
 """
@@ -1159,14 +1162,15 @@ GAPS = {
         "random draws per citizen made by numpy's generators (kept so that both paths use the same "
         "numbers), and one allocation of each new state array a month. Parallel kernels (`prange`; "
         "citizens are independent within a phase) would give at most the 2 cores; drawing inside the "
-        "kernels would change the random numbers. Measured under a load average of 7-8 on 2 cores: "
-        "the numpy path ran at a third of its idle rate in the same run."
+        "kernels would change the random numbers. Measured on a shared 2-core machine (load average "
+        "given above): the absolute rates are low, the ratio to the numpy path is from the same run."
     ),
     "fused: citizen-steps/s at N=2,000": FIXED_COST_GAP,
     "fused: CPU of a 2,000 x 120-month run (burn-in included)": FIXED_COST_GAP,
     "fused / vectorised at N=2,000": FIXED_COST_GAP,
     "fused: 10,000-run sweep (2,000 x 120) on 2 cores, estimated": (
-        "follows the CPU of one run (the row above): the same per-month work around the kernels."
+        "follows the CPU of one run (the row above), now mostly the kernels' own work (above all the "
+        "services' seven evaluations over the case records)."
     ),
     "fused: 100 steps at N=10^6": (
         "see the target at N=10^5 (the same passes, ten times as many citizens); measured under load."
@@ -1176,8 +1180,9 @@ GAPS = {
         "writing into two buffers swapped each month would save a few arrays of N floats."
     ),
     "fused: exponent in N (10^4..10^6)": (
-        "the per-month fixed cost (above) is still large next to the per-citizen cost at 10^4, so time "
-        "grows more slowly than N over this range; the target asks for the fixed cost to be gone."
+        "a month's cost that does not grow with N (the services' case evaluations, capped per service, "
+        "and the kernels' calls) is still a good part of a month at 10^4, so time grows more slowly "
+        "than N over this range."
     ),
 }
 
