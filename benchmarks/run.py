@@ -1102,7 +1102,7 @@ NOTES = """## How the speed is obtained, and what would go further
   community) and `service_metrics` (every service and community metric). What is left in
   Python is the draws themselves (the streams' calls), the forums' rounds when they meet, and
   about a hundred small operations of bookkeeping a month. The numpy path stays the default and
-  the reference until the lead decides otherwise. Moving that work into the kernels halved a
+  the reference until the lead decides otherwise. Moving the work around the kernels into them halved a
   fused run's CPU at 2,000 citizens (0.30 s to 0.15 s per 2,000 x 120-month run, the medians of
   the two versions run alternately on the same busy machine; `collect` went from about 0.5 to
   0.1 ms a month, the adaptation from 0.4 to 0.12, the services from 1.0 to 0.66). At 2,000
