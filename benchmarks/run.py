@@ -242,7 +242,7 @@ def worker_compile() -> dict[str, Any]:
     imported = time.perf_counter()
     sim.model.warm_fused_kernels()
     done = time.perf_counter()
-    stats = [kernels.decide.stats, kernels.adapt.stats, kernels.services.stats, kernels.case_noise.stats]
+    stats = [kernel.stats for kernel in kernels.ENTRY_POINTS]
     return {
         "import_numba_s": imported - t0,
         "ready_s": done - imported,
@@ -279,11 +279,13 @@ def worker_empty_do(n: int, reps: int) -> dict[str, Any]:
     return {"n": n, "seconds_per_agent": statistics.median(times)}
 
 
-def worker_profile(n: int, steps: int) -> dict[str, Any]:
-    """Per-phase times of ``steps`` months at N, and the functions that take the most time."""
-    from sim.model import SocialProductivityModel
+def worker_profile(n: int, steps: int, driver: str = "vectorised") -> dict[str, Any]:
+    """Per-phase times of ``steps`` months at N with a driver, and the functions that take the most time."""
+    from sim.model import SocialProductivityModel, warm_fused_kernels
 
-    model = SocialProductivityModel(_config(n))
+    if driver == "fused":
+        warm_fused_kernels()
+    model = SocialProductivityModel(_config(n, driver))
     for _ in range(2):
         model.step()
     phases = re.findall(r"self\.(\w+)\(\)", inspect.getsource(type(model).step))
@@ -324,6 +326,7 @@ def worker_profile(n: int, steps: int) -> dict[str, Any]:
     step_med = statistics.median(steps_wall)
     return {
         "n": n,
+        "driver": driver,
         "steps": steps,
         "step_ms": 1e3 * step_med,
         "phases": [
@@ -496,6 +499,8 @@ def bench_fused(spec: dict[str, Any], reps: int) -> dict[str, Any]:
         },
     }
     fused_cpu = out["run_cost"]["fused"]["cpu_s"]["median"]
+    # Where a month's time goes at the sweeps' size, on both drivers (the fixed cost per month).
+    out["profile"] = {d: in_fresh_process("profile", n=n, steps=60, driver=d) for d in ("fused", "vectorised")}
     # A sweep of 10,000 such runs on the processes backend: the runs' CPU over the cores (pool start-up aside).
     out["sweep_10000_estimate_s"] = 10_000 * fused_cpu / (os.cpu_count() or 1)
     vec_cpu = out["run_cost"]["vectorised"]["cpu_s"]["median"]
@@ -941,10 +946,11 @@ def fused_section(fu: dict[str, Any]) -> list[str]:
         "",
         "## Fused driver (`driver=fused`)",
         "",
-        "The citizens' decide and adapt phases and the services' month (the allocation in force, six",
-        "trials, the case records and the managers' learning) run as numba kernels, one pass each",
-        "(`sim/kernels.py`); they take the numpy path's random draws and give the same bits",
-        "(`tests/test_fused.py`). Measured in one run, the drivers alternating repetition by",
+        "The citizens' decide and adapt phases (with what citizens met in their services), the",
+        "services' conditions and month (the allocation in force, six trials, the case records and",
+        "the managers' learning) and the month's service metrics and detail-table counts run as numba",
+        "kernels, one call each (`sim/kernels.py`); they take the numpy path's random draws and give",
+        "the same bits (`tests/test_fused.py`). Measured in one run, the drivers alternating repetition by",
         "repetition in fresh processes, so that the ratios compare like with like: "
         f"{m['date']}, git {m['git_revision']}, {fu['reps']} repetitions; load average "
         f"{fu['load_average_start'][0]:.2f} at the start, {fu['load_average_end'][0]:.2f} at the end"
@@ -990,6 +996,28 @@ def fused_section(fu: dict[str, Any]) -> list[str]:
         "the pool's start-up of a few seconds aside; not run as a sweep here).",
         "",
     ]
+    if fu.get("profile"):
+        pf, pv = fu["profile"]["fused"], fu["profile"]["vectorised"]
+        lines += [
+            f"Where a month goes at N = {pf['n']:,} (median of {pf['steps']} months, one process per driver, "
+            f"phase by phase; the month: fused {pf['step_ms']:.2f} ms, vectorised {pv['step_ms']:.2f} ms):",
+            "",
+            "| phase | fused ms | share | vectorised ms | share |",
+            "|---|---|---|---|---|",
+        ]
+        for a, b in zip(pf["phases"], pv["phases"], strict=True):
+            lines.append(f"| `{a['phase']}` | {a['ms']:.3f} | {a['share']:.0%} | {b['ms']:.3f} | {b['share']:.0%} |")
+        lines += [
+            "",
+            "The fused month's functions with the most own time (cProfile; a kernel's time counts in the "
+            "method that calls it, random draws in the function that makes them):",
+            "",
+            "| function | ms per step | share |",
+            "|---|---|---|",
+        ]
+        for f in pf["top_functions_by_own_time"][:8]:
+            lines.append(f"| `{f['function']}` | {f['ms_per_step']:.3f} | {f['share']:.0%} |")
+        lines.append("")
     if fu.get("big"):
         b = fu["big"]
         lines += [
@@ -1123,24 +1151,33 @@ NOTES = """## How the speed is obtained, and what would go further
 * Every optimisation keeps the results bit-identical: the same configuration and seed give the
   same time series as the straightforward code (checked on all regimes, several seeds and
   sizes, payments, ratchets, switches and the per-agent driver).
-* The fused driver (`driver=fused`, its own section above) runs the citizens' two phases and the
-  services' month as numba kernels on the same random draws, with the same bits; the numpy path
-  stays the default and the reference until the lead decides otherwise. What the kernels do not
-  yet cover is the per-month work around them: the services' conditions (some 40 small array
-  operations and the draws), the adaptation's per-community context (some 30), the metrics
-  (some 60 small operations on the services' arrays) and the detail tables. At 2,000 citizens
-  these cost more than the kernels themselves, which is why the fused driver is about 2x the
-  numpy path there, not 10x.
+* The fused driver (`driver=fused`, its own section above) runs a month in six compiled calls on
+  the same random draws, with the same bits: `service_conditions` (the services' conditions and
+  each case's noise, from the month's draws), `services` (the allocation in force, six trials,
+  the records, learning, and the counts the metrics and detail tables need: bunching and the
+  indicator histogram), `decide` and `adapt` (one pass over the citizens each, summing the
+  citizen metrics as they go), `adapt_context` (what citizens met in their services, per
+  community) and `service_metrics` (every service and community metric). What is left in
+  Python is the draws themselves (the streams' calls), the forums' rounds when they meet, and
+  about a hundred small operations of bookkeeping a month. The numpy path stays the default and
+  the reference until the lead decides otherwise. Moving the work around the kernels into them halved a
+  fused run's CPU at 2,000 citizens (0.30 s to 0.15 s per 2,000 x 120-month run, the medians of
+  the two versions run alternately on the same busy machine; `collect` went from about 0.5 to
+  0.1 ms a month, the adaptation from 0.4 to 0.12, the services from 1.0 to 0.66). At 2,000
+  citizens the kernels are now most of the month; the services kernel's seven evaluations over
+  some 6,000 case records lead, so what would go further is cheaper evaluations (the trials
+  share each case's draws; counting passes from sorted noise), not less Python.
 * Noise: on a shared 2-core machine another process running tests can halve the measured
   rates; compare medians, and rerun on an idle machine for the best figures.
 """
 
 FIXED_COST_GAP = (
-    "the per-month work left around the kernels (the services' conditions, the adaptation context, "
-    "the metrics and detail tables, all small numpy operations: about 1.5-2 ms a month on an idle "
-    "machine) dominates at this size; moving it into the kernels (metrics from the kernels' own "
-    "sums, the conditions built inside the services kernel) is the next step. Measured under a "
-    "load average of 7-8 on 2 cores, so the absolute figures are also 2-3x low."
+    "the per-month Python and numpy work around the kernels is now a small part of a month (the "
+    "fused profile above); the kernels themselves, above all the services' seven evaluations over "
+    "the month's case records (some 6,000 at 2,000 citizens) and the case noise's logarithms, take "
+    "most of it. Reaching the target needs cheaper evaluations, e.g. sharing each case's work across "
+    "the seven, or counting passes from each service's sorted case noise. Measured under a load "
+    "average of 7-11 on 2 cores, so the absolute figures are also low; the ratio is from one run."
 )
 
 GAPS = {
@@ -1183,14 +1220,15 @@ GAPS = {
         "random draws per citizen made by numpy's generators (kept so that both paths use the same "
         "numbers), and one allocation of each new state array a month. Parallel kernels (`prange`; "
         "citizens are independent within a phase) would give at most the 2 cores; drawing inside the "
-        "kernels would change the random numbers. Measured under a load average of 7-8 on 2 cores: "
-        "the numpy path ran at a third of its idle rate in the same run."
+        "kernels would change the random numbers. Measured on a shared 2-core machine (load average "
+        "given above): the absolute rates are low, the ratio to the numpy path is from the same run."
     ),
     "fused: citizen-steps/s at N=2,000": FIXED_COST_GAP,
     "fused: CPU of a 2,000 x 120-month run (burn-in included)": FIXED_COST_GAP,
     "fused / vectorised at N=2,000": FIXED_COST_GAP,
     "fused: 10,000-run sweep (2,000 x 120) on 2 cores, estimated": (
-        "follows the CPU of one run (the row above): the same per-month work around the kernels."
+        "follows the CPU of one run (the row above), now mostly the kernels' own work (above all the "
+        "services' seven evaluations over the case records)."
     ),
     "fused: 100 steps at N=10^6": (
         "see the target at N=10^5 (the same passes, ten times as many citizens); measured under load."
@@ -1200,8 +1238,9 @@ GAPS = {
         "writing into two buffers swapped each month would save a few arrays of N floats."
     ),
     "fused: exponent in N (10^4..10^6)": (
-        "the per-month fixed cost (above) is still large next to the per-citizen cost at 10^4, so time "
-        "grows more slowly than N over this range; the target asks for the fixed cost to be gone."
+        "a month's cost that does not grow with N (the services' case evaluations, capped per service, "
+        "and the kernels' calls) is still a good part of a month at 10^4, so time grows more slowly "
+        "than N over this range."
     ),
 }
 

@@ -573,15 +573,6 @@ def _power(x: float, y: float) -> float:
     return _exp(y * _log(x))
 
 
-@numba.njit(**_JIT)
-def case_noise(u: FloatArray) -> FloatArray:
-    """``sim.rules.indicators.case_noise``: ``portable.logit`` of each uniform, one pass, the same bits."""
-    out = np.empty(u.shape[0])
-    for i in range(u.shape[0]):
-        out[i] = _log(u[i] / (1.0 - u[i]))
-    return out
-
-
 # Rows of the services kernel's per-service conditions (sim.rules.management.ServiceConditions).
 SERVICE_CONDITIONS = (
     "capacity",
@@ -655,6 +646,14 @@ _F, _M, _U, _P, _G, _S = 0, 1, 2, 3, 4, 5  # sim.rules.coproduction's activity c
 
 
 @numba.njit(inline="always", **_JIT)
+def _bin(value: float, bins_per_unit: float, half_range: float, n_bins: int) -> int:
+    """``sim.details.bin_counts``'s bin of one value: the same operations (scale, shift, clip, truncate)."""
+    shifted = value * bins_per_unit
+    shifted += half_range * bins_per_unit + 1
+    return int(_clip(shifted, 0.0, n_bins + 1.0))
+
+
+@numba.njit(inline="always", **_JIT)
 def _ces(service_input: float, citizen_input: float, weight: float, rho: float, inv_rho: float) -> float:
     """``sim.rules.coproduction.ces`` of one service."""
     s = _maximum(service_input, _EPS)
@@ -677,7 +676,11 @@ def services(
     size: float,
     rate: float,
     max_shift: float,
-) -> tuple[FloatArray, FloatArray, BoolArray, FloatArray, FloatArray]:
+    bunching_window: float,
+    bins_per_unit: float,
+    half_range: float,
+    n_bins: int,
+) -> tuple[FloatArray, FloatArray, BoolArray, FloatArray, FloatArray, IntArray, IntArray]:
     """A month of every service: the allocation in force and six trials, then the managers' learning.
 
     ``sim.rules.management.service_months`` of the allocation in force and its
@@ -698,10 +701,17 @@ def services(
         size: the share a trial moves (``services.exploration``).
         rate: learning rate.
         max_shift: most a share moves in a month.
+        bunching_window: the metrics' bunching window (``services.bunching_window``).
+        bins_per_unit: the detail histogram's bins per unit (``sim.details.BINS_PER_UNIT``).
+        half_range: its half range (``sim.details.HALF_RANGE``).
+        n_bins: its number of bins (``sim.details.N_BINS``).
 
     Returns:
         (len(SERVICE_RESULTS), S) results of the allocation in force; per case the record, the
-        kept flag and the true value; and the learned (S, 6) allocation.
+        kept flag and the true value; the learned (S, 6) allocation; the records kept in
+        ``[0, window)`` and in ``[-window, 0)`` (``bunching_ratio``'s counts) and all records kept; and the month's
+        (2, n_bins + 2) histogram counts of kept records and of true values, under- and
+        overflow bins at both ends (``sim.details.bin_counts`` before it drops them).
 
     """
     n_s = shares.shape[0]
@@ -720,6 +730,8 @@ def services(
     kept_out = np.empty(total_cases, dtype=np.bool_)
     true_out = np.empty(total_cases)
     trial_payoffs = np.empty((n_a, n_s))
+    counts = np.zeros(3, dtype=np.int64)
+    hist = np.zeros((2, n_bins + 2), dtype=np.int64)
     row = np.empty(n_a)
     for a in range(n_a + 1):  # 0: the allocation in force; a > 0: the trial of activity a - 1
         for s in range(n_s):
@@ -743,25 +755,37 @@ def services(
             p_u = 1.0 / (1.0 + _exp(-logit_u))
             lived = mw * p_m + (1.0 - mw) * p_u
             # The service's cases: records, and the counts of sim.rules.indicators.service_rates.
-            n_cases = n_kept = rec_pass = true_pass = found = 0.0
-            for c in range(case_start[s], case_start[s + 1]):
+            # Counted without branches (integer counts, exact): the conditions are random per case,
+            # and branches on them were mispredicted about half the time.
+            lo, hi = case_start[s], case_start[s + 1]
+            n_kept_i = rec_pass_i = true_pass_i = found_i = 0
+            for c in range(lo, hi):
                 tv = logit_m + case_noise[c]
-                manipulated = (tv < 0.0) and (tv >= -window) and (u_move[c] < move)
+                manipulated = (tv < 0.0) & (tv >= -window) & (u_move[c] < move)
                 rec = u_land[c] * landing if manipulated else tv
-                kept = not ((tv < -window) and (u_skim[c] < skim))
-                n_cases += 1.0
-                if kept:
-                    n_kept += 1.0
-                    if rec >= 0.0:
-                        rec_pass += 1.0
-                if tv >= 0.0:
-                    true_pass += 1.0
-                if manipulated and u_detect[c] < detection:
-                    found += 1.0
-                if a == 0:
+                kept = not ((tv < -window) & (u_skim[c] < skim))
+                n_kept_i += int(kept)
+                rec_pass_i += int(kept & (rec >= 0.0))
+                true_pass_i += int(tv >= 0.0)
+                found_i += int(manipulated & (u_detect[c] < detection))
+            if a == 0:  # the records of the allocation in force, and what the metrics and details count of them
+                for c in range(lo, hi):
+                    tv = logit_m + case_noise[c]
+                    manipulated = (tv < 0.0) & (tv >= -window) & (u_move[c] < move)
+                    rec = u_land[c] * landing if manipulated else tv
+                    kept = not ((tv < -window) & (u_skim[c] < skim))
                     recorded_out[c] = rec
                     kept_out[c] = kept
                     true_out[c] = tv
+                    # sim.rules.indicators.bunching_ratio's counts, over the records kept.
+                    counts[0] += int(kept & (rec >= 0.0) & (rec < bunching_window))
+                    counts[1] += int(kept & (rec < 0.0) & (rec >= -bunching_window))
+                    counts[2] += int(kept)
+                    # sim.details.bin_counts: bins shifted by one, under- and overflow in the end bins.
+                    hist[0, _bin(rec, bins_per_unit, half_range, n_bins) if kept else 0] += 1
+                    hist[1, _bin(tv, bins_per_unit, half_range, n_bins)] += 1
+            n_cases = float(hi - lo)
+            n_kept, rec_pass, true_pass, found = float(n_kept_i), float(rec_pass_i), float(true_pass_i), float(found_i)
             reported = rec_pass / n_kept
             true_rate = true_pass / n_cases
             skimmed = 1.0 - n_kept / n_cases
@@ -834,4 +858,576 @@ def services(
         scale = _minimum(1.0, max_shift / _maximum(biggest, 1e-12))
         for j in range(n_a):
             learned[s, j] = shares[s, j] + moved[j] * scale
-    return results, recorded_out, kept_out, true_out, learned
+    return results, recorded_out, kept_out, true_out, learned, counts, hist
+
+
+# ---------------------------------------------------------------------- the month's service metrics
+# What service_metrics returns, in order (names of sim.metrics' columns, and the parts of the costs).
+SERVICE_METRICS = (
+    "staffed_weight",
+    "monitoring",
+    "payments",
+    "true_outcome",
+    "reported_outcome",
+    "true_measured_outcome",
+    "social_capital",
+    "gaming_share",
+    "functioning_share",
+    "partnership_share",
+    "outcome_work_share",
+    "slack_share",
+    "measured_work_share",
+    "unmeasured_work_share",
+    "indicator_true_corr",
+    "equity_gap",
+    "participation_rate",
+    "service_commitment_kept",
+    "true_unmeasured_outcome",
+    "skimmed_share",
+    "target_level",
+    "audits",
+    "inspections",
+)
+# The cost constants it reads (sim.config's costs section, and services.cases_per_citizen), in order.
+SERVICE_METRIC_COSTS = (
+    "audit_cost",
+    "audit_cost_per_case",
+    "cases_per_citizen",
+    "inspection_cost",
+    "inspection_cost_per_citizen",
+    "reward_cost",
+    "reward_cost_per_citizen",
+)
+
+
+@numba.njit(**_JIT)
+def _sum(buf: FloatArray, m: int) -> float:
+    """``np.sum`` of ``buf[:m]`` (0.0 when empty), in numpy's pairwise order."""
+    return _pairwise(buf, 0, m) if m > 0 else 0.0
+
+
+@numba.njit(**_JIT)
+def _weighted_mean(values: FloatArray, weights: FloatArray, prod: FloatArray, kept: FloatArray) -> float:
+    """``sim.metrics.weighted_mean``: over values not NaN with weight > 0, ``dot(v, w) / sum(w)``, NaN if no weight."""
+    m = 0
+    for i in range(values.shape[0]):
+        v, w = values[i], weights[i]
+        if v == v and w > 0:
+            prod[m] = v * w
+            kept[m] = w
+            m += 1
+    w_sum = _sum(kept, m)
+    return _sum(prod, m) / w_sum if w_sum > 0 else math.nan
+
+
+@numba.njit(**_JIT)
+def _weighted_share(column: FloatArray, weights: FloatArray, w_sum: float, prod: FloatArray) -> float:
+    """``sim.metrics.weighted_share`` of one column (``w_sum`` is ``weights.sum()``)."""
+    if w_sum <= 0:
+        return math.nan
+    n = column.shape[0]
+    for i in range(n):
+        prod[i] = column[i] * weights[i]
+    return _sum(prod, n) / w_sum
+
+
+@numba.njit(**_JIT)
+def _dot(a: FloatArray, b: FloatArray, prod: FloatArray) -> float:
+    """``sim.rules.portable.dot``: the elementwise products summed pairwise."""
+    n = a.shape[0]
+    for i in range(n):
+        prod[i] = a[i] * b[i]
+    return _sum(prod, n)
+
+
+@numba.njit(**_JIT)
+def _correlation(reported: FloatArray, lived: FloatArray) -> float:
+    """``sim.metrics.indicator_true_corr``: Pearson's r over services with both values, without BLAS."""
+    n = reported.shape[0]
+    r = np.empty(n)
+    t = np.empty(n)
+    m = 0
+    for i in range(n):
+        if reported[i] == reported[i] and lived[i] == lived[i]:
+            r[m], t[m] = reported[i], lived[i]
+            m += 1
+    if m < 3:
+        return math.nan
+    if r[:m].max() - r[:m].min() == 0 or t[:m].max() - t[:m].min() == 0:  # np.ptp
+        return math.nan
+    r_mean = _sum(r, m) / m
+    t_mean = _sum(t, m) / m
+    dr = np.empty(m)
+    dt = np.empty(m)
+    for i in range(m):
+        dr[i] = r[i] - r_mean
+        dt[i] = t[i] - t_mean
+    prod = np.empty(m)
+    scale = math.sqrt(_dot(dr, dr, prod) * _dot(dt, dt, prod))
+    if scale == 0.0:
+        return math.nan
+    return min(1.0, max(-1.0, _dot(dr, dt, prod) / scale))
+
+
+@numba.njit(**_JIT)
+def _equity_gap(outcome: FloatArray, deprivation: FloatArray, size: FloatArray) -> float:
+    """``sim.metrics.equity_gap``: the least deprived fifth's mean outcome minus the most deprived fifth's."""
+    keep = size > 0
+    out, dep, n = outcome[keep], deprivation[keep], size[keep]
+    if out.shape[0] == 0:
+        return math.nan
+    order = np.argsort(dep, kind="mergesort")  # numpy's "stable"
+    k = max(1, math.ceil(out.shape[0] / 5))
+    prod = np.empty(k)
+    w = np.empty(k)
+    for j in range(k):
+        i = order[j]
+        prod[j], w[j] = out[i] * n[i], n[i]
+    least = _sum(prod, k) / _sum(w, k)
+    for j in range(k):
+        i = order[out.shape[0] - k + j]
+        prod[j], w[j] = out[i] * n[i], n[i]
+    return least - _sum(prod, k) / _sum(w, k)
+
+
+@numba.njit(**_JIT)
+def service_metrics(
+    shares: FloatArray,
+    capacity: FloatArray,
+    service_community: IntArray,
+    domain: IntArray,
+    size: FloatArray,
+    deprivation: FloatArray,
+    lived: FloatArray,
+    reported: FloatArray,
+    n_cases: FloatArray,
+    true_rate: FloatArray,
+    p_unmeasured: FloatArray,
+    skimmed: FloatArray,
+    target: FloatArray,
+    audited: FloatArray,
+    inspected: FloatArray,
+    payment: FloatArray,
+    commitment_kept: FloatArray,
+    social_capital: FloatArray,
+    participation: FloatArray,
+    costs: FloatArray,
+    forums: bool,
+    targeted: bool,
+) -> FloatArray:
+    """The month's metrics over services and communities (``SERVICE_METRICS``), in one call.
+
+    ``sim.metrics.collect_metrics``'s service and community figures with the same operations in
+    the same order (the sums pairwise as numpy adds), so they are the same bits; one call in
+    place of some hundred small numpy calls a month.
+
+    Args:
+        shares: (S, 6) allocation in force this month.
+        capacity: per service, its staff capacity.
+        service_community: per service, its community.
+        domain: per service, its domain.
+        size: per community, its citizens.
+        deprivation: per community.
+        lived: per service, the lived outcome.
+        reported: per service, the recorded pass rate (NaN without kept cases).
+        n_cases: per service, the month's cases.
+        true_rate: per service, the true pass rate.
+        p_unmeasured: per service, the unmeasured outcome.
+        skimmed: per service, the share of cases turned away.
+        target: per service, the central target.
+        audited: per service, 1 if audited this month.
+        inspected: per service, 1 if inspected this month.
+        payment: per service, the payoff paid out.
+        commitment_kept: per service, NaN where no forum commitment is in force.
+        social_capital: per community.
+        participation: per community.
+        costs: the constants of ``SERVICE_METRIC_COSTS``.
+        forums: whether forums meet (else participation is 0).
+        targeted: whether any service is under a central target (else the target level is NaN).
+
+    Returns:
+        The figures of ``SERVICE_METRICS``.
+
+    """
+    n_s = capacity.shape[0]
+    n_c = size.shape[0]
+    audit_cost, audit_per_case, cases_per_citizen = costs[0], costs[1], costs[2]
+    inspection_cost, inspection_per_citizen, reward_cost, reward_per_citizen = costs[3], costs[4], costs[5], costs[6]
+    prod = np.empty(max(n_s, n_c))
+    kept = np.empty(max(n_s, n_c))
+    served = np.empty(n_s)
+    weight = np.empty(n_s)
+    other = np.empty(n_s)
+    for s in range(n_s):
+        served[s] = size[service_community[s]]
+        weight[s] = capacity[s] * served[s]
+    w_sum = _sum(weight, n_s)
+    out = np.empty(len(SERVICE_METRICS))
+    out[0] = w_sum
+    for s in range(n_s):
+        other[s] = audit_cost + audit_per_case * (cases_per_citizen * served[s])
+    monitoring = _dot(audited, other, prod)
+    for s in range(n_s):
+        other[s] = inspection_cost + inspection_per_citizen * served[s]
+    out[1] = monitoring + _dot(inspected, other, prod)
+    for s in range(n_s):
+        other[s] = reward_cost + reward_per_citizen * served[s]
+    out[2] = _dot(payment, other, prod)
+    out[3] = _weighted_mean(lived, served, prod, kept)
+    out[4] = _weighted_mean(reported, n_cases, prod, kept)
+    out[5] = _weighted_mean(true_rate, n_cases, prod, kept)
+    out[6] = _weighted_mean(social_capital, size, prod, kept)
+    out[7] = _weighted_share(shares[:, _G], weight, w_sum, prod)
+    out[8] = _weighted_share(shares[:, _F], weight, w_sum, prod)
+    out[9] = _weighted_share(shares[:, _P], weight, w_sum, prod)
+    for s in range(n_s):
+        other[s] = shares[s, _M] + shares[s, _U]
+    out[10] = _weighted_share(other, weight, w_sum, prod)
+    out[11] = _weighted_share(shares[:, _S], weight, w_sum, prod)
+    out[12] = _weighted_share(shares[:, _M], weight, w_sum, prod)
+    out[13] = _weighted_share(shares[:, _U], weight, w_sum, prod)
+    out[14] = _correlation(reported, lived)
+    # Per community, the mean over its three domains (numpy's mean over axis 1: ((a + b) + c) / 3).
+    by_domain = np.zeros((n_c, 3))
+    for s in range(n_s):
+        by_domain[service_community[s], domain[s]] = lived[s]
+    lived_c = np.empty(n_c)
+    for c in range(n_c):
+        lived_c[c] = ((by_domain[c, 0] + by_domain[c, 1]) + by_domain[c, 2]) / 3.0
+    out[15] = _equity_gap(lived_c, deprivation, size)
+    out[16] = _weighted_mean(participation, size, prod, kept) if forums else 0.0
+    m = 0
+    for s in range(n_s):
+        if commitment_kept[s] == commitment_kept[s]:
+            kept[m] = commitment_kept[s]
+            m += 1
+    out[17] = _sum(kept, m) / m if m > 0 else math.nan
+    out[18] = _weighted_mean(p_unmeasured, served, prod, kept)
+    out[19] = _weighted_mean(skimmed, n_cases, prod, kept)
+    out[20] = _weighted_mean(target, weight, prod, kept) if targeted else math.nan
+    out[21] = _sum_any(audited)
+    out[22] = _sum_any(inspected)
+    return out
+
+
+@numba.njit(**_JIT)
+def _sum_any(values: FloatArray) -> float:
+    """Sum of 0/1 values (a count: exact in any order)."""
+    total = 0.0
+    for v in values:
+        total += v
+    return total
+
+
+# ---------------------------------------------------------------------- what citizens met
+# The constants adapt_context reads (sim.config's citizens section, and two more), in order.
+ADAPT_CONTEXT_PARAMS = (
+    "functioning_norm",
+    "ask_base",
+    "ask_partnership",
+    "goal_support",
+    "control_targets",
+    "control_figures",
+    "control_payment",
+    "paid",
+    "audit_exposure",
+    "drift_sensitivity",
+    "guarantee_level",
+)
+_FLOAT_MAX = 1.7976931348623157e308  # np.nan_to_num's value for +inf
+
+
+@numba.njit(inline="always", **_JIT)
+def _nan_to_num(x: float) -> float:
+    """``np.nan_to_num`` of one float: NaN to 0, infinities to the largest finite floats."""
+    if x != x:
+        return 0.0
+    if x == math.inf:
+        return _FLOAT_MAX
+    if x == -math.inf:
+        return -_FLOAT_MAX
+    return x
+
+
+@numba.njit(**_JIT)
+def adapt_context(
+    shares: FloatArray,
+    capacity: FloatArray,
+    service_community: IntArray,
+    domain: IntArray,
+    lived: FloatArray,
+    reported: FloatArray,
+    p_measured: FloatArray,
+    agreement: FloatArray,
+    commitment_kept: FloatArray,
+    found_share: FloatArray,
+    audited: FloatArray,
+    inspected: FloatArray,
+    functioning_seen: FloatArray,
+    objective_set: FloatArray,
+    objective: FloatArray,
+    league_table: FloatArray,
+    observe_forum: FloatArray,
+    forum_information: FloatArray,
+    params: FloatArray,
+) -> FloatArray:
+    """What citizens met in their community's services this month: the adapt kernel's (10, C) context.
+
+    ``SocialProductivityModel.citizens_adapt``'s per-community context (rows ``ADAPT_CONTEXT``),
+    with the same operations in the same order, in one pass over the services: each community's
+    value is the mean over its three domains, ``((a + b) + c) / 3`` as numpy's mean over them.
+
+    Args:
+        shares: (S, 6) allocation in force this month.
+        capacity: per service, its staff capacity.
+        service_community: per service, its community.
+        domain: per service, its domain.
+        lived: per service, the lived outcome.
+        reported: per service, the recorded pass rate (NaN without records).
+        p_measured: per service, the measured outcome.
+        agreement: per service, 1 where a forum agreement is in force.
+        commitment_kept: per service, the share of its commitments kept (NaN without one).
+        found_share: per service, the share of records an audit found moved.
+        audited: per service, 1 if audited.
+        inspected: per service, 1 if inspected.
+        functioning_seen: per service, the functioning share an inspection saw.
+        objective_set: per service, the month's objective in force and observed (0/1).
+        objective: per service, its level.
+        league_table: per service, 1 under a league table.
+        observe_forum: per service, 1 where a forum observes performance.
+        forum_information: per community, the forum's legitimacy.
+        params: the constants of ``ADAPT_CONTEXT_PARAMS``.
+
+    Returns:
+        (10, C): per community ask, partnership effect, goals, control, experience, success,
+        made, kept, exposure, assurance.
+
+    """
+    n_s = capacity.shape[0]
+    n_c = forum_information.shape[0]
+    norm, ask_base, ask_partnership, goal_support = params[0], params[1], params[2], params[3]
+    control_targets, control_figures, control_payment, paid = params[4], params[5], params[6], params[7]
+    audit_exposure, drift_sensitivity, guarantee_level = params[8], params[9], params[10]
+    # Per service, the ten values taken to the communities (then averaged over the domains).
+    n_v = 10
+    by_comm = np.zeros((n_v, n_c, 3))
+    for s in range(n_s):
+        c, d = service_community[s], domain[s]
+        forum_made = agreement[s] * forum_information[c]
+        published = objective_set[s] * league_table[s]
+        standard_kept = _minimum(1.0, p_measured[s] / _maximum(objective[s], 1e-9))
+        made = _minimum(1.0, forum_made + published)
+        promised = forum_made + published
+        kept = (
+            (forum_made * _nan_to_num(commitment_kept[s]) + published * standard_kept) / promised
+            if promised > 0
+            else 0.0
+        )
+        rep = lived[s] if reported[s] != reported[s] else reported[s]
+        found = _clip(audit_exposure * _nan_to_num(found_share[s]), 0.0, 1.0)
+        met = 1.0 if functioning_seen[s] >= guarantee_level else 0.0
+        by_comm[0, c, d] = shares[s, _P]
+        by_comm[1, c, d] = _minimum(1.0, shares[s, _F] * capacity[s] / norm)
+        by_comm[2, c, d] = lived[s]
+        by_comm[3, c, d] = shares[s, _G] + _maximum(0.0, shares[s, _M] - shares[s, _U])
+        by_comm[4, c, d] = objective_set[s] * (1.0 - observe_forum[s])
+        by_comm[5, c, d] = made
+        by_comm[6, c, d] = made * kept
+        by_comm[7, c, d] = audited[s] * found + drift_sensitivity * published * _maximum(0.0, rep - lived[s])
+        by_comm[8, c, d] = audited[s] * (1.0 - found) + inspected[s] * met
+        by_comm[9, c, d] = objective_set[s]
+    mean = np.empty((n_v, n_c))
+    for v in range(n_v):
+        for c in range(n_c):
+            mean[v, c] = ((by_comm[v, c, 0] + by_comm[v, c, 1]) + by_comm[v, c, 2]) / 3.0
+    out = np.empty((len(ADAPT_CONTEXT), n_c))
+    for c in range(n_c):
+        partnership_c, functioning_c, lived_c = mean[0, c], mean[1, c], mean[2, c]
+        made_c = mean[5, c]
+        out[0, c] = _clip(ask_base + ask_partnership * partnership_c, 0.0, 1.0)
+        out[1, c] = partnership_c / (partnership_c + 0.1)
+        out[2, c] = goal_support * mean[9, c]
+        out[3, c] = control_targets * mean[3, c] + control_figures * mean[4, c] + control_payment * paid
+        out[4, c] = 0.5 * functioning_c + 0.5 * lived_c
+        out[5, c] = lived_c
+        out[6, c] = made_c
+        out[7, c] = mean[6, c] / made_c if made_c > 0 else 0.0
+        out[8, c] = mean[7, c]
+        out[9, c] = _clip(mean[8, c], 0.0, 1.0)
+    return out
+
+
+# ---------------------------------------------------------------------- the services' conditions
+# The constants service_conditions reads, in order (config and instruments in force; 0/1 for flags).
+CONDITION_PARAMS = (
+    "citizen_input_scale",
+    "social_capital_weight",
+    "shock_sd",
+    "large_shock_prob",
+    "large_shock_size",
+    "shock_persistence",
+    "audited_by_indicator",
+    "audit_rate",
+    "guarantee_monitoring_rate",
+    "guarantee_monitoring_error",
+    "forums_meet",
+    "noise_sd_one_squared",
+    "noise_floor_squared",
+    "partnership_commitment",
+    "partnership_owed",
+    "theatre_max",
+    "deterrence",
+    "verification_rate",
+    "verification_miss",
+    "verification_error",
+    "league_table",
+    "observe_forum",
+    "partnership_paid",
+    "partnership_required",
+    "theatre_penalty",
+)
+
+
+@numba.njit(**_JIT)
+def service_conditions(
+    service_community: IntArray,
+    capacity: FloatArray,
+    ethos: FloatArray,
+    shock: FloatArray,
+    agreement: FloatArray,
+    partnership_committed: FloatArray,
+    prosocial_c: FloatArray,
+    self_reliance_c: FloatArray,
+    social_capital: FloatArray,
+    deprivation: FloatArray,
+    attenders: FloatArray,
+    forum_information: FloatArray,
+    objective_set: FloatArray,
+    objective: FloatArray,
+    accountability: FloatArray,
+    z_shock: FloatArray,
+    u_large: FloatArray,
+    u_cases: FloatArray,
+    u_audit: FloatArray,
+    u_inspect: FloatArray,
+    z_inspect: FloatArray,
+    z_perception: FloatArray,
+    u_check: FloatArray,
+    u_verify: FloatArray,
+    z_check: FloatArray,
+    params: FloatArray,
+) -> tuple[FloatArray, FloatArray, BoolArray, FloatArray, FloatArray, float]:
+    """The month's conditions of every service (``SERVICE_CONDITIONS``), from the month's draws, in one call.
+
+    ``SocialProductivityModel.services_act``'s numpy path builds them with some sixty array
+    operations; here the same operations in the same order, service by service (the same bits).
+    ``u_cases`` (5, cases) is clipped to ``[1e-12, 1 - 1e-12]`` in place, as the numpy path clips it.
+
+    Args:
+        service_community: per service, its community.
+        capacity: per service.
+        ethos: per service.
+        shock: per service, last month's outcome shock.
+        agreement: per service, 1 where a forum agreement is in force.
+        partnership_committed: per service, the bargained partnership share.
+        prosocial_c: per community, the mean realised pro-social share.
+        self_reliance_c: per community, the mean self-reliance share.
+        social_capital: per community.
+        deprivation: per community.
+        attenders: per community, the latest forum round's attenders.
+        forum_information: per community, the forum's legitimacy.
+        objective_set: per service (``SocialProductivityModel.objectives``).
+        objective: per service.
+        accountability: per service.
+        z_shock: normal draws for the shocks (``shocks`` stream).
+        u_large: uniform draws per community for large shocks (``shocks``).
+        u_cases: (5, cases) uniform draws (``cases``): case noise, move, land, skim, detect.
+        u_audit: uniforms (``audits``).
+        u_inspect: uniforms (``inspections``).
+        z_inspect: normals (``inspections``).
+        z_perception: normals (``forum_perception``).
+        u_check: uniforms (``verification``): a commitment is checked.
+        u_verify: uniforms (``verification``): the check misses.
+        z_check: normals (``verification``): measurement error.
+        params: the constants of ``CONDITION_PARAMS``.
+
+    Returns:
+        The (len(SERVICE_CONDITIONS), S) conditions, the new shocks, the large-shock flag per
+        community, the functioning error, each case's logistic noise, and the commitments checked.
+
+    """
+    n_s = capacity.shape[0]
+    n_c = prosocial_c.shape[0]
+    scale, sc_weight, shock_sd, large_prob, large_size, persistence = (
+        params[0],
+        params[1],
+        params[2],
+        params[3],
+        params[4],
+        params[5],
+    )
+    by_indicator_flag, audit_rate, inspect_rate, inspect_error = params[6], params[7], params[8], params[9]
+    forums_meet, sd_one_sq, floor_sq, commitment_level = params[10], params[11], params[12], params[13]
+    owed, theatre_max, deterrence, verification_rate = params[14], params[15], params[16], params[17]
+    miss, verification_error, league, observe_forum = params[18], params[19], params[20], params[21]
+    paid, required, theatre_penalty = params[22], params[23], params[24]
+    k_raw = np.empty(n_c)
+    large_shock = np.empty(n_c, dtype=np.bool_)
+    for c in range(n_c):
+        k_raw[c] = (prosocial_c[c] + 0.5 * self_reliance_c[c]) / scale + sc_weight * social_capital[c]
+        large_shock[c] = u_large[c] < large_prob
+    cond = np.empty((len(SERVICE_CONDITIONS), n_s))
+    new_shock = np.empty(n_s)
+    functioning_error = np.empty(n_s)
+    checked_total = 0.0
+    for s in range(n_s):
+        c = service_community[s]
+        large = large_size * (1.0 if large_shock[c] else 0.0)
+        new_shock[s] = persistence * shock[s] + shock_sd * z_shock[s] - large
+        audited = (1.0 if u_audit[s] < audit_rate else 0.0) * (objective_set[s] * by_indicator_flag)
+        inspected = 1.0 if u_inspect[s] < inspect_rate else 0.0
+        error = (inspect_error * z_inspect[s]) * inspected
+        functioning_error[s] = error
+        a = attenders[c]
+        sees = (1.0 if a > 0 else 0.0) * forums_meet
+        sd = math.sqrt(sd_one_sq / _maximum(a, 1.0) + floor_sq)
+        bargained = (agreement[s] > 0) and (partnership_committed[s] > 0)
+        theatre = owed * (theatre_max * _clip((1.0 - ethos[s]) - deterrence, 0.0, 1.0))
+        checked = owed * (1.0 if u_check[s] < verification_rate else 0.0)
+        checked_total += checked
+        cond[0, s] = capacity[s]
+        cond[1, s] = k_raw[c]
+        cond[2, s] = deprivation[c]
+        cond[3, s] = new_shock[s]
+        cond[4, s] = ethos[s]
+        cond[5, s] = objective_set[s]
+        cond[6, s] = objective[s]
+        cond[7, s] = accountability[s]
+        cond[8, s] = league
+        cond[9, s] = observe_forum
+        cond[10, s] = sees
+        cond[11, s] = sees * sd * z_perception[s]
+        cond[12, s] = inspected
+        cond[13, s] = error
+        cond[14, s] = paid
+        cond[15, s] = required
+        cond[16, s] = partnership_committed[s] if bargained else commitment_level
+        cond[17, s] = theatre
+        cond[18, s] = checked * (1.0 if u_verify[s] >= miss else 0.0)
+        cond[19, s] = verification_error * z_check[s]
+        cond[20, s] = theatre_penalty
+        cond[21, s] = agreement[s] * forum_information[c]
+        cond[22, s] = audited
+    n_cases = u_cases.shape[1]
+    for r in range(5):
+        for i in range(n_cases):
+            u_cases[r, i] = _clip(u_cases[r, i], 1e-12, 1.0 - 1e-12)
+    noise = np.empty(n_cases)
+    for i in range(n_cases):
+        u = u_cases[0, i]
+        noise[i] = _log(u / (1.0 - u))
+    return cond, new_shock, large_shock, functioning_error, noise, checked_total
+
+
+# The kernels the fused driver calls (each compiled, or loaded from the cache, on first use).
+ENTRY_POINTS = (decide, adapt, adapt_context, service_conditions, services, service_metrics)

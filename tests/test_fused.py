@@ -178,3 +178,48 @@ def test_a_pools_workers_load_the_kernels_the_parent_compiled() -> None:
     out = json.loads(proc.stdout.strip().splitlines()[-1])
     assert out["files"] >= 8 and out["rows"] == [3, 3]
     assert out["same"], "a worker compiled the kernels again (the cache files changed)"
+
+
+@pytest.mark.parametrize("name", sorted(STEP_CONFIGS))
+def test_the_service_metrics_kernel_gives_the_numpy_functions_bits(name: str) -> None:
+    """``sim.kernels.service_metrics`` against ``sim.metrics``' functions on the same month's state, month by month."""
+    import dataclasses
+
+    from sim.metrics import service_figures
+
+    model = SocialProductivityModel(
+        sim.load_config([*SMALL, *STEP_CONFIGS[name], "steps=14", "burn_in=3", "seed=5", "driver=fused"])
+    )
+    fused_cfg = model.config
+    numpy_cfg = dataclasses.replace(fused_cfg, driver="vectorised")
+    compared = 0
+    for _ in range(14):
+        model.step()
+        fused = service_figures(model)
+        model.config = numpy_cfg  # the same state, read by the numpy functions
+        reference = service_figures(model)
+        model.config = fused_cfg
+        assert fused.keys() == reference.keys()
+        for key, value in reference.items():
+            assert value == fused[key] or (np.isnan(value) and np.isnan(fused[key])), (key, value, fused[key])
+            compared += 1
+    assert compared == 14 * len(reference)
+
+
+def test_detail_tables_are_the_same_on_both_drivers() -> None:
+    """The fused services kernel counts the indicator histogram and bunching as it makes the records."""
+    import pandas as pd
+
+    base = [*SMALL, "regime=targets", "regime.switches=[{step:6,to:negotiated}]", "steps=18", "burn_in=2", "seed=2"]
+    tables = {}
+    series = {}
+    for driver in ("vectorised", "fused"):
+        m = SocialProductivityModel(sim.load_config([*base, f"driver={driver}"]))
+        m.run()
+        tables[driver], series[driver] = m.detail_tables(), m.timeseries()
+    for name, frame in tables["vectorised"].items():
+        assert len(frame) > 0, name
+        pd.testing.assert_frame_equal(frame, tables["fused"][name], check_exact=True, obj=name)
+    histogram = tables["fused"]["indicator_histogram"]
+    assert set(histogram["regime"]) == {"targets", "negotiated"} and histogram["recorded"].sum() > 0
+    pd.testing.assert_series_equal(series["vectorised"]["bunching_ratio"], series["fused"]["bunching_ratio"])
