@@ -32,7 +32,7 @@ slurm:
 
 # The whole suite, then the portable pass below.
 test: install browser slurm
-	$(PY) -m pytest -n 2 --dist loadgroup
+	$(PY) -m pytest -n 2 --dist loadgroup --durations=30
 	@$(MAKE) --no-print-directory test-portable
 
 # The golden tests and the quick catalogue experiments again, with every SIMD dispatch target numpy

@@ -69,7 +69,20 @@ SPEC_KEYS = ("overrides", "ci_overrides", "figures")
 # The reduced-size check tables of an experiment with ci_overrides (inside reference/).
 CI_DIR = "ci"
 # Result tables a reference keeps beside its summary, where the experiment writes them.
-EXTRA_TABLES = ("differences.csv", "scenario_rules.csv", "fit.csv", "sensitivity_sobol.csv", "sensitivity_morris.csv")
+EXTRA_TABLES = (
+    "differences.csv",
+    "scenario_rules.csv",
+    "fit.csv",
+    "sensitivity_sobol.csv",
+    "sensitivity_morris.csv",
+    # Where each arm wins (sim.sweep.conditions): share won, PRIM and tree rules, importances,
+    # the winner at every point, and the tree's reading at the defaults.
+    "conditions_share.csv",
+    "conditions_rules.csv",
+    "conditions_importance.csv",
+    "conditions_winners.csv",
+    "conditions_defaults.csv",
+)
 
 
 class CatalogueError(ValueError):
@@ -565,11 +578,13 @@ def _lab_runs(results: Path) -> int:
 
 
 CATALOGUE_USAGE = (
-    "usage: python -m sim catalogue [--ci | --check] [NAME ...]\n"
+    "usage: python -m sim catalogue [--ci | --check | --ledger] [NAME ...]\n"
     "  (no option)  remake the full-size reference outputs and README sections, and the reduced-size\n"
     "               check tables of experiments with ci_overrides (all experiments by default)\n"
     "  --ci         remake only the reduced-size check tables (reference/ci/)\n"
-    "  --check      rerun the full-size references and compare them with reference/ (exit 1 on a difference)"
+    "  --check      rerun the full-size references and compare them with reference/ (exit 1 on a difference)\n"
+    "  --ledger     rewrite only the hypothesis ledger in experiments/README.md from the committed references\n"
+    "  (remaking references also rewrites the ledger)"
 )
 
 
@@ -580,12 +595,18 @@ def main(args: list[str]) -> int:
     if options in (["-h"], ["--help"]):
         print(CATALOGUE_USAGE)
         return 0
-    if len(options) > 1 or (options and options[0] not in ("--ci", "--check")):
+    if len(options) > 1 or (options and options[0] not in ("--ci", "--check", "--ledger")):
         print(
-            f"error: unknown option {' '.join(options)!r}; allowed: --ci or --check\n{CATALOGUE_USAGE}", file=sys.stderr
+            f"error: unknown option {' '.join(options)!r}; allowed: --ci, --check or --ledger\n{CATALOGUE_USAGE}",
+            file=sys.stderr,
         )
         return 2
     mode = options[0] if options else ""
+    if mode == "--ledger":
+        if names:
+            print("error: --ledger takes no experiment names (it reads every committed reference)", file=sys.stderr)
+            return 2
+        return _write_ledger()
     try:
         chosen = entries(names or None)
     except CatalogueError as exc:
@@ -610,4 +631,19 @@ def main(args: list[str]) -> int:
         else:
             info = make_reference(entry, revision)
             print(f"{entry.name}: {info['runs']} runs in {info['seconds']} s -> {entry.reference}")
+    if mode == "":
+        _write_ledger()
     return 1 if failed else 0
+
+
+def _write_ledger() -> int:
+    """Rewrite the hypothesis ledger (sim.ledger) from the committed references; the exit code."""
+    from sim.ledger import LedgerError, update_ledger
+
+    try:
+        changed = update_ledger()
+    except LedgerError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"ledger in {CATALOGUE / 'README.md'}: {'rewritten' if changed else 'unchanged'}")
+    return 0

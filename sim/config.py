@@ -1193,7 +1193,9 @@ class SimConfig:
     )
     status_quo: str = param("none", "Regime during the burn-in", choices=REGIMES)
     driver: str = param(
-        "vectorised", "How citizen rules run: all at once, or one Mesa agent at a time", choices=("vectorised", "agent")
+        "vectorised",
+        "How citizen rules run: all at once (numpy), one Mesa agent at a time, or one compiled pass (numba)",
+        choices=("vectorised", "agent", "fused"),
     )
     population: PopulationConfig = field(default_factory=PopulationConfig)
     citizens: CitizensConfig = field(default_factory=CitizensConfig)

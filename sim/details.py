@@ -96,6 +96,18 @@ class Histogram:
         self.true_total += true.size
         self.months += 1
 
+    def add_counts(self, counts: IntArray, recorded_total: int, true_total: int) -> None:
+        """Add one month already counted by the fused driver's services kernel.
+
+        ``counts`` is (2, N_BINS + 2): kept records and true values, with the underflow and
+        overflow bins at both ends (dropped here, as :func:`bin_counts` drops them).
+        """
+        self.recorded += counts[0, 1:-1]
+        self.true += counts[1, 1:-1]
+        self.recorded_total += recorded_total
+        self.true_total += true_total
+        self.months += 1
+
 
 class DetailRecorder:
     """Accumulates a run's detail tables month by month (see the module docstring).
@@ -117,7 +129,11 @@ class DetailRecorder:
         """Add the month just simulated."""
         month = model.service_month
         assert month is not None
-        self.histograms.setdefault(model.regime, Histogram()).add(month.recorded, month.kept, month.true_value)
+        histogram = self.histograms.setdefault(model.regime, Histogram())
+        if model.case_histogram is None:
+            histogram.add(month.recorded, month.kept, month.true_value)
+        else:  # counted by the fused services kernel as it made the records
+            histogram.add_counts(model.case_histogram, model.records_kept, month.true_value.size)
         if model.month < self.window_start:
             return
         self.regime = model.regime

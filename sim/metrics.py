@@ -189,22 +189,115 @@ def by_community(values: FloatArray, community: IntArray, domain: IntArray, n_co
     return out.mean(axis=1)
 
 
-def collect_metrics(model: SocialProductivityModel) -> dict[str, Any]:
-    """All metrics for the month just simulated."""
-    cit, comm, svc = model.citizens, model.communities_state, model.services
+# The metrics read from the citizen arrays alone (citizen_figures), in COLUMNS order.
+CITIZEN_FIGURES: tuple[str, ...] = (
+    "prosocial_rate",
+    "prosocial_hours",
+    "volunteering_rate",
+    "caring_rate",
+    "self_reliance",
+    "motivation_mean",
+    "trust_mean",
+    "volunteering_hours",
+    "caring_hours",
+    "volunteering_rate_motivated",
+)
+
+
+def citizen_figures(model: SocialProductivityModel) -> dict[str, float]:
+    """The month's metrics over the citizens (:data:`CITIZEN_FIGURES`) and the total volunteering hours.
+
+    The fused driver summed what they need while it passed over the citizens
+    (``model.citizen_totals``, ``sim.kernels``): they are read from those sums, with no further
+    pass. Otherwise they are computed from the arrays. The two agree to rounding: the sums are
+    taken in citizen order, numpy's means pairwise.
+    """
+    cit = model.citizens
+    threshold = model.config.citizens.activity_threshold_hours
+    totals = model.citizen_totals
+    if totals is None:
+        prosocial = cit.volunteering + cit.caring
+        motivated = cit.motivation >= MOTIVATED
+        return {
+            "prosocial_rate": activity_rate(prosocial, threshold),
+            "prosocial_hours": mean_or_nan(prosocial),
+            "volunteering_rate": activity_rate(cit.volunteering, threshold),
+            "caring_rate": activity_rate(cit.caring, threshold),
+            "self_reliance": self_reliance(cit.self_reliance, cit.budget),
+            "motivation_mean": mean_or_nan(cit.motivation),
+            "trust_mean": mean_or_nan(cit.trust),
+            "volunteering_hours": mean_or_nan(cit.volunteering),
+            "caring_hours": mean_or_nan(cit.caring),
+            "volunteering_rate_motivated": motivated_activity_rate(cit.volunteering, motivated, threshold),
+            "volunteering_total": float(cit.volunteering.sum()),
+        }
+    n = cit.n
+    nan = float("nan")
+
+    def per_citizen(name: str) -> float:
+        return totals[name] / n if n else nan
+
+    motivated_n = totals["motivated"]
+    return {
+        "prosocial_rate": per_citizen("prosocial_active"),
+        "prosocial_hours": per_citizen("prosocial_hours"),
+        "volunteering_rate": per_citizen("volunteering_active"),
+        "caring_rate": per_citizen("caring_active"),
+        "self_reliance": per_citizen("self_reliance_share"),
+        "motivation_mean": per_citizen("motivation"),
+        "trust_mean": per_citizen("trust"),
+        "volunteering_hours": per_citizen("volunteering_hours"),
+        "caring_hours": per_citizen("caring_hours"),
+        "volunteering_rate_motivated": totals["motivated_volunteering_active"] / motivated_n if motivated_n else nan,
+        "volunteering_total": totals["volunteering_hours"],
+    }
+
+
+def service_figures(model: SocialProductivityModel) -> dict[str, float]:
+    """The month's figures over services and communities, and the parts of the public cost.
+
+    Keyed as ``sim.kernels.SERVICE_METRICS``. The fused driver computes them in one compiled
+    call (``sim.kernels.service_metrics``, the same operations in the same order: the same
+    bits); the other drivers with the functions above.
+    """
+    comm, svc = model.communities_state, model.services
     cfg = model.config
     month = model.service_month
     assert month is not None
     shares = model.service_shares
-    n = max(cit.n, 1)
-    weight = svc.capacity * comm.size[svc.community]
-    threshold = cfg.citizens.activity_threshold_hours
-    prosocial = cit.volunteering + cit.caring
-    motivated = cit.motivation >= MOTIVATED
-    lived_c = by_community(svc.lived, svc.community, svc.domain, comm.size.shape[0])
-
-    targeted = model.targeted() > 0
     costs, inst = cfg.costs, model.instruments
+    forums = inst.objective_setter == "forum" or inst.observation == "forum"
+    targeted = bool((model.targeted() > 0).any())
+    if cfg.driver == "fused":
+        from sim import kernels  # numba is imported by the fused driver only
+
+        values = kernels.service_metrics(
+            shares,
+            svc.capacity,
+            svc.community,
+            svc.domain,
+            comm.size,
+            comm.deprivation,
+            svc.lived,
+            svc.reported,
+            month.n_cases,
+            month.true_rate,
+            month.p_unmeasured,
+            month.skimmed,
+            svc.target,
+            svc.audited,
+            svc.inspected,
+            svc.payment,
+            svc.commitment_kept,
+            comm.social_capital,
+            comm.participation,
+            model.metric_costs,
+            forums,
+            targeted,
+        )
+        return dict(zip(kernels.SERVICE_METRICS, values.tolist(), strict=True))
+    weight = svc.capacity * comm.size[svc.community]
+    lived_c = by_community(svc.lived, svc.community, svc.domain, comm.size.shape[0])
     served = comm.size[svc.community]  # citizens each service serves
     # Every cost is per case or per citizen served (plus optional fixed parts), so per-citizen
     # costs do not shrink as services grow; every payoff paid to a service is costed alike.
@@ -212,7 +305,44 @@ def collect_metrics(model: SocialProductivityModel) -> dict[str, Any]:
     monitoring = portable.dot(svc.audited, costs.audit_cost + costs.audit_cost_per_case * caseload) + portable.dot(
         svc.inspected, costs.inspection_cost + costs.inspection_cost_per_citizen * served
     )
-    payments = portable.dot(svc.payment, costs.reward_cost + costs.reward_cost_per_citizen * served)
+    return {
+        "staffed_weight": float(weight.sum()),
+        "monitoring": monitoring,
+        "payments": portable.dot(svc.payment, costs.reward_cost + costs.reward_cost_per_citizen * served),
+        "true_outcome": weighted_mean(svc.lived, served),
+        "reported_outcome": weighted_mean(svc.reported, month.n_cases),
+        "true_measured_outcome": weighted_mean(month.true_rate, month.n_cases),
+        "social_capital": weighted_mean(comm.social_capital, comm.size),
+        "gaming_share": weighted_share(shares, weight, cp.GAMING),
+        "functioning_share": weighted_share(shares, weight, cp.FUNCTIONING),
+        "partnership_share": weighted_share(shares, weight, cp.PARTNERSHIP),
+        "outcome_work_share": weighted_share(shares, weight, [cp.MEASURED, cp.UNMEASURED]),
+        "slack_share": weighted_share(shares, weight, cp.SLACK),
+        "measured_work_share": weighted_share(shares, weight, cp.MEASURED),
+        "unmeasured_work_share": weighted_share(shares, weight, cp.UNMEASURED),
+        "indicator_true_corr": indicator_true_corr(svc.reported, svc.lived),
+        "equity_gap": equity_gap(lived_c, comm.deprivation, comm.size),
+        "participation_rate": weighted_mean(comm.participation, comm.size) if forums else 0.0,
+        "service_commitment_kept": commitment_share(svc.commitment_kept),
+        "true_unmeasured_outcome": weighted_mean(month.p_unmeasured, served),
+        "skimmed_share": weighted_mean(month.skimmed, month.n_cases),
+        "target_level": weighted_mean(svc.target, weight) if targeted else float("nan"),
+        "audits": float(svc.audited.sum()),
+        "inspections": float(svc.inspected.sum()),
+    }
+
+
+def collect_metrics(model: SocialProductivityModel) -> dict[str, Any]:
+    """All metrics for the month just simulated."""
+    cit = model.citizens
+    cfg = model.config
+    month = model.service_month
+    assert month is not None
+    n = max(cit.n, 1)
+    figures = citizen_figures(model)
+    sf = service_figures(model)
+    costs, inst = cfg.costs, model.instruments
+    monitoring, payments = sf["monitoring"], sf["payments"]
     participants = model.month_costs.get("forum_participants", 0.0)
     staff_hours = model.month_costs.get("forum_staff_hours", 0.0) + model.month_costs.get("verification_hours", 0.0)
     forum = (
@@ -221,64 +351,60 @@ def collect_metrics(model: SocialProductivityModel) -> dict[str, Any]:
         + staff_hours * cfg.forum.staff_hour_value
     )
     spending = (
-        costs.staff_cost_per_unit * float(weight.sum())
+        costs.staff_cost_per_unit * sf["staffed_weight"]
         + monitoring
         + payments
-        + model.payment_per_hour * float(cit.volunteering.sum())
+        + model.payment_per_hour * figures["volunteering_total"]
         + forum
         + costs.recognition_cost_per_citizen * model.recognition * cit.n
     )
     cost_total = spending / n
     # Citizens' co-production (formal volunteering) and forum hours at the shadow wage.
-    citizen_hours = float(cit.volunteering.sum()) + model.month_costs.get("forum_citizen_hours", 0.0)
+    citizen_hours = figures["volunteering_total"] + model.month_costs.get("forum_citizen_hours", 0.0)
     social_cost = cost_total + costs.shadow_wage * citizen_hours / n
-    true_outcome = weighted_mean(svc.lived, comm.size[svc.community])
-    reported = weighted_mean(svc.reported, month.n_cases)
-    true_measured = weighted_mean(month.true_rate, month.n_cases)
+    true_outcome = sf["true_outcome"]
+    reported = sf["reported_outcome"]
+    true_measured = sf["true_measured_outcome"]
     # Only committed citizens have a value (NaN elsewhere), so compute it for them alone.
     committed = ~np.isnan(cit.commitment)
     met = commitment_met(cit.share[committed], cit.commitment[committed]) if committed.any() else np.zeros(0)
-    forums = inst.objective_setter == "forum" or inst.observation == "forum"
+    bunching = model.bunching_counts
+    if bunching is None:
+        bunching_ratio = indicators.bunching_ratio(month.recorded, month.kept, cfg.services.bunching_window)
+    else:  # the fused services kernel counted them (same rule as indicators.bunching_ratio)
+        above, below = bunching
+        bunching_ratio = (float("inf") if above > 0 else float("nan")) if below == 0 else float(above / below)
     return {
         "step": model.month,
         "regime": model.regime,
-        "prosocial_rate": activity_rate(prosocial, threshold),
-        "prosocial_hours": mean_or_nan(prosocial),
-        "volunteering_rate": activity_rate(cit.volunteering, threshold),
-        "caring_rate": activity_rate(cit.caring, threshold),
-        "self_reliance": self_reliance(cit.self_reliance, cit.budget),
-        "motivation_mean": mean_or_nan(cit.motivation),
-        "trust_mean": mean_or_nan(cit.trust),
-        "social_capital": weighted_mean(comm.social_capital, comm.size),
-        "gaming_share": weighted_share(shares, weight, cp.GAMING),
-        "functioning_share": weighted_share(shares, weight, cp.FUNCTIONING),
-        "partnership_share": weighted_share(shares, weight, cp.PARTNERSHIP),
-        "outcome_work_share": weighted_share(shares, weight, [cp.MEASURED, cp.UNMEASURED]),
+        **{name: figures[name] for name in CITIZEN_FIGURES},
+        "social_capital": sf["social_capital"],
+        "gaming_share": sf["gaming_share"],
+        "functioning_share": sf["functioning_share"],
+        "partnership_share": sf["partnership_share"],
+        "outcome_work_share": sf["outcome_work_share"],
         "reported_outcome": reported,
         "true_outcome": true_outcome,
         "gaming_gap": reported - true_measured,
-        "bunching_ratio": indicators.bunching_ratio(month.recorded, month.kept, cfg.services.bunching_window),
-        "indicator_true_corr": indicator_true_corr(svc.reported, svc.lived),
-        "equity_gap": equity_gap(lived_c, comm.deprivation, comm.size),
-        "participation_rate": weighted_mean(comm.participation, comm.size) if forums else 0.0,
-        "service_commitment_kept": commitment_share(svc.commitment_kept),
+        "bunching_ratio": bunching_ratio,
+        "indicator_true_corr": sf["indicator_true_corr"],
+        "equity_gap": sf["equity_gap"],
+        "participation_rate": sf["participation_rate"],
+        "service_commitment_kept": sf["service_commitment_kept"],
         "citizen_commitment_kept": commitment_share(met),
         "public_cost": cost_total,
         "social_productivity": 100.0 * true_outcome / cost_total if cost_total > 0 else float("nan"),
-        "volunteering_hours": mean_or_nan(cit.volunteering),
-        "caring_hours": mean_or_nan(cit.caring),
-        "volunteering_rate_motivated": motivated_activity_rate(cit.volunteering, motivated, threshold),
-        "slack_share": weighted_share(shares, weight, cp.SLACK),
-        "measured_work_share": weighted_share(shares, weight, cp.MEASURED),
-        "unmeasured_work_share": weighted_share(shares, weight, cp.UNMEASURED),
+        "slack_share": sf["slack_share"],
+        "measured_work_share": sf["measured_work_share"],
+        "unmeasured_work_share": sf["unmeasured_work_share"],
         "true_measured_outcome": true_measured,
-        "true_unmeasured_outcome": weighted_mean(month.p_unmeasured, comm.size[svc.community]),
-        "skimmed_share": weighted_mean(month.skimmed, month.n_cases),
-        "target_level": weighted_mean(svc.target, weight) if targeted.any() else float("nan"),
-        "audits": int(svc.audited.sum()),
+        "true_unmeasured_outcome": sf["true_unmeasured_outcome"],
+        "skimmed_share": sf["skimmed_share"],
+        "target_level": sf["target_level"],
+        "audits": int(sf["audits"]),
         "social_cost": social_cost,
         "social_productivity_full": 100.0 * true_outcome / social_cost if social_cost > 0 else float("nan"),
-        "inspections": int(svc.inspected.sum()),
+        "inspections": int(sf["inspections"]),
         "payments_cost": payments / n,
         "monitoring_cost": monitoring / n,
         "forum_cost": forum / n,

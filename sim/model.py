@@ -19,14 +19,14 @@ import numpy as np
 
 from sim.agents import Citizen, Community, Service
 from sim.config import DOMAINS, SimConfig, validate
-from sim.details import DetailRecorder, window_start
+from sim.details import BINS_PER_UNIT, HALF_RANGE, N_BINS, DetailRecorder, window_start
 from sim.instruments import Instruments
-from sim.metrics import MetricsRecorder
+from sim.metrics import MOTIVATED, MetricsRecorder
 from sim.rules import citizen as citizen_rules
 from sim.rules import community as community_rules
 from sim.rules import coproduction as cp
 from sim.rules import forum, indicators, management, negotiation
-from sim.rules._types import BoolArray, FloatArray
+from sim.rules._types import BoolArray, FloatArray, IntArray
 from sim.state import NEVER, init_citizens, init_communities, init_services, make_streams
 
 DECISION_FIELDS = tuple(f.name for f in dataclasses.fields(citizen_rules.Decision))
@@ -108,12 +108,38 @@ class SocialProductivityModel(mesa.Model):
         # The allocation in force this month, and what services faced (set by services_act).
         self.service_shares = self.services.shares
         self._month_conditions: management.ServiceConditions | None = None
+        self._month_cond: FloatArray | None = None  # the same, as the fused services kernel's rows
+        self._fused_params_cache: tuple[Instruments, Any, FloatArray, FloatArray] | None = None
         self.large_shock = np.zeros(self.communities_state.deprivation.shape[0], dtype=bool)
         self.month_costs: dict[str, float] = {}
         self._buffer: dict[str, np.ndarray] = {}
         self._context: dict[str, Any] = {}
         self._citizen_agents: mesa.agent.AgentSet | None = None
         self._prosocial_share_cache: tuple[FloatArray, FloatArray] | None = None
+        self._self_reliance_cache: tuple[FloatArray, FloatArray] | None = None
+        # The fused driver's citizen totals of the month (sim.kernels), read by the metrics; None otherwise.
+        self.citizen_totals: dict[str, float] | None = None
+        # What the fused services kernel counted of the month's records (sim.kernels.services), read by
+        # the metrics (bunching: kept records just above and just below the standard) and the detail
+        # tables (the histogram's counts); None otherwise.
+        self.bunching_counts: tuple[int, int] | None = None
+        self.case_histogram: IntArray | None = None
+        self.records_kept = 0
+        # The cost constants the fused metrics kernel reads (sim.kernels.SERVICE_METRIC_COSTS), fixed for a run.
+        self.metric_costs = np.array(
+            [
+                float(getattr(cfg.services if name == "cases_per_citizen" else cfg.costs, name))
+                for name in (
+                    "audit_cost",
+                    "audit_cost_per_case",
+                    "cases_per_citizen",
+                    "inspection_cost",
+                    "inspection_cost_per_citizen",
+                    "reward_cost",
+                    "reward_cost_per_citizen",
+                )
+            ]
+        )
         for i in range(self.communities_state.deprivation.shape[0]):
             Community(self, i)
         for s in range(self.services.community.shape[0]):
@@ -210,6 +236,9 @@ class SocialProductivityModel(mesa.Model):
             0.0,
             1.0,
         )
+        if self.config.driver == "fused":
+            self._decide_fused(pressure, self.streams["citizens"].standard_normal(cit.n))
+            return
         self._context = {
             "pressure": pressure[cit.community],
             "noise": self.streams["citizens"].standard_normal(cit.n),
@@ -225,6 +254,60 @@ class SocialProductivityModel(mesa.Model):
         for name in DECISION_FIELDS:
             setattr(cit, name, self._buffer[name])
         cit.forum_hours = np.zeros(cit.n)
+
+    def _decide_fused(self, pressure: FloatArray, noise: FloatArray) -> None:
+        """The decision rules for every citizen in one compiled pass (``sim.kernels.decide``).
+
+        Takes the same random draws as the numpy path and gives the same bits; it also sums, in
+        the same pass, what the services and the month's metrics need from the citizens.
+        """
+        from sim import kernels  # numba is imported by the fused driver only
+
+        cit, comm, p = self.citizens, self.communities_state, self.citizen_params
+        consts = np.array(
+            [
+                p.belief_persistence,
+                p.commitment_pressure,
+                p.motivation_weight,
+                p.antisocial_pressure,
+                p.norm_premium,
+                p.contribution_noise,
+                # The payment multiplier's parts: crowd_out * paid (paid is 0 or 1) and price_effect * pay.
+                p.payment_crowd_out * (1.0 if self.instruments.payment_per_hour > 0 else 0.0),
+                p.payment_price_effect * self.instruments.payment_per_hour,
+                p.self_reliance_share,
+                p.volunteer_share,
+            ]
+        )
+        belief, share, vol, care, selfrel, realised, realised_c, selfrel_c, totals = kernels.decide(
+            cit.realised,
+            cit.contacts,
+            cit.community,
+            cit.coop_type,
+            cit.belief,
+            cit.motivation,
+            cit.commitment,
+            cit.budget,
+            cit.forum_hours,
+            cit.own_need,
+            cit.efficacy,
+            cit.engaged,
+            cit.care_opportunity,
+            np.ascontiguousarray(pressure, dtype=np.float64),
+            noise,
+            np.array([p.cc_base, p.free_rider_base, p.other_base]),
+            np.array([p.cc_slope, 0.0, 0.0]),
+            consts,
+            float(self.config.citizens.activity_threshold_hours),
+            comm.size.shape[0],
+        )
+        cit.belief, cit.share, cit.volunteering, cit.caring = belief, share, vol, care
+        cit.self_reliance, cit.realised = selfrel, realised
+        cit.forum_hours = np.zeros(cit.n)
+        size = comm.size
+        self._prosocial_share_cache = (realised, np.divide(realised_c, size, out=np.zeros_like(size), where=size > 0))
+        self._self_reliance_cache = (selfrel, np.divide(selfrel_c, size, out=np.zeros_like(size), where=size > 0))
+        self.citizen_totals = dict(zip(kernels.DECIDE_TOTALS, totals.tolist(), strict=True))
 
     def decide_citizens(self, sel: slice) -> None:
         """Run the decision rules for a selection of citizens into the month's buffer."""
@@ -251,19 +334,16 @@ class SocialProductivityModel(mesa.Model):
 
     def services_act(self) -> None:
         """Services co-produce outcomes, record cases, may game, are audited, and learn."""
-        cit, comm, svc = self.citizens, self.communities_state, self.services
+        if self.config.driver == "fused":
+            self._services_act_fused()
+            return
+        comm, svc = self.communities_state, self.services
         scfg = self.config.services
         s_comm = svc.community
         n_s = s_comm.shape[0]
-        has_time = cit.budget > 0
-        self_rel_share = (
-            cit.self_reliance / cit.budget  # the usual case: the same values without a masked divide
-            if has_time.all()
-            else np.divide(cit.self_reliance, cit.budget, out=np.zeros(cit.n), where=has_time)
-        )
         k_raw = cp.citizen_input(
             self._prosocial_share_by_community(),
-            community_rules.community_mean(self_rel_share, cit.community, comm.size),
+            self._self_reliance_share_by_community(),
             comm.social_capital,
             scale=scfg.citizen_input_scale,
             social_capital_weight=scfg.social_capital_weight,
@@ -353,6 +433,149 @@ class SocialProductivityModel(mesa.Model):
         svc.shares = management.learn_shares(svc.shares, month.payoff, trials, size, scfg.learning_rate, scfg.max_shift)
         self._month_conditions = conditions
 
+    def _services_act_fused(self) -> None:
+        """:meth:`services_act` in two compiled calls (``sim.kernels.service_conditions`` and ``services``).
+
+        The same random draws, from the same streams in the same order, as the numpy path; the
+        first kernel builds the month's conditions from them (and each case's noise), the second
+        evaluates the allocation in force and the six trials case by case, learns, and counts
+        what the metrics and the detail tables need of the records. The same bits throughout.
+        """
+        from sim import kernels
+
+        comm, svc, scfg, fp = self.communities_state, self.services, self.config.services, self.forum_params
+        s_comm = svc.community
+        n_s, n_c = s_comm.shape[0], comm.size.shape[0]
+        shocks = self.streams["shocks"]
+        z_shock = shocks.standard_normal(n_s)
+        u_large = shocks.random(n_c)
+        cases = self.streams["cases"]
+        n_cases = np.minimum(cases.poisson(scfg.cases_per_citizen * comm.size[s_comm]), scfg.max_cases_per_service)
+        u = cases.random((5, int(n_cases.sum())))
+        objective_set, objective, accountability = self.objectives()
+        u_audit = self.streams["audits"].random(n_s)
+        inspections = self.streams["inspections"]
+        u_inspect, z_inspect = inspections.random(n_s), inspections.standard_normal(n_s)
+        z_perception = self.streams["forum_perception"].standard_normal(n_s)
+        verification = self.streams["verification"]
+        u_check, u_verify, z_check = (
+            verification.random(n_s),
+            verification.random(n_s),
+            verification.standard_normal(n_s),
+        )
+        condition_params, service_params = self._fused_params()
+        cond, svc.shock, self.large_shock, functioning_error, case_noise, checked = kernels.service_conditions(
+            s_comm,
+            svc.capacity,
+            svc.ethos,
+            svc.shock,
+            svc.agreement,
+            svc.partnership_committed,
+            self._prosocial_share_by_community(),
+            self._self_reliance_share_by_community(),
+            comm.social_capital,
+            comm.deprivation,
+            comm.attenders,
+            comm.forum_information,
+            np.asarray(objective_set, dtype=np.float64),
+            np.asarray(objective, dtype=np.float64),
+            np.asarray(accountability, dtype=np.float64),
+            z_shock,
+            u_large,
+            u,
+            u_audit,
+            u_inspect,
+            z_inspect,
+            z_perception,
+            u_check,
+            u_verify,
+            z_check,
+            condition_params,
+        )
+        case_start = np.zeros(n_s + 1, dtype=np.int64)
+        np.cumsum(n_cases, out=case_start[1:])
+        results, recorded, kept, true_value, learned, counts, histogram = kernels.services(
+            svc.shares,
+            cond,
+            case_start,
+            case_noise,
+            u[1],
+            u[2],
+            u[3],
+            u[4],
+            service_params,
+            cond[kernels.SERVICE_CONDITIONS.index("partnership_level")],
+            float(scfg.exploration),
+            float(scfg.learning_rate),
+            float(scfg.max_shift),
+            float(scfg.bunching_window),
+            float(BINS_PER_UNIT),
+            float(HALF_RANGE),
+            N_BINS,
+        )
+        self._month_cond = cond
+        self.bunching_counts = (int(counts[0]), int(counts[1]))
+        self.records_kept = int(counts[2])
+        self.case_histogram = histogram
+        values = dict(zip(kernels.SERVICE_RESULTS, results, strict=True))
+        month = management.ServiceMonth(**values, recorded=recorded, kept=kept, true_value=true_value)
+        self.service_month = month
+        self.service_shares = svc.shares
+        svc.reported, svc.lived, svc.cases = month.reported, month.lived_outcome, month.n_cases
+        svc.audited, svc.found_share, svc.payment = (
+            cond[kernels.SERVICE_CONDITIONS.index("audited")],
+            month.found_share,
+            month.payment,
+        )
+        svc.commitment_kept = np.where(svc.agreement > 0, month.commitment_kept, np.nan)
+        svc.inspected = cond[kernels.SERVICE_CONDITIONS.index("inspected")]
+        svc.functioning_seen = svc.shares[:, cp.FUNCTIONING] + functioning_error
+        self.month_costs["verification_hours"] = float(checked * fp.verification_hours)
+        svc.shares = learned
+
+    def _fused_params(self) -> tuple[FloatArray, FloatArray]:
+        """The services kernels' constants under the instruments in force (made again only when they change)."""
+        from sim import kernels
+
+        inst = self.instruments
+        cached = self._fused_params_cache
+        if cached is not None and cached[0] is inst and cached[1] is self.service_params:
+            return cached[2], cached[3]
+        scfg, fp = self.config.services, self.forum_params
+        values = {
+            "citizen_input_scale": scfg.citizen_input_scale,
+            "social_capital_weight": scfg.social_capital_weight,
+            "shock_sd": scfg.shock_sd,
+            "large_shock_prob": scfg.large_shock_prob,
+            "large_shock_size": scfg.large_shock_size,
+            "shock_persistence": scfg.shock_persistence,
+            # Audits check the records used for consequences: where an objective is judged by the indicator.
+            "audited_by_indicator": float(inst.observation == "indicator"),
+            "audit_rate": inst.audit_rate,
+            "guarantee_monitoring_rate": inst.guarantee_monitoring_rate,
+            "guarantee_monitoring_error": inst.guarantee_monitoring_error,
+            "forums_meet": float(self.forums_meet(inst)),
+            "noise_sd_one_squared": fp.noise_sd_one**2,
+            "noise_floor_squared": fp.noise_floor**2,
+            "partnership_commitment": inst.partnership_commitment,
+            "partnership_owed": float(inst.partnership_standard != "none"),
+            "theatre_max": fp.theatre_max,
+            # forum.theatre_share's deterrence, computed as it computes it.
+            "deterrence": inst.verification_rate * (1.0 - fp.verification_miss) * fp.theatre_sanction,
+            "verification_rate": inst.verification_rate,
+            "verification_miss": fp.verification_miss,
+            "verification_error": fp.verification_error,
+            "league_table": float(inst.league_table),
+            "observe_forum": float(inst.observation == "forum"),
+            "partnership_paid": float(inst.partnership_standard == "paid"),
+            "partnership_required": float(inst.partnership_standard == "required"),
+            "theatre_penalty": fp.theatre_sanction * fp.service_cost,
+        }
+        condition_params = np.array([float(values[name]) for name in kernels.CONDITION_PARAMS])
+        service_params = np.array([float(getattr(self.service_params, name)) for name in kernels.SERVICE_PARAMS])
+        self._fused_params_cache = (inst, self.service_params, condition_params, service_params)
+        return condition_params, service_params
+
     def forums_negotiate(self) -> None:
         """Where forums set the objective or observe performance, they meet on schedule and after large shocks.
 
@@ -435,6 +658,9 @@ class SocialProductivityModel(mesa.Model):
         feedback, pay, voice in a forum they attended, commitments and published standards kept
         or broken, what audits found, and assurance from checks that found little.
         """
+        if self.config.driver == "fused":
+            self._adapt_fused()
+            return
         cit, comm, svc, ccfg = self.citizens, self.communities_state, self.services, self.config.citizens
         inst, month = self.instruments, self.service_month
         assert month is not None
@@ -507,6 +733,94 @@ class SocialProductivityModel(mesa.Model):
                 self.adapt_citizens(block)
         for name in ADAPTATION_FIELDS:
             setattr(cit, name, self._buffer[name])
+
+    def _adapt_fused(self) -> None:
+        """The adaptation rules for every citizen in one compiled pass (``sim.kernels.adapt``).
+
+        What citizens met in their community's services (the numpy path's context above) comes
+        from one compiled pass over the services (``sim.kernels.adapt_context``), the same bits.
+        """
+        from sim import kernels
+
+        cit, comm, svc, ccfg = self.citizens, self.communities_state, self.services, self.config.citizens
+        p, inst, month, cond = self.citizen_params, self.instruments, self.service_month, self._month_cond
+        assert month is not None and cond is not None
+        row = kernels.SERVICE_CONDITIONS.index
+        context_params = np.array(
+            [
+                self.config.services.functioning_norm,
+                ccfg.ask_base,
+                ccfg.ask_partnership,
+                ccfg.goal_support,
+                ccfg.control_targets,
+                ccfg.control_figures,
+                ccfg.control_payment,
+                float(inst.payment_per_hour > 0),
+                ccfg.audit_exposure,
+                ccfg.drift_sensitivity,
+                inst.guarantee_level,
+            ]
+        )
+        # What citizens met this month: the allocation in force, not the one just learned.
+        by_community = kernels.adapt_context(
+            self.service_shares,
+            svc.capacity,
+            svc.community,
+            svc.domain,
+            svc.lived,
+            svc.reported,
+            month.p_measured,
+            svc.agreement,
+            svc.commitment_kept,
+            svc.found_share,
+            svc.audited,
+            svc.inspected,
+            svc.functioning_seen,
+            cond[row("objective_set")],
+            cond[row("objective")],
+            cond[row("league_table")],
+            cond[row("observe_forum")],
+            comm.forum_information,
+            context_params,
+        )
+        u_engage = self.streams["engagement"].random(cit.n)
+        experience_noise = self.streams["experience"].standard_normal(cit.n)
+        consts = np.array(
+            [
+                self.recognition,
+                ccfg.voice_weight,
+                p.engagement_exit,
+                p.motivation_gain,
+                p.motivation_loss,
+                p.motivation_reversion,
+                p.trust_gain,
+                p.trust_loss,
+                p.assurance_gain,
+                p.trust_experience_noise,
+                p.efficacy_rate,
+                ccfg.partnership_support,
+            ],
+            dtype=np.float64,
+        )
+        engaged, motivation, trust, efficacy, totals = kernels.adapt(
+            cit.community,
+            cit.engaged,
+            cit.participated,
+            cit.motivation,
+            cit.motivation_trait,
+            cit.trust,
+            cit.efficacy,
+            cit.volunteering,
+            by_community,
+            u_engage,
+            experience_noise,
+            consts,
+            float(ccfg.activity_threshold_hours),
+            MOTIVATED,
+        )
+        cit.engaged, cit.motivation, cit.trust, cit.efficacy = engaged, motivation, trust, efficacy
+        assert self.citizen_totals is not None
+        self.citizen_totals.update(zip(kernels.ADAPT_TOTALS, totals.tolist(), strict=True))
 
     def adapt_citizens(self, sel: slice) -> None:
         """Run the adaptation rules for a selection of citizens into the month's buffer."""
@@ -614,6 +928,20 @@ class SocialProductivityModel(mesa.Model):
             self._prosocial_share_cache = cached
         return cached[1]
 
+    def _self_reliance_share_by_community(self) -> FloatArray:
+        """Mean share of the budget spent on own needs per community (the fused pass sums it as it decides)."""
+        cit, comm = self.citizens, self.communities_state
+        cached = self._self_reliance_cache
+        if cached is not None and cached[0] is cit.self_reliance:
+            return cached[1]
+        has_time = cit.budget > 0
+        self_rel_share = (
+            cit.self_reliance / cit.budget  # the usual case: the same values without a masked divide
+            if has_time.all()
+            else np.divide(cit.self_reliance, cit.budget, out=np.zeros(cit.n), where=has_time)
+        )
+        return community_rules.community_mean(self_rel_share, cit.community, comm.size)
+
     def _citizen_commitment_kept_by_community(self) -> FloatArray:
         cit, comm = self.citizens, self.communities_state
         if np.isnan(cit.commitment).all():  # no commitments in force: every community 0/0
@@ -666,3 +994,20 @@ class SocialProductivityModel(mesa.Model):
     def detail_tables(self) -> dict[str, Any]:
         """The run's detail tables (``sim.details``): indicator histogram, services, communities."""
         return self.details.tables(self)
+
+
+def warm_fused_kernels() -> None:
+    """Compile the fused driver's kernels now, or load them from the on-disk cache (``sim.kernels``).
+
+    A pool of worker processes calls this in its parent before it starts the workers, so that the
+    first compile (several seconds) happens once and each worker loads the cached code instead.
+    """
+    base = SimConfig()
+    cfg = dataclasses.replace(
+        base,
+        driver="fused",
+        burn_in=0,
+        steps=1,
+        population=dataclasses.replace(base.population, n_citizens=16, n_communities=2),
+    )
+    SocialProductivityModel(cfg).step()

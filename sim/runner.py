@@ -327,6 +327,10 @@ def execute(tasks: list[tuple[str, int, SimConfig]], backend: str, workers: int)
     if backend == "serial" or len(tasks) <= 1:
         return [_run_task(t) for t in tasks]
     n = workers or os.cpu_count() or 1
+    if any(cfg.driver == "fused" for _, _, cfg in tasks):  # compile once here; the workers load the cache
+        from sim.model import warm_fused_kernels
+
+        warm_fused_kernels()
     with ProcessPoolExecutor(max_workers=min(n, len(tasks)), mp_context=get_context("spawn")) as pool:
         return list(pool.map(_run_task, tasks, chunksize=max(1, len(tasks) // (4 * n))))
 

@@ -16,7 +16,19 @@ from sim.model import SocialProductivityModel
 from tests.conftest import small_overrides
 
 ROOT = Path(__file__).resolve().parent.parent
-SECTIONS = ("machine", "settings", "step", "agent", "scaling", "sweep", "details", "main_job", "profile", "targets")
+SECTIONS = (
+    "machine",
+    "settings",
+    "step",
+    "agent",
+    "scaling",
+    "sweep",
+    "details",
+    "main_job",
+    "fused",
+    "profile",
+    "targets",
+)
 
 
 @pytest.mark.slow
@@ -46,11 +58,24 @@ def test_quick_benchmark_writes_every_section(tmp_path: Path) -> None:
     assert res["main_job"]["seconds"]["median"] > 0
     assert res["profile"]["phases"] and res["profile"]["top_functions_by_own_time"]
     names = {t["target"] for t in res["targets"]}
-    assert len(names) == 11 and all(t["met"] in (True, False, None) for t in res["targets"])
+    assert len(names) == 21 and all(t["met"] in (True, False, None) for t in res["targets"])
+    fused = res["fused"]
+    assert [r["n"] for r in fused["rows"]] == [300, 1000]
+    for row in fused["rows"]:
+        assert row["fused"]["rate"]["median"] > 0 and row["vectorised"]["rate"]["median"] > 0
+        assert row["fused_over_vectorised"] > 0
+    from sim import kernels
+
+    n_kernels = len(kernels.ENTRY_POINTS)
+    assert fused["compile"]["first_misses"] == n_kernels and fused["compile"]["cached_misses"] == 0
+    assert fused["compile"]["cached_hits"] == n_kernels
+    for driver in ("fused", "vectorised"):
+        assert fused["profile"][driver]["driver"] == driver and fused["profile"][driver]["phases"]
+    assert fused["run_cost"]["fused"]["cpu_s"]["median"] > 0
     report = out_md.read_text()
     for heading in ("## Targets", "## Full model step", "## Per-agent Mesa driver", "## How time grows", "## Sweeps"):
         assert heading in report, heading
-    assert "## Main job" in report and "## Where the time goes" in report
+    assert "## Main job" in report and "## Where the time goes" in report and "## Fused driver" in report
     assert machine["cpu"] in report and machine["python"] in report
 
 

@@ -130,7 +130,7 @@ def test_catalogue_command_rejects_unknown_experiment(tmp_path: Path) -> None:
     assert "Traceback" not in out.stderr
     out = sim_cli("catalogue", "--fast", "main", cwd=tmp_path)
     assert out.returncode == 2
-    assert "unknown option '--fast'; allowed: --ci or --check" in out.stderr and "Traceback" not in out.stderr
+    assert "unknown option '--fast'; allowed: --ci, --check or --ledger" in out.stderr and "Traceback" not in out.stderr
 
 
 def test_malformed_reference_spec_is_named(tmp_path: Path) -> None:

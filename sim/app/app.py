@@ -156,15 +156,13 @@ def help_text(name: str, section: str = "Levers") -> str:
 
 
 def time_estimate(p: Proposal) -> str:
-    """How long ``p`` will take, from this server's measured speed (plain words)."""
-    seconds = jobs.manager().estimate(p)
-    if seconds is None:
-        return "measuring this computer's speed..."
+    """How long ``p`` will take, from this server's measured speed: a range in plain words."""
+    span = jobs.manager().estimate_range(p)
+    if span is None:
+        return "measuring this computer's speed for a time estimate"
     busy = jobs.manager().active_jobs()
     wait = " (longer while another comparison is running)" if busy else ""
-    if seconds < 60:
-        return f"about {max(1, round(seconds)):.0f} seconds{wait}"
-    return f"about {seconds / 60:.0f} minute{'s' if round(seconds / 60) != 1 else ''}{wait}"
+    return f"expected to take {jobs.estimate_text(*span)}{wait}"
 
 
 def page_origin() -> str:
@@ -260,8 +258,11 @@ def Help(text: str) -> None:
 
 
 @solara.component_vue("vue/address_bar.vue")
-def AddressBar(query: str, scroll_token: int, scroll_target: str) -> None:
-    """Keeps the address bar on ``query``; scrolls to ``scroll_target`` when ``scroll_token`` changes (browser side)."""
+def AddressBar(query: str, scroll_token: int, scroll_target: str, event_shown: Callable[[Any], None]) -> None:
+    """Keeps the address bar on ``query``; scrolls to ``scroll_target`` when ``scroll_token`` changes (browser side).
+
+    Then calls ``event_shown`` from the browser: the answer is on screen.
+    """
 
 
 @solara.component_vue("vue/copy_link.vue")
@@ -916,8 +917,25 @@ def ProposalTab(link: LinkState) -> None:
 
     solara.use_effect(measure_redraw)  # after every redraw
 
+    calibrated = solara.use_reactive(jobs.manager().throughput.measured)
+
+    def await_calibration(cancelled: threading.Event) -> None:
+        # The estimate line says "measuring..." until the server has measured its speed: redraw it then.
+        while not calibrated.value and not cancelled.is_set():
+            if jobs.manager().calibrated.wait(0.5):
+                calibrated.set(True)
+
+    solara.use_thread(await_calibration, dependencies=[], intrusive_cancel=False)
+
     def shown() -> None:
-        # Seconds from pressing Run to the answer on the page, besides the job itself: part of later estimates.
+        # The server has drawn the answer (the browser has yet to show it, on_screen): until a browser
+        # has reported an answer on screen, this stands for it.
+        if done_at.current is not None:
+            jobs.manager().throughput.record_redraw(time.perf_counter() - done_at.current)
+
+    def on_screen(_token: Any = None) -> None:
+        # Seconds from the end of the job to the answer on the user's screen (the browser says when):
+        # part of later estimates.
         if done_at.current is not None:
             jobs.manager().throughput.record_draw(time.perf_counter() - done_at.current)
             done_at.current = None
@@ -992,17 +1010,21 @@ def ProposalTab(link: LinkState) -> None:
     solara.use_effect(cancel_on_close, [])
 
     with solara.Div(classes=["proposal-tab"]):
-        ProposalPanels(p, errors, job, progress, impact, seconds, from_cache, change_lever, change_area, run, shown)
+        estimate = time_estimate(p)  # here, so that the panels redraw when it changes (after calibration)
+        ProposalPanels(
+            p, estimate, errors, job, progress, impact, seconds, from_cache, change_lever, change_area, run, shown
+        )
         try:
             query = "" if p == Proposal() else to_query(p)  # the standard proposal keeps a clean address
         except ProposalError:
             query = ""
-        AddressBar(query=query, scroll_token=scroll.value, scroll_target=".impact-headline")
+        AddressBar(query=query, scroll_token=scroll.value, scroll_target=".impact-headline", event_shown=on_screen)
 
 
 @solara.component
 def ProposalPanels(
     p: Proposal,
+    estimate: str,
     errors: solara.Reactive[list[str]],
     job: solara.Reactive[jobs.Job | None],
     progress: solara.Reactive[int],
@@ -1033,7 +1055,7 @@ def ProposalPanels(
         )
         if running:
             solara.Button("Cancel", on_click=lambda: job.value.cancel() if job.value else None, outlined=True)
-        solara.Text(f"{p.replications} runs of each policy, {time_estimate(p)}.", classes=["sim-help", "time-estimate"])
+        solara.Text(f"{p.replications} runs of each policy, {estimate}.", classes=["sim-help", "time-estimate"])
     if job.value is not None and (running or job.value.status == "cancelled"):
         current = job.value
         with solara.Div(classes=["proposal-progress"]):

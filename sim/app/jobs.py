@@ -11,13 +11,16 @@ are stored in the cache folder (:mod:`sim.app.cache`), so that the same proposal
 from __future__ import annotations
 
 import contextlib
+import heapq
 import logging
 import math
 import os
 import signal
+import statistics
 import threading
 import time
 import uuid
+from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -25,8 +28,19 @@ from dataclasses import dataclass, field
 from multiprocessing import get_context
 from typing import Any, Literal
 
+import numpy as np
+
 from sim.app import cache
-from sim.app.proposal import Impact, Proposal, ProposalError, analyse, run_one, run_tasks, validate_proposal
+from sim.app.proposal import (
+    Impact,
+    Proposal,
+    ProposalError,
+    analyse,
+    configs_to_compose,
+    run_one,
+    run_tasks,
+    validate_proposal,
+)
 
 MAX_ACTIVE_JOBS = 2
 log = logging.getLogger("sim.app")
@@ -94,11 +108,11 @@ def _sigint_ignored() -> Iterator[None]:
         signal.signal(signal.SIGINT, previous)
 
 
-def _timed_run(task: Any) -> float:
-    """Run one task in a worker and return its seconds: the start-up calibration of :class:`Throughput`."""
+def _timed_run(task: Any) -> tuple[dict[str, Any], float]:
+    """Run one task in a worker: its result and the seconds it took there (what :class:`Throughput` learns from)."""
     start = time.perf_counter()
-    run_one(task)
-    return time.perf_counter() - start
+    result = run_one(task)
+    return result, time.perf_counter() - start
 
 
 def _months_run(p: Proposal) -> int:
@@ -108,76 +122,217 @@ def _months_run(p: Proposal) -> int:
     return int(SimConfig().burn_in) + p.steps
 
 
-# Two small proposals whose runs time the pool at start-up: their difference in size separates
-# the fixed cost of a run (composing its config, building the model) from the cost per citizen-month.
-CALIBRATION: tuple[Proposal, Proposal] = (
+def makespan(seconds: list[float], workers: int) -> float:
+    """Wall time of runs taking ``seconds``, handed in order to whichever of ``workers`` is free first."""
+    free = [0.0] * max(1, workers)
+    for s in seconds:
+        heapq.heapreplace(free, free[0] + s)
+    return max(free)
+
+
+# Runs that time the pool at start-up. Their sizes span the population a proposal may have: a
+# month's cost grows more slowly than the population (each community's services cost the same
+# whatever its size), so it is measured at each size and interpolated between them, never
+# extrapolated from small runs. The smallest size is run at two lengths, which separates a run's
+# fixed cost (building the model, collecting its results) from its cost per month.
+CALIBRATION: tuple[Proposal, ...] = (
     Proposal(n_citizens=100, n_communities=5, steps=12, replications=1),
-    Proposal(n_citizens=1000, n_communities=10, steps=12, replications=1),
+    Proposal(n_citizens=100, n_communities=5, steps=60, replications=1),
+    Proposal(n_citizens=2000, n_communities=20, steps=12, replications=1),
+    Proposal(n_citizens=10_000, n_communities=100, steps=12, replications=1),
+    Proposal(n_citizens=20_000, n_communities=100, steps=12, replications=1),
 )
+RECENT_RUNS = 8  # runs whose measured speed sets the current speed (the machine's load now)
+RECENT_JOBS = 5  # comparisons whose costs besides their runs, and whose errors, are remembered
+
+
+@dataclass(frozen=True)
+class RunModel:
+    """Seconds one run takes in a worker: ``fixed + months * per_month(citizens)``.
+
+    ``per_month`` is measured at a few population sizes (``sizes``) and interpolated linearly
+    between them (held flat beyond them).
+    """
+
+    fixed: float
+    sizes: tuple[int, ...]
+    per_month: tuple[float, ...]
+
+    def seconds(self, citizens: int, months: int) -> float:
+        """Seconds of one run of ``citizens`` over ``months`` (settling-in period included)."""
+        return self.fixed + months * float(np.interp(citizens, self.sizes, self.per_month))
+
+    @classmethod
+    def fit(cls, timings: list[tuple[int, int, float]]) -> RunModel:
+        """Least squares (non-negative) of measured runs: ``(citizens, months, seconds)`` each.
+
+        One cost per month for each size measured, and one fixed cost shared by all, which needs
+        some size to be measured at two lengths.
+
+        Raises:
+            ValueError: no size was measured at two lengths.
+
+        """
+        from scipy.optimize import nnls  # here: the server's start-up does not need scipy
+
+        sizes = sorted({n for n, _, _ in timings})
+        if not any(len({m for n, m, _ in timings if n == size}) > 1 for size in sizes):
+            raise ValueError("the fixed cost of a run needs one population size measured at two lengths")
+        design = np.zeros((len(timings), 1 + len(sizes)))
+        design[:, 0] = 1.0
+        for row, (n, m, _) in enumerate(timings):
+            design[row, 1 + sizes.index(n)] = m
+        coef, _ = nnls(design, np.array([s for _, _, s in timings], dtype=float))
+        return cls(float(coef[0]), tuple(sizes), tuple(float(c) for c in coef[1:]))
 
 
 class Throughput:
     """This server's measured speed, for honest time estimates.
 
-    A run takes about ``fixed + per_unit * citizens * months`` seconds in one worker; both are
-    fitted from two calibration runs at start-up (:meth:`JobManager.calibrate`), which then runs
-    one small comparison end to end to measure what a comparison costs besides its runs
-    (``overhead``: composing the configs, analysing). The page measures how long it takes to show
-    a result (``draw``, :meth:`record_draw`), and until it has shown one, how long it takes to
-    redraw (:meth:`record_redraw`), which showing a result does. Each finished job then rescales the runs' part by how
-    long it really took against its estimate (a running average), so that the machine's load at the
-    time is taken into account.
+    Pressing Run to seeing the answer costs, in order:
+
+    - ``compose``: composing each arm's config not composed before (Hydra), in the server;
+    - the runs, spread over the workers (:func:`makespan`), each taking
+      ``speed * model.seconds(citizens, months)``: :class:`RunModel` is fitted at start-up from
+      the :data:`CALIBRATION` runs, timed in the workers; ``speed`` is the median ratio of the last
+      :data:`RECENT_RUNS` runs' measured seconds to the model's, so the machine's load now counts;
+    - ``dispatch``: handing the runs to the workers and collecting them, besides their own seconds;
+    - ``finish``: analysing the runs and saving them to the cache;
+    - ``draw``: the page showing the answer (measured by the page: :meth:`record_draw`).
+
+    Each is measured, in the workers or around each finished comparison (the median of the last
+    :data:`RECENT_JOBS`), never assumed. The estimate is shown as a range: the spread of the last
+    comparisons' real times around their estimates (at least :data:`MIN_SPREAD` either way).
     """
 
+    MIN_SPREAD = 1.2
+
     def __init__(self) -> None:
-        self.fixed: float | None = None
-        self.per_unit: float | None = None
-        self.overhead = 0.0
+        self.model: RunModel | None = None
+        self.compose = 0.0
         self.draw = 0.0
         self.draw_measured = False
-        self.scale = 1.0
+        self._run_ratios: deque[float] = deque(maxlen=RECENT_RUNS)
+        self._compose: deque[float] = deque(maxlen=RECENT_JOBS)
+        self._dispatch: deque[float] = deque(maxlen=RECENT_JOBS)
+        self._finish: deque[float] = deque(maxlen=RECENT_JOBS)
+        self._errors: deque[float] = deque(maxlen=RECENT_JOBS)
         self._lock = threading.Lock()
 
     @property
     def measured(self) -> bool:
         """Whether the calibration has run, so that estimates come from this machine's speed."""
-        return self.per_unit is not None
+        return self.model is not None
 
-    def record_calibration(self, small: tuple[int, float], large: tuple[int, float]) -> None:
-        """Fit the fixed and per-unit costs from two runs: (citizen-months, seconds) each."""
-        (u1, t1), (u2, t2) = small, large
-        per_unit = max(0.0, (t2 - t1) / max(u2 - u1, 1))
+    @property
+    def speed(self) -> float:
+        """The last runs' measured seconds against the model's (1 until a run has been measured)."""
         with self._lock:
-            self.per_unit = per_unit
-            self.fixed = max(0.0, t1 - per_unit * u1)
+            return statistics.median(self._run_ratios) if self._run_ratios else 1.0
+
+    @property
+    def dispatch(self) -> float:
+        """Seconds a comparison spends handing out and collecting its runs, besides the runs."""
+        with self._lock:
+            return statistics.median(self._dispatch) if self._dispatch else 0.0
+
+    @property
+    def finish(self) -> float:
+        """Seconds a comparison spends analysing and saving its runs."""
+        with self._lock:
+            return statistics.median(self._finish) if self._finish else 0.0
+
+    def record_calibration(self, timings: list[tuple[int, int, float]]) -> None:
+        """Fit the cost of a run from measured runs: ``(citizens, months, seconds)`` each (see :meth:`RunModel.fit`)."""
+        model = RunModel.fit(timings)
+        with self._lock:
+            self.model = model
+            self._run_ratios.clear()
+
+    def record_compose(self, seconds: float, configs: int) -> None:
+        """Remember that composing ``configs`` arm configs took ``seconds``."""
+        if configs > 0:
+            with self._lock:
+                self._compose.append(seconds / configs)
+                self.compose = statistics.median(self._compose)
+
+    def record_runs(self, p: Proposal, seconds: list[float]) -> None:
+        """Set the current speed from runs of ``p`` that took ``seconds`` each in their workers."""
+        if self.model is None:
+            return
+        expected = self.model.seconds(p.n_citizens, _months_run(p))
+        if expected > 0:
+            with self._lock:
+                self._run_ratios.extend(s / expected for s in seconds if s > 0)
 
     def runs_seconds(self, p: Proposal, workers: int) -> float | None:
-        """Seconds the runs of ``p`` take on ``workers`` free workers, unscaled; None before calibration."""
-        if self.per_unit is None or self.fixed is None:
+        """Seconds the runs of ``p`` take on ``workers`` free workers at the current speed; None before calibration."""
+        if self.model is None:
             return None
-        waves = math.ceil(p.n_runs / max(workers, 1))
-        return waves * (self.fixed + self.per_unit * p.n_citizens * _months_run(p))
+        one = self.speed * self.model.seconds(p.n_citizens, _months_run(p))
+        return makespan([one] * p.n_runs, workers)
 
-    def estimate(self, p: Proposal, workers: int) -> float | None:
+    def job_seconds(self, p: Proposal, workers: int, to_compose: int = 0) -> float | None:
+        """Seconds from submitting ``p`` to its result in the server; None before calibration."""
+        runs = self.runs_seconds(p, workers)
+        return None if runs is None else self.compose * to_compose + runs + self.dispatch + self.finish
+
+    def estimate(self, p: Proposal, workers: int, to_compose: int = 0) -> float | None:
         """Seconds from pressing Run to seeing the results; None before calibration."""
-        runs = self.runs_seconds(p, workers)
-        return None if runs is None else self.scale * runs + self.overhead + self.draw
+        job = self.job_seconds(p, workers, to_compose)
+        return None if job is None else job + self.draw
 
-    def record_overhead(self, p: Proposal, workers: int, seconds: float) -> None:
-        """Set the cost of a comparison besides its runs, from a whole job of ``p`` that took ``seconds``."""
-        runs = self.runs_seconds(p, workers)
-        if runs is not None:
-            with self._lock:
-                self.overhead = max(0.0, seconds - runs)
-
-    def record_job(self, p: Proposal, workers: int, seconds: float) -> None:
-        """Rescale the runs' part by a finished job's real time against its estimate (a running average)."""
-        runs = self.runs_seconds(p, workers)
-        if runs is None or runs <= 0 or seconds <= 0:
-            return
+    def estimate_range(self, p: Proposal, workers: int, to_compose: int = 0) -> tuple[float, float, float] | None:
+        """(low, estimate, high) seconds: the spread of the last comparisons' errors; None before calibration."""
+        mid = self.estimate(p, workers, to_compose)
+        if mid is None:
+            return None
         with self._lock:
-            ratio = max(0.1, (seconds - self.overhead) / runs)
-            self.scale = 0.5 * self.scale + 0.5 * ratio
+            errors = list(self._errors)
+        low = min([1 / self.MIN_SPREAD, *errors])
+        high = max([self.MIN_SPREAD, *errors])
+        return mid * low, mid, mid * high
+
+    def record_job(
+        self,
+        p: Proposal,
+        workers: int,
+        seconds: float,
+        run_seconds: list[float],
+        prepare: float,
+        finish: float,
+        estimate: float | None,
+    ) -> None:
+        """Learn from a comparison that ran alone on the pool.
+
+        Args:
+            p: what was run.
+            workers: the pool's workers.
+            seconds: its wall time, from submission to result.
+            run_seconds: each run's seconds in its worker, in the order they were handed out.
+            prepare: seconds spent composing configs before the runs.
+            finish: seconds spent analysing and saving after the runs.
+            estimate: :meth:`job_seconds` for it at submission (None if not calibrated then).
+
+        """
+        dispatch = max(0.0, seconds - prepare - finish - makespan(run_seconds, workers))
+        with self._lock:
+            self._dispatch.append(dispatch)
+            self._finish.append(finish)
+            if estimate is not None and estimate > 0:
+                self._errors.append(seconds / estimate)
+
+    def forget_jobs(self, costs: bool = True) -> None:
+        """Forget the last comparisons' errors and, if ``costs``, what they cost besides their runs.
+
+        The start-up comparisons call it: the first imports the analysis (a one-off cost), and the
+        estimates of both were made before their costs were known.
+        """
+        with self._lock:
+            if costs:
+                self._dispatch.clear()
+                self._finish.clear()
+            self._errors.clear()
 
     def record_draw(self, seconds: float) -> None:
         """Remember how long the page took to show a result after its job (a running average)."""
@@ -190,6 +345,32 @@ class Throughput:
         with self._lock:
             if not self.draw_measured:
                 self.draw = seconds if self.draw == 0 else 0.5 * self.draw + 0.5 * seconds
+
+
+def _rounded(seconds: float, how: Any) -> tuple[float, str]:
+    """``seconds`` rounded by ``how`` (``math.floor``, ``round``, ``math.ceil``) to a step that suits its size.
+
+    Whole seconds below 10 s, 5 s below a minute, then half minutes: (value, unit).
+    """
+    if seconds < 60:
+        step = 1 if seconds < 10 else 5
+        value = how(seconds / step) * step
+        if value < 60:
+            return max(1, int(value)), "seconds"
+    return max(1.0, how(seconds / 30) / 2), "minutes"
+
+
+def estimate_text(low: float, mid: float, high: float) -> str:
+    """An estimate and its range in plain words: 'about 5 seconds (4 to 7)', 'about 2 minutes (1.5 to 3)'."""
+    m, m_unit = _rounded(mid, round)
+    lo, lo_unit = _rounded(min(low, mid), math.floor)
+    hi, hi_unit = _rounded(max(high, mid), math.ceil)
+    if lo_unit == hi_unit:
+        span = f"{lo:g} to {hi:g}" if hi_unit == m_unit else f"{lo:g} to {hi:g} {hi_unit}"
+    else:
+        span = f"{lo:g} {lo_unit} to {hi:g} {hi_unit}"
+    unit = m_unit if m != 1 else m_unit[:-1]
+    return f"about {m:g} {unit}" if (lo, lo_unit) == (hi, hi_unit) else f"about {m:g} {unit} ({span})"
 
 
 def _warm() -> int:
@@ -212,6 +393,7 @@ class Job:
         impact: the result, once done.
         from_cache: the result came from the cache folder.
         seconds: time from submission to result.
+        estimate: seconds the server expected from submission to result (None before calibration).
 
     """
 
@@ -224,6 +406,7 @@ class Job:
     impact: Impact | None = None
     from_cache: bool = False
     seconds: float = 0.0
+    estimate: float | None = None
     finished: threading.Event = field(default_factory=threading.Event, repr=False)
     _futures: list[Future[Any]] = field(default_factory=list, repr=False)
     _cancel: threading.Event = field(default_factory=threading.Event, repr=False)
@@ -254,6 +437,7 @@ class JobManager:
         self._lock = threading.Lock()
         self._active: dict[str, Job] = {}
         self.throughput = Throughput()
+        self.calibrated = threading.Event()  # set once :meth:`calibrate` has ended, measured or not
 
     def pool(self) -> ProcessPoolExecutor:
         """The shared pool, (re)created on demand."""
@@ -297,37 +481,57 @@ class JobManager:
     def calibrate(self) -> None:
         """Measure this server's speed for :attr:`throughput` (never raises; a failure is logged).
 
-        Two small runs on every worker at once (as a job uses them) fit the cost of a run; then one
-        small comparison runs end to end, as a user's would, to measure what a comparison costs
-        besides its runs. The time the page takes to show a result is measured by the page.
+        After an untimed first run, each :data:`CALIBRATION` run is run on every worker at once (as
+        a job uses them) and timed there, which fits the cost of a run (:class:`RunModel`); composing
+        their configs times composing. Then one small comparison runs end to end twice, as a user's would, for what a
+        comparison costs besides its runs: the first imports the analysis (a one-off, forgotten),
+        the second is measured. The time the page takes to show a result is measured by the page.
         """
         t = self.throughput
         try:
             pool = self.pool()
-            timed = []
-            for p in CALIBRATION:
-                task = run_tasks(p)[0]
+            to_compose = sum(configs_to_compose(p) for p in CALIBRATION)
+            start = time.perf_counter()
+            tasks = [run_tasks(p)[0] for p in CALIBRATION]
+            t.record_compose(time.perf_counter() - start, to_compose)
+            # A worker's first run pays one-off costs (lazy imports, first allocations): not timed.
+            for fut in [pool.submit(_timed_run, tasks[0]) for _ in range(self.workers)]:
+                fut.result(timeout=300)
+            timings = []
+            for p, task in zip(CALIBRATION, tasks, strict=True):
                 futures = [pool.submit(_timed_run, task) for _ in range(self.workers)]
-                seconds = sorted(f.result(timeout=300) for f in futures)
-                timed.append((p.n_citizens * _months_run(p), seconds[len(seconds) // 2]))
-            t.record_calibration(timed[0], timed[1])
-            job = self.submit(CALIBRATION[0], use_cache=False)
-            if job.wait(300) and job.impact is not None:
-                t.record_overhead(job.proposal, self.workers, job.seconds)
-                t.scale = 1.0  # the job rescaled the runs before its overhead was known: start afresh
+                seconds = sorted(f.result(timeout=300)[1] for f in futures)
+                timings.append((p.n_citizens, _months_run(p), statistics.median(seconds)))
+            t.record_calibration(timings)
+            for first in (True, False):
+                job = self.submit(CALIBRATION[0], use_cache=False)
+                job.wait(300)
+                t.forget_jobs(costs=first)
+            model = t.model
+            assert model is not None
             log.info(
-                "speed calibrated: %.2f s a run + %.2e s a citizen-month; %.1f s a comparison; %.1f s to draw",
-                t.fixed,
-                t.per_unit,
-                t.overhead,
+                "speed calibrated: %.2f s a run + %s s a month at %s citizens; %.2f s to compose a config; "
+                "%.2f s to dispatch and %.2f s to analyse a comparison; %.2f s to draw",
+                model.fixed,
+                "/".join(f"{c:.4f}" for c in model.per_month),
+                "/".join(f"{n:,}" for n in model.sizes),
+                t.compose,
+                t.dispatch,
+                t.finish,
                 t.draw,
             )
         except Exception as exc:
             log.warning("speed calibration failed: %s", exc)
+        finally:
+            self.calibrated.set()
 
     def estimate(self, p: Proposal) -> float | None:
         """Seconds from pressing Run to the results of ``p`` on this server, or None before calibration."""
-        return self.throughput.estimate(p, self.workers)
+        return self.throughput.estimate(p, self.workers, configs_to_compose(p))
+
+    def estimate_range(self, p: Proposal) -> tuple[float, float, float] | None:
+        """(low, estimate, high) seconds from pressing Run to the results of ``p``, or None before calibration."""
+        return self.throughput.estimate_range(p, self.workers, configs_to_compose(p))
 
     def _discard_pool(self, broken: ProcessPoolExecutor | None = None) -> None:
         """Forget the pool (if it is still ``broken``, when given) so that the next use starts a new one."""
@@ -353,6 +557,7 @@ class JobManager:
         """
         validate_proposal(proposal)
         job = Job(proposal, proposal.n_runs)
+        job.estimate = self.throughput.job_seconds(proposal, self.workers, configs_to_compose(proposal))
         if use_cache:
             runs = cache.load_runs(proposal)
             if runs is not None:
@@ -373,30 +578,46 @@ class JobManager:
     def _coordinate(self, job: Job) -> None:
         start = time.perf_counter()
         try:
+            to_compose = configs_to_compose(job.proposal)
             tasks = run_tasks(job.proposal)
+            prepared = time.perf_counter()
+            self.throughput.record_compose(prepared - start, to_compose)
             if job._cancel.is_set():
                 job.status = "cancelled"
                 return
             job.status = "running"
-            runs: list[dict[str, Any]] | None = None
+            timed: list[tuple[dict[str, Any], float]] | None = None
             for attempt in (1, 2):  # a pool broken earlier (a killed worker) is replaced once
                 pool = self.pool()
                 try:
-                    runs = self._run_on(pool, job, tasks)
+                    timed = self._run_on(pool, job, tasks)
                     break
                 except BrokenProcessPool:
                     self._discard_pool(pool)
                     job.done = 0
                     if attempt == 2:
                         raise
-            if runs is None:
+            if timed is None:
                 job.status = "cancelled"
                 return
+            run_seconds = [s for _, s in timed]
+            self.throughput.record_runs(job.proposal, run_seconds)
+            finishing = time.perf_counter()
+            runs = [r for r, _ in timed]
             job.impact = analyse(job.proposal, runs)
             cache.save_runs(job.proposal, runs)
             job.status = "done"
+            end = time.perf_counter()
             if self.active_jobs() == 1 and self.throughput.measured:  # alone on the pool: a fair measure
-                self.throughput.record_job(job.proposal, self.workers, time.perf_counter() - start)
+                self.throughput.record_job(
+                    job.proposal,
+                    self.workers,
+                    end - start,
+                    run_seconds,
+                    prepared - start,
+                    end - finishing,
+                    job.estimate,
+                )
         except ProposalError as exc:
             job.status, job.message = "failed", " ".join(exc.messages)
         except BrokenProcessPool:
@@ -414,23 +635,28 @@ class JobManager:
             job.finished.set()
 
     @staticmethod
-    def _run_on(pool: ProcessPoolExecutor, job: Job, tasks: list[Any]) -> list[dict[str, Any]] | None:
-        """Run ``tasks`` on ``pool`` in order, counting them in ``job.done``; None if the job is cancelled."""
-        job._futures = [pool.submit(run_one, t) for t in tasks]
+    def _run_on(pool: ProcessPoolExecutor, job: Job, tasks: list[Any]) -> list[tuple[dict[str, Any], float]] | None:
+        """Run ``tasks`` on ``pool`` in order, counting them in ``job.done``.
+
+        Returns:
+            Each run's result with its seconds in its worker; None if the job is cancelled.
+
+        """
+        job._futures = [pool.submit(_timed_run, t) for t in tasks]
         if job._cancel.is_set():
             job.cancel()
-        runs = []
+        timed = []
         for fut in job._futures:
             while not job._cancel.is_set():
                 try:
-                    runs.append(fut.result(timeout=0.2))
+                    timed.append(fut.result(timeout=0.2))
                     break
                 except TimeoutError:
                     continue
             if job._cancel.is_set():
                 return None
             job.done += 1
-        return runs
+        return timed
 
     def shutdown(self, timeout: float = 5.0) -> None:
         """Cancel every job and end the pool's worker processes, running or not, within ``timeout`` seconds.

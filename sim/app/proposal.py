@@ -27,9 +27,9 @@ import math
 import re
 import threading
 import warnings
+from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields
-from functools import lru_cache
 from typing import Any, Literal
 from urllib.parse import parse_qsl, quote, urlencode
 
@@ -676,12 +676,29 @@ def reproduce_python(p: Proposal) -> str:
     )
 
 
-@lru_cache(maxsize=32)
-def _arm_config(overrides: tuple[str, ...]) -> SimConfig:
-    return load_config(list(overrides))
-
-
 _COMPOSE_LOCK = threading.Lock()
+_COMPOSED: OrderedDict[tuple[str, ...], SimConfig] = OrderedDict()
+_COMPOSED_MAX = 32
+# The keys of _COMPOSED, replaced whole after each change so that readers need no lock.
+_COMPOSED_KEYS: frozenset[tuple[str, ...]] = frozenset()
+
+
+def _arm_config(overrides: tuple[str, ...]) -> SimConfig:
+    """The composed config of ``overrides``, kept for the last :data:`_COMPOSED_MAX` (call under the lock)."""
+    global _COMPOSED_KEYS
+    cfg = _COMPOSED.get(overrides)
+    if cfg is None:
+        cfg = _COMPOSED[overrides] = load_config(list(overrides))
+        while len(_COMPOSED) > _COMPOSED_MAX:
+            _COMPOSED.popitem(last=False)
+        _COMPOSED_KEYS = frozenset(_COMPOSED)
+    _COMPOSED.move_to_end(overrides)
+    return cfg
+
+
+def configs_to_compose(p: Proposal) -> int:
+    """How many distinct arm configs running ``p`` must still compose (Hydra: about half a second each)."""
+    return len({tuple(arm_overrides(p, arm)) for arm in ARMS} - _COMPOSED_KEYS)
 
 
 def arm_config(p: Proposal, arm: str, seed: int) -> SimConfig:
@@ -1299,6 +1316,7 @@ __all__ = [
     "arm_config",
     "arm_overrides",
     "check_proposal",
+    "configs_to_compose",
     "from_query",
     "proposal_from_mapping",
     "reproduce_commands",

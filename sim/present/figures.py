@@ -12,6 +12,7 @@ All in the style of :mod:`sim.present.style`; each figure's CSV holds exactly th
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -444,3 +445,86 @@ __all__ = [
     "plot_sensitivity",
     "plot_sufficiency",
 ]
+
+
+def plot_conditions_map(
+    points: pd.DataFrame,
+    winners: pd.DataFrame,
+    importance: pd.DataFrame,
+    defaults: Mapping[str, float],
+    arms: Sequence[str],
+    folder: Path,
+    stem: str = "conditions_map",
+) -> list[Path]:
+    """Where each arm wins: one panel per measure, the sampled points on its two most important conditions.
+
+    The axes of each panel are the two parameters the measure's classification tree leans on
+    most (feature importance); each point is coloured by the arm that wins there (its paired
+    interval against every other arm excludes zero), hollow grey where no arm does (a tie); the
+    black star is the model's default parameterisation.
+    """
+    style = ArmStyle(arms)
+    measures = list(dict.fromkeys(winners["measure"]))
+    cols = min(3, len(measures))
+    rows_n = math.ceil(len(measures) / cols)
+    fig, axes = plt.subplots(rows_n, cols, figsize=(4.6 * cols, 4.1 * rows_n + 0.8), squeeze=False)
+    drawn = []
+    seen: set[str] = set()
+    for ax, m in zip(axes.flat, measures, strict=False):
+        imp = importance[importance["measure"] == m].sort_values("importance", ascending=False, kind="mergesort")
+        top = [p for p in imp["parameter"] if p in points.columns][:2]
+        top += [p for p in points.columns if p not in top][: 2 - len(top)]
+        px, py = top
+        t = winners[winners["measure"] == m].set_index("point")
+        for who in [*arms, "tie"]:
+            pts = t.index[t["winner"] == who]
+            if not len(pts):
+                continue
+            xs, ys = points.loc[pts, px].to_numpy(), points.loc[pts, py].to_numpy()
+            if who == "tie":
+                ax.scatter(xs, ys, s=22, facecolors="none", edgecolors="#999999", lw=0.9, label="tie (no winner)")
+            else:
+                ax.scatter(
+                    xs,
+                    ys,
+                    s=26,
+                    color=style.colour(who),
+                    marker=style.marker(who),
+                    label=arm_name(who),
+                    gid=arm_gid(who),
+                )
+            seen.add(who)
+            drawn += [
+                {"measure": m, "point": int(p), "x_parameter": px, "x": float(a), "y_parameter": py, "y": float(b)}
+                | {"winner": who}
+                for p, a, b in zip(pts, xs, ys, strict=True)
+            ]
+        if px in defaults and py in defaults:
+            ax.plot(defaults[px], defaults[py], "*", ms=15, color="black", mec="white", label="defaults")
+            drawn.append(
+                {
+                    "measure": m,
+                    "point": -1,
+                    "x_parameter": px,
+                    "x": float(defaults[px]),
+                    "y_parameter": py,
+                    "y": float(defaults[py]),
+                    "winner": "defaults",
+                }
+            )
+        ax.set_xlabel(f"{lever(px).title} ({px})")
+        ax.set_ylabel(f"{lever(py).title} ({py})")
+        ax.set_title(f"{measure(m).title} ({'higher' if measure(m).better == 'higher' else 'lower'} is better)")
+        finish(ax)
+    for ax in list(axes.flat)[len(measures) :]:
+        ax.set_visible(False)
+    handles, labels = [], []
+    for ax in axes.flat:
+        for h, lab in zip(*ax.get_legend_handles_labels(), strict=True):
+            if lab not in labels:
+                handles.append(h)
+                labels.append(lab)
+    fig.legend(handles, labels, loc="lower center", ncol=min(5, len(labels)), frameon=False, fontsize=9)
+    fig.suptitle("Where each arm wins (coloured: its 95% paired interval against every other arm excludes zero)")
+    fig.tight_layout(rect=(0, 0.07 if len(labels) <= 5 else 0.1, 1, 0.97))
+    return save_figure(fig, pd.DataFrame(drawn), folder, stem)

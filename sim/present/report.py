@@ -70,6 +70,12 @@ FIGURE_CONCEPTS = {
     "indicator_distribution": ("standard", "indicator_distribution"),
     "reported_vs_true": ("reported_outcome", "true_outcome"),
     "equity": ("deprivation", "deprivation_fifth"),
+    "conditions_map": (
+        "One panel per measure. Each dot is a sampled place (a point of the sampled design); its axes are the two "
+        "conditions the measure's classification tree leans on most, and its colour the arm that wins there: the "
+        "arm whose paired 95% interval against every other arm excludes zero. Hollow grey dots are ties (no arm "
+        "does better than all others beyond noise). The black star is the model's default parameterisation."
+    ),
     "sensitivity": ("sensitivity_index",),
 }
 MAX_DIFFERENCE_POINTS = 4  # design points drawn in the differences-over-time figure (first and last beyond)
@@ -747,7 +753,7 @@ def answer(c: Contents) -> list[Sentence]:
       discovery: where one arm beats the other.
     """
     q = _Quotes()
-    out: list[Sentence] = []
+    out: list[Sentence] = list(c.conditions.sentences) if c.conditions is not None else []
     if c.response is not None and len(c.response):
         params = [
             p for p in c.response.columns if p not in {"arm", "point", "metric", "mean", "ci_low", "ci_high", "n"}
@@ -759,7 +765,7 @@ def answer(c: Contents) -> list[Sentence]:
                     t = c.response[(c.response["metric"] == key) & (c.response["arm"] == arm)]
                     if len(t):
                         out.append(q.sentence(response_sentence(t, params[0], key, arm, q)))
-    if len(c.headline):
+    if len(c.headline) and c.conditions is None:  # where each arm wins answers first; pooled pairs stay in the table
         out += _pair_sentences(c.headline, q)
     # Sampled designs answer "which levers matter" and "where does one arm win".
     for f in c.figures:
@@ -813,6 +819,7 @@ class Contents:
     periods: list[tuple[str, int, int]] = field(default_factory=list)
     answer: list[Sentence] = field(default_factory=list)
     measures: list[str] = field(default_factory=list)
+    conditions: Any = None  # where each arm wins (sim.present.conditions.ConditionsContents), if written
 
 
 def _limitations() -> list[tuple[str, str]]:
@@ -920,7 +927,12 @@ def collect(folder: str | Path) -> Contents:
         }
         base = [a for a in (prov.get("command") or [])[1:] if "=" in a and not a.startswith(("hydra.", "-"))]
 
+    from sim.present.conditions import read_conditions
+
     figures: list[Figure] = []
+    conditions = read_conditions(folder)
+    if conditions is not None and (folder / "conditions_map.png").is_file():
+        figures.append(Figure("conditions_map", "Where each arm wins", conditions.sentences))
     ts = pd.read_parquet(folder / "timeseries.parquet") if (folder / "timeseries.parquet").is_file() else None
     periods = regime_periods(ts) if ts is not None and "arm" in ts.columns else []
     switching = ""
@@ -1016,6 +1028,7 @@ def collect(folder: str | Path) -> Contents:
         response=resp,
         periods=periods,
         measures=list(dict.fromkeys([*shown, *FIGURE_MEASURES])),
+        conditions=conditions,
     )
     contents.answer = answer(contents)
     return contents
@@ -1220,6 +1233,24 @@ def render_markdown(c: Contents, run_log: str) -> str:
         out += ["## End-of-run means by arm (95% interval)", "", *markdown_table(header, rows)]
     if len(c.fit):
         out += ["## Fit to the data", "", FIT_INTRO, "", *markdown_table(FIT_HEADER, fit_rows(c))]
+    if c.conditions is not None:
+        from sim.present.conditions import RULES_HEADER, RULES_INTRO
+
+        out += ["## Where each arm wins", "", "Read in words in the answer above and under the map.", ""]
+        out += [
+            "### Share of the sampled space each arm wins",
+            "",
+            *markdown_table(c.conditions.share_header, c.conditions.share_rows),
+        ]
+        out += ["### Rules: where each arm wins (scenario discovery)", "", RULES_INTRO, ""]
+        out += markdown_table(RULES_HEADER, c.conditions.rule_rows)
+        out += [
+            "Numbers: [conditions_share.csv](conditions_share.csv), [conditions_rules.csv](conditions_rules.csv), "
+            "[conditions_importance.csv](conditions_importance.csv), [conditions_winners.csv](conditions_winners.csv) "
+            "(winner at every point, with the margin over the runner-up), "
+            "[conditions_defaults.csv](conditions_defaults.csv).",
+            "",
+        ]
     if len(c.scenario_rules):
         out += ["## Where one arm beats the other (scenario discovery)", "", SCENARIO_INTRO, ""]
         out += [" ".join(s.text for s in c.scenarios), ""]
@@ -1306,6 +1337,21 @@ def render_html(c: Contents, folder: Path) -> str:
         p += ["<h2>End-of-run means by arm (95% interval)</h2>", _html_table(header, rows)]
     if len(c.fit):
         p += ["<h2>Fit to the data</h2>", f"<p>{_h(FIT_INTRO)}</p>", _html_table(FIT_HEADER, fit_rows(c))]
+    if c.conditions is not None:
+        from sim.present.conditions import RULES_HEADER, RULES_INTRO
+
+        p += [
+            '<h2 id="conditions">Where each arm wins</h2>',
+            "<p>Read in words in the answer above and under the map.</p>",
+            "<h3>Share of the sampled space each arm wins</h3>",
+            _html_table(c.conditions.share_header, c.conditions.share_rows),
+            "<h3>Rules: where each arm wins (scenario discovery)</h3>",
+            f"<p>{_h(RULES_INTRO)}</p>",
+            _html_table(RULES_HEADER, c.conditions.rule_rows),
+            "<p>Numbers: <code>conditions_share.csv</code>, <code>conditions_rules.csv</code>, "
+            "<code>conditions_importance.csv</code>, <code>conditions_winners.csv</code>, "
+            "<code>conditions_defaults.csv</code>.</p>",
+        ]
     if len(c.scenario_rules):
         p += [
             '<h2 id="scenarios">Where one arm beats the other (scenario discovery)</h2>',

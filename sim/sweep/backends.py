@@ -13,6 +13,7 @@ held, and the sweep goes on.
 
 from __future__ import annotations
 
+import itertools
 import os
 import sys
 import traceback
@@ -59,6 +60,13 @@ def run_processes(tasks: Iterator[RunTask], workers: int = 0) -> Iterator[RunOut
     n = cpu_workers(workers)
     window = 2 * n
     it = iter(tasks)
+    first = next(it, None)
+    if first is not None:
+        if first.config.driver == "fused":  # compile once here; the workers load the on-disk cache
+            from sim.model import warm_fused_kernels
+
+            warm_fused_kernels()
+        it = itertools.chain([first], it)
     pending: dict[Future[RunOutcome], RunTask] = {}
 
     def new_pool() -> ProcessPoolExecutor:

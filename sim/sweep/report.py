@@ -11,6 +11,8 @@
 - ``sensitivity_sobol.csv`` or ``sensitivity_morris.csv`` and a bar chart per arm;
 - ``scenarios.txt`` / ``scenarios.csv``: where one arm beats another (PRIM rules and peeling trajectories),
   and ``scenario_rules.csv``: each chosen box's conditions in words, with coverage and density;
+- ``conditions_*.csv`` and ``conditions_map.*``: where each arm wins (:mod:`sim.sweep.conditions`),
+  with an ``analysis.conditions`` block;
 - ``indicator_distribution.*``, ``reported_vs_true.*``, ``equity.*``: figures from the runs' detail
   tables (:mod:`sim.present.details`);
 - ``over_time.*`` (no sweep points) or ``response.*`` (one swept parameter);
@@ -34,11 +36,22 @@ import pyarrow as pa
 from sim.config import ConfigError, ExperimentConfig
 from sim.metrics import COLUMNS
 from sim.sweep import analysis as an
+from sim.sweep.conditions import ConditionsSpec, analyse_conditions, parse_conditions
 from sim.sweep.plan import Plan
 from sim.sweep.spec import SweepSpec
 from sim.sweep.store import atomic_write_table, read_sweep
 
-ANALYSIS_KEYS = ("enabled", "outputs", "compare", "reference", "discover", "window", "power", "factors")
+ANALYSIS_KEYS = (
+    "enabled",
+    "outputs",
+    "compare",
+    "reference",
+    "discover",
+    "window",
+    "power",
+    "factors",
+    "conditions",
+)
 DISCOVER_KEYS = ("better", "worse", "output", "lower_is_better", "threshold", "alpha", "min_mass")
 MAX_POINT_TABLES = 50  # per-point bands and standard-error curves only for designs up to this size
 
@@ -67,6 +80,7 @@ class AnalysisSpec:
     window: int = an.SUMMARY_WINDOW
     power: float = 0.8
     factors: dict[str, list[str]] = field(default_factory=dict)
+    conditions: ConditionsSpec | None = None  # where each arm wins (sim.sweep.conditions)
 
 
 def _metrics() -> list[str]:
@@ -167,7 +181,8 @@ def parse_analysis(raw: Any, arms: Sequence[str], spec: SweepSpec, key: str = "e
                     f"{key}.factors: arm {name!r} does not spell one level per factor; "
                     f"allowed: arm names like {'_'.join(v[0] for v in factors.values())}"
                 )
-    return AnalysisSpec(outputs, enabled, pairs, discover, window, float(power), dict(factors))
+    conditions = parse_conditions(raw.get("conditions"), list(arms), metrics, spec.design, f"{key}.conditions")
+    return AnalysisSpec(outputs, enabled, pairs, discover, window, float(power), dict(factors), conditions)
 
 
 @dataclass
@@ -382,6 +397,10 @@ def analyse(folder: str | Path, plan: Plan, exp: ExperimentConfig, stats: Any = 
         _sensitivity(plan, per_run, spec.outputs, folder, res)
     if spec.discover:
         _discover(plan, per_run, spec.discover, folder, res)
+    if spec.conditions is not None:
+        found = analyse_conditions(plan.points, per_run, spec.conditions, folder)
+        res.files += [p for p in found.files if p.suffix == ".csv" and not p.stem.startswith("conditions_map")]
+        res.figures += [p for p in found.files if p.stem.startswith("conditions_map")]
     metrics_to_plot = [m for m in exp.metrics_to_plot if m in ts.columns]
     if n_points == 1 and metrics_to_plot:
         res.figures += plot_metrics_over_time(

@@ -28,6 +28,7 @@ from sim.app.proposal import (
     acting_levers,
     analyse,
     arm_instruments,
+    configs_to_compose,
     from_query,
     lever_changes,
     lever_inert_reason,
@@ -276,24 +277,118 @@ def test_community_tiles_are_readable_on_every_colour() -> None:
 
 
 # ---------------------------------------------------------------------------- time estimate
+# Costs of a run that the fit must recover: a fixed part and a cost per month at each size.
+FIXED, PER_MONTH = 0.1, {100: 0.01, 2000: 0.02, 10_000: 0.05}
+
+
+def timings_of(fixed: float, per_month: dict[int, float]) -> list[tuple[int, int, float]]:
+    """Exact run times as the calibration measures them: the smallest size at two lengths."""
+    runs = [(100, 36, 0.0), (100, 84, 0.0), (2000, 36, 0.0), (10_000, 36, 0.0)]
+    return [(n, m, fixed + m * per_month[n]) for n, m, _ in runs]
+
+
+def test_the_run_model_is_fitted_from_measured_runs() -> None:
+    """The fixed cost and the cost per month at each size come back from the times given, and interpolate."""
+    model = jobs.RunModel.fit(timings_of(FIXED, PER_MONTH))
+    assert model.fixed == pytest.approx(FIXED)
+    assert model.sizes == (100, 2000, 10_000)
+    assert model.per_month == pytest.approx(tuple(PER_MONTH.values()))
+    # Halfway between two measured sizes, halfway between their costs; held flat beyond the last.
+    assert model.seconds(6000, 100) == pytest.approx(FIXED + 100 * 0.035)
+    assert model.seconds(20_000, 100) == pytest.approx(FIXED + 100 * 0.05)
+    # A model linear in citizen-months, as before, cannot fit these: the cost per month of the
+    # smallest size is not a fifth of the next one's.
+    slower = jobs.RunModel.fit(timings_of(0.3, {100: 0.02, 2000: 0.02, 10_000: 0.02}))
+    assert slower.fixed == pytest.approx(0.3) and slower.per_month == pytest.approx((0.02, 0.02, 0.02))
+    with pytest.raises(ValueError, match="two lengths"):
+        jobs.RunModel.fit([(100, 36, 1.0), (2000, 36, 2.0)])
+
+
+def test_makespan_hands_runs_to_the_first_free_worker() -> None:
+    assert jobs.makespan([1.0] * 5, 2) == 3.0
+    assert jobs.makespan([3.0, 1.0, 1.0, 1.0], 2) == 3.0
+    assert jobs.makespan([2.0, 2.0], 1) == 4.0
+    assert jobs.makespan([], 2) == 0.0
+
+
+def test_the_estimate_adds_every_measured_cost_and_follows_the_last_runs() -> None:
+    """Composing, the runs over the workers, dispatch, analysis and drawing: each measured, none assumed."""
+    t = jobs.Throughput()
+    p = Proposal(n_citizens=2000, n_communities=20, steps=120, replications=3)
+    assert t.estimate(p, 2) is None and t.estimate_range(p, 2) is None  # nothing measured yet
+    t.record_calibration(timings_of(FIXED, PER_MONTH))
+    months = SimConfig().burn_in + p.steps
+    one = FIXED + months * PER_MONTH[2000]
+    assert t.estimate(p, 2) == pytest.approx(3 * one)  # 6 runs on 2 workers: 3 in a row
+    t.record_compose(1.2, 2)
+    t.record_draw(0.4)
+    assert t.estimate(p, 2, to_compose=2) == pytest.approx(1.2 + 3 * one + 0.4)
+    assert t.estimate(p, 2, to_compose=0) == pytest.approx(3 * one + 0.4)
+
+    # A finished comparison: its runs took twice the model's time (a loaded machine), and what it
+    # cost besides its runs is what its wall time leaves.
+    runs = [2 * one] * p.n_runs
+    t.record_runs(p, runs)
+    assert t.speed == pytest.approx(2.0)
+    assert t.runs_seconds(p, 2) == pytest.approx(6 * one)
+    estimate = t.job_seconds(p, 2)
+    assert estimate is not None
+    t.record_job(p, 2, seconds=0.5 + 6 * one + 0.3 + 0.2, run_seconds=runs, prepare=0.5, finish=0.2, estimate=estimate)
+    assert t.dispatch == pytest.approx(0.3) and t.finish == pytest.approx(0.2)
+    assert t.estimate(p, 2) == pytest.approx(6 * one + 0.3 + 0.2 + 0.4)
+
+    # The shown range is the last comparisons' spread around their estimates, at least 1.2 either way.
+    low, mid, high = t.estimate_range(p, 2) or (0, 0, 0)
+    real_over_estimate = (0.5 + 6 * one + 0.5) / estimate
+    assert mid == pytest.approx(t.estimate(p, 2))
+    assert low == pytest.approx(mid / 1.2)
+    assert high == pytest.approx(mid * max(1.2, real_over_estimate))
+    t.forget_jobs()
+    after = t.estimate(p, 2)
+    assert t.dispatch == 0.0 and after == pytest.approx(mid - 0.5)
+    assert t.estimate_range(p, 2) == pytest.approx((after / 1.2, after, after * 1.2))
+
+
+def test_the_estimate_is_shown_as_a_rounded_range() -> None:
+    assert jobs.estimate_text(3.6, 4.4, 5.4) == "about 4 seconds (3 to 6)"
+    assert jobs.estimate_text(0.4, 0.6, 0.8) == "about 1 second"
+    assert jobs.estimate_text(9.0, 12.0, 16.0) == "about 10 seconds (9 to 20)"
+    assert jobs.estimate_text(40.0, 50.0, 62.0) == "about 50 seconds (40 seconds to 1.5 minutes)"
+    assert jobs.estimate_text(100.0, 130.0, 200.0) == "about 2 minutes (1.5 to 3.5)"
+
+
+def test_a_new_config_is_counted_as_composing_until_it_is_composed() -> None:
+    p = dataclasses.replace(SMALL, reform=Levers(regime="negotiated", participation_support=0.35))
+    assert configs_to_compose(p) in (1, 2)  # the baseline may be composed by another test already
+    run_tasks(p)
+    assert configs_to_compose(p) == 0
+    assert (
+        configs_to_compose(dataclasses.replace(p, reform=Levers(regime="negotiated", participation_support=0.4))) == 1
+    )
+
+
 def test_the_time_estimate_comes_from_measured_throughput() -> None:
     """Calibrate a real pool as the server does at start-up; the estimate follows the work asked for.
 
     How close the estimate comes to the real time is a speed figure, so it is not asserted here
-    (the developer guide: no timed tests on shared machines); the helper's measurements are in
-    the issue's note, and a benchmark of it is still to be written.
+    (the developer guide: no timed tests on shared machines): ``benchmarks/app_estimate.py``
+    measures it in the browser (docs/performance.md).
     """
     manager = jobs.JobManager(workers=2)
     try:
-        manager.warm_up()[0].result(timeout=120)
+        for fut in [manager.pool().submit(jobs._warm) for _ in range(2)]:
+            fut.result(timeout=120)
         manager.calibrate()
-        assert manager.throughput.measured
+        assert manager.calibrated.is_set() and manager.throughput.measured
+        model = manager.throughput.model
+        assert model is not None and model.sizes == tuple(sorted({c.n_citizens for c in jobs.CALIBRATION}))
         p = Proposal(n_citizens=400, n_communities=8, steps=24, replications=3, seed=9)
         estimate = manager.estimate(p)
         assert estimate is not None and 0 < estimate < 600
         bigger = manager.estimate(Proposal(n_citizens=400, n_communities=8, steps=24, replications=6, seed=9))
         assert bigger is not None and bigger > estimate
         job = manager.submit(p, use_cache=False)
+        assert job.estimate is not None  # what the job was expected to take, for its error afterwards
         assert job.wait(600) and job.impact is not None and job.seconds > 0
     finally:
         manager.shutdown()
@@ -318,27 +413,53 @@ def test_the_live_charts_get_numbers_not_pictures() -> None:
 
 
 def test_the_live_mode_figure_reaches_the_performance_page(tmp_path: Path) -> None:
+    """Both speed settings get their row and verdict; results written before (one speed) still render."""
     import json
     import sys
 
     sys.path.insert(0, str(ROOT / "benchmarks"))
-    from run import live_mode_section
+    from run import estimate_section, live_mode_section
 
     path = tmp_path / "live.json"
     assert live_mode_section(path) == []  # not measured: no section
+    common = {
+        "when": "2026-01-01 00:00 UTC",
+        "population": "2,000 citizens",
+        "cores": 2,
+        "load_average_start": [3.0],
+        "load_average_end": [4.0],
+    }
     path.write_text(
         json.dumps(
             {
-                "when": "2026-01-01 00:00 UTC",
-                "population": "2,000 citizens",
-                "speed_chosen": 24,
-                "runs": [{}, {}],
-                "months_per_second": {"median": 8.0, "min": 7.5, "max": 9.0},
-                "cores": 2,
-                "load_average_start": [3.0],
-                "load_average_end": [4.0],
+                **common,
+                "speeds": [
+                    {"speed_chosen": 12, "runs": [{}, {}], "months_per_second": {"median": 11.5, "min": 9, "max": 12}},
+                    {"speed_chosen": 24, "runs": [{}, {}], "months_per_second": {"median": 8.0, "min": 7.5, "max": 9}},
+                ],
             }
         )
     )
     text = "\n".join(live_mode_section(path))
-    assert "| months/s at 2,000 citizens | 10 | 8.0 | 7.5 | 9.0 | **no** |" in text
+    assert "| 12 | 10 | 11.5 | 9.0 | 12.0 | yes |" in text
+    assert "| 24 | 10 | 8.0 | 7.5 | 9.0 | **no** |" in text
+    assert "repetitions: 2 at 12, 2 at 24; load average 3.00 at the start and 4.00 at the end" in text
+    old = {**common, "speed_chosen": 24, "runs": [{}], "months_per_second": {"median": 20.7, "min": 9.6, "max": 22.8}}
+    path.write_text(json.dumps(old))
+    assert "| 24 | 10 | 20.7 | 9.6 | 22.8 | yes |" in "\n".join(live_mode_section(path))
+
+    estimates = tmp_path / "estimate.json"
+    assert estimate_section(estimates) == []
+    row = {
+        "citizens": 100,
+        "communities": 5,
+        "months": 12,
+        "runs": 2,
+        "shown": "2 runs, expected to take about 4 seconds (3 to 6).",
+    }
+    runs = [{**row, "real": 6.0, "ratio": 1.5}, {**row, "real": 2.0, "ratio": 0.5}]
+    summary = {"median_ratio": 1.0, "worst_ratio": 0.5, "in_shown_range": 1}
+    estimates.write_text(json.dumps({**common, "runs": runs, "summary": summary}))
+    text = "\n".join(estimate_section(estimates))
+    assert "| 100 | 5 | 12 | 2 | about 4 seconds (3 to 6) | 6.0, 2.0 | 1.50, 0.50 |" in text
+    assert "median 1.00, worst 0.50; 1 of 2 within a factor of 1.5, 1 of 2 inside the range shown" in text

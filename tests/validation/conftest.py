@@ -49,3 +49,9 @@ def panels(validate: ModuleType) -> dict[str, pd.DataFrame]:
 def lab_curves(validate: ModuleType) -> dict[str, pd.DataFrame]:
     """The public_goods_lab experiment's arms, 10 replications each: mean contribution per period."""
     return validate.lab_curves(validate.lab_panel())
+
+
+@pytest.fixture(scope="session")
+def pattern_panels(validate: ModuleType) -> dict[str, pd.DataFrame]:
+    """The issue-14 pattern arms on the common seeds, and who attended each forum round (scripts/validate.py)."""
+    return validate.pattern_panels()

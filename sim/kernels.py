@@ -1,0 +1,1433 @@
+"""Compiled kernels of the fused driver (``driver=fused``): one pass over the citizens per phase.
+
+The numpy path (``driver=vectorised``) calls each citizen rule of ``sim/rules`` as a chain of
+array operations, some 60 passes over the citizen arrays a month. Here the same rules run as
+one loop over the citizens per phase, compiled by numba, each citizen's arithmetic written out
+as the rules do it: the same IEEE-754 operations (``+ - * /``, comparisons, min/max as numpy's
+``maximum``/``minimum``/``clip``/``fmax`` define them) in the same order, so every citizen's new
+state has the same bits as on the numpy path. The neighbourhood mean adds the contacts in
+numpy's pairwise order (``sim.rules.network.neighbour_mean``) for the same reason.
+
+While they pass over the citizens the kernels also add up what the month's metrics and the
+services need (per-community sums in index order, which is ``np.bincount``'s order, and
+population totals), so no further pass is made for them.
+
+Random numbers: none are drawn here. The model draws them from its named streams as arrays,
+exactly as the numpy path does (same streams, same calls, same order), and passes them in: the
+two drivers consume the same random numbers, which makes step-by-step comparison possible.
+
+Compile settings, for results that do not depend on the CPU: no ``fastmath`` (so no
+reassociation and no fused multiply-add contraction), no SVML (``NUMBA_DISABLE_INTEL_SVML``),
+no ``parallel``; the target is numba's generic x86-64 CPU (``NUMBA_CPU_NAME=generic``) so that
+the on-disk cache made on one machine is valid on any other. Both are set here unless the user
+set them first (they must be set before numba is imported). Compiled code is cached on disk
+(``cache=True``) next to this module in ``__pycache__``, or under ``NUMBA_CACHE_DIR`` when set:
+the first process compiles (a few seconds), every later one loads it (``docs/performance.md``).
+This module imports no Mesa.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+
+# Before numba is imported: a portable compile target and no Intel SVML (see the docstring).
+os.environ.setdefault("NUMBA_CPU_NAME", "generic")
+os.environ.setdefault("NUMBA_DISABLE_INTEL_SVML", "1")
+
+import numba
+import numpy as np
+
+from sim.rules._types import BoolArray, FloatArray, IntArray
+
+# The totals the decide kernel adds up, in the order of its ``totals`` output.
+DECIDE_TOTALS = (
+    "prosocial_active",
+    "volunteering_active",
+    "caring_active",
+    "prosocial_hours",
+    "volunteering_hours",
+    "caring_hours",
+    "self_reliance_share",
+)
+# The totals the adapt kernel adds up, in order.
+ADAPT_TOTALS = ("motivation", "trust", "motivated", "motivated_volunteering_active")
+# The rows of the adapt kernel's per-community context (the model's names for them).
+ADAPT_CONTEXT = (
+    "ask",
+    "partnership_effect",
+    "goals",
+    "control",
+    "experience",
+    "success",
+    "made",
+    "kept",
+    "exposure",
+    "assurance",
+)
+
+# Small helpers are inlined by numba itself ("always"): left as calls, LLVM did not inline them
+# and a month's decisions ran several times slower.
+_JIT = {"cache": True, "fastmath": False, "error_model": "numpy", "boundscheck": False}
+
+
+@numba.njit(inline="always", **_JIT)
+def _maximum(a: float, b: float) -> float:
+    """``np.maximum`` of two floats: NaN if either is NaN, else the larger (the first on ties).
+
+    One select, no branch: numpy's own rule (``a >= b or isnan(a) ? a : b``), which a branch
+    per citizen on random values would make several times slower (mispredictions).
+    """
+    return a if (a >= b or a != a) else b
+
+
+@numba.njit(inline="always", **_JIT)
+def _minimum(a: float, b: float) -> float:
+    """``np.minimum`` of two floats: NaN if either is NaN, else the smaller (the first on ties)."""
+    return a if (a <= b or a != a) else b
+
+
+@numba.njit(inline="always", **_JIT)
+def _clip(x: float, lo: float, hi: float) -> float:
+    """``np.clip`` of a float (``minimum(maximum(x, lo), hi)``, NaN stays NaN)."""
+    return _minimum(_maximum(x, lo), hi)
+
+
+@numba.njit(inline="always", **_JIT)
+def _fmax(a: float, b: float) -> float:
+    """``np.fmax``: the larger of two floats, ignoring a NaN (NaN only if both are)."""
+    return a if (a >= b or b != b) else b
+
+
+# Citizens whose contacts the decide kernel gathers ahead of the arithmetic.
+_CHUNK = 512
+# numpy sums up to this many terms with eight running partial sums, longer runs by halving.
+_PAIRWISE_BLOCK = 128
+
+
+@numba.njit(**_JIT)
+def _pairwise_block(buf: FloatArray, lo: int, m: int) -> float:
+    """Sum of ``buf[lo:lo+m]``, ``m <= 128``, in numpy's order (``pairwise_sum`` in umath's loops)."""
+    if m < 8:
+        acc = buf[lo]
+        for j in range(lo + 1, lo + m):
+            acc += buf[j]
+        return acc
+    whole = m - m % 8
+    r0, r1, r2, r3 = buf[lo], buf[lo + 1], buf[lo + 2], buf[lo + 3]
+    r4, r5, r6, r7 = buf[lo + 4], buf[lo + 5], buf[lo + 6], buf[lo + 7]
+    for i in range(8, whole, 8):
+        r0 += buf[lo + i]
+        r1 += buf[lo + i + 1]
+        r2 += buf[lo + i + 2]
+        r3 += buf[lo + i + 3]
+        r4 += buf[lo + i + 4]
+        r5 += buf[lo + i + 5]
+        r6 += buf[lo + i + 6]
+        r7 += buf[lo + i + 7]
+    acc = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+    for i in range(whole, m):
+        acc += buf[lo + i]
+    return acc
+
+
+@numba.njit(**_JIT)
+def _pairwise_long(buf: FloatArray, lo: int, m: int) -> float:
+    """Pairwise sum of more than a block of terms: numpy halves the run (at a multiple of 8) until blocks remain.
+
+    The halving walks an explicit stack rather than recursing: numba's on-disk cache cannot
+    hold recursive functions (numba issue 6061).
+    """
+    depth = 64
+    s_lo = np.empty(depth, dtype=np.int64)
+    s_m = np.empty(depth, dtype=np.int64)
+    s_state = np.empty(depth, dtype=np.int64)
+    values = np.empty(depth)
+    sp, vp = 0, 0
+    s_lo[0], s_m[0], s_state[0] = lo, m, 0
+    sp = 1
+    while sp > 0:
+        top = sp - 1
+        n_top = s_m[top]
+        if n_top <= _PAIRWISE_BLOCK:
+            values[vp] = _pairwise_block(buf, s_lo[top], n_top)
+            vp += 1
+            sp -= 1
+            continue
+        h = n_top // 2
+        h -= h % 8
+        if s_state[top] == 0:  # the left half first
+            s_state[top] = 1
+            s_lo[sp], s_m[sp], s_state[sp] = s_lo[top], h, 0
+            sp += 1
+        elif s_state[top] == 1:  # then the right half
+            s_state[top] = 2
+            s_lo[sp], s_m[sp], s_state[sp] = s_lo[top] + h, n_top - h, 0
+            sp += 1
+        else:  # both done: left + right
+            vp -= 1
+            values[vp - 1] = values[vp - 1] + values[vp]
+            sp -= 1
+    return values[0]
+
+
+@numba.njit(**_JIT)
+def _pairwise(buf: FloatArray, lo: int, m: int) -> float:
+    """Sum of ``buf[lo:lo+m]`` in numpy's pairwise order, for any ``m >= 1``."""
+    if m <= _PAIRWISE_BLOCK:
+        return _pairwise_block(buf, lo, m)
+    return _pairwise_long(buf, lo, m)
+
+
+@numba.njit(inline="always", **_JIT)
+def _neighbour_mean(values: FloatArray, contacts: IntArray, i: int, k: int, buf: FloatArray) -> float:
+    """Row ``i`` of ``sim.rules.network.neighbour_mean``: its contacts' values summed in numpy's order, over k.
+
+    numpy starts the sum at +0.0 (the ``+ 0.0`` on the first term); up to a block it keeps eight
+    running partial sums, which are written out here so that they stay in registers.
+    """
+    if k < 8:
+        acc = values[contacts[i, 0]] + 0.0
+        for j in range(1, k):
+            acc += values[contacts[i, j]]
+        return acc / k
+    if k <= _PAIRWISE_BLOCK:
+        r0 = values[contacts[i, 0]] + 0.0
+        r1, r2, r3 = values[contacts[i, 1]], values[contacts[i, 2]], values[contacts[i, 3]]
+        r4, r5 = values[contacts[i, 4]], values[contacts[i, 5]]
+        r6, r7 = values[contacts[i, 6]], values[contacts[i, 7]]
+        whole = k - k % 8
+        for j in range(8, whole, 8):
+            r0 += values[contacts[i, j]]
+            r1 += values[contacts[i, j + 1]]
+            r2 += values[contacts[i, j + 2]]
+            r3 += values[contacts[i, j + 3]]
+            r4 += values[contacts[i, j + 4]]
+            r5 += values[contacts[i, j + 5]]
+            r6 += values[contacts[i, j + 6]]
+            r7 += values[contacts[i, j + 7]]
+        acc = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+        for j in range(whole, k):
+            acc += values[contacts[i, j]]
+        return acc / k
+    for j in range(k):
+        buf[j] = values[contacts[i, j]]
+    buf[0] = buf[0] + 0.0
+    return _pairwise_long(buf, 0, k) / k
+
+
+@numba.njit(**_JIT)
+def neighbour_mean(values: FloatArray, contacts: IntArray) -> FloatArray:
+    """``sim.rules.network.neighbour_mean`` as the decide kernel computes it, row by row."""
+    n, k = contacts.shape
+    out = np.empty(n)
+    buf = np.empty(max(k, 1))
+    for i in range(n):
+        out[i] = _neighbour_mean(values, contacts, i, k, buf)
+    return out
+
+
+@numba.njit(**_JIT)
+def decide(
+    realised_last: FloatArray,
+    contacts: IntArray,
+    community: IntArray,
+    coop_type: IntArray,
+    belief: FloatArray,
+    motivation: FloatArray,
+    commitment: FloatArray,
+    budget: FloatArray,
+    forum_hours: FloatArray,
+    own_need: FloatArray,
+    efficacy: FloatArray,
+    engaged: BoolArray,
+    care_opportunity: FloatArray,
+    pressure_by_community: FloatArray,
+    noise: FloatArray,
+    type_base: FloatArray,
+    type_slope: FloatArray,
+    consts: FloatArray,
+    threshold: float,
+    n_communities: int,
+) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray, FloatArray, FloatArray, FloatArray, FloatArray, FloatArray]:
+    """``sim.rules.citizen.decide`` for every citizen, in one pass, plus the month's citizen totals.
+
+    Args:
+        realised_last: last month's realised share of every citizen.
+        contacts: (N, k) contacts.
+        community: each citizen's community.
+        coop_type: cooperation type (table index, clipped to the table as ``np.take(mode="clip")``).
+        belief: last month's belief.
+        motivation: intrinsic motivation.
+        commitment: committed share, NaN where none.
+        budget: discretionary hours (before last month's forum hours come out).
+        forum_hours: hours spent in last month's forum round.
+        own_need: mean need.
+        efficacy: self-efficacy.
+        engaged: asked to volunteer.
+        care_opportunity: care needed in the network.
+        pressure_by_community: peer pressure per community (clipped, as the model computes it).
+        noise: the month's standard normal draws from the ``citizens`` stream.
+        type_base: per type, the contribution intercept.
+        type_slope: per type, the slope on the belief.
+        consts: belief_persistence, commitment_pressure, motivation_weight, antisocial_pressure,
+            norm_premium, contribution_noise, willingness (the payment multiplier's constant part
+            ``crowd_out * paid``), price term (``price_effect * payment``), self_reliance_share,
+            volunteer_share.
+        threshold: hours at or above which a citizen counts as active (the metrics').
+        n_communities: number of communities.
+
+    Returns:
+        belief, share, volunteering, caring, self_reliance, realised (per citizen); per community
+        the sums of realised and of self-reliance hours over the (undiminished) budget; and the
+        month's totals (in the order of ``DECIDE_TOTALS``).
+
+    """
+    n = community.shape[0]
+    k = contacts.shape[1]
+    persistence, commitment_pressure, motivation_weight, antisocial = consts[0], consts[1], consts[2], consts[3]
+    norm_premium, contribution_noise, crowd_paid, price_term = consts[4], consts[5], consts[6], consts[7]
+    self_reliance_share, volunteer_share = consts[8], consts[9]
+    new_belief = np.empty(n)
+    share = np.empty(n)
+    volunteering = np.empty(n)
+    caring = np.empty(n)
+    self_reliance = np.empty(n)
+    realised = np.empty(n)
+    realised_c = np.zeros(n_communities)
+    self_reliance_c = np.zeros(n_communities)
+    n_prosocial = n_volunteering = n_caring = 0.0
+    prosocial_hours = volunteering_hours = caring_hours = self_reliance_total = 0.0
+    buf = np.empty(max(k, 1))
+    n_types = type_base.shape[0]
+    effective_scale = 1.0 - antisocial
+    observed_chunk = np.empty(_CHUNK)
+    for i in range(n):
+        # What contacts gave last month, gathered a chunk of citizens ahead: a loop of gathers
+        # alone keeps many loads in flight, where interleaved with the arithmetic below it
+        # waited on each (three times slower).
+        if i % _CHUNK == 0:
+            for j in range(i, min(n, i + _CHUNK)):
+                observed_chunk[j - i] = _neighbour_mean(realised_last, contacts, j, k, buf)
+        observed = observed_chunk[i % _CHUNK]
+        b = persistence * belief[i] + (1.0 - persistence) * observed
+        pledge = commitment[i]
+        committed = 0.0 if pledge != pledge else 1.0
+        pressure = _clip(pressure_by_community[community[i]] + committed * commitment_pressure, 0.0, 1.0)
+        t = min(max(coop_type[i], 0), n_types - 1)
+        own = type_base[t] + type_slope[t] * b + motivation_weight * (motivation[i] - 0.5)
+        effective = pressure * effective_scale
+        aim = _fmax(b + norm_premium, pledge)
+        pulled = own + effective * _maximum(0.0, aim - own)
+        pushed = pulled - antisocial * _maximum(0.0, pulled - _fmax(b, pledge))
+        s = _clip(pushed + contribution_noise * noise[i], 0.0, 1.0)
+        willingness = _maximum(0.0, 1.0 - crowd_paid * motivation[i] + price_term)
+        hours = _maximum(0.0, budget[i] - forum_hours[i])
+        sr = hours * self_reliance_share * own_need[i] * efficacy[i]
+        free = hours - sr
+        prosocial = s * free
+        vol_fraction = _clip(volunteer_share * willingness, 0.0, 1.0) * (1.0 if engaged[i] else 0.0)
+        vol = prosocial * vol_fraction
+        care = prosocial * (1.0 - vol_fraction) * care_opportunity[i]
+        r = _clip((vol + care) / free, 0.0, 1.0) if free > 0 else 0.0
+        new_belief[i] = b
+        share[i] = s
+        volunteering[i] = vol
+        caring[i] = care
+        self_reliance[i] = sr
+        realised[i] = r
+        c = community[i]
+        realised_c[c] += r
+        sr_share = sr / budget[i] if budget[i] > 0 else 0.0
+        self_reliance_c[c] += sr_share
+        given = vol + care
+        if given >= threshold:
+            n_prosocial += 1.0
+        if vol >= threshold:
+            n_volunteering += 1.0
+        if care >= threshold:
+            n_caring += 1.0
+        prosocial_hours += given
+        volunteering_hours += vol
+        caring_hours += care
+        self_reliance_total += sr_share
+    # Sums kept in locals (registers) during the loop, in the order of DECIDE_TOTALS.
+    totals = np.array(
+        [
+            n_prosocial,
+            n_volunteering,
+            n_caring,
+            prosocial_hours,
+            volunteering_hours,
+            caring_hours,
+            self_reliance_total,
+        ]
+    )
+    return new_belief, share, volunteering, caring, self_reliance, realised, realised_c, self_reliance_c, totals
+
+
+@numba.njit(**_JIT)
+def adapt(
+    community: IntArray,
+    engaged: BoolArray,
+    participated: BoolArray,
+    motivation: FloatArray,
+    motivation_trait: FloatArray,
+    trust: FloatArray,
+    efficacy: FloatArray,
+    volunteering: FloatArray,
+    by_community: FloatArray,
+    u_engage: FloatArray,
+    experience_noise: FloatArray,
+    consts: FloatArray,
+    threshold: float,
+    motivated_level: float,
+) -> tuple[BoolArray, FloatArray, FloatArray, FloatArray, FloatArray]:
+    """``sim.rules.citizen.adapt`` (with the model's support and control) for every citizen, in one pass.
+
+    Args:
+        community: each citizen's community.
+        engaged: asked to volunteer (before this month's update).
+        participated: took part in the forum round in force.
+        motivation: intrinsic motivation.
+        motivation_trait: each citizen's own level.
+        trust: trust.
+        efficacy: self-efficacy.
+        volunteering: this month's volunteering hours (for the motivated volunteers' total).
+        by_community: (10, C) rows ask, partnership_effect, goals, control, experience, success,
+            made, kept, exposure, assurance (the model's per-community context).
+        u_engage: the month's uniforms from the ``engagement`` stream.
+        experience_noise: the month's standard normals from the ``experience`` stream.
+        consts: recognition, voice_weight, engagement_exit, motivation_gain, motivation_loss,
+            motivation_reversion, trust_gain, trust_loss, assurance_gain, trust_experience_noise,
+            efficacy_rate, partnership_support.
+        threshold: hours at or above which a citizen counts as active.
+        motivated_level: motivation at or above which a citizen counts as motivated.
+
+    Returns:
+        engaged, motivation, trust, efficacy (per citizen) and the totals (in the order of ``ADAPT_TOTALS``).
+
+    """
+    n = community.shape[0]
+    recognition, voice_weight, exit_p, m_gain, m_loss = consts[0], consts[1], consts[2], consts[3], consts[4]
+    reversion, t_gain, t_loss, a_gain = consts[5], consts[6], consts[7], consts[8]
+    noise_sd, eff_rate, partnership_support = consts[9], consts[10], consts[11]
+    new_engaged = np.empty(n, dtype=np.bool_)
+    new_motivation = np.empty(n)
+    new_trust = np.empty(n)
+    new_efficacy = np.empty(n)
+    motivation_total = trust_total = n_motivated = n_motivated_volunteering = 0.0
+    for i in range(n):
+        c = community[i]
+        ask, p_effect, goals, control_c = by_community[0, c], by_community[1, c], by_community[2, c], by_community[3, c]
+        experience, success, made = by_community[4, c], by_community[5, c], by_community[6, c]
+        kept, exposure, assurance = by_community[7, c], by_community[8, c], by_community[9, c]
+        eng = engaged[i]
+        e = 1.0 if eng else 0.0
+        voice = (1.0 if participated[i] else 0.0) * voice_weight
+        support = _clip(recognition + voice + e * (partnership_support * p_effect + goals), 0.0, 1.0)
+        control = _clip(e * control_c, 0.0, 1.0)
+        z = noise_sd * experience_noise[i]
+        felt = _clip(experience + z, 0.0, 1.0)
+        u = u_engage[i]
+        t0 = trust[i]
+        new_engaged[i] = ((not eng) and (u < ask * t0)) or (eng and (u >= exit_p))
+        m0 = motivation[i]
+        m = m0 + m_gain * support * (1.0 - m0) - m_loss * control * m0
+        m = m + reversion * (motivation_trait[i] - m0)
+        m = _clip(m, 0.0, 1.0)
+        new_motivation[i] = m
+        gap = felt - t0
+        rate = t_gain if gap > 0 else t_loss
+        t = t0 + rate * gap
+        t = t + t_gain * made * kept * (1.0 - t)
+        t = t - t_loss * made * (1.0 - kept) * t
+        t = t - t_loss * _clip(exposure, 0.0, 1.0) * t
+        t = t + a_gain * assurance * (1.0 - t)
+        t = _clip(t, 0.0, 1.0)
+        new_trust[i] = t
+        f0 = efficacy[i]
+        new_efficacy[i] = _clip(f0 + eff_rate * (_clip(success + z, 0.0, 1.0) - f0), 0.0, 1.0)
+        motivation_total += m
+        trust_total += t
+        if m >= motivated_level:
+            n_motivated += 1.0
+            if volunteering[i] >= threshold:
+                n_motivated_volunteering += 1.0
+    totals = np.array([motivation_total, trust_total, n_motivated, n_motivated_volunteering])  # ADAPT_TOTALS
+    return new_engaged, new_motivation, new_trust, new_efficacy, totals
+
+
+# ---------------------------------------------------------------------- services
+# fdlibm's constants, as in sim.rules.portable (e_exp.c, e_log.c).
+_LN2_HI = 6.93147180369123816490e-01
+_LN2_LO = 1.90821492927058770002e-10
+_INV_LN2 = 1.44269504088896338700e00
+_P1 = 1.66666666666666019037e-01
+_P2 = -2.77777777770155933842e-03
+_P3 = 6.61375632143793436117e-05
+_P4 = -1.65339022054652515390e-06
+_P5 = 4.13813679705723846039e-08
+_EXP_OVERFLOW = 7.09782712893383973096e02
+_EXP_UNDERFLOW = -7.45133219101941108420e02
+_LG1 = 6.666666666666735130e-01
+_LG2 = 3.999999999940941908e-01
+_LG3 = 2.857142874366239149e-01
+_LG4 = 2.222219843214978396e-01
+_LG5 = 1.818357216161805012e-01
+_LG6 = 1.531383769920937332e-01
+_LG7 = 1.479819860511658591e-01
+_SQRT_HALF = 0.70710678118654752440
+_EPS = 1e-6  # sim.rules.coproduction.EPS
+
+
+@numba.njit(inline="always", **_JIT)
+def _exp(x: float) -> float:
+    """``sim.rules.portable.exp`` of one float: the same operations in the same order."""
+    if x != x:
+        return x
+    if x > _EXP_OVERFLOW:
+        return math.inf
+    if x < _EXP_UNDERFLOW:
+        return 0.0
+    k = np.rint(x * _INV_LN2)
+    hi = x - k * _LN2_HI
+    lo = k * _LN2_LO
+    r = hi - lo
+    t = r * r
+    c = t * _P5
+    c += _P4
+    c *= t
+    c += _P3
+    c *= t
+    c += _P2
+    c *= t
+    c += _P1
+    c *= t
+    c = r - c
+    y = r * c
+    y /= 2.0 - c
+    y = lo - y
+    y -= hi
+    y = 1.0 - y
+    return math.ldexp(y, int(k))  # exact but for the one rounding of a subnormal result, as numpy's
+
+
+@numba.njit(inline="always", **_JIT)
+def _log(x: float) -> float:
+    """``sim.rules.portable.log`` of one float: the same operations in the same order."""
+    if x != x or x < 0.0:
+        return math.nan
+    if x == 0.0:
+        return -math.inf
+    if x == math.inf:
+        return math.inf
+    m, e = math.frexp(x)
+    k = float(e)
+    if m < _SQRT_HALF:
+        m *= 2.0
+        k -= 1.0
+    f = m - 1.0
+    s = f / (2.0 + f)
+    z = s * s
+    w = z * z
+    t1 = w * _LG6
+    t1 += _LG4
+    t1 *= w
+    t1 += _LG2
+    t1 *= w
+    t2 = w * _LG7
+    t2 += _LG5
+    t2 *= w
+    t2 += _LG3
+    t2 *= w
+    t2 += _LG1
+    t2 *= z
+    t2 += t1
+    hfsq = f * f
+    hfsq *= 0.5
+    t2 += hfsq
+    t2 *= s
+    t1 = k * _LN2_LO
+    t2 += t1
+    t2 = hfsq - t2
+    t2 -= f
+    out = k * _LN2_HI
+    out -= t2
+    return out
+
+
+@numba.njit(inline="always", **_JIT)
+def _power(x: float, y: float) -> float:
+    """``sim.rules.portable.power`` of one float."""
+    if y == 1.0:
+        return x
+    if y == -1.0:
+        return 1.0 / x
+    if y == 2.0:
+        return x * x
+    if y == 0.5:
+        return math.sqrt(x)
+    if y == 0.0:
+        return 1.0
+    return _exp(y * _log(x))
+
+
+# Rows of the services kernel's per-service conditions (sim.rules.management.ServiceConditions).
+SERVICE_CONDITIONS = (
+    "capacity",
+    "citizen_input",
+    "deprivation",
+    "shock",
+    "ethos",
+    "objective_set",
+    "objective",
+    "accountability",
+    "league_table",
+    "observe_forum",
+    "forum_sees",
+    "perception_error",
+    "inspected",
+    "functioning_error",
+    "partnership_paid",
+    "partnership_required",
+    "partnership_level",
+    "theatre",
+    "verified",
+    "verification_error",
+    "theatre_penalty",
+    "commitments",
+    "audited",
+)
+# The service constants it reads (sim.rules.management.ServiceParams; ratchet as 0/1).
+SERVICE_PARAMS = (
+    "functioning_weight",
+    "task_spillover",
+    "partnership_boost",
+    "service_weight",
+    "ces_rho",
+    "outcome_intercept",
+    "outcome_slope",
+    "deprivation_effect",
+    "measured_weight",
+    "manipulation_cost",
+    "cream_skim_share",
+    "cream_skim_max",
+    "cream_skim_harm",
+    "near_miss_window",
+    "landing_width",
+    "slack_value",
+    "reward_strength",
+    "reward_cap",
+    "sanction_strength",
+    "audit_detection",
+    "audit_penalty",
+    "guarantee_level",
+    "ratchet",
+    "ratchet_rate",
+    "commitment_enforcement",
+    "partnership_pay",
+)
+# Rows of its per-service results for the allocation in force (sim.rules.management.ServiceMonth).
+SERVICE_RESULTS = (
+    "p_measured",
+    "p_unmeasured",
+    "lived_outcome",
+    "reported",
+    "true_rate",
+    "n_cases",
+    "skimmed",
+    "found_share",
+    "commitment_kept",
+    "payoff",
+    "payment",
+)
+_F, _M, _U, _P, _G, _S = 0, 1, 2, 3, 4, 5  # sim.rules.coproduction's activity columns
+
+
+@numba.njit(inline="always", **_JIT)
+def _bin(value: float, bins_per_unit: float, half_range: float, n_bins: int) -> int:
+    """``sim.details.bin_counts``'s bin of one value: the same operations (scale, shift, clip, truncate)."""
+    shifted = value * bins_per_unit
+    shifted += half_range * bins_per_unit + 1
+    return int(_clip(shifted, 0.0, n_bins + 1.0))
+
+
+@numba.njit(inline="always", **_JIT)
+def _ces(service_input: float, citizen_input: float, weight: float, rho: float, inv_rho: float) -> float:
+    """``sim.rules.coproduction.ces`` of one service."""
+    s = _maximum(service_input, _EPS)
+    k = _maximum(citizen_input, _EPS)
+    return _power(weight * _power(s, rho) + (1.0 - weight) * _power(k, rho), inv_rho)
+
+
+@numba.njit(**_JIT)
+def services(
+    shares: FloatArray,
+    cond: FloatArray,
+    case_start: IntArray,
+    case_noise: FloatArray,
+    u_move: FloatArray,
+    u_land: FloatArray,
+    u_skim: FloatArray,
+    u_detect: FloatArray,
+    params: FloatArray,
+    partnership_commitment: FloatArray,
+    size: float,
+    rate: float,
+    max_shift: float,
+    bunching_window: float,
+    bins_per_unit: float,
+    half_range: float,
+    n_bins: int,
+) -> tuple[FloatArray, FloatArray, BoolArray, FloatArray, FloatArray, IntArray, IntArray]:
+    """A month of every service: the allocation in force and six trials, then the managers' learning.
+
+    ``sim.rules.management.service_months`` of the allocation in force and its
+    ``trial_allocation`` s, and ``learn_shares``, in one call: per service, the same operations
+    in the same order (the portable ``exp`` and ``log`` included), one case at a time.
+
+    Args:
+        shares: (S, 6) allocation in force.
+        cond: (len(SERVICE_CONDITIONS), S) the month's conditions.
+        case_start: (S + 1,) where each service's cases start (cases are grouped by service).
+        case_noise: each case's logistic noise (``indicators.case_noise``).
+        u_move: uniforms: a near miss is moved.
+        u_land: uniforms: where a moved record lands.
+        u_skim: uniforms: a hard case is turned away.
+        u_detect: uniforms: an audit finds a moved record.
+        params: the constants of ``SERVICE_PARAMS``.
+        partnership_commitment: per service, the partnership level in ``service_commitment_kept``.
+        size: the share a trial moves (``services.exploration``).
+        rate: learning rate.
+        max_shift: most a share moves in a month.
+        bunching_window: the metrics' bunching window (``services.bunching_window``).
+        bins_per_unit: the detail histogram's bins per unit (``sim.details.BINS_PER_UNIT``).
+        half_range: its half range (``sim.details.HALF_RANGE``).
+        n_bins: its number of bins (``sim.details.N_BINS``).
+
+    Returns:
+        (len(SERVICE_RESULTS), S) results of the allocation in force; per case the record, the
+        kept flag and the true value; the learned (S, 6) allocation; the records kept in
+        ``[0, window)`` and in ``[-window, 0)`` (``bunching_ratio``'s counts) and all records kept; and the month's
+        (2, n_bins + 2) histogram counts of kept records and of true values, under- and
+        overflow bins at both ends (``sim.details.bin_counts`` before it drops them).
+
+    """
+    n_s = shares.shape[0]
+    n_a = shares.shape[1]
+    total_cases = case_noise.shape[0]
+    fw, spill, boost, w, rho = params[0], params[1], params[2], params[3], params[4]
+    intercept, slope, dep_effect, mw, manip_cost = params[5], params[6], params[7], params[8], params[9]
+    css, cs_max, cs_harm, window, landing = params[10], params[11], params[12], params[13], params[14]
+    slack_value, rs, reward_cap, ss, detection = params[15], params[16], params[17], params[18], params[19]
+    audit_penalty, guarantee_level, ratchet, ratchet_rate = params[20], params[21], params[22], params[23]
+    enforcement, partnership_pay_rate = params[24], params[25]
+    inv_rho = 1.0 / rho
+    level = max(guarantee_level, 1e-9)
+    results = np.empty((len(SERVICE_RESULTS), n_s))
+    recorded_out = np.empty(total_cases)
+    kept_out = np.empty(total_cases, dtype=np.bool_)
+    true_out = np.empty(total_cases)
+    trial_payoffs = np.empty((n_a, n_s))
+    counts = np.zeros(3, dtype=np.int64)
+    hist = np.zeros((2, n_bins + 2), dtype=np.int64)
+    row = np.empty(n_a)
+    for a in range(n_a + 1):  # 0: the allocation in force; a > 0: the trial of activity a - 1
+        for s in range(n_s):
+            for j in range(n_a):
+                row[j] = shares[s, j] if a == 0 else (1.0 - size) * shares[s, j]
+            if a > 0:
+                row[a - 1] += size
+            cap, k_raw, dep, shock, ethos = cond[0, s], cond[1, s], cond[2, s], cond[3, s], cond[4, s]
+            base = fw * row[_F]
+            e_m = cap * (base + row[_M] + spill * row[_U])
+            e_u = cap * (base + row[_U] + spill * row[_M])
+            partnership = row[_P]
+            k = k_raw * (1.0 + boost * (partnership / (partnership + 0.1)))
+            effort = row[_G] * cap / manip_cost
+            move = _clip(effort * (1.0 - css), 0.0, 1.0)
+            skim = cs_max * _clip(effort * css, 0.0, 1.0)
+            logit_m = intercept + slope * _log(_maximum(_ces(e_m, k, w, rho, inv_rho), _EPS)) - dep_effect * dep + shock
+            logit_u = intercept + slope * _log(_maximum(_ces(e_u, k, w, rho, inv_rho), _EPS)) - dep_effect * dep + shock
+            logit_u = logit_u - cs_harm * skim
+            p_m = 1.0 / (1.0 + _exp(-logit_m))
+            p_u = 1.0 / (1.0 + _exp(-logit_u))
+            lived = mw * p_m + (1.0 - mw) * p_u
+            # The service's cases: records, and the counts of sim.rules.indicators.service_rates.
+            # Counted without branches (integer counts, exact): the conditions are random per case,
+            # and branches on them were mispredicted about half the time.
+            lo, hi = case_start[s], case_start[s + 1]
+            n_kept_i = rec_pass_i = true_pass_i = found_i = 0
+            for c in range(lo, hi):
+                tv = logit_m + case_noise[c]
+                manipulated = (tv < 0.0) & (tv >= -window) & (u_move[c] < move)
+                rec = u_land[c] * landing if manipulated else tv
+                kept = not ((tv < -window) & (u_skim[c] < skim))
+                n_kept_i += int(kept)
+                rec_pass_i += int(kept & (rec >= 0.0))
+                true_pass_i += int(tv >= 0.0)
+                found_i += int(manipulated & (u_detect[c] < detection))
+            if a == 0:  # the records of the allocation in force, and what the metrics and details count of them
+                for c in range(lo, hi):
+                    tv = logit_m + case_noise[c]
+                    manipulated = (tv < 0.0) & (tv >= -window) & (u_move[c] < move)
+                    rec = u_land[c] * landing if manipulated else tv
+                    kept = not ((tv < -window) & (u_skim[c] < skim))
+                    recorded_out[c] = rec
+                    kept_out[c] = kept
+                    true_out[c] = tv
+                    # sim.rules.indicators.bunching_ratio's counts, over the records kept.
+                    counts[0] += int(kept & (rec >= 0.0) & (rec < bunching_window))
+                    counts[1] += int(kept & (rec < 0.0) & (rec >= -bunching_window))
+                    counts[2] += int(kept)
+                    # sim.details.bin_counts: bins shifted by one, under- and overflow in the end bins.
+                    hist[0, _bin(rec, bins_per_unit, half_range, n_bins) if kept else 0] += 1
+                    hist[1, _bin(tv, bins_per_unit, half_range, n_bins)] += 1
+            n_cases = float(hi - lo)
+            n_kept, rec_pass, true_pass, found = float(n_kept_i), float(rec_pass_i), float(true_pass_i), float(found_i)
+            reported = rec_pass / n_kept
+            true_rate = true_pass / n_cases
+            skimmed = 1.0 - n_kept / n_cases
+            found_share = found / n_kept
+            functioning = row[_F]
+            kept_p = _minimum(1.0, partnership / _maximum(partnership_commitment[s], 1e-9))
+            kept_f = _minimum(1.0, functioning / level)
+            # sim.rules.management.incentive
+            objective_set, objective, accountability = cond[5, s], cond[6, s], cond[7, s]
+            league_table, observe_forum, forum_sees, perception_error = cond[8, s], cond[9, s], cond[10, s], cond[11, s]
+            inspected, functioning_error, p_paid, p_required = cond[12, s], cond[13, s], cond[14, s], cond[15, s]
+            p_level, theatre, verified, verification_error = cond[16, s], cond[17, s], cond[18, s], cond[19, s]
+            theatre_penalty, commitments, audited = cond[20, s], cond[21, s], cond[22, s]
+            r = objective if reported != reported else reported
+            found_n = 0.0 if found_share != found_share else found_share
+            perceived = forum_sees * _clip(lived + perception_error, 0.0, 1.0) + (1.0 - forum_sees) * r
+            observed = observe_forum * perceived + (1.0 - observe_forum) * r
+            gap = observed - objective
+            over = _maximum(0.0, r - objective)
+            weight = objective_set * accountability
+            league = league_table * (ss * _maximum(0.0, -gap) + (ss * ratchet_rate * over if ratchet > 0 else 0.0))
+            rewarded = _minimum(gap, reward_cap)
+            outcome = weight * (rs * rewarded - league) - audited * audit_penalty * found_n
+            seen_functioning = functioning + functioning_error
+            guarantee = -inspected * ss * _maximum(0.0, guarantee_level - seen_functioning) / level
+            owed = _maximum(p_level, 1e-9)
+            claimed = _minimum(1.0, (partnership + theatre * _maximum(0.0, p_level - partnership)) / owed)
+            measured = _minimum(1.0, _maximum(0.0, partnership + verification_error) / owed)
+            met = verified * measured + (1.0 - verified) * claimed
+            theatre_found = verified * _maximum(0.0, claimed - measured)
+            partnership_pay = p_paid * partnership_pay_rate * met
+            partnership_sanction = p_required * ss * (1.0 - met)
+            partnership_sanction = partnership_sanction + theatre_penalty * theatre_found
+            commitment_pay = commitments * enforcement * _minimum(1.0, functioning / level)
+            paid = weight * rs * _maximum(0.0, rewarded) + partnership_pay + commitment_pay
+            incentive = outcome + guarantee + partnership_pay - partnership_sanction + commitment_pay
+            payoff = ethos * lived + (1.0 - ethos) * (incentive + slack_value * math.sqrt(row[_S]))
+            if a > 0:
+                trial_payoffs[a - 1, s] = payoff
+                continue
+            results[0, s], results[1, s], results[2, s], results[3, s] = p_m, p_u, lived, reported
+            results[4, s], results[5, s], results[6, s], results[7, s] = true_rate, n_cases, skimmed, found_share
+            results[8, s], results[9, s], results[10, s] = kept_p * kept_f, payoff, paid
+    # sim.rules.management.learn_shares and project_shares.
+    floor = 1e-3  # sim.rules.management.SHARE_FLOOR
+    room = 1.0 - n_a * floor
+    learned = np.empty((n_s, n_a))
+    advantage = np.empty(n_a)
+    moved = np.empty(n_a)
+    for s in range(n_s):
+        payoff = results[9, s]
+        mean = 0.0
+        for j in range(n_a):
+            advantage[j] = (trial_payoffs[j, s] - payoff) / size
+        mean = advantage[0]
+        for j in range(1, n_a):
+            mean += advantage[j]
+        mean = mean / n_a
+        total = 0.0
+        for j in range(n_a):
+            moved[j] = _maximum(shares[s, j] + rate * (advantage[j] - mean), floor) - floor  # the excess
+        total = moved[0]
+        for j in range(1, n_a):
+            total += moved[j]
+        biggest = 0.0
+        for j in range(n_a):
+            projected = floor + (moved[j] * room / total if total > 0 else room / n_a)
+            moved[j] = projected - shares[s, j]
+            biggest = _maximum(biggest, abs(moved[j])) if j > 0 else abs(moved[j])
+        scale = _minimum(1.0, max_shift / _maximum(biggest, 1e-12))
+        for j in range(n_a):
+            learned[s, j] = shares[s, j] + moved[j] * scale
+    return results, recorded_out, kept_out, true_out, learned, counts, hist
+
+
+# ---------------------------------------------------------------------- the month's service metrics
+# What service_metrics returns, in order (names of sim.metrics' columns, and the parts of the costs).
+SERVICE_METRICS = (
+    "staffed_weight",
+    "monitoring",
+    "payments",
+    "true_outcome",
+    "reported_outcome",
+    "true_measured_outcome",
+    "social_capital",
+    "gaming_share",
+    "functioning_share",
+    "partnership_share",
+    "outcome_work_share",
+    "slack_share",
+    "measured_work_share",
+    "unmeasured_work_share",
+    "indicator_true_corr",
+    "equity_gap",
+    "participation_rate",
+    "service_commitment_kept",
+    "true_unmeasured_outcome",
+    "skimmed_share",
+    "target_level",
+    "audits",
+    "inspections",
+)
+# The cost constants it reads (sim.config's costs section, and services.cases_per_citizen), in order.
+SERVICE_METRIC_COSTS = (
+    "audit_cost",
+    "audit_cost_per_case",
+    "cases_per_citizen",
+    "inspection_cost",
+    "inspection_cost_per_citizen",
+    "reward_cost",
+    "reward_cost_per_citizen",
+)
+
+
+@numba.njit(**_JIT)
+def _sum(buf: FloatArray, m: int) -> float:
+    """``np.sum`` of ``buf[:m]`` (0.0 when empty), in numpy's pairwise order."""
+    return _pairwise(buf, 0, m) if m > 0 else 0.0
+
+
+@numba.njit(**_JIT)
+def _weighted_mean(values: FloatArray, weights: FloatArray, prod: FloatArray, kept: FloatArray) -> float:
+    """``sim.metrics.weighted_mean``: over values not NaN with weight > 0, ``dot(v, w) / sum(w)``, NaN if no weight."""
+    m = 0
+    for i in range(values.shape[0]):
+        v, w = values[i], weights[i]
+        if v == v and w > 0:
+            prod[m] = v * w
+            kept[m] = w
+            m += 1
+    w_sum = _sum(kept, m)
+    return _sum(prod, m) / w_sum if w_sum > 0 else math.nan
+
+
+@numba.njit(**_JIT)
+def _weighted_share(column: FloatArray, weights: FloatArray, w_sum: float, prod: FloatArray) -> float:
+    """``sim.metrics.weighted_share`` of one column (``w_sum`` is ``weights.sum()``)."""
+    if w_sum <= 0:
+        return math.nan
+    n = column.shape[0]
+    for i in range(n):
+        prod[i] = column[i] * weights[i]
+    return _sum(prod, n) / w_sum
+
+
+@numba.njit(**_JIT)
+def _dot(a: FloatArray, b: FloatArray, prod: FloatArray) -> float:
+    """``sim.rules.portable.dot``: the elementwise products summed pairwise."""
+    n = a.shape[0]
+    for i in range(n):
+        prod[i] = a[i] * b[i]
+    return _sum(prod, n)
+
+
+@numba.njit(**_JIT)
+def _correlation(reported: FloatArray, lived: FloatArray) -> float:
+    """``sim.metrics.indicator_true_corr``: Pearson's r over services with both values, without BLAS."""
+    n = reported.shape[0]
+    r = np.empty(n)
+    t = np.empty(n)
+    m = 0
+    for i in range(n):
+        if reported[i] == reported[i] and lived[i] == lived[i]:
+            r[m], t[m] = reported[i], lived[i]
+            m += 1
+    if m < 3:
+        return math.nan
+    if r[:m].max() - r[:m].min() == 0 or t[:m].max() - t[:m].min() == 0:  # np.ptp
+        return math.nan
+    r_mean = _sum(r, m) / m
+    t_mean = _sum(t, m) / m
+    dr = np.empty(m)
+    dt = np.empty(m)
+    for i in range(m):
+        dr[i] = r[i] - r_mean
+        dt[i] = t[i] - t_mean
+    prod = np.empty(m)
+    scale = math.sqrt(_dot(dr, dr, prod) * _dot(dt, dt, prod))
+    if scale == 0.0:
+        return math.nan
+    return min(1.0, max(-1.0, _dot(dr, dt, prod) / scale))
+
+
+@numba.njit(**_JIT)
+def _equity_gap(outcome: FloatArray, deprivation: FloatArray, size: FloatArray) -> float:
+    """``sim.metrics.equity_gap``: the least deprived fifth's mean outcome minus the most deprived fifth's."""
+    keep = size > 0
+    out, dep, n = outcome[keep], deprivation[keep], size[keep]
+    if out.shape[0] == 0:
+        return math.nan
+    order = np.argsort(dep, kind="mergesort")  # numpy's "stable"
+    k = max(1, math.ceil(out.shape[0] / 5))
+    prod = np.empty(k)
+    w = np.empty(k)
+    for j in range(k):
+        i = order[j]
+        prod[j], w[j] = out[i] * n[i], n[i]
+    least = _sum(prod, k) / _sum(w, k)
+    for j in range(k):
+        i = order[out.shape[0] - k + j]
+        prod[j], w[j] = out[i] * n[i], n[i]
+    return least - _sum(prod, k) / _sum(w, k)
+
+
+@numba.njit(**_JIT)
+def service_metrics(
+    shares: FloatArray,
+    capacity: FloatArray,
+    service_community: IntArray,
+    domain: IntArray,
+    size: FloatArray,
+    deprivation: FloatArray,
+    lived: FloatArray,
+    reported: FloatArray,
+    n_cases: FloatArray,
+    true_rate: FloatArray,
+    p_unmeasured: FloatArray,
+    skimmed: FloatArray,
+    target: FloatArray,
+    audited: FloatArray,
+    inspected: FloatArray,
+    payment: FloatArray,
+    commitment_kept: FloatArray,
+    social_capital: FloatArray,
+    participation: FloatArray,
+    costs: FloatArray,
+    forums: bool,
+    targeted: bool,
+) -> FloatArray:
+    """The month's metrics over services and communities (``SERVICE_METRICS``), in one call.
+
+    ``sim.metrics.collect_metrics``'s service and community figures with the same operations in
+    the same order (the sums pairwise as numpy adds), so they are the same bits; one call in
+    place of some hundred small numpy calls a month.
+
+    Args:
+        shares: (S, 6) allocation in force this month.
+        capacity: per service, its staff capacity.
+        service_community: per service, its community.
+        domain: per service, its domain.
+        size: per community, its citizens.
+        deprivation: per community.
+        lived: per service, the lived outcome.
+        reported: per service, the recorded pass rate (NaN without kept cases).
+        n_cases: per service, the month's cases.
+        true_rate: per service, the true pass rate.
+        p_unmeasured: per service, the unmeasured outcome.
+        skimmed: per service, the share of cases turned away.
+        target: per service, the central target.
+        audited: per service, 1 if audited this month.
+        inspected: per service, 1 if inspected this month.
+        payment: per service, the payoff paid out.
+        commitment_kept: per service, NaN where no forum commitment is in force.
+        social_capital: per community.
+        participation: per community.
+        costs: the constants of ``SERVICE_METRIC_COSTS``.
+        forums: whether forums meet (else participation is 0).
+        targeted: whether any service is under a central target (else the target level is NaN).
+
+    Returns:
+        The figures of ``SERVICE_METRICS``.
+
+    """
+    n_s = capacity.shape[0]
+    n_c = size.shape[0]
+    audit_cost, audit_per_case, cases_per_citizen = costs[0], costs[1], costs[2]
+    inspection_cost, inspection_per_citizen, reward_cost, reward_per_citizen = costs[3], costs[4], costs[5], costs[6]
+    prod = np.empty(max(n_s, n_c))
+    kept = np.empty(max(n_s, n_c))
+    served = np.empty(n_s)
+    weight = np.empty(n_s)
+    other = np.empty(n_s)
+    for s in range(n_s):
+        served[s] = size[service_community[s]]
+        weight[s] = capacity[s] * served[s]
+    w_sum = _sum(weight, n_s)
+    out = np.empty(len(SERVICE_METRICS))
+    out[0] = w_sum
+    for s in range(n_s):
+        other[s] = audit_cost + audit_per_case * (cases_per_citizen * served[s])
+    monitoring = _dot(audited, other, prod)
+    for s in range(n_s):
+        other[s] = inspection_cost + inspection_per_citizen * served[s]
+    out[1] = monitoring + _dot(inspected, other, prod)
+    for s in range(n_s):
+        other[s] = reward_cost + reward_per_citizen * served[s]
+    out[2] = _dot(payment, other, prod)
+    out[3] = _weighted_mean(lived, served, prod, kept)
+    out[4] = _weighted_mean(reported, n_cases, prod, kept)
+    out[5] = _weighted_mean(true_rate, n_cases, prod, kept)
+    out[6] = _weighted_mean(social_capital, size, prod, kept)
+    out[7] = _weighted_share(shares[:, _G], weight, w_sum, prod)
+    out[8] = _weighted_share(shares[:, _F], weight, w_sum, prod)
+    out[9] = _weighted_share(shares[:, _P], weight, w_sum, prod)
+    for s in range(n_s):
+        other[s] = shares[s, _M] + shares[s, _U]
+    out[10] = _weighted_share(other, weight, w_sum, prod)
+    out[11] = _weighted_share(shares[:, _S], weight, w_sum, prod)
+    out[12] = _weighted_share(shares[:, _M], weight, w_sum, prod)
+    out[13] = _weighted_share(shares[:, _U], weight, w_sum, prod)
+    out[14] = _correlation(reported, lived)
+    # Per community, the mean over its three domains (numpy's mean over axis 1: ((a + b) + c) / 3).
+    by_domain = np.zeros((n_c, 3))
+    for s in range(n_s):
+        by_domain[service_community[s], domain[s]] = lived[s]
+    lived_c = np.empty(n_c)
+    for c in range(n_c):
+        lived_c[c] = ((by_domain[c, 0] + by_domain[c, 1]) + by_domain[c, 2]) / 3.0
+    out[15] = _equity_gap(lived_c, deprivation, size)
+    out[16] = _weighted_mean(participation, size, prod, kept) if forums else 0.0
+    m = 0
+    for s in range(n_s):
+        if commitment_kept[s] == commitment_kept[s]:
+            kept[m] = commitment_kept[s]
+            m += 1
+    out[17] = _sum(kept, m) / m if m > 0 else math.nan
+    out[18] = _weighted_mean(p_unmeasured, served, prod, kept)
+    out[19] = _weighted_mean(skimmed, n_cases, prod, kept)
+    out[20] = _weighted_mean(target, weight, prod, kept) if targeted else math.nan
+    out[21] = _sum_any(audited)
+    out[22] = _sum_any(inspected)
+    return out
+
+
+@numba.njit(**_JIT)
+def _sum_any(values: FloatArray) -> float:
+    """Sum of 0/1 values (a count: exact in any order)."""
+    total = 0.0
+    for v in values:
+        total += v
+    return total
+
+
+# ---------------------------------------------------------------------- what citizens met
+# The constants adapt_context reads (sim.config's citizens section, and two more), in order.
+ADAPT_CONTEXT_PARAMS = (
+    "functioning_norm",
+    "ask_base",
+    "ask_partnership",
+    "goal_support",
+    "control_targets",
+    "control_figures",
+    "control_payment",
+    "paid",
+    "audit_exposure",
+    "drift_sensitivity",
+    "guarantee_level",
+)
+_FLOAT_MAX = 1.7976931348623157e308  # np.nan_to_num's value for +inf
+
+
+@numba.njit(inline="always", **_JIT)
+def _nan_to_num(x: float) -> float:
+    """``np.nan_to_num`` of one float: NaN to 0, infinities to the largest finite floats."""
+    if x != x:
+        return 0.0
+    if x == math.inf:
+        return _FLOAT_MAX
+    if x == -math.inf:
+        return -_FLOAT_MAX
+    return x
+
+
+@numba.njit(**_JIT)
+def adapt_context(
+    shares: FloatArray,
+    capacity: FloatArray,
+    service_community: IntArray,
+    domain: IntArray,
+    lived: FloatArray,
+    reported: FloatArray,
+    p_measured: FloatArray,
+    agreement: FloatArray,
+    commitment_kept: FloatArray,
+    found_share: FloatArray,
+    audited: FloatArray,
+    inspected: FloatArray,
+    functioning_seen: FloatArray,
+    objective_set: FloatArray,
+    objective: FloatArray,
+    league_table: FloatArray,
+    observe_forum: FloatArray,
+    forum_information: FloatArray,
+    params: FloatArray,
+) -> FloatArray:
+    """What citizens met in their community's services this month: the adapt kernel's (10, C) context.
+
+    ``SocialProductivityModel.citizens_adapt``'s per-community context (rows ``ADAPT_CONTEXT``),
+    with the same operations in the same order, in one pass over the services: each community's
+    value is the mean over its three domains, ``((a + b) + c) / 3`` as numpy's mean over them.
+
+    Args:
+        shares: (S, 6) allocation in force this month.
+        capacity: per service, its staff capacity.
+        service_community: per service, its community.
+        domain: per service, its domain.
+        lived: per service, the lived outcome.
+        reported: per service, the recorded pass rate (NaN without records).
+        p_measured: per service, the measured outcome.
+        agreement: per service, 1 where a forum agreement is in force.
+        commitment_kept: per service, the share of its commitments kept (NaN without one).
+        found_share: per service, the share of records an audit found moved.
+        audited: per service, 1 if audited.
+        inspected: per service, 1 if inspected.
+        functioning_seen: per service, the functioning share an inspection saw.
+        objective_set: per service, the month's objective in force and observed (0/1).
+        objective: per service, its level.
+        league_table: per service, 1 under a league table.
+        observe_forum: per service, 1 where a forum observes performance.
+        forum_information: per community, the forum's legitimacy.
+        params: the constants of ``ADAPT_CONTEXT_PARAMS``.
+
+    Returns:
+        (10, C): per community ask, partnership effect, goals, control, experience, success,
+        made, kept, exposure, assurance.
+
+    """
+    n_s = capacity.shape[0]
+    n_c = forum_information.shape[0]
+    norm, ask_base, ask_partnership, goal_support = params[0], params[1], params[2], params[3]
+    control_targets, control_figures, control_payment, paid = params[4], params[5], params[6], params[7]
+    audit_exposure, drift_sensitivity, guarantee_level = params[8], params[9], params[10]
+    # Per service, the ten values taken to the communities (then averaged over the domains).
+    n_v = 10
+    by_comm = np.zeros((n_v, n_c, 3))
+    for s in range(n_s):
+        c, d = service_community[s], domain[s]
+        forum_made = agreement[s] * forum_information[c]
+        published = objective_set[s] * league_table[s]
+        standard_kept = _minimum(1.0, p_measured[s] / _maximum(objective[s], 1e-9))
+        made = _minimum(1.0, forum_made + published)
+        promised = forum_made + published
+        kept = (
+            (forum_made * _nan_to_num(commitment_kept[s]) + published * standard_kept) / promised
+            if promised > 0
+            else 0.0
+        )
+        rep = lived[s] if reported[s] != reported[s] else reported[s]
+        found = _clip(audit_exposure * _nan_to_num(found_share[s]), 0.0, 1.0)
+        met = 1.0 if functioning_seen[s] >= guarantee_level else 0.0
+        by_comm[0, c, d] = shares[s, _P]
+        by_comm[1, c, d] = _minimum(1.0, shares[s, _F] * capacity[s] / norm)
+        by_comm[2, c, d] = lived[s]
+        by_comm[3, c, d] = shares[s, _G] + _maximum(0.0, shares[s, _M] - shares[s, _U])
+        by_comm[4, c, d] = objective_set[s] * (1.0 - observe_forum[s])
+        by_comm[5, c, d] = made
+        by_comm[6, c, d] = made * kept
+        by_comm[7, c, d] = audited[s] * found + drift_sensitivity * published * _maximum(0.0, rep - lived[s])
+        by_comm[8, c, d] = audited[s] * (1.0 - found) + inspected[s] * met
+        by_comm[9, c, d] = objective_set[s]
+    mean = np.empty((n_v, n_c))
+    for v in range(n_v):
+        for c in range(n_c):
+            mean[v, c] = ((by_comm[v, c, 0] + by_comm[v, c, 1]) + by_comm[v, c, 2]) / 3.0
+    out = np.empty((len(ADAPT_CONTEXT), n_c))
+    for c in range(n_c):
+        partnership_c, functioning_c, lived_c = mean[0, c], mean[1, c], mean[2, c]
+        made_c = mean[5, c]
+        out[0, c] = _clip(ask_base + ask_partnership * partnership_c, 0.0, 1.0)
+        out[1, c] = partnership_c / (partnership_c + 0.1)
+        out[2, c] = goal_support * mean[9, c]
+        out[3, c] = control_targets * mean[3, c] + control_figures * mean[4, c] + control_payment * paid
+        out[4, c] = 0.5 * functioning_c + 0.5 * lived_c
+        out[5, c] = lived_c
+        out[6, c] = made_c
+        out[7, c] = mean[6, c] / made_c if made_c > 0 else 0.0
+        out[8, c] = mean[7, c]
+        out[9, c] = _clip(mean[8, c], 0.0, 1.0)
+    return out
+
+
+# ---------------------------------------------------------------------- the services' conditions
+# The constants service_conditions reads, in order (config and instruments in force; 0/1 for flags).
+CONDITION_PARAMS = (
+    "citizen_input_scale",
+    "social_capital_weight",
+    "shock_sd",
+    "large_shock_prob",
+    "large_shock_size",
+    "shock_persistence",
+    "audited_by_indicator",
+    "audit_rate",
+    "guarantee_monitoring_rate",
+    "guarantee_monitoring_error",
+    "forums_meet",
+    "noise_sd_one_squared",
+    "noise_floor_squared",
+    "partnership_commitment",
+    "partnership_owed",
+    "theatre_max",
+    "deterrence",
+    "verification_rate",
+    "verification_miss",
+    "verification_error",
+    "league_table",
+    "observe_forum",
+    "partnership_paid",
+    "partnership_required",
+    "theatre_penalty",
+)
+
+
+@numba.njit(**_JIT)
+def service_conditions(
+    service_community: IntArray,
+    capacity: FloatArray,
+    ethos: FloatArray,
+    shock: FloatArray,
+    agreement: FloatArray,
+    partnership_committed: FloatArray,
+    prosocial_c: FloatArray,
+    self_reliance_c: FloatArray,
+    social_capital: FloatArray,
+    deprivation: FloatArray,
+    attenders: FloatArray,
+    forum_information: FloatArray,
+    objective_set: FloatArray,
+    objective: FloatArray,
+    accountability: FloatArray,
+    z_shock: FloatArray,
+    u_large: FloatArray,
+    u_cases: FloatArray,
+    u_audit: FloatArray,
+    u_inspect: FloatArray,
+    z_inspect: FloatArray,
+    z_perception: FloatArray,
+    u_check: FloatArray,
+    u_verify: FloatArray,
+    z_check: FloatArray,
+    params: FloatArray,
+) -> tuple[FloatArray, FloatArray, BoolArray, FloatArray, FloatArray, float]:
+    """The month's conditions of every service (``SERVICE_CONDITIONS``), from the month's draws, in one call.
+
+    ``SocialProductivityModel.services_act``'s numpy path builds them with some sixty array
+    operations; here the same operations in the same order, service by service (the same bits).
+    ``u_cases`` (5, cases) is clipped to ``[1e-12, 1 - 1e-12]`` in place, as the numpy path clips it.
+
+    Args:
+        service_community: per service, its community.
+        capacity: per service.
+        ethos: per service.
+        shock: per service, last month's outcome shock.
+        agreement: per service, 1 where a forum agreement is in force.
+        partnership_committed: per service, the bargained partnership share.
+        prosocial_c: per community, the mean realised pro-social share.
+        self_reliance_c: per community, the mean self-reliance share.
+        social_capital: per community.
+        deprivation: per community.
+        attenders: per community, the latest forum round's attenders.
+        forum_information: per community, the forum's legitimacy.
+        objective_set: per service (``SocialProductivityModel.objectives``).
+        objective: per service.
+        accountability: per service.
+        z_shock: normal draws for the shocks (``shocks`` stream).
+        u_large: uniform draws per community for large shocks (``shocks``).
+        u_cases: (5, cases) uniform draws (``cases``): case noise, move, land, skim, detect.
+        u_audit: uniforms (``audits``).
+        u_inspect: uniforms (``inspections``).
+        z_inspect: normals (``inspections``).
+        z_perception: normals (``forum_perception``).
+        u_check: uniforms (``verification``): a commitment is checked.
+        u_verify: uniforms (``verification``): the check misses.
+        z_check: normals (``verification``): measurement error.
+        params: the constants of ``CONDITION_PARAMS``.
+
+    Returns:
+        The (len(SERVICE_CONDITIONS), S) conditions, the new shocks, the large-shock flag per
+        community, the functioning error, each case's logistic noise, and the commitments checked.
+
+    """
+    n_s = capacity.shape[0]
+    n_c = prosocial_c.shape[0]
+    scale, sc_weight, shock_sd, large_prob, large_size, persistence = (
+        params[0],
+        params[1],
+        params[2],
+        params[3],
+        params[4],
+        params[5],
+    )
+    by_indicator_flag, audit_rate, inspect_rate, inspect_error = params[6], params[7], params[8], params[9]
+    forums_meet, sd_one_sq, floor_sq, commitment_level = params[10], params[11], params[12], params[13]
+    owed, theatre_max, deterrence, verification_rate = params[14], params[15], params[16], params[17]
+    miss, verification_error, league, observe_forum = params[18], params[19], params[20], params[21]
+    paid, required, theatre_penalty = params[22], params[23], params[24]
+    k_raw = np.empty(n_c)
+    large_shock = np.empty(n_c, dtype=np.bool_)
+    for c in range(n_c):
+        k_raw[c] = (prosocial_c[c] + 0.5 * self_reliance_c[c]) / scale + sc_weight * social_capital[c]
+        large_shock[c] = u_large[c] < large_prob
+    cond = np.empty((len(SERVICE_CONDITIONS), n_s))
+    new_shock = np.empty(n_s)
+    functioning_error = np.empty(n_s)
+    checked_total = 0.0
+    for s in range(n_s):
+        c = service_community[s]
+        large = large_size * (1.0 if large_shock[c] else 0.0)
+        new_shock[s] = persistence * shock[s] + shock_sd * z_shock[s] - large
+        audited = (1.0 if u_audit[s] < audit_rate else 0.0) * (objective_set[s] * by_indicator_flag)
+        inspected = 1.0 if u_inspect[s] < inspect_rate else 0.0
+        error = (inspect_error * z_inspect[s]) * inspected
+        functioning_error[s] = error
+        a = attenders[c]
+        sees = (1.0 if a > 0 else 0.0) * forums_meet
+        sd = math.sqrt(sd_one_sq / _maximum(a, 1.0) + floor_sq)
+        bargained = (agreement[s] > 0) and (partnership_committed[s] > 0)
+        theatre = owed * (theatre_max * _clip((1.0 - ethos[s]) - deterrence, 0.0, 1.0))
+        checked = owed * (1.0 if u_check[s] < verification_rate else 0.0)
+        checked_total += checked
+        cond[0, s] = capacity[s]
+        cond[1, s] = k_raw[c]
+        cond[2, s] = deprivation[c]
+        cond[3, s] = new_shock[s]
+        cond[4, s] = ethos[s]
+        cond[5, s] = objective_set[s]
+        cond[6, s] = objective[s]
+        cond[7, s] = accountability[s]
+        cond[8, s] = league
+        cond[9, s] = observe_forum
+        cond[10, s] = sees
+        cond[11, s] = sees * sd * z_perception[s]
+        cond[12, s] = inspected
+        cond[13, s] = error
+        cond[14, s] = paid
+        cond[15, s] = required
+        cond[16, s] = partnership_committed[s] if bargained else commitment_level
+        cond[17, s] = theatre
+        cond[18, s] = checked * (1.0 if u_verify[s] >= miss else 0.0)
+        cond[19, s] = verification_error * z_check[s]
+        cond[20, s] = theatre_penalty
+        cond[21, s] = agreement[s] * forum_information[c]
+        cond[22, s] = audited
+    n_cases = u_cases.shape[1]
+    for r in range(5):
+        for i in range(n_cases):
+            u_cases[r, i] = _clip(u_cases[r, i], 1e-12, 1.0 - 1e-12)
+    noise = np.empty(n_cases)
+    for i in range(n_cases):
+        u = u_cases[0, i]
+        noise[i] = _log(u / (1.0 - u))
+    return cond, new_shock, large_shock, functioning_error, noise, checked_total
+
+
+# The kernels the fused driver calls (each compiled, or loaded from the cache, on first use).
+ENTRY_POINTS = (decide, adapt, adapt_context, service_conditions, services, service_metrics)

@@ -1,0 +1,175 @@
+"""Where each arm wins, in words: the report's reading of the conditions tables (saved results only).
+
+Reads the files :mod:`sim.sweep.conditions` wrote (``conditions_share.csv``,
+``conditions_rules.csv``, ``conditions_defaults.csv``, ``conditions_ranges.csv``) and returns:
+
+- the answer's sentences: per measure, the share of the sampled space each arm wins and the ties;
+  and, at the model's default parameterisation, who the tree puts as winner, which conditions on
+  its path decide it (each with its default value: the assumptions the winner rests on), and who
+  wins where those conditions go the other way;
+- the tables the report shows: share won, and the PRIM and tree rules in plain words with their
+  coverage and density.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from sim.present.report import Sentence
+from sim.present.words import arm_name, join, lever, measure, number
+
+TIE = "tie"
+_CONDITION = re.compile(r"^(?P<key>[\w.]+) (?P<op><=|>=|<|>) (?P<value>[-+0-9.eE]+)$")
+_OPS = {"<=": "at most", "<": "below", ">=": "at least", ">": "above"}
+SHARE_FIRST = "measure (share of the sampled space won)"
+RULES_HEADER = ("method", "measure", "arm wins", "where", "coverage", "density", "points in box", "defaults inside")
+RULES_INTRO = (
+    "Each rule is a box of conditions where one arm wins. PRIM (Friedman & Fisher 1999, by ema_workbench) "
+    "finds one box per arm and measure; the classification tree (scikit-learn) splits the space into leaves, "
+    "each with its majority winner. Coverage: the share of the arm's wins that fall inside the box; density: "
+    "the share of the points inside the box that the arm wins. The other parameters are free in a box."
+)
+
+
+@dataclass
+class ConditionsContents:
+    """What the report shows about where each arm wins."""
+
+    sentences: list[Sentence] = field(default_factory=list)
+    share_header: list[str] = field(default_factory=list)
+    share_rows: list[list[str]] = field(default_factory=list)
+    rule_rows: list[list[str]] = field(default_factory=list)
+    defaults: dict[str, float] = field(default_factory=dict)
+
+
+BASIS_WORDS = {
+    "sourced": "sourced in docs/parameters.md",
+    "pattern": "set to keep a pattern, docs/patterns.md",
+    "assumption": "an assumption: stylised or unsourced",
+}
+
+
+def condition_words(
+    text: str, defaults: Mapping[str, float] | None = None, basis: Mapping[str, str] | None = None
+) -> str:
+    """``services.ethos_mean <= 0.42 and ...`` in plain words, each with its default (and its basis) where known."""
+    if text in ("", "anywhere") or not isinstance(text, str):
+        return "anywhere in the sampled space"
+    # Bounds per parameter, in the order met: a lower and an upper bound read "from a to b".
+    bounds: dict[str, list[tuple[str, float]]] = {}
+    other: list[str] = []
+    for piece in text.split(" and "):
+        m = _CONDITION.match(piece.strip())
+        if m is None:
+            other.append(piece)
+            continue
+        bounds.setdefault(m["key"], []).append((m["op"], float(m["value"])))
+    parts = []
+    for key, found in bounds.items():
+        name = lever(key).name
+        default = (defaults or {}).get(key)
+        tail = f"; default {number(default)}" if default is not None and math.isfinite(default) else ""
+        if basis and key in basis and basis[key] in BASIS_WORDS:
+            tail += f", {BASIS_WORDS[basis[key]]}"
+        low = [v for op, v in found if op in (">", ">=")]
+        high = [v for op, v in found if op in ("<", "<=")]
+        if low and high:
+            parts.append(f"{name} from {number(max(low))} to {number(min(high))} ({key}{tail})")
+        else:
+            op, value = found[0]
+            parts.append(f"{name} {_OPS[op]} {number(value)} ({key}{tail})")
+    return join([*parts, *other])
+
+
+def _read(folder: Path, name: str) -> pd.DataFrame | None:
+    path = folder / name
+    return pd.read_csv(path) if path.is_file() else None
+
+
+def read_conditions(folder: Path) -> ConditionsContents | None:
+    """The conditions part of the report, or ``None`` if the experiment wrote no conditions tables."""
+    share = _read(folder, "conditions_share.csv")
+    if share is None or share.empty:
+        return None
+    rules = _read(folder, "conditions_rules.csv")
+    at = _read(folder, "conditions_defaults.csv")
+    ranges = _read(folder, "conditions_ranges.csv")
+    defaults = (
+        {str(p): float(d) for p, d in zip(ranges["parameter"], ranges["default"], strict=True)}
+        if ranges is not None
+        else {}
+    )
+    basis = (
+        {str(p): str(b) for p, b in zip(ranges["parameter"], ranges["basis"], strict=True)}
+        if ranges is not None and "basis" in ranges.columns
+        else {}
+    )
+    out = ConditionsContents(defaults=defaults)
+    for m, t in share.groupby("measure", sort=False):
+        meas = measure(str(m))
+        won = t[(t["regime"] != TIE) & (t["points"] > 0)].sort_values("share", ascending=False, kind="mergesort")
+        tie = t[t["regime"] == TIE]
+        numbers = []
+        parts = []
+        for _, r in won.iterrows():
+            shown = f"{number(100 * r['share'], 0)}%"
+            numbers.append(("share", float(r["share"]), shown))
+            parts.append(f"{arm_name(r['regime'])} won {shown} of them")
+        tie_share = float(tie["share"].iloc[0]) if len(tie) else 0.0
+        tie_text = f"{number(100 * tie_share, 0)}%"
+        numbers.append(("share", tie_share, tie_text))
+        total = int(t["of"].iloc[0])
+        if parts:
+            text = (
+                f"On {meas.name}, of the {number(total)} sampled places, {join(parts)} (a win: the arm's paired "
+                f"interval against every other arm excludes zero); no arm won at {tie_text}."
+            )
+        else:
+            text = f"On {meas.name}, no arm won anywhere in the {number(total)} sampled places: every point is a tie."
+        if at is not None and len(at[at["measure"] == m]):
+            d = at[at["measure"] == m].iloc[0]
+            who = str(d["predicted"])
+            deciding = str(d["deciding"]) if isinstance(d["deciding"], str) else ""
+            otherwise = str(d["otherwise"]) if isinstance(d["otherwise"], str) else ""
+            who_words = "no arm wins (a tie)" if who == TIE else f"{arm_name(who)} wins"
+            text += f" At the defaults the classification tree says {who_words}"
+            if deciding and deciding != "anywhere":
+                text += f", resting on the assumption that {condition_words(deciding, defaults, basis)}"
+            text += "."
+            alt = []
+            for piece in filter(None, otherwise.split("; ")):
+                cond, _, rest = piece.partition(": ")
+                winner = rest.split(" (")[0]
+                alt.append(
+                    f"where {condition_words(cond, defaults)}, {'no arm' if winner == TIE else arm_name(winner)}"
+                )
+            if alt:
+                text += " Otherwise, " + "; ".join(alt) + " wins most places."
+        out.sentences.append(Sentence(text, tuple(numbers)))
+        if not out.share_header:
+            out.share_header = [
+                SHARE_FIRST,
+                *["tie (no winner)" if r == TIE else arm_name(r) for r in t["regime"]],
+            ]
+        out.share_rows.append([meas.title, *[f"{number(100 * v, 0)}%" for v in t["share"]]])
+    if rules is not None:
+        for _, r in rules.iterrows():
+            out.rule_rows.append(
+                [
+                    "PRIM" if r["method"] == "prim" else "tree",
+                    measure(str(r["measure"])).title,
+                    arm_name(r["regime"]),
+                    condition_words(str(r["conditions"]), defaults),
+                    number(r["coverage"]),
+                    number(r["density"]),
+                    f"{int(r['points_in_box'])} of {int(r['points'])}",
+                    "yes" if bool(r["defaults_inside"]) else "no",
+                ]
+            )
+    return out

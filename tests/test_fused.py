@@ -1,0 +1,225 @@
+"""The fused driver (``driver=fused``, ``sim/kernels.py``) against the numpy path and the per-agent oracle.
+
+(a) Step by step: every metric within 1e-9 relative every month, and the citizens' state bit
+for bit (the kernels perform the numpy path's operations in its order on the same draws).
+(b) In distribution: end-of-run means on several configs x 10 seeds, equivalent by a TOST
+within the seed-to-seed spread (the full 20-config version: ``benchmarks/fused_equivalence.py``).
+Also: a bad driver name, the compile cache across processes, and the kernels' pieces.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import sim
+from sim.config import ConfigError
+from sim.fused_check import close, equivalence, step_by_step, tost
+from sim.model import SocialProductivityModel
+
+ROOT = Path(__file__).resolve().parent.parent
+SMALL = ["population.n_citizens=300", "population.n_communities=6", "output.save=false"]
+
+# Regimes and instruments that reach every branch of the citizen kernels: payments (the
+# willingness multiplier), forums (commitments, voice, forum hours), league tables and audits
+# (exposure), guarantees (assurance), a mid-run switch.
+STEP_CONFIGS = {
+    "none": ["regime=none"],
+    "targets_paid": ["regime=targets", "regime.payment_per_hour=2"],
+    "negotiated": ["regime=negotiated"],
+    "functioning_switch": ["regime=functioning", "regime.switches=[{step:10,to:negotiated}]"],
+    "targets_guarantee": ["regime=targets_guarantee", "regime.recognition=0.3"],
+}
+
+
+@pytest.mark.parametrize("name", sorted(STEP_CONFIGS))
+def test_step_by_step_every_metric_agrees_over_the_whole_run(name: str) -> None:
+    overrides = [*SMALL, *STEP_CONFIGS[name], "steps=36", "burn_in=12", "seed=7"]
+    report = step_by_step(overrides)
+    # The horizon is the whole run: no threshold decision ever parts, the state keeps every bit.
+    assert report.state_horizon is None, f"citizen state parted at month {report.state_horizon}"
+    assert report.metric_horizon is None, f"a metric parted at month {report.metric_horizon}: {report.worst}"
+    assert max(report.worst.values()) < 1e-9
+
+
+def test_fused_equals_the_per_agent_oracle() -> None:
+    base = [*SMALL, "population.n_citizens=120", "regime=negotiated", "regime.payment_per_hour=2", "steps=12"]
+    base += ["burn_in=4", "seed=3"]
+    models = {}
+    for driver in ("agent", "fused"):
+        m = SocialProductivityModel(sim.load_config([*base, f"driver={driver}"]))
+        m.run()
+        models[driver] = m
+    for name in ("motivation", "trust", "efficacy", "share", "belief", "volunteering", "caring", "engaged"):
+        np.testing.assert_array_equal(
+            getattr(models["agent"].citizens, name), getattr(models["fused"].citizens, name), err_msg=name
+        )
+    ta, tf = models["agent"].timeseries(), models["fused"].timeseries()
+    for column in ta.columns:
+        if column == "regime":
+            assert ta[column].tolist() == tf[column].tolist()
+            continue
+        for x, y in zip(ta[column], tf[column], strict=True):
+            assert close(float(x), float(y), 1e-9), (column, x, y)
+
+
+EQUIVALENCE_CONFIGS = [["regime=targets", "regime.payment_per_hour=1"], ["regime=negotiated"]]
+
+
+@pytest.mark.parametrize("extra", EQUIVALENCE_CONFIGS, ids=lambda e: e[0])
+def test_end_of_run_means_are_equivalent_over_ten_seeds(extra: list[str]) -> None:
+    overrides = [*SMALL, "population.n_citizens=200", *extra, "steps=24", "burn_in=6"]
+    results = equivalence(overrides, seeds=list(range(10)))
+    failed = [r for r in results if not r.equivalent]
+    assert not failed, failed
+    assert len(results) > 30
+
+
+def test_tost_rejects_a_shifted_mean_and_accepts_noise_around_zero() -> None:
+    rng = np.random.default_rng(1)
+    assert tost(rng.normal(0.0, 0.1, 10), margin=0.5)[0]
+    assert not tost(rng.normal(0.6, 0.1, 10), margin=0.5)[0]
+    assert not tost(rng.normal(0.0, 2.0, 10), margin=0.5)[0]  # too noisy to tell
+
+
+def test_a_bad_driver_gets_one_line_naming_the_choices() -> None:
+    with pytest.raises(ConfigError) as info:
+        sim.load_config(["driver=numba"])
+    message = str(info.value)
+    assert "\n" not in message and "driver" in message and "vectorised, agent, fused" in message
+
+
+def test_pairwise_sum_matches_numpy_at_every_length() -> None:
+    from sim import kernels
+
+    rng = np.random.default_rng(0)
+    for m in [*range(1, 140), 255, 256, 257, 300, 511, 1000]:
+        x = rng.random(m) * 10.0 ** rng.integers(-6, 6, size=m)
+        assert kernels._pairwise(x, 0, m) == np.add.reduce(x), m
+
+
+@pytest.mark.parametrize("k", [1, 3, 7, 8, 9, 17, 128, 130, 200])
+def test_neighbour_mean_matches_the_numpy_rule_bit_for_bit(k: int) -> None:
+    """The decide kernel's contacts mean, at contact counts on both sides of numpy's blocks of 8 and 128."""
+    from sim import kernels
+    from sim.rules.network import neighbour_mean
+
+    rng = np.random.default_rng(k)
+    n = 400
+    values = rng.random(n) * 10.0 ** rng.integers(-6, 6, size=n)
+    contacts = np.asfortranarray(rng.integers(0, n, size=(n, k)))  # the model's layout
+    np.testing.assert_array_equal(kernels.neighbour_mean(values, contacts), neighbour_mean(values, contacts))
+
+
+def test_many_contacts_run_the_same_on_both_paths() -> None:
+    overrides = [*SMALL, "population.n_citizens=150", "population.contacts_per_citizen=130", "steps=4"]
+    report = step_by_step([*overrides, "burn_in=2", "regime=targets"])
+    assert report.state_horizon is None and report.metric_horizon is None
+
+
+def _cache_stats(cache_dir: Path) -> dict[str, int]:
+    code = (
+        "import json, sim\n"
+        "from sim.model import warm_fused_kernels\n"
+        "from sim import kernels\n"
+        "warm_fused_kernels()\n"
+        "s = [kernels.decide.stats, kernels.adapt.stats]\n"
+        "print(json.dumps({'hits': sum(sum(x.cache_hits.values()) for x in s),"
+        " 'misses': sum(sum(x.cache_misses.values()) for x in s)}))\n"
+    )
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(cache_dir), "PYTHONPATH": str(ROOT)}
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=ROOT, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    stats: dict[str, int] = json.loads(proc.stdout.strip().splitlines()[-1])
+    return stats
+
+
+@pytest.mark.slow
+def test_the_second_process_loads_the_compiled_kernels_from_the_cache(tmp_path: Path) -> None:
+    first = _cache_stats(tmp_path)
+    assert first["misses"] == 2 and first["hits"] == 0  # compiled here, and written to the cache
+    assert any(tmp_path.rglob("*.nbi"))
+    second = _cache_stats(tmp_path)
+    assert second == {"hits": 2, "misses": 0}
+
+
+@pytest.mark.slow
+def test_a_pools_workers_load_the_kernels_the_parent_compiled() -> None:
+    """``sim.runner.execute`` on the processes backend: with the kernels ready in the parent, no worker compiles.
+
+    A worker that compiled would write the on-disk cache again (its index and code files).
+    """
+    code = (
+        "import json, os, sim\n"
+        "from pathlib import Path\n"
+        "from sim.runner import execute\n"
+        "from sim import kernels\n"
+        "cfg = sim.load_config(['population.n_citizens=200', 'steps=3', 'burn_in=1', 'output.save=false',"
+        " 'driver=fused'])\n"
+        "tasks = [('a', 0, cfg), ('a', 1, cfg)]\n"
+        "from sim.model import warm_fused_kernels\n"
+        "warm_fused_kernels()\n"
+        "cache = Path(kernels.decide.stats.cache_path)\n"
+        "before = {str(p): p.stat().st_mtime_ns for p in cache.rglob('*') if p.is_file()}\n"
+        "frames = execute(tasks, 'processes', 2)\n"
+        "after = {str(p): p.stat().st_mtime_ns for p in cache.rglob('*') if p.is_file()}\n"
+        "print(json.dumps({'files': len(before), 'same': before == after, 'rows': [len(f) for f in frames]}))\n"
+    )
+    # The project's own cache (filled by the tests above, or compiled here once).
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=ROOT, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert out["files"] >= 8 and out["rows"] == [3, 3]
+    assert out["same"], "a worker compiled the kernels again (the cache files changed)"
+
+
+@pytest.mark.parametrize("name", sorted(STEP_CONFIGS))
+def test_the_service_metrics_kernel_gives_the_numpy_functions_bits(name: str) -> None:
+    """``sim.kernels.service_metrics`` against ``sim.metrics``' functions on the same month's state, month by month."""
+    import dataclasses
+
+    from sim.metrics import service_figures
+
+    model = SocialProductivityModel(
+        sim.load_config([*SMALL, *STEP_CONFIGS[name], "steps=14", "burn_in=3", "seed=5", "driver=fused"])
+    )
+    fused_cfg = model.config
+    numpy_cfg = dataclasses.replace(fused_cfg, driver="vectorised")
+    compared = 0
+    for _ in range(14):
+        model.step()
+        fused = service_figures(model)
+        model.config = numpy_cfg  # the same state, read by the numpy functions
+        reference = service_figures(model)
+        model.config = fused_cfg
+        assert fused.keys() == reference.keys()
+        for key, value in reference.items():
+            assert value == fused[key] or (np.isnan(value) and np.isnan(fused[key])), (key, value, fused[key])
+            compared += 1
+    assert compared == 14 * len(reference)
+
+
+def test_detail_tables_are_the_same_on_both_drivers() -> None:
+    """The fused services kernel counts the indicator histogram and bunching as it makes the records."""
+    import pandas as pd
+
+    base = [*SMALL, "regime=targets", "regime.switches=[{step:6,to:negotiated}]", "steps=18", "burn_in=2", "seed=2"]
+    tables = {}
+    series = {}
+    for driver in ("vectorised", "fused"):
+        m = SocialProductivityModel(sim.load_config([*base, f"driver={driver}"]))
+        m.run()
+        tables[driver], series[driver] = m.detail_tables(), m.timeseries()
+    for name, frame in tables["vectorised"].items():
+        assert len(frame) > 0, name
+        pd.testing.assert_frame_equal(frame, tables["fused"][name], check_exact=True, obj=name)
+    histogram = tables["fused"]["indicator_histogram"]
+    assert set(histogram["regime"]) == {"targets", "negotiated"} and histogram["recorded"].sum() > 0
+    pd.testing.assert_series_equal(series["vectorised"]["bunching_ratio"], series["fused"]["bunching_ratio"])
