@@ -186,6 +186,14 @@ def _write_results(name: str, folder: Path) -> None:
     if design in ("none", "grid", "list"):
         curve = an.standard_error_curve(per_run, outputs, pairs)
         figures.plot_sufficiency(curve, outputs, folder, arms)
+    if analysis.get("conditions") is not None:
+        from sim.sweep.conditions import analyse_conditions, parse_conditions
+
+        spec = parse_conditions(analysis["conditions"], arms, list(an.metric_names(ts)), design, "conditions")
+        found = analyse_conditions(points[params], per_run, spec, folder)
+        figures.plot_conditions_map(
+            found.points, found.winners, found.importance, found.default_values, spec.arms, folder
+        )
     if design in ("sobol", "morris"):
         for arm in arms:
             idx = _sensitivity(sweep, outputs, rng)

@@ -89,7 +89,12 @@ def condition_words(
 
 def _read(folder: Path, name: str) -> pd.DataFrame | None:
     path = folder / name
-    return pd.read_csv(path) if path.is_file() else None
+    if not path.is_file():
+        return None
+    try:
+        return pd.read_csv(path)
+    except pd.errors.EmptyDataError:  # a table with no rows and no columns: nothing found (no box, no rule)
+        return None
 
 
 def read_conditions(folder: Path) -> ConditionsContents | None:

@@ -512,8 +512,8 @@ def plot_conditions_map(
                     "winner": "defaults",
                 }
             )
-        ax.set_xlabel(f"{lever(px).title} ({px})")
-        ax.set_ylabel(f"{lever(py).title} ({py})")
+        ax.set_xlabel(lever(px).axis_label)
+        ax.set_ylabel(lever(py).axis_label)
         ax.set_title(f"{measure(m).title} ({'higher' if measure(m).better == 'higher' else 'lower'} is better)")
         finish(ax)
     for ax in list(axes.flat)[len(measures) :]:

@@ -79,9 +79,12 @@ class ConditionsSpec:
 
 def better_direction(metric: str) -> str:
     """``higher`` or ``lower``: the glossary's better direction of a measure (``neither`` if it gives none)."""
-    from sim.present.words import measure
+    from sim.glossary import load_glossary
 
-    better = measure(metric).better
+    try:
+        better = load_glossary().get(metric, "Measures").better
+    except (KeyError, OSError):
+        better = ""
     if better in ("higher", "lower"):
         return better
     return "lower" if metric in an.LOWER_IS_BETTER else "neither"
@@ -494,12 +497,14 @@ class ConditionsResult:
     importance: pd.DataFrame
     defaults: pd.DataFrame
     files: list[Path] = field(default_factory=list)
+    points: pd.DataFrame = field(default_factory=pd.DataFrame)
+    default_values: dict[str, float] = field(default_factory=dict)
 
 
 def analyse_conditions(
     points: pd.DataFrame, per_run: pd.DataFrame, spec: ConditionsSpec, folder: Path
 ) -> ConditionsResult:
-    """Winners, shares, PRIM and tree rules, importances and the map, written into ``folder``.
+    """Winners, shares, PRIM and tree rules and importances, written into ``folder`` (the map: the report's).
 
     Args:
         points: the design's points (one row per point, one column per swept parameter).
@@ -508,8 +513,6 @@ def analyse_conditions(
         folder: the sweep folder.
 
     """
-    from sim.present.figures import plot_conditions_map
-
     x = points.reset_index(drop=True).astype(float)
     table = winners(per_run, spec.arms, spec.measures)
     share = shares(table, spec.arms)
@@ -545,5 +548,4 @@ def analyse_conditions(
         frame.to_csv(tmp, index=False)
         tmp.replace(path)
         files.append(path)
-    files += plot_conditions_map(x, table, imp, defaults, spec.arms, folder, MAP_STEM)
-    return ConditionsResult(table, share, rules_df, imp, at, files)
+    return ConditionsResult(table, share, rules_df, imp, at, files, x, defaults)

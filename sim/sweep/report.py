@@ -36,7 +36,7 @@ import pyarrow as pa
 from sim.config import ConfigError, ExperimentConfig
 from sim.metrics import COLUMNS
 from sim.sweep import analysis as an
-from sim.sweep.conditions import ConditionsSpec, analyse_conditions, parse_conditions
+from sim.sweep.conditions import MAP_STEM, ConditionsSpec, analyse_conditions, parse_conditions
 from sim.sweep.plan import Plan
 from sim.sweep.spec import SweepSpec
 from sim.sweep.store import atomic_write_table, read_sweep
@@ -398,9 +398,13 @@ def analyse(folder: str | Path, plan: Plan, exp: ExperimentConfig, stats: Any = 
     if spec.discover:
         _discover(plan, per_run, spec.discover, folder, res)
     if spec.conditions is not None:
+        from sim.present.figures import plot_conditions_map
+
         found = analyse_conditions(plan.points, per_run, spec.conditions, folder)
-        res.files += [p for p in found.files if p.suffix == ".csv" and not p.stem.startswith("conditions_map")]
-        res.figures += [p for p in found.files if p.stem.startswith("conditions_map")]
+        res.files += found.files
+        res.figures += plot_conditions_map(
+            found.points, found.winners, found.importance, found.default_values, spec.conditions.arms, folder, MAP_STEM
+        )
     metrics_to_plot = [m for m in exp.metrics_to_plot if m in ts.columns]
     if n_points == 1 and metrics_to_plot:
         res.figures += plot_metrics_over_time(

@@ -11,6 +11,7 @@ import pytest
 
 from sim.config import ConfigError
 from sim.present.conditions import condition_words, read_conditions
+from sim.present.figures import plot_conditions_map
 from sim.sweep.conditions import (
     TIE,
     ConditionsSpec,
@@ -127,9 +128,10 @@ def test_analysis_writes_tables_and_map_the_report_reads(tmp_path: Path) -> None
         "conditions_rules.csv",
         "conditions_importance.csv",
         "conditions_defaults.csv",
-        "conditions_map.png",
-        "conditions_map.csv",
     }
+    # The map is the report's (sim.present), drawn from what the analysis found, as the sweep's report does.
+    drawn_files = plot_conditions_map(res.points, res.winners, res.importance, res.default_values, spec.arms, tmp_path)
+    assert {p.name for p in drawn_files} >= {"conditions_map.png", "conditions_map.csv"}
     drawn = pd.read_csv(tmp_path / "conditions_map.csv")
     assert (drawn["winner"] == "defaults").sum() == 1  # the default parameterisation is marked
     assert set(drawn["x_parameter"]) == {"services.ethos_mean"}  # the most important condition on the x axis
