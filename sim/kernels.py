@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import math
 import os
+from typing import Any
 
 # Before numba is imported: a portable compile target and no Intel SVML (see the docstring).
 os.environ.setdefault("NUMBA_CPU_NAME", "generic")
@@ -898,6 +899,13 @@ SERVICE_METRIC_COSTS = (
     "reward_cost",
     "reward_cost_per_citizen",
 )
+
+
+def service_metric_costs(cfg: Any) -> FloatArray:
+    """The values of ``SERVICE_METRIC_COSTS`` in a run's config, in order (``cases_per_citizen`` is a services key)."""
+    return np.array(
+        [float(getattr(cfg.services if n == "cases_per_citizen" else cfg.costs, n)) for n in SERVICE_METRIC_COSTS]
+    )
 
 
 @numba.njit(**_JIT)

@@ -128,15 +128,20 @@ def _combine(*parts: Callable[[Path], tuple[str, str]]):
     return evaluate
 
 
+def _response(experiment: str, arm: str, metric: str, root: Path) -> tuple[pd.DataFrame, str]:
+    """One arm's swept response of a measure (rows in point order) and the swept lever's key."""
+    s = _table(experiment, "summary.csv", root)
+    t = s[(s["arm"] == arm) & (s["metric"] == metric)].sort_values("point")
+    if t.empty:
+        raise LedgerError(f"{experiment}/summary.csv: no rows for {arm}, {metric}")
+    return t, next(c for c in t.columns if "." in c)
+
+
 def _response_u(experiment: str, arm: str, metric: str):
     """A U-shaped response to a swept lever: lower than at the first value somewhere, and back above it at the last."""
 
     def evaluate(root: Path) -> tuple[str, str]:
-        s = _table(experiment, "summary.csv", root)
-        t = s[(s["arm"] == arm) & (s["metric"] == metric)].sort_values("point")
-        if t.empty:
-            raise LedgerError(f"{experiment}/summary.csv: no rows for {arm}, {metric}")
-        lever = next(c for c in t.columns if "." in c)
+        t, lever = _response(experiment, arm, metric, root)
         first, last = t.iloc[0], t.iloc[-1]
         low = t.iloc[t["mean"].to_numpy().argmin()]
         m = measure(metric)
@@ -159,11 +164,7 @@ def _response_end(experiment: str, arm: str, metric: str, sign: int):
     """The end of a swept response against its start (means with intervals, not paired)."""
 
     def evaluate(root: Path) -> tuple[str, str]:
-        s = _table(experiment, "summary.csv", root)
-        t = s[(s["arm"] == arm) & (s["metric"] == metric)].sort_values("point")
-        if t.empty:
-            raise LedgerError(f"{experiment}/summary.csv: no rows for {arm}, {metric}")
-        lever = next(c for c in t.columns if "." in c)
+        t, lever = _response(experiment, arm, metric, root)
         first, last = t.iloc[0], t.iloc[-1]
         lo = float(last["ci_low"]) - float(first["ci_high"])
         hi = float(last["ci_high"]) - float(first["ci_low"])

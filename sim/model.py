@@ -125,21 +125,12 @@ class SocialProductivityModel(mesa.Model):
         self.bunching_counts: tuple[int, int] | None = None
         self.case_histogram: IntArray | None = None
         self.records_kept = 0
-        # The cost constants the fused metrics kernel reads (sim.kernels.SERVICE_METRIC_COSTS), fixed for a run.
-        self.metric_costs = np.array(
-            [
-                float(getattr(cfg.services if name == "cases_per_citizen" else cfg.costs, name))
-                for name in (
-                    "audit_cost",
-                    "audit_cost_per_case",
-                    "cases_per_citizen",
-                    "inspection_cost",
-                    "inspection_cost_per_citizen",
-                    "reward_cost",
-                    "reward_cost_per_citizen",
-                )
-            ]
-        )
+        # The cost constants the fused metrics kernel reads, fixed for a run (fused driver only).
+        self.metric_costs: FloatArray | None = None
+        if cfg.driver == "fused":
+            from sim import kernels  # numba is imported by the fused driver only
+
+            self.metric_costs = kernels.service_metric_costs(cfg)
         for i in range(self.communities_state.deprivation.shape[0]):
             Community(self, i)
         for s in range(self.services.community.shape[0]):
