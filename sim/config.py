@@ -1193,8 +1193,8 @@ class SimConfig:
     )
     status_quo: str = param("none", "Regime during the burn-in", choices=REGIMES)
     driver: str = param(
-        "vectorised",
-        "How citizen rules run: all at once (numpy), one Mesa agent at a time, or one compiled pass (numba)",
+        "fused",
+        "How citizen rules run: one compiled pass (numba), all at once (numpy), or one Mesa agent at a time",
         choices=("vectorised", "agent", "fused"),
     )
     population: PopulationConfig = field(default_factory=PopulationConfig)

@@ -9,8 +9,10 @@ state has the same bits as on the numpy path. The neighbourhood mean adds the co
 numpy's pairwise order (``sim.rules.network.neighbour_mean``) for the same reason.
 
 While they pass over the citizens the kernels also add up what the month's metrics and the
-services need (per-community sums in index order, which is ``np.bincount``'s order, and
-population totals), so no further pass is made for them.
+services need (per-community sums in index order, which is ``np.bincount``'s order, and the
+population's counts of active and motivated citizens). Population means of floats are left to
+numpy (``sim.metrics.citizen_figures``): its pairwise sums, not a sum in citizen order, so that
+every metric has the numpy path's bits.
 
 Random numbers: none are drawn here. The model draws them from its named streams as arrays,
 exactly as the numpy path does (same streams, same calls, same order), and passes them in: the
@@ -42,17 +44,11 @@ import numpy as np
 from sim.rules._types import BoolArray, FloatArray, IntArray
 
 # The totals the decide kernel adds up, in the order of its ``totals`` output.
-DECIDE_TOTALS = (
-    "prosocial_active",
-    "volunteering_active",
-    "caring_active",
-    "prosocial_hours",
-    "volunteering_hours",
-    "caring_hours",
-    "self_reliance_share",
-)
-# The totals the adapt kernel adds up, in order.
-ADAPT_TOTALS = ("motivation", "trust", "motivated", "motivated_volunteering_active")
+# Only counts: a sum of floats taken in citizen order would differ from numpy's pairwise mean in
+# the last bits, so the metrics take those means with numpy (``sim.metrics.citizen_figures``).
+DECIDE_TOTALS = ("prosocial_active", "volunteering_active", "caring_active")
+# The counts the adapt kernel makes, in order.
+ADAPT_TOTALS = ("motivated", "motivated_volunteering_active")
 # The rows of the adapt kernel's per-community context (the model's names for them).
 ADAPT_CONTEXT = (
     "ask",
@@ -298,7 +294,6 @@ def decide(
     realised_c = np.zeros(n_communities)
     self_reliance_c = np.zeros(n_communities)
     n_prosocial = n_volunteering = n_caring = 0.0
-    prosocial_hours = volunteering_hours = caring_hours = self_reliance_total = 0.0
     buf = np.empty(max(k, 1))
     n_types = type_base.shape[0]
     effective_scale = 1.0 - antisocial
@@ -348,22 +343,8 @@ def decide(
             n_volunteering += 1.0
         if care >= threshold:
             n_caring += 1.0
-        prosocial_hours += given
-        volunteering_hours += vol
-        caring_hours += care
-        self_reliance_total += sr_share
-    # Sums kept in locals (registers) during the loop, in the order of DECIDE_TOTALS.
-    totals = np.array(
-        [
-            n_prosocial,
-            n_volunteering,
-            n_caring,
-            prosocial_hours,
-            volunteering_hours,
-            caring_hours,
-            self_reliance_total,
-        ]
-    )
+    # Counts kept in locals (registers) during the loop, in the order of DECIDE_TOTALS.
+    totals = np.array([n_prosocial, n_volunteering, n_caring])
     return new_belief, share, volunteering, caring, self_reliance, realised, realised_c, self_reliance_c, totals
 
 
@@ -417,7 +398,7 @@ def adapt(
     new_motivation = np.empty(n)
     new_trust = np.empty(n)
     new_efficacy = np.empty(n)
-    motivation_total = trust_total = n_motivated = n_motivated_volunteering = 0.0
+    n_motivated = n_motivated_volunteering = 0.0
     for i in range(n):
         c = community[i]
         ask, p_effect, goals, control_c = by_community[0, c], by_community[1, c], by_community[2, c], by_community[3, c]
@@ -449,13 +430,11 @@ def adapt(
         new_trust[i] = t
         f0 = efficacy[i]
         new_efficacy[i] = _clip(f0 + eff_rate * (_clip(success + z, 0.0, 1.0) - f0), 0.0, 1.0)
-        motivation_total += m
-        trust_total += t
         if m >= motivated_level:
             n_motivated += 1.0
             if volunteering[i] >= threshold:
                 n_motivated_volunteering += 1.0
-    totals = np.array([motivation_total, trust_total, n_motivated, n_motivated_volunteering])  # ADAPT_TOTALS
+    totals = np.array([n_motivated, n_motivated_volunteering])  # ADAPT_TOTALS
     return new_engaged, new_motivation, new_trust, new_efficacy, totals
 
 

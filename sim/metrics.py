@@ -207,10 +207,10 @@ CITIZEN_FIGURES: tuple[str, ...] = (
 def citizen_figures(model: SocialProductivityModel) -> dict[str, float]:
     """The month's metrics over the citizens (:data:`CITIZEN_FIGURES`) and the total volunteering hours.
 
-    The fused driver summed what they need while it passed over the citizens
-    (``model.citizen_totals``, ``sim.kernels``): they are read from those sums, with no further
-    pass. Otherwise they are computed from the arrays. The two agree to rounding: the sums are
-    taken in citizen order, numpy's means pairwise.
+    The fused driver counted the active and motivated citizens while it passed over them
+    (``model.citizen_totals``, ``sim.kernels``): the rates are read from those counts, which are
+    exact. Means of hours, motivation and trust are numpy's on both drivers (pairwise sums), so
+    every figure has the same bits whichever driver ran.
     """
     cit = model.citizens
     threshold = model.config.citizens.activity_threshold_hours
@@ -240,16 +240,16 @@ def citizen_figures(model: SocialProductivityModel) -> dict[str, float]:
     motivated_n = totals["motivated"]
     return {
         "prosocial_rate": per_citizen("prosocial_active"),
-        "prosocial_hours": per_citizen("prosocial_hours"),
+        "prosocial_hours": mean_or_nan(cit.volunteering + cit.caring),
         "volunteering_rate": per_citizen("volunteering_active"),
         "caring_rate": per_citizen("caring_active"),
-        "self_reliance": per_citizen("self_reliance_share"),
-        "motivation_mean": per_citizen("motivation"),
-        "trust_mean": per_citizen("trust"),
-        "volunteering_hours": per_citizen("volunteering_hours"),
-        "caring_hours": per_citizen("caring_hours"),
+        "self_reliance": self_reliance(cit.self_reliance, cit.budget),
+        "motivation_mean": mean_or_nan(cit.motivation),
+        "trust_mean": mean_or_nan(cit.trust),
+        "volunteering_hours": mean_or_nan(cit.volunteering),
+        "caring_hours": mean_or_nan(cit.caring),
         "volunteering_rate_motivated": totals["motivated_volunteering_active"] / motivated_n if motivated_n else nan,
-        "volunteering_total": totals["volunteering_hours"],
+        "volunteering_total": float(cit.volunteering.sum()),
     }
 
 

@@ -1,7 +1,7 @@
 """The fused driver (``driver=fused``, ``sim/kernels.py``) against the numpy path and the per-agent oracle.
 
-(a) Step by step: every metric within 1e-9 relative every month, and the citizens' state bit
-for bit (the kernels perform the numpy path's operations in its order on the same draws).
+(a) Step by step: every metric equal to the last bit every month (the issue asks for 1e-9
+relative), and the citizens' state bit for bit (the kernels perform the numpy path's operations in its order on the same draws).
 (b) In distribution: end-of-run means on several configs x 10 seeds, equivalent by a TOST
 within the seed-to-seed spread (the full 20-config version: ``benchmarks/fused_equivalence.py``).
 Also: a bad driver name, the compile cache across processes, and the kernels' pieces.
@@ -45,7 +45,9 @@ def test_step_by_step_every_metric_agrees_over_the_whole_run(name: str) -> None:
     # The horizon is the whole run: no threshold decision ever parts, the state keeps every bit.
     assert report.state_horizon is None, f"citizen state parted at month {report.state_horizon}"
     assert report.metric_horizon is None, f"a metric parted at month {report.metric_horizon}: {report.worst}"
-    assert max(report.worst.values()) < 1e-9
+    # Stronger than the 1e-9 asked for: every metric has the numpy path's bits (means are numpy's
+    # on both drivers), which is what lets the fused driver be the default behind the references.
+    assert max(report.worst.values()) == 0.0, {k: v for k, v in report.worst.items() if v}
 
 
 def test_fused_equals_the_per_agent_oracle() -> None:
