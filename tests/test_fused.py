@@ -1,7 +1,8 @@
 """The fused driver (``driver=fused``, ``sim/kernels.py``) against the numpy path and the per-agent oracle.
 
 (a) Step by step: every metric equal to the last bit every month (the issue asks for 1e-9
-relative), and the citizens' state bit for bit (the kernels perform the numpy path's operations in its order on the same draws).
+relative), and the citizens' state bit for bit (the kernels perform the numpy path's operations
+in its order on the same draws).
 (b) In distribution: end-of-run means on several configs x 10 seeds, equivalent by a TOST
 within the seed-to-seed spread (the full 20-config version: ``benchmarks/fused_equivalence.py``).
 Also: a bad driver name, the compile cache across processes, and the kernels' pieces.
