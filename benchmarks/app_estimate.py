@@ -24,7 +24,6 @@ import json
 import math
 import os
 import re
-import signal
 import statistics
 import sys
 import tempfile
@@ -33,7 +32,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-from live_mode import ROOT, start_server
+from live_mode import ROOT, exit_on_sigterm, start_server, stop_server
 
 DEFAULT_JSON = ROOT / "benchmarks" / "app_estimate.json"
 # (citizens, communities, months, runs of each policy): small to large, the standard one third.
@@ -128,6 +127,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--sizes", type=int, default=len(SIZES), help=f"how many of the {len(SIZES)} sizes, smallest first")
     ap.add_argument("--json", type=Path, default=DEFAULT_JSON, help=f"results file (default {DEFAULT_JSON})")
     args = ap.parse_args(argv)
+    exit_on_sigterm()
 
     from playwright.sync_api import sync_playwright
 
@@ -161,9 +161,7 @@ def main(argv: list[str] | None = None) -> None:
                         write_results(rows, args.json, load_start, complete=False)
                 browser.close()
         finally:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGTERM)
-            proc.wait(timeout=30)
+            stop_server(proc)
     print(json.dumps(write_results(rows, args.json, load_start, complete=True)["summary"]))
 
 

@@ -47,6 +47,15 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def exit_on_sigterm() -> None:
+    """Turn SIGTERM (``kill``, a job scheduler's stop) into SystemExit, so that ``finally`` stops the app server.
+
+    Python's default for SIGTERM ends the process at once, which left the server's process group
+    running after a benchmark was stopped.
+    """
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+
+
 def start_server(folder: Path) -> tuple[subprocess.Popen[bytes], str]:
     """The app as a user starts it, with its own cache folder; (process, its address)."""
     port = free_port()
@@ -61,14 +70,29 @@ def start_server(folder: Path) -> tuple[subprocess.Popen[bytes], str]:
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        with contextlib.suppress(OSError):
-            with urllib.request.urlopen(url + "/", timeout=5) as r:
-                if r.status == 200:
-                    return proc, url
-        time.sleep(0.5)
-    proc.kill()
-    raise SystemExit("the app did not start within 120 s")
+    try:
+        while time.monotonic() < deadline:
+            with contextlib.suppress(OSError):
+                with urllib.request.urlopen(url + "/", timeout=5) as r:
+                    if r.status == 200:
+                        return proc, url
+            time.sleep(0.5)
+        raise SystemExit("the app did not start within 120 s")
+    except BaseException:  # not started, or stopped while waiting: take the server down with us
+        stop_server(proc)
+        raise
+
+
+def stop_server(proc: subprocess.Popen[bytes]) -> None:
+    """Stop the app server's whole process group (it runs its jobs in child processes)."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)
 
 
 def month_shown(page: Any) -> int:
@@ -122,6 +146,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--json", type=Path, default=DEFAULT_JSON, help=f"results file (default {DEFAULT_JSON})")
     args = ap.parse_args(argv)
     speeds = args.speed or [DEFAULT_SPEED, 24]
+    exit_on_sigterm()
 
     from playwright.sync_api import sync_playwright
 
@@ -160,9 +185,7 @@ def main(argv: list[str] | None = None) -> None:
                         print(json.dumps(run), flush=True)
                 browser.close()
         finally:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGTERM)
-            proc.wait(timeout=30)
+            stop_server(proc)
     result = {
         "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "population": citizens,

@@ -35,9 +35,10 @@ def golden_overrides(regime: str, seed: int = GOLDEN_SEED) -> list[str]:
     return [f"regime={regime}", "population.n_citizens=800", "population.n_communities=10", "steps=60", f"seed={seed}"]
 
 
-def golden_timeseries(regime: str, seed: int = GOLDEN_SEED) -> pd.DataFrame:
-    """Run one golden configuration and return its time series."""
-    cfg = sim.load_config([*golden_overrides(regime, seed), "output.save=false"])
+def golden_timeseries(regime: str, seed: int = GOLDEN_SEED, driver: str | None = None) -> pd.DataFrame:
+    """Run one golden configuration (on the default driver unless ``driver`` names one) and return its time series."""
+    extra = [f"driver={driver}"] if driver else []
+    cfg = sim.load_config([*golden_overrides(regime, seed), "output.save=false", *extra])
     model = SocialProductivityModel(cfg)
     model.run()
     return model.timeseries()

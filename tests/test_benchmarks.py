@@ -97,7 +97,9 @@ def test_neighbour_mean_equals_row_mean_bit_for_bit() -> None:
 def test_stacked_service_months_equal_one_call_each() -> None:
     from sim.rules import management as mg
 
-    model = SocialProductivityModel(sim.load_config(small_overrides("regime=targets", "burn_in=0", "seed=4")))
+    model = SocialProductivityModel(
+        sim.load_config(small_overrides("regime=targets", "burn_in=0", "seed=4", "driver=vectorised"))
+    )
     for _ in range(3):
         model.step()
     c, p, shares = model._month_conditions, model.service_params, model.services.shares
@@ -111,7 +113,11 @@ def test_stacked_service_months_equal_one_call_each() -> None:
 def test_citizen_blocks_do_not_change_results(monkeypatch: pytest.MonkeyPatch) -> None:
     import sim.model
 
-    cfg = sim.load_config(small_overrides("regime=negotiated", "steps=15", "burn_in=3", "regime.payment_per_hour=2"))
+    # The numpy path is the one that works in blocks of citizens.
+    overrides = small_overrides(
+        "regime=negotiated", "steps=15", "burn_in=3", "regime.payment_per_hour=2", "driver=vectorised"
+    )
+    cfg = sim.load_config(overrides)
     whole = SocialProductivityModel(cfg)
     whole.run()
     monkeypatch.setattr(sim.model, "CITIZEN_BLOCK", 37)

@@ -29,10 +29,12 @@ spec.loader.exec_module(make_golden)
 META = json.loads((ROOT / "tests" / "golden" / "meta.json").read_text())
 
 
+# The default (fused) driver and the numpy path it is held to: the same bits, so one set of files.
+@pytest.mark.parametrize("driver", ["fused", "vectorised"])
 @pytest.mark.parametrize("regime", make_golden.REGIMES)
-def test_matches_golden_baseline(regime: str) -> None:
+def test_matches_golden_baseline(regime: str, driver: str) -> None:
     expected = pd.read_parquet(ROOT / "tests" / "golden" / f"{regime}.parquet")
-    fresh = make_golden.golden_timeseries(regime)
+    fresh = make_golden.golden_timeseries(regime, driver=driver)
     if exact_comparison(META["cpu"]):
         pd.testing.assert_frame_equal(fresh, expected, check_exact=True)
     else:

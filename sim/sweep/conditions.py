@@ -40,7 +40,7 @@ from sim.config import ConfigError
 from sim.sweep import analysis as an
 
 TIE = "tie"
-CONDITIONS_KEYS = ("measures", "arms", "threshold", "peel_alpha", "mass_min", "max_depth", "min_leaf")
+CONDITIONS_KEYS = ("measures", "arms", "threshold", "peel_alpha", "mass_min", "qp_max", "max_depth", "min_leaf")
 SAMPLED = ("lhs", "sobol", "morris")
 WINNERS_FILE = "conditions_winners.csv"
 SHARE_FILE = "conditions_share.csv"
@@ -63,6 +63,9 @@ class ConditionsSpec:
             on the peeling trajectory; if none reaches it, the densest box).
         peel_alpha: PRIM's peeling share.
         mass_min: PRIM's smallest box, as a share of the points.
+        qp_max: a restriction of the chosen box is kept only where its quasi-p value (Bryant &
+            Lempert 2010: a one-sided binomial test of the box with that restriction lifted) is at
+            most this on some restricted side; the others are dropped.
         max_depth: the classification tree's depth (a few levels, so its rules stay readable).
         min_leaf: the tree's smallest leaf, as a share of the points.
 
@@ -73,6 +76,7 @@ class ConditionsSpec:
     threshold: float = 0.8
     peel_alpha: float = 0.05
     mass_min: float = 0.05
+    qp_max: float = 0.05
     max_depth: int = 3
     min_leaf: float = 0.05
 
@@ -145,6 +149,7 @@ def parse_conditions(
         threshold=number("threshold", 0.8, 0.0, 1.0),
         peel_alpha=number("peel_alpha", 0.05, 0.01, 0.5),
         mass_min=number("mass_min", 0.05, 0.0, 0.5),
+        qp_max=number("qp_max", 0.05, 0.0, 1.0),
         max_depth=number("max_depth", 3, 1, 8, whole=True),
         min_leaf=number("min_leaf", 0.05, 0.0, 0.5),
     )
@@ -226,12 +231,15 @@ def _inside(limits: Mapping[str, tuple[float, float]], point: Mapping[str, float
 
 
 def prim_box(
-    x: pd.DataFrame, y: np.ndarray, threshold: float, peel_alpha: float, mass_min: float
+    x: pd.DataFrame, y: np.ndarray, threshold: float, peel_alpha: float, mass_min: float, qp_max: float = 0.05
 ) -> tuple[dict[str, tuple[float, float]], dict[str, float]]:
     """One PRIM box (ema_workbench) for the cases ``y``: its restricted limits and its statistics.
 
     The box is the highest-coverage one on the peeling (and pasting) trajectory whose density
-    reaches ``threshold``; if none does, the densest.
+    reaches ``threshold``; if none does, the densest. Its restrictions whose quasi-p values
+    exceed ``qp_max`` on every restricted side are then dropped (ema_workbench's
+    ``drop_restriction``), as Bryant & Lempert (2010) advise: with a few dozen points PRIM peels
+    on chance, and those peels would read as conditions. The statistics are the final box's.
 
     Returns:
         (limits of the restricted parameters as (low, high), {coverage, density, mass, n, k}).
@@ -252,6 +260,13 @@ def prim_box(
         i = int(reaching.sort_values(["coverage", "density"], ascending=False, kind="mergesort").index[0])
     else:
         i = int(traj["density"].to_numpy(dtype=float).argmax())
+    weak = [d for d, sides in box.p_values[i].items() if all(q < 0 or q > qp_max for q in sides)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for dim in weak:
+            box.drop_restriction(dim, i)
+            i = len(box.peeling_trajectory) - 1  # each drop adds the lifted box to the trajectory
+    traj = box.peeling_trajectory.reset_index(drop=True)
     lims = box.box_lims[i]
     init = box.box_lims[0]
     limits = {
@@ -288,7 +303,9 @@ def prim_rules(
             y = (t["winner"] == arm).to_numpy()[ok]
             if not y.any():
                 continue
-            limits, s = prim_box(x[ok].reset_index(drop=True), y, spec.threshold, spec.peel_alpha, spec.mass_min)
+            limits, s = prim_box(
+                x[ok].reset_index(drop=True), y, spec.threshold, spec.peel_alpha, spec.mass_min, spec.qp_max
+            )
             rows.append(
                 {
                     "method": "prim",

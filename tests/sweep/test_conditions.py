@@ -96,6 +96,21 @@ def test_prim_and_tree_find_the_region_where_an_arm_wins() -> None:
     assert targets and all(r["density"] == 1.0 for r in targets)
 
 
+def test_prim_drops_restrictions_the_data_do_not_support() -> None:
+    """With few points PRIM peels on chance dimensions too; their quasi-p values drop them (Bryant & Lempert 2010)."""
+    rng = np.random.default_rng(2)
+    n = 60
+    x = pd.DataFrame({f"population.noise_{j}": rng.uniform(0, 1, n) for j in range(10)})
+    x["services.ethos_mean"] = rng.uniform(0, 1, n)
+    win = ((x["services.ethos_mean"] < 0.4) & (rng.uniform(0, 1, n) < 0.9)).to_numpy()
+    kept_all, _ = prim_box(x, win, threshold=0.8, peel_alpha=0.05, mass_min=0.05, qp_max=1.0)
+    assert len(kept_all) > 3  # without the test, chance peels read as conditions
+    limits, stats = prim_box(x, win, threshold=0.8, peel_alpha=0.05, mass_min=0.05, qp_max=0.05)
+    assert set(limits) == {"services.ethos_mean"}
+    assert limits["services.ethos_mean"][1] == pytest.approx(0.4, abs=0.05)
+    assert stats["density"] >= 0.8 and stats["coverage"] == 1.0
+
+
 def test_conditions_in_words_name_the_default_and_its_basis() -> None:
     words = condition_words("services.ethos_mean <= 0.42 and regime.audit_rate > 0.1", {"services.ethos_mean": 0.7})
     assert "at most 0.42 (services.ethos_mean; default 0.7)" in words
@@ -152,6 +167,7 @@ def test_analysis_writes_tables_and_map_the_report_reads(tmp_path: Path) -> None
         ({"measures": ["social_cost"]}, "lhs", "has no better direction"),
         ({"measures": ["true_outcome"], "arms": ["a", "zzz"]}, "lhs", "arms[1]='zzz' is not an arm"),
         ({"measures": ["true_outcome"], "max_depth": 2.5}, "lhs", "max_depth=2.5: allowed: a whole number"),
+        ({"measures": ["true_outcome"], "qp_max": 1.5}, "lhs", "qp_max=1.5: allowed: a number from 0 to 1"),
         ({"measures": ["true_outcome"], "colour": 1}, "lhs", "colour: unknown option"),
     ],
 )

@@ -106,11 +106,13 @@ def test_regime_switch_keeps_a_histogram_per_regime() -> None:
     assert months == {"none": 24 + 18, "targets": 48}
 
 
-def test_both_drivers_give_the_same_details() -> None:
+def test_every_driver_gives_the_same_details() -> None:
     cfg = small("negotiated", steps=14)
     cfg.population.n_citizens = 120
+    cfg.driver = "vectorised"
     _, vec = run(cfg)
-    cfg.driver = "agent"
-    _, agent = run(cfg)
-    for name in DETAIL_TABLES:
-        pd.testing.assert_frame_equal(vec[name], agent[name], check_exact=True)
+    for driver in ("agent", "fused"):
+        cfg.driver = driver
+        _, other = run(cfg)
+        for name in DETAIL_TABLES:
+            pd.testing.assert_frame_equal(vec[name], other[name], check_exact=True, obj=f"{driver}: {name}")
