@@ -40,6 +40,8 @@ os.environ.setdefault("NUMBA_DISABLE_INTEL_SVML", "1")
 
 import numba
 import numpy as np
+from numba.core import types
+from numba.extending import intrinsic
 
 from sim.rules._types import BoolArray, FloatArray, IntArray
 
@@ -461,6 +463,30 @@ _SQRT_HALF = 0.70710678118654752440
 _EPS = 1e-6  # sim.rules.coproduction.EPS
 
 
+@intrinsic
+def _float_bits(typingctx: Any, x: Any) -> Any:
+    """The IEEE-754 bits of a float64 as an int64 (a bit cast: no conversion, no rounding)."""
+    if x != types.float64:
+        return None
+
+    def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
+        return builder.bitcast(args[0], context.get_value_type(types.int64))
+
+    return types.int64(types.float64), codegen
+
+
+@intrinsic
+def _bits_float(typingctx: Any, b: Any) -> Any:
+    """The float64 whose IEEE-754 bits are the int64 ``b`` (the inverse bit cast)."""
+    if b != types.int64:
+        return None
+
+    def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
+        return builder.bitcast(args[0], context.get_value_type(types.float64))
+
+    return types.float64(types.int64), codegen
+
+
 @numba.njit(inline="always", **_JIT)
 def _exp(x: float) -> float:
     """``sim.rules.portable.exp`` of one float: the same operations in the same order."""
@@ -490,23 +516,21 @@ def _exp(x: float) -> float:
     y = lo - y
     y -= hi
     y = 1.0 - y
-    return math.ldexp(y, int(k))  # exact but for the one rounding of a subnormal result, as numpy's
+    e = int(k)
+    if -1022 <= e <= 1023:
+        # ldexp(y, e) is y * 2**e rounded once (exact unless subnormal or overflowing); so is the
+        # product with 2**e built from its bits, without ldexp's libm call.
+        return y * _bits_float((e + 1023) << 52)
+    return math.ldexp(y, e)  # exact but for the one rounding of a subnormal result, as numpy's
 
 
 @numba.njit(inline="always", **_JIT)
-def _log(x: float) -> float:
-    """``sim.rules.portable.log`` of one float: the same operations in the same order."""
-    if x != x or x < 0.0:
-        return math.nan
-    if x == 0.0:
-        return -math.inf
-    if x == math.inf:
-        return math.inf
-    m, e = math.frexp(x)
-    k = float(e)
-    if m < _SQRT_HALF:
-        m *= 2.0
-        k -= 1.0
+def _log_tail(m: float, k: float) -> float:
+    """The fdlibm log from the normalised ``m`` in [0.5, 1) and exponent ``k`` of ``x = m * 2**k``."""
+    # One select, no branch: on random values a branch here was mispredicted half the time.
+    low = m < _SQRT_HALF
+    m = m * 2.0 if low else m
+    k = k - 1.0 if low else k
     f = m - 1.0
     s = f / (2.0 + f)
     z = s * s
@@ -535,6 +559,38 @@ def _log(x: float) -> float:
     out = k * _LN2_HI
     out -= t2
     return out
+
+
+@numba.njit(**_JIT)
+def _log_unusual(x: float) -> float:
+    """``_log`` of a float that is not positive, normal and finite (NaN, negative, zero, subnormal, inf)."""
+    if x != x or x < 0.0:
+        return math.nan
+    if x == 0.0:
+        return -math.inf
+    if x == math.inf:
+        return math.inf
+    m, e = math.frexp(x)
+    return _log_tail(m, float(e))
+
+
+# The bits of the positive normal finite floats, as int64: [smallest normal, +inf).
+_NORMAL_LO = 0x0010000000000000
+_NORMAL_HI = 0x7FF0000000000000
+
+
+@numba.njit(inline="always", **_JIT)
+def _log(x: float) -> float:
+    """``sim.rules.portable.log`` of one float: the same operations in the same order.
+
+    For a positive normal float, frexp's ``m`` and ``e`` are read off its bits (the same values
+    frexp returns, without its libm call, which cost more than the rest of the logarithm).
+    """
+    b = _float_bits(x)
+    if b < _NORMAL_LO or b >= _NORMAL_HI:  # negative (sign bit set), zero, subnormal, inf or NaN
+        return _log_unusual(x)
+    m = _bits_float((b & 0x000FFFFFFFFFFFFF) | 0x3FE0000000000000)
+    return _log_tail(m, float(((b >> 52) & 0x7FF) - 1022))
 
 
 @numba.njit(inline="always", **_JIT)
@@ -712,65 +768,162 @@ def services(
     trial_payoffs = np.empty((n_a, n_s))
     counts = np.zeros(3, dtype=np.int64)
     hist = np.zeros((2, n_bins + 2), dtype=np.int64)
-    row = np.empty(n_a)
-    for a in range(n_a + 1):  # 0: the allocation in force; a > 0: the trial of activity a - 1
-        for s in range(n_s):
+    n_e = n_a + 1  # evaluations: 0 the allocation in force, a > 0 the trial of activity a - 1
+    rows = np.empty((n_e, n_a))
+    logit = np.empty(n_e)  # per evaluation: logit_m, the true value of a case without its noise
+    move_e = np.empty(n_e)
+    skim_e = np.empty(n_e)
+    p_m_e = np.empty(n_e)
+    p_u_e = np.empty(n_e)
+    lived_e = np.empty(n_e)
+    # Per evaluation, the distinct values of move and skim it uses (trials that leave the gaming
+    # share alone share them), and the counts over its cases.
+    move_of = np.empty(n_e, dtype=np.int64)
+    skim_of = np.empty(n_e, dtype=np.int64)
+    moves = np.empty(n_e)
+    skims = np.empty(n_e)
+    moved_n = np.empty(n_e, dtype=np.int64)  # band cases moved, with a record at or above the standard
+    found_band = np.empty(n_e, dtype=np.int64)  # band cases moved and found by an audit
+    skimmed_n = np.empty(n_e, dtype=np.int64)  # tail cases turned away
+    amb_kept = np.empty(n_e, dtype=np.int64)
+    amb_rec = np.empty(n_e, dtype=np.int64)
+    amb_true = np.empty(n_e, dtype=np.int64)
+    amb_found = np.empty(n_e, dtype=np.int64)
+    ambiguous = np.empty(total_cases, dtype=np.int64)
+    for s in range(n_s):
+        cap, k_raw, dep, shock = cond[0, s], cond[1, s], cond[2, s], cond[3, s]
+        # 1. Each evaluation's own figures (per service, not per case).
+        e_m_prev = e_u_prev = k_prev = math.nan
+        ces_m = ces_u = 0.0
+        for a in range(n_e):
             for j in range(n_a):
-                row[j] = shares[s, j] if a == 0 else (1.0 - size) * shares[s, j]
+                rows[a, j] = shares[s, j] if a == 0 else (1.0 - size) * shares[s, j]
             if a > 0:
-                row[a - 1] += size
-            cap, k_raw, dep, shock, ethos = cond[0, s], cond[1, s], cond[2, s], cond[3, s], cond[4, s]
-            base = fw * row[_F]
-            e_m = cap * (base + row[_M] + spill * row[_U])
-            e_u = cap * (base + row[_U] + spill * row[_M])
-            partnership = row[_P]
+                rows[a, a - 1] += size
+            base = fw * rows[a, _F]
+            e_m = cap * (base + rows[a, _M] + spill * rows[a, _U])
+            e_u = cap * (base + rows[a, _U] + spill * rows[a, _M])
+            partnership = rows[a, _P]
             k = k_raw * (1.0 + boost * (partnership / (partnership + 0.1)))
-            effort = row[_G] * cap / manip_cost
+            effort = rows[a, _G] * cap / manip_cost
             move = _clip(effort * (1.0 - css), 0.0, 1.0)
             skim = cs_max * _clip(effort * css, 0.0, 1.0)
-            logit_m = intercept + slope * _log(_maximum(_ces(e_m, k, w, rho, inv_rho), _EPS)) - dep_effect * dep + shock
-            logit_u = intercept + slope * _log(_maximum(_ces(e_u, k, w, rho, inv_rho), _EPS)) - dep_effect * dep + shock
+            # Two trials that move only the gaming and slack shares have the same inputs: the same
+            # production (equal floats give equal results; NaN never compares equal, so is redone).
+            if not (e_m == e_m_prev and e_u == e_u_prev and k == k_prev):
+                ces_m = _log(_maximum(_ces(e_m, k, w, rho, inv_rho), _EPS))
+                ces_u = _log(_maximum(_ces(e_u, k, w, rho, inv_rho), _EPS))
+                e_m_prev, e_u_prev, k_prev = e_m, e_u, k
+            logit_m = intercept + slope * ces_m - dep_effect * dep + shock
+            logit_u = intercept + slope * ces_u - dep_effect * dep + shock
             logit_u = logit_u - cs_harm * skim
             p_m = 1.0 / (1.0 + _exp(-logit_m))
             p_u = 1.0 / (1.0 + _exp(-logit_u))
-            lived = mw * p_m + (1.0 - mw) * p_u
-            # The service's cases: records, and the counts of sim.rules.indicators.service_rates.
-            # Counted without branches (integer counts, exact): the conditions are random per case,
-            # and branches on them were mispredicted about half the time.
-            lo, hi = case_start[s], case_start[s + 1]
-            n_kept_i = rec_pass_i = true_pass_i = found_i = 0
-            for c in range(lo, hi):
+            logit[a], move_e[a], skim_e[a] = logit_m, move, skim
+            p_m_e[a], p_u_e[a], lived_e[a] = p_m, p_u, mw * p_m + (1.0 - mw) * p_u
+        # 2. The cases, once for all seven evaluations. A case's true value is logit + noise, and
+        # float addition is monotone: a case whose value is at or above the standard under the
+        # lowest logit is so under all, one below -window under the highest logit is below it under
+        # all, and so on. Such cases are counted once per distinct move or skim (an integer count,
+        # exact); the few between (and all, if a logit is NaN or the window negative) are
+        # evaluated under each evaluation as sim.rules.indicators does, one by one.
+        n_moves = n_skims = 0
+        for a in range(n_e):
+            move_of[a] = -1
+            for v in range(n_moves):
+                if moves[v] == move_e[a]:
+                    move_of[a] = v
+            if move_of[a] < 0:
+                moves[n_moves] = move_e[a]
+                move_of[a] = n_moves
+                n_moves += 1
+            skim_of[a] = -1
+            for v in range(n_skims):
+                if skims[v] == skim_e[a]:
+                    skim_of[a] = v
+            if skim_of[a] < 0:
+                skims[n_skims] = skim_e[a]
+                skim_of[a] = n_skims
+                n_skims += 1
+            moved_n[a] = found_band[a] = skimmed_n[a] = 0
+        low_logit = high_logit = logit[0]
+        for a in range(1, n_e):
+            low_logit = _minimum(low_logit, logit[a])
+            high_logit = _maximum(high_logit, logit[a])
+        if not window >= 0.0:  # the regions below are not ordered so: every case one by one
+            low_logit = math.nan
+        logit_0, move_0, skim_0 = logit[0], move_e[0], skim_e[0]
+        lo, hi = case_start[s], case_start[s + 1]
+        n_pass = n_amb = 0
+        # Counted without branches (integer counts, exact): the conditions are random per case,
+        # and branches on them were mispredicted about half the time.
+        for c in range(lo, hi):
+            noise = case_noise[c]
+            um, us = u_move[c], u_skim[c]
+            # The records of the allocation in force, and what the metrics and details count of them.
+            tv = logit_0 + noise
+            manipulated = (tv < 0.0) & (tv >= -window) & (um < move_0)
+            rec = u_land[c] * landing if manipulated else tv
+            kept = not ((tv < -window) & (us < skim_0))
+            recorded_out[c] = rec
+            kept_out[c] = kept
+            true_out[c] = tv
+            # sim.rules.indicators.bunching_ratio's counts, over the records kept.
+            counts[0] += int(kept & (rec >= 0.0) & (rec < bunching_window))
+            counts[1] += int(kept & (rec < 0.0) & (rec >= -bunching_window))
+            counts[2] += int(kept)
+            # sim.details.bin_counts: bins shifted by one, under- and overflow in the end bins.
+            hist[0, _bin(rec, bins_per_unit, half_range, n_bins) if kept else 0] += 1
+            hist[1, _bin(tv, bins_per_unit, half_range, n_bins)] += 1
+            # The case under every evaluation.
+            tv_low, tv_high = low_logit + noise, high_logit + noise
+            passes = tv_low >= 0.0
+            tail = tv_high < -window
+            band = (tv_low >= -window) & (tv_high < 0.0)
+            landed = u_land[c] * landing >= 0.0
+            detected = u_detect[c] < detection
+            n_pass += int(passes)
+            for v in range(n_moves):
+                moved = band & (um < moves[v])
+                moved_n[v] += int(moved & landed)
+                found_band[v] += int(moved & detected)
+            for v in range(n_skims):
+                skimmed_n[v] += int(tail & (us < skims[v]))
+            ambiguous[n_amb] = c
+            n_amb += int(not (passes | tail | band))
+        for a in range(n_e):
+            logit_m, move, skim = logit[a], move_e[a], skim_e[a]
+            kept_i = rec_i = true_i = found_i = 0
+            for j in range(n_amb):
+                c = ambiguous[j]
                 tv = logit_m + case_noise[c]
                 manipulated = (tv < 0.0) & (tv >= -window) & (u_move[c] < move)
                 rec = u_land[c] * landing if manipulated else tv
                 kept = not ((tv < -window) & (u_skim[c] < skim))
-                n_kept_i += int(kept)
-                rec_pass_i += int(kept & (rec >= 0.0))
-                true_pass_i += int(tv >= 0.0)
+                kept_i += int(kept)
+                rec_i += int(kept & (rec >= 0.0))
+                true_i += int(tv >= 0.0)
                 found_i += int(manipulated & (u_detect[c] < detection))
-            if a == 0:  # the records of the allocation in force, and what the metrics and details count of them
-                for c in range(lo, hi):
-                    tv = logit_m + case_noise[c]
-                    manipulated = (tv < 0.0) & (tv >= -window) & (u_move[c] < move)
-                    rec = u_land[c] * landing if manipulated else tv
-                    kept = not ((tv < -window) & (u_skim[c] < skim))
-                    recorded_out[c] = rec
-                    kept_out[c] = kept
-                    true_out[c] = tv
-                    # sim.rules.indicators.bunching_ratio's counts, over the records kept.
-                    counts[0] += int(kept & (rec >= 0.0) & (rec < bunching_window))
-                    counts[1] += int(kept & (rec < 0.0) & (rec >= -bunching_window))
-                    counts[2] += int(kept)
-                    # sim.details.bin_counts: bins shifted by one, under- and overflow in the end bins.
-                    hist[0, _bin(rec, bins_per_unit, half_range, n_bins) if kept else 0] += 1
-                    hist[1, _bin(tv, bins_per_unit, half_range, n_bins)] += 1
+            amb_kept[a], amb_rec[a], amb_true[a], amb_found[a] = kept_i, rec_i, true_i, found_i
+        # 3. Each evaluation's payoff (sim.rules.indicators.service_rates and management.incentive).
+        for a in range(n_e):
+            n_cases_i = hi - lo
+            # Cases at or above the standard under every evaluation are kept, recorded as they are
+            # and pass; band cases are kept; tail cases are kept unless turned away.
+            n_kept_i = (n_cases_i - n_amb) - skimmed_n[skim_of[a]] + amb_kept[a]
+            rec_pass_i = n_pass + moved_n[move_of[a]] + amb_rec[a]
+            true_pass_i = n_pass + amb_true[a]
+            found_i = found_band[move_of[a]] + amb_found[a]
+            p_m, p_u, lived = p_m_e[a], p_u_e[a], lived_e[a]
+            partnership = rows[a, _P]
+            ethos = cond[4, s]
             n_cases = float(hi - lo)
             n_kept, rec_pass, true_pass, found = float(n_kept_i), float(rec_pass_i), float(true_pass_i), float(found_i)
             reported = rec_pass / n_kept
             true_rate = true_pass / n_cases
             skimmed = 1.0 - n_kept / n_cases
             found_share = found / n_kept
-            functioning = row[_F]
+            functioning = rows[a, _F]
             kept_p = _minimum(1.0, partnership / _maximum(partnership_commitment[s], 1e-9))
             kept_f = _minimum(1.0, functioning / level)
             # sim.rules.management.incentive
@@ -802,7 +955,7 @@ def services(
             commitment_pay = commitments * enforcement * _minimum(1.0, functioning / level)
             paid = weight * rs * _maximum(0.0, rewarded) + partnership_pay + commitment_pay
             incentive = outcome + guarantee + partnership_pay - partnership_sanction + commitment_pay
-            payoff = ethos * lived + (1.0 - ethos) * (incentive + slack_value * math.sqrt(row[_S]))
+            payoff = ethos * lived + (1.0 - ethos) * (incentive + slack_value * math.sqrt(rows[a, _S]))
             if a > 0:
                 trial_payoffs[a - 1, s] = payoff
                 continue
