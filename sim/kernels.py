@@ -10,9 +10,10 @@ numpy's pairwise order (``sim.rules.network.neighbour_mean``) for the same reaso
 
 While they pass over the citizens the kernels also add up what the month's metrics and the
 services need (per-community sums in index order, which is ``np.bincount``'s order, and the
-population's counts of active and motivated citizens). Population means of floats are left to
-numpy (``sim.metrics.citizen_figures``): its pairwise sums, not a sum in citizen order, so that
-every metric has the numpy path's bits.
+population's counts of active and motivated citizens). Population means of floats are not
+summed in citizen order there: ``citizen_means`` adds them in numpy's pairwise order, as
+``sim.metrics.citizen_figures`` takes them with numpy on the other drivers, so that every metric
+has the numpy path's bits.
 
 Random numbers: none are drawn here. The model draws them from its named streams as arrays,
 exactly as the numpy path does (same streams, same calls, same order), and passes them in: the
@@ -47,7 +48,7 @@ from sim.rules._types import BoolArray, FloatArray, IntArray
 
 # The totals the decide kernel adds up, in the order of its ``totals`` output.
 # Only counts: a sum of floats taken in citizen order would differ from numpy's pairwise mean in
-# the last bits, so the metrics take those means with numpy (``sim.metrics.citizen_figures``).
+# the last bits, so the metrics' means are taken in numpy's order (``citizen_means``).
 DECIDE_TOTALS = ("prosocial_active", "volunteering_active", "caring_active")
 # The counts the adapt kernel makes, in order.
 ADAPT_TOTALS = ("motivated", "motivated_volunteering_active")
@@ -295,11 +296,12 @@ def decide(
     realised = np.empty(n)
     realised_c = np.zeros(n_communities)
     self_reliance_c = np.zeros(n_communities)
-    n_prosocial = n_volunteering = n_caring = 0.0
+    n_prosocial = n_volunteering = n_caring = 0
     buf = np.empty(max(k, 1))
     n_types = type_base.shape[0]
     effective_scale = 1.0 - antisocial
     observed_chunk = np.empty(_CHUNK)
+    c_run, realised_run, self_reliance_run = -1, 0.0, 0.0
     for i in range(n):
         # What contacts gave last month, gathered a chunk of citizens ahead: a loop of gathers
         # alone keeps many loads in flight, where interleaved with the arithmetic below it
@@ -334,19 +336,23 @@ def decide(
         caring[i] = care
         self_reliance[i] = sr
         realised[i] = r
+        # Per-community sums in index order, kept in registers while the community stays the
+        # same (citizens are grouped by community): the same additions in the same order.
         c = community[i]
-        realised_c[c] += r
-        sr_share = sr / budget[i] if budget[i] > 0 else 0.0
-        self_reliance_c[c] += sr_share
-        given = vol + care
-        if given >= threshold:
-            n_prosocial += 1.0
-        if vol >= threshold:
-            n_volunteering += 1.0
-        if care >= threshold:
-            n_caring += 1.0
+        if c != c_run:
+            if c_run >= 0:
+                realised_c[c_run], self_reliance_c[c_run] = realised_run, self_reliance_run
+            c_run, realised_run, self_reliance_run = c, realised_c[c], self_reliance_c[c]
+        realised_run += r
+        self_reliance_run += sr / budget[i] if budget[i] > 0 else 0.0
+        # Counted without branches (integers, exact): the comparisons are random per citizen.
+        n_prosocial += int(vol + care >= threshold)
+        n_volunteering += int(vol >= threshold)
+        n_caring += int(care >= threshold)
+    if c_run >= 0:
+        realised_c[c_run], self_reliance_c[c_run] = realised_run, self_reliance_run
     # Counts kept in locals (registers) during the loop, in the order of DECIDE_TOTALS.
-    totals = np.array([n_prosocial, n_volunteering, n_caring])
+    totals = np.array([float(n_prosocial), float(n_volunteering), float(n_caring)])
     return new_belief, share, volunteering, caring, self_reliance, realised, realised_c, self_reliance_c, totals
 
 
@@ -400,12 +406,17 @@ def adapt(
     new_motivation = np.empty(n)
     new_trust = np.empty(n)
     new_efficacy = np.empty(n)
-    n_motivated = n_motivated_volunteering = 0.0
+    n_motivated = n_motivated_volunteering = 0
+    c_run = -1
+    ask = p_effect = goals = control_c = experience = success = made = kept = exposure = assurance = 0.0
     for i in range(n):
         c = community[i]
-        ask, p_effect, goals, control_c = by_community[0, c], by_community[1, c], by_community[2, c], by_community[3, c]
-        experience, success, made = by_community[4, c], by_community[5, c], by_community[6, c]
-        kept, exposure, assurance = by_community[7, c], by_community[8, c], by_community[9, c]
+        if c != c_run:  # the community's context, read again only when it changes (citizens are grouped)
+            c_run = c
+            ask, p_effect, goals = by_community[0, c], by_community[1, c], by_community[2, c]
+            control_c, experience, success = by_community[3, c], by_community[4, c], by_community[5, c]
+            made, kept = by_community[6, c], by_community[7, c]
+            exposure, assurance = by_community[8, c], by_community[9, c]
         eng = engaged[i]
         e = 1.0 if eng else 0.0
         voice = (1.0 if participated[i] else 0.0) * voice_weight
@@ -432,11 +443,11 @@ def adapt(
         new_trust[i] = t
         f0 = efficacy[i]
         new_efficacy[i] = _clip(f0 + eff_rate * (_clip(success + z, 0.0, 1.0) - f0), 0.0, 1.0)
-        if m >= motivated_level:
-            n_motivated += 1.0
-            if volunteering[i] >= threshold:
-                n_motivated_volunteering += 1.0
-    totals = np.array([n_motivated, n_motivated_volunteering])  # ADAPT_TOTALS
+        # Counted without branches (integers, exact).
+        motivated = m >= motivated_level
+        n_motivated += int(motivated)
+        n_motivated_volunteering += int(motivated & (volunteering[i] >= threshold))
+    totals = np.array([float(n_motivated), float(n_motivated_volunteering)])  # ADAPT_TOTALS
     return new_engaged, new_motivation, new_trust, new_efficacy, totals
 
 

@@ -209,8 +209,9 @@ def citizen_figures(model: SocialProductivityModel) -> dict[str, float]:
 
     The fused driver counted the active and motivated citizens while it passed over them
     (``model.citizen_totals``, ``sim.kernels``): the rates are read from those counts, which are
-    exact. Means of hours, motivation and trust are numpy's on both drivers (pairwise sums), so
-    every figure has the same bits whichever driver ran.
+    exact. Means of hours, motivation and trust are numpy's pairwise means: taken with numpy, or
+    on the fused driver by one kernel that adds in numpy's order (``sim.kernels.citizen_means``),
+    so every figure has the same bits whichever driver ran.
     """
     cit = model.citizens
     threshold = model.config.citizens.activity_threshold_hours
