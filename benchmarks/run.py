@@ -1180,13 +1180,16 @@ NOTES = """## How the speed is obtained, and what would go further
   four times faster than one at a time. The decide kernel keeps the running per-community sums
   in registers while the community stays the same (the same additions in the same order), and
   both citizen kernels count without branches.
-* What would go further at 2,000 citizens: the month is now about a third kernels, a third the
-  random draws themselves (some 30,000 uniforms and 4,000 normals a month, kept so that every
-  result keeps its bits) and a third Python bookkeeping spread over about a hundred small calls
-  (metrics, detail tables, Mesa's event scheduling), with a run's construction (configuration
-  checks, the network) on top. Halving a run's CPU again means moving that bookkeeping into the
-  kernels or out of the month, not faster kernels; the random draws set a floor unless the
-  draws themselves change, which would change every result.
+* What would go further at 2,000 citizens: the month is now about two fifths kernels (the
+  services kernel the largest), a fifth the random draws themselves (some 32,000 uniforms and
+  4,000 normals a month, kept so that every result keeps its bits) and two fifths Python
+  bookkeeping spread over about a hundred small calls (metrics, detail tables, Mesa's event
+  scheduling, and some 30 arrays a month returned by the kernels, about a microsecond each to
+  hand back to Python), with a run's construction (about 4 ms) on top. Halving a run's CPU
+  again needs both that bookkeeping moved into the kernels or out of the month and cheaper
+  kernels (the services kernel's arithmetic per evaluation, seven per service, and its
+  histogram of the records); the random draws set a floor unless the draws themselves change,
+  which would change every result.
 * Noise: on a shared 2-core machine another process running tests can halve the measured
   rates; compare medians, and rerun on an idle machine for the best figures.
 """
@@ -1194,10 +1197,10 @@ NOTES = """## How the speed is obtained, and what would go further
 FIXED_COST_GAP = (
     "the services kernel now passes over each service's cases once for all seven evaluations and the "
     "case noise's logarithms run branch-free, so the kernels are no longer most of a month at 2,000 "
-    "citizens: what remains is about a third kernels, a third the random draws themselves (some "
-    "30,000 uniforms and 4,000 normals a month, kept so that every result keeps its bits) and a third "
-    "Python bookkeeping spread over about a hundred small calls (metrics, detail tables, Mesa's event "
-    "scheduling), with a run's construction on top. Closing the gap needs that bookkeeping moved into "
+    "citizens: what remains is about two fifths kernels, a fifth the random draws themselves (some "
+    "32,000 uniforms and 4,000 normals a month, kept so that every result keeps its bits) and two "
+    "fifths Python bookkeeping spread over about a hundred small calls (metrics, detail tables, Mesa's "
+    "event scheduling), with a run's construction on top. Closing the gap needs that bookkeeping moved into "
     "the kernels or out of the month; the draws set a floor. Measured on a shared 2-core machine "
     "(load average above), so the absolute figures are also low; the ratio is from one run."
 )
