@@ -1151,33 +1151,58 @@ NOTES = """## How the speed is obtained, and what would go further
 * Every optimisation keeps the results bit-identical: the same configuration and seed give the
   same time series as the straightforward code (checked on all regimes, several seeds and
   sizes, payments, ratchets, switches and the per-agent driver).
-* The fused driver (`driver=fused`, its own section above) runs a month in six compiled calls on
-  the same random draws, with the same bits: `service_conditions` (the services' conditions and
-  each case's noise, from the month's draws), `services` (the allocation in force, six trials,
-  the records, learning, and the counts the metrics and detail tables need: bunching and the
-  indicator histogram), `decide` and `adapt` (one pass over the citizens each, summing the
-  citizen metrics as they go), `adapt_context` (what citizens met in their services, per
-  community) and `service_metrics` (every service and community metric). What is left in
-  Python is the draws themselves (the streams' calls), the forums' rounds when they meet, and
-  about a hundred small operations of bookkeeping a month. The numpy path stays the default and
-  the reference until the lead decides otherwise. Moving the work around the kernels into them halved a
-  fused run's CPU at 2,000 citizens (0.30 s to 0.15 s per 2,000 x 120-month run, the medians of
-  the two versions run alternately on the same busy machine; `collect` went from about 0.5 to
-  0.1 ms a month, the adaptation from 0.4 to 0.12, the services from 1.0 to 0.66). At 2,000
-  citizens the kernels are now most of the month; the services kernel's seven evaluations over
-  some 6,000 case records lead, so what would go further is cheaper evaluations (the trials
-  share each case's draws; counting passes from sorted noise), not less Python.
+* The fused driver (`driver=fused`, the default; its own section above) runs a month in seven
+  compiled calls on the same random draws, with the same bits: `service_conditions` (the
+  services' conditions and each case's noise, from the month's draws), `services` (the
+  allocation in force, six trials, the records, learning, and the counts the metrics and detail
+  tables need: bunching and the indicator histogram), `decide` and `adapt` (one pass over the
+  citizens each, counting the active and motivated citizens as they go), `adapt_context` (what
+  citizens met in their services, per community), `service_metrics` (every service and
+  community metric) and `citizen_means` (the citizen metrics' means, added in numpy's pairwise
+  order). What is left in Python is the draws themselves (the streams' calls), the forums'
+  rounds when they meet, and about a hundred small operations of bookkeeping a month.
+* The services kernel does not evaluate each case seven times. A case's true value under an
+  evaluation is `logit + noise`, and float addition is monotone in each term, so a case at or
+  above the standard under the lowest of the seven logits is so under all of them, one below
+  the near-miss window under the highest is below it under all, and one inside the window under
+  both is inside it under all. One pass over a service's cases sorts them into these regions
+  and counts, with integer counters in registers, the draws that decide moves, audits and
+  cream-skimming for each distinct level of gaming effort (at most three: the allocation in
+  force, the gaming trial, and the five other trials, which share it); the few cases between
+  the lowest and highest logit (about 2 %) are evaluated under each of the seven one by one,
+  as before. Counts are integers, so the results are exact, not approximated; a NaN logit or a
+  negative window sends every case down the one-by-one path. The production function is
+  computed once for the two trials with the same inputs (gaming and slack).
+* The portable `log` and `exp` (`sim.rules.portable`, ported operation for operation) read
+  `frexp`'s mantissa and exponent off the float's bits and build `ldexp`'s power of two from
+  bits, the same values without libm calls; the case noise's logarithms run in one branch-free
+  loop after a check that every odds value is a positive normal float (else the general path),
+  four times faster than one at a time. The decide kernel keeps the running per-community sums
+  in registers while the community stays the same (the same additions in the same order), and
+  both citizen kernels count without branches.
+* What would go further at 2,000 citizens: the month is now about two fifths kernels (the
+  services kernel the largest), a fifth the random draws themselves (some 32,000 uniforms and
+  4,000 normals a month, kept so that every result keeps its bits) and two fifths Python
+  bookkeeping spread over about a hundred small calls (metrics, detail tables, Mesa's event
+  scheduling, and some 30 arrays a month returned by the kernels, about a microsecond each to
+  hand back to Python), with a run's construction (about 4 ms) on top. Halving a run's CPU
+  again needs both that bookkeeping moved into the kernels or out of the month and cheaper
+  kernels (the services kernel's arithmetic per evaluation, seven per service, and its
+  histogram of the records); the random draws set a floor unless the draws themselves change,
+  which would change every result.
 * Noise: on a shared 2-core machine another process running tests can halve the measured
   rates; compare medians, and rerun on an idle machine for the best figures.
 """
 
 FIXED_COST_GAP = (
-    "the per-month Python and numpy work around the kernels is now a small part of a month (the "
-    "fused profile above); the kernels themselves, above all the services' seven evaluations over "
-    "the month's case records (some 6,000 at 2,000 citizens) and the case noise's logarithms, take "
-    "most of it. Reaching the target needs cheaper evaluations, e.g. sharing each case's work across "
-    "the seven, or counting passes from each service's sorted case noise. Measured under a load "
-    "average of 7-11 on 2 cores, so the absolute figures are also low; the ratio is from one run."
+    "the services kernel now passes over each service's cases once for all seven evaluations and the "
+    "case noise's logarithms run branch-free, so the kernels are no longer most of a month at 2,000 "
+    "citizens: what remains is about two fifths kernels, a fifth the random draws themselves (some "
+    "32,000 uniforms and 4,000 normals a month, kept so that every result keeps its bits) and two "
+    "fifths Python bookkeeping spread over about a hundred small calls (metrics, detail tables, Mesa's "
+    "event scheduling), with a run's construction on top. Closing the gap needs that bookkeeping moved into "
+    "the kernels or out of the month; the draws set a floor. Measured on a shared 2-core machine "
+    "(load average above), so the absolute figures are also low; the ratio is from one run."
 )
 
 GAPS = {

@@ -209,8 +209,9 @@ def citizen_figures(model: SocialProductivityModel) -> dict[str, float]:
 
     The fused driver counted the active and motivated citizens while it passed over them
     (``model.citizen_totals``, ``sim.kernels``): the rates are read from those counts, which are
-    exact. Means of hours, motivation and trust are numpy's on both drivers (pairwise sums), so
-    every figure has the same bits whichever driver ran.
+    exact. Means of hours, motivation and trust are numpy's pairwise means: taken with numpy, or
+    on the fused driver by one kernel that adds in numpy's order (``sim.kernels.citizen_means``),
+    so every figure has the same bits whichever driver ran.
     """
     cit = model.citizens
     threshold = model.config.citizens.activity_threshold_hours
@@ -238,18 +239,34 @@ def citizen_figures(model: SocialProductivityModel) -> dict[str, float]:
         return totals[name] / n if n else nan
 
     motivated_n = totals["motivated"]
+    arrays = (cit.volunteering, cit.caring, cit.self_reliance, cit.budget, cit.motivation, cit.trust)
+    if n and all(a.flags.c_contiguous and a.dtype == np.float64 for a in arrays):
+        from sim import kernels  # numba is imported by the fused driver only
+
+        # numpy's means in one compiled pass (the same pairwise sums: the same bits).
+        means = dict(zip(kernels.CITIZEN_MEANS, kernels.citizen_means(*arrays).tolist(), strict=True))
+    else:
+        means = {
+            "prosocial_hours": mean_or_nan(cit.volunteering + cit.caring),
+            "self_reliance": self_reliance(cit.self_reliance, cit.budget),
+            "motivation_mean": mean_or_nan(cit.motivation),
+            "trust_mean": mean_or_nan(cit.trust),
+            "volunteering_hours": mean_or_nan(cit.volunteering),
+            "caring_hours": mean_or_nan(cit.caring),
+            "volunteering_total": float(cit.volunteering.sum()),
+        }
     return {
         "prosocial_rate": per_citizen("prosocial_active"),
-        "prosocial_hours": mean_or_nan(cit.volunteering + cit.caring),
+        "prosocial_hours": means["prosocial_hours"],
         "volunteering_rate": per_citizen("volunteering_active"),
         "caring_rate": per_citizen("caring_active"),
-        "self_reliance": self_reliance(cit.self_reliance, cit.budget),
-        "motivation_mean": mean_or_nan(cit.motivation),
-        "trust_mean": mean_or_nan(cit.trust),
-        "volunteering_hours": mean_or_nan(cit.volunteering),
-        "caring_hours": mean_or_nan(cit.caring),
+        "self_reliance": means["self_reliance"],
+        "motivation_mean": means["motivation_mean"],
+        "trust_mean": means["trust_mean"],
+        "volunteering_hours": means["volunteering_hours"],
+        "caring_hours": means["caring_hours"],
         "volunteering_rate_motivated": totals["motivated_volunteering_active"] / motivated_n if motivated_n else nan,
-        "volunteering_total": float(cit.volunteering.sum()),
+        "volunteering_total": means["volunteering_total"],
     }
 
 

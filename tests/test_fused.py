@@ -226,3 +226,60 @@ def test_detail_tables_are_the_same_on_both_drivers() -> None:
     histogram = tables["fused"]["indicator_histogram"]
     assert set(histogram["regime"]) == {"targets", "negotiated"} and histogram["recorded"].sum() > 0
     pd.testing.assert_series_equal(series["vectorised"]["bunching_ratio"], series["fused"]["bunching_ratio"])
+
+
+def test_portable_log_and_exp_keep_their_bits_without_libm_frexp_and_ldexp() -> None:
+    """The kernels' ``log`` and ``exp`` (frexp, ldexp read off the bits) equal the portable ones, edges too."""
+    import numba
+
+    from sim import kernels
+    from sim.rules import portable
+
+    @numba.njit
+    def logs(x: np.ndarray) -> np.ndarray:
+        out = np.empty_like(x)
+        for i in range(x.shape[0]):
+            out[i] = kernels._log(x[i])
+        return out
+
+    @numba.njit
+    def exps(x: np.ndarray) -> np.ndarray:
+        out = np.empty_like(x)
+        for i in range(x.shape[0]):
+            out[i] = kernels._exp(x[i])
+        return out
+
+    rng = np.random.default_rng(5)
+    tiny = np.finfo(np.float64).tiny
+    edges = np.array(
+        [0.0, -0.0, 1.0, 0.5, np.inf, -np.inf, np.nan, -1.0, 5e-324, tiny, tiny * (1 - 2**-52), 1e-12, 1e12]
+    )
+    x = np.concatenate([edges, rng.random(20_000), rng.integers(1, 2**62, 20_000).view(np.float64)])
+    with np.errstate(all="ignore"):
+        np.testing.assert_array_equal(logs(x).view(np.int64), np.asarray(portable.log(x)).view(np.int64))
+        z = np.concatenate([edges, rng.uniform(-760.0, 720.0, 40_000), rng.uniform(-746.0, -700.0, 20_000)])
+        np.testing.assert_array_equal(exps(z).view(np.int64), np.asarray(portable.exp(z)).view(np.int64))
+
+
+@pytest.mark.parametrize("n", [1, 7, 128, 129, 2_000, 20_001])
+def test_citizen_means_are_numpys_means_bit_for_bit(n: int) -> None:
+    """The fused metrics' citizen means (one kernel) equal numpy's, a budget of zero included."""
+    from sim import kernels
+    from sim.metrics import self_reliance
+
+    rng = np.random.default_rng(n)
+    vol, care, sr, motivation, trust = (rng.random(n) * 10.0 ** rng.integers(-3, 3, size=n) for _ in range(5))
+    budget = rng.random(n) * 40.0
+    budget[::5] = 0.0
+    got = kernels.citizen_means(vol, care, sr, budget, motivation, trust)
+    expected = [
+        (vol + care).mean(),
+        self_reliance(sr, budget),
+        motivation.mean(),
+        trust.mean(),
+        vol.mean(),
+        care.mean(),
+        float(vol.sum()),
+    ]
+    assert len(got) == len(kernels.CITIZEN_MEANS)
+    np.testing.assert_array_equal(got.view(np.int64), np.array(expected).view(np.int64))
