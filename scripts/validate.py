@@ -15,12 +15,15 @@ with the same functions, so the report and the tests cannot disagree.
 from __future__ import annotations
 
 import argparse
+import copy
+import dataclasses
 import json
 import shutil
 import sys
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -141,17 +144,43 @@ def _finding(per_seed: pd.Series, holds: Callable[[float], bool], passed_ci: boo
 
 
 # ---------------------------------------------------------------------- runs
-def full_model_panels(seeds: tuple[int, ...] = SEEDS) -> dict[str, pd.DataFrame]:
-    """Time series of every full-model arm on the common seeds (packaged defaults otherwise)."""
-    out = {}
-    for arm, (overrides, steps) in ARMS.items():
-        frames = []
-        for seed in seeds:
-            ts = simulate(to_sim_config(compose(["output.save=false", f"seed={seed}", f"steps={steps}", *overrides])))
-            ts.insert(0, "seed", seed)
-            frames.append(ts)
-        out[arm] = pd.concat(frames, ignore_index=True)
+def seed_configs(overrides: list[str] | tuple[str, ...], steps: int, seeds: tuple[int, ...]) -> list[SimConfig]:
+    """The validated config of one arm on each seed, composed once and re-seeded.
+
+    Composing with Hydra costs more than a 120-month run, and the arms differ between seeds only in
+    ``seed``. That holds only while no config value is derived from the seed (an interpolation such as
+    ``${seed}``), so the arm is also composed at the last seed and must equal the re-seeded copy.
+    """
+
+    def composed(seed: int) -> SimConfig:
+        return to_sim_config(compose(["output.save=false", f"seed={seed}", f"steps={steps}", *overrides]))
+
+    base = composed(seeds[0])
+    out = [dataclasses.replace(copy.deepcopy(base), seed=seed) for seed in seeds]
+    if len(seeds) > 1 and composed(seeds[-1]) != out[-1]:
+        raise RuntimeError(f"{list(overrides)}: the config depends on the seed beyond `seed`; compose every seed")
     return out
+
+
+@cache
+def _arm_panel(overrides: tuple[str, ...], steps: int, seeds: tuple[int, ...]) -> pd.DataFrame:
+    """One arm's time series on the seeds, stacked with a ``seed`` column (computed once per process)."""
+    frames = []
+    for cfg in seed_configs(overrides, steps, seeds):
+        ts = simulate(cfg)
+        ts.insert(0, "seed", cfg.seed)
+        frames.append(ts)
+    return pd.concat(frames, ignore_index=True)
+
+
+def arm_panel(overrides: list[str], steps: int, seeds: tuple[int, ...] = SEEDS) -> pd.DataFrame:
+    """One arm's time series on the common seeds; an arm shared by the report's sections runs once."""
+    return _arm_panel(tuple(overrides), steps, tuple(seeds)).copy()
+
+
+def full_model_panels(seeds: tuple[int, ...] = SEEDS, arms: tuple[str, ...] | None = None) -> dict[str, pd.DataFrame]:
+    """Time series of the full-model arms (all of :data:`ARMS` unless ``arms``) on the common seeds."""
+    return {arm: arm_panel(*ARMS[arm], seeds) for arm in (arms or tuple(ARMS))}
 
 
 def lab_panel(replications: int = LAB_REPLICATIONS) -> pd.DataFrame:
@@ -453,17 +482,11 @@ def pattern_panels(seeds: tuple[int, ...] = SEEDS) -> dict[str, pd.DataFrame]:
 
     out: dict[str, pd.DataFrame] = {}
     for arm, (overrides, steps) in PATTERN_ARMS.items():
-        if arm == "negotiated":
-            continue
-        frames = []
-        for seed in seeds:
-            ts = simulate(to_sim_config(compose(["output.save=false", f"seed={seed}", f"steps={steps}", *overrides])))
-            ts.insert(0, "seed", seed)
-            frames.append(ts)
-        out[arm] = pd.concat(frames, ignore_index=True)
+        if arm != "negotiated":
+            out[arm] = arm_panel(overrides, steps, seeds)
     frames, rounds = [], []
-    for seed in seeds:
-        cfg = to_sim_config(compose(["output.save=false", f"seed={seed}", f"steps={STEPS}", "regime=negotiated"]))
+    for cfg in seed_configs(["regime=negotiated"], STEPS, seeds):
+        seed = cfg.seed
         m = SocialProductivityModel(cfg)
         for _ in range(STEPS):
             m.step()
@@ -1063,6 +1086,7 @@ def render(
         "```bash",
         ".venv/bin/python scripts/calibrate.py          # rerun the calibration (configs/calibration/lab_fit.json)",
         ".venv/bin/python scripts/calibrate.py --check  # the shipped defaults match it",
+        ".venv/bin/python scripts/calibrate.py --check-rerun  # the whole search still gives them (minutes)",
         ".venv/bin/python scripts/calibrate.py --types fgf_2001  # the alternative shares (lab_fit_fgf_2001.json)",
         ".venv/bin/python scripts/validate.py           # this page and docs/figures/",
         ".venv/bin/python scripts/validate.py --patterns  # only the issue-14 patterns section",

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import pytest
 
-# Their own group: a second worker runs them beside the validation group (same fixtures, made once per worker).
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("patterns")]
+# The validation group: one worker makes the panels once and shares the `none` and `targets` arms with `panels`.
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("validation")]
 
 
 def check(finding) -> None:
