@@ -4,6 +4,7 @@ One command reruns the whole calibration and rewrites ``configs/calibration/lab_
 
     .venv/bin/python scripts/calibrate.py                   # the shipped calibration (fixed seeds)
     .venv/bin/python scripts/calibrate.py --check           # do the shipped defaults match lab_fit.json?
+    .venv/bin/python scripts/calibrate.py --check-rerun     # does the whole search still give it? (minutes)
     .venv/bin/python scripts/calibrate.py --types fgf_2001  # the documented alternative type shares
 
 The cooperation-type shares are *inputs*, not fitted: they are fixed from the literature
@@ -59,6 +60,9 @@ OUTPUT = ROOT / "configs" / "calibration" / "lab_fit.json"
 SAMPLER_SEED = 0
 N_TRIALS = 2500
 N_STARTUP = 100
+# The search's first trials (past the random start-up) are kept in the calibration file: the test
+# suite reruns this prefix, the full search is rechecked by ``--check-rerun``.
+PREFIX_TRIALS = 120
 CALIBRATION_SEEDS: tuple[int, ...] = (101, 102, 103, 104, 105)
 DECIMALS = 3
 # The published stylised facts the fit must keep (HTG 2008; data/README.md), as constraints on
@@ -268,6 +272,17 @@ def search(n_trials: int = N_TRIALS, sampler_seed: int = SAMPLER_SEED, types: st
     return study
 
 
+def trace(study: Any, n_trials: int = PREFIX_TRIALS) -> list[dict[str, Any]]:
+    """The first ``n_trials`` trials of a search: the sampled values and their loss (exact floats)."""
+    return [{"params": dict(t.params), "loss": float(t.value)} for t in study.trials[:n_trials]]
+
+
+def best_loss(params: dict[str, float], types: str = DEFAULT_TYPES) -> float:
+    """The search's loss at (unrounded) searched values, computed as a trial computes it."""
+    cfg = apply(SimConfig(), {**fixed_shares(types), **params})
+    return loss(curves(cfg), data_targets())
+
+
 def constraints_at(values: dict[str, float]) -> dict[str, float]:
     """The stylised-fact constraint values (met when at most 0) at the given values, on the calibration seeds."""
     cfg = apply(SimConfig(), values)
@@ -321,7 +336,12 @@ def calibrate(n_trials: int = N_TRIALS, sampler_seed: int = SAMPLER_SEED, types:
         "antisocial_arm": antisocial_arm({**shares, **best}),
         "feasible": feasible,
         "constraints_at_values": constraints_at({**shares, **best}),
-        "best_trial": {"number": best_trial.number, "loss_unrounded": float(best_trial.value)},
+        "best_trial": {
+            "number": best_trial.number,
+            "loss_unrounded": float(best_trial.value),
+            "params": dict(best_trial.params),
+        },
+        "search_prefix": trace(study),
         "bounds": {key: {"low": lo, "high": hi, "why": why} for key, lo, hi, why in SPACE},
         "method": {
             "sampler": f"optuna.samplers.TPESampler(multivariate=True, n_startup_trials={N_STARTUP}), "
@@ -381,6 +401,30 @@ def check(path: Path = OUTPUT) -> list[str]:
     return problems
 
 
+def check_rerun(path: Path = OUTPUT, types: str = DEFAULT_TYPES) -> list[str]:
+    """Rerun the whole search as recorded in the calibration file; differences from it (empty if none).
+
+    The full-size check behind the test suite's reduced one (the recorded first trials and best
+    trial): that every trial after them still leads to the same best values and fit.
+    """
+    saved = json.loads(path.read_text())
+    method = saved["method"]
+    rerun = calibrate(method["n_trials"], method["sampler_seed"], saved.get("fixed", {}).get("types", types))
+    # Only what the file records (older files have no first trials or best trial's values).
+    rerun["best_trial"] = {k: rerun["best_trial"][k] for k in saved.get("best_trial", {})}
+    problems = [
+        f"{key}: rerun gives {rerun[key]!r}, {path.name} has {saved[key]!r}"
+        for key in ("values", "fit", "best_trial")
+        if key in saved and rerun[key] != saved[key]
+    ]
+    if "search_prefix" in saved and rerun["search_prefix"] != saved["search_prefix"]:
+        new, old = rerun["search_prefix"], saved["search_prefix"]
+        differing = (i for i, (a, b) in enumerate(zip(new, old, strict=False)) if a != b)
+        first = next(differing, min(len(new), len(old)))  # else one is longer: the first trial only one has
+        problems.append(f"search_prefix: the rerun's trial {first} differs from {path.name}'s")
+    return problems
+
+
 def report(result: dict[str, Any]) -> str:
     """A short text summary of a calibration result."""
     fit = result["fit"]
@@ -413,8 +457,20 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--out", type=Path, default=None, help="where to write the JSON result (default per --types)")
     parser.add_argument("--check", action="store_true", help="only check the shipped defaults against --out")
+    parser.add_argument(
+        "--check-rerun",
+        action="store_true",
+        help="rerun the whole search recorded in --out (minutes) and check it gives the same values and fit",
+    )
     args = parser.parse_args(argv)
     out = args.out or OUTPUTS[args.types]
+    if args.check_rerun:
+        problems = check_rerun(out, args.types)
+        for p in problems:
+            print(p, file=sys.stderr)
+        if not problems:
+            print(f"the rerun search reproduces {out}: same values, fit, best trial and first trials")
+        return 1 if problems else 0
     if args.check:
         problems = check(args.out or OUTPUT)
         for p in problems:
