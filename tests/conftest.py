@@ -69,3 +69,30 @@ def run_seeds() -> Callable[[list[str], int], pd.DataFrame]:
         return pd.concat(frames, ignore_index=True)
 
     return _run
+
+
+def xdist_group_names(item: pytest.Item) -> str:
+    """The item's xdist groups as pytest-xdist names them (sorted, joined by ``_``); empty if none."""
+    names = {str(m.args[0] if m.args else m.kwargs.get("name", "default")) for m in item.iter_markers("xdist_group")}
+    return "_".join(sorted(names))
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Keep ``--dist loadgroup`` grouping under pytest 9.2, whose structured node ids drop xdist's suffix.
+
+    pytest-xdist 3.8 tells the scheduler an item's group by appending ``@group`` to ``item._nodeid``;
+    pytest 9.2 reads the node id from ``item._id`` instead, so every group was silently split across
+    the workers (pytest-dev/pytest-xdist#1386): each worker built the validation panels, and the
+    browser tests of the `app-browser` group ran side by side. On the workers of a loadgroup run
+    (``config.option.loadgroup``, set by xdist), give the id the suffix xdist meant; a no-op where
+    pytest or xdist already carries it.
+    """
+    if not getattr(config.option, "loadgroup", False):
+        return
+    for item in items:
+        group = xdist_group_names(item)
+        if group and not item.nodeid.endswith(f"@{group}"):
+            from _pytest.nodeid import NodeId  # pytest >= 9.2, the only versions that get here
+
+            item._id = NodeId.parse(f"{item.nodeid}@{group}")  # type: ignore[attr-defined]
