@@ -15,7 +15,7 @@ What is checked, honestly:
 
 Not in the suite (about 4-5 minutes on 2 cores): that the remaining 2380 trials of the search still
 lead to that best trial. ``scripts/calibrate.py --check-rerun`` reruns the whole search and compares
-values, fit, best trial and first trials with lab_fit.json (README, Testing; docs/validation.md,
+values, fit, best trial and first trials with lab_fit.json (README, beside `make test`; docs/validation.md,
 Reproduce). Exact equality holds for the pinned optuna/numpy (requirements.lock) on this platform.
 """
 
