@@ -3,7 +3,7 @@
 Run from the repository root::
 
     .venv/bin/python benchmarks/run.py            # the full benchmark (about 10 minutes on 2 cores)
-    .venv/bin/python benchmarks/run.py --quick    # a small version (about a minute)
+    .venv/bin/python benchmarks/run.py --quick    # a check that every section runs (about 3 min)
     make bench                                    # the same as the first line
 
 It writes ``benchmarks/results.json`` and rewrites ``docs/performance.md`` (``--json`` and
@@ -779,7 +779,7 @@ def markdown(res: dict[str, Any]) -> str:
         "",
         "```bash",
         "make bench                                # or: .venv/bin/python benchmarks/run.py",
-        ".venv/bin/python benchmarks/run.py --quick  # a small version, about a minute",
+        ".venv/bin/python benchmarks/run.py --quick  # a check that every section runs, about 3 min",
         "```",
         "",
         "It writes `benchmarks/results.json` (every repetition) and this file. Every figure is the",
