@@ -3,7 +3,7 @@
 Run from the repository root::
 
     .venv/bin/python benchmarks/run.py            # the full benchmark (about 10 minutes on 2 cores)
-    .venv/bin/python benchmarks/run.py --quick    # a small version (about a minute)
+    .venv/bin/python benchmarks/run.py --quick    # a check that every section runs (about 3 min)
     make bench                                    # the same as the first line
 
 It writes ``benchmarks/results.json`` and rewrites ``docs/performance.md`` (``--json`` and
@@ -104,22 +104,26 @@ FULL = {
         "run_months": 120,
         "big_n": 1_000_000,
         "big_steps": 10,
+        "profile_steps": 60,
     },
 }
+# A check that every section runs and is written, not a measurement: one repetition, the fewest
+# fresh processes (each costs seconds of start-up) and short runs; the sizes are among the step
+# sizes so that no section measures the numpy path again.
 QUICK = {
     "sizes": [100, 1_000],
-    "agent_sizes": [100, 300],
-    "agent_steps": {100: 3, 300: 2},
-    "scaling_steps": [5, 10, 20],
+    "agent_sizes": [100],
+    "agent_steps": {100: 2},
+    "scaling_steps": [5, 10],
     "scaling_n": 1_000,
-    "sweep": {"arms": 2, "replications": 2, "citizens": 300, "steps": 10},
+    "sweep": {"arms": 2, "replications": 1, "citizens": 200, "steps": 6},
     "main_job_overrides": ["experiment.replications=1", "steps=6", "burn_in=2", "population.n_citizens=300"],
     "profile_n": 1_000,
     "details_n": 1_000,
     "details_steps": 12,
-    "reps": 3,
+    "reps": 1,
     "main_job_reps": 1,
-    "fused": {"sizes": [300, 1_000], "agent_n": 300, "agent_steps": 2, "run_n": 300, "run_months": 12},
+    "fused": {"sizes": [300], "agent_n": 300, "agent_steps": 2, "run_n": 300, "run_months": 12, "profile_steps": 10},
 }
 
 
@@ -500,7 +504,9 @@ def bench_fused(spec: dict[str, Any], reps: int) -> dict[str, Any]:
     }
     fused_cpu = out["run_cost"]["fused"]["cpu_s"]["median"]
     # Where a month's time goes at the sweeps' size, on both drivers (the fixed cost per month).
-    out["profile"] = {d: in_fresh_process("profile", n=n, steps=60, driver=d) for d in ("fused", "vectorised")}
+    out["profile"] = {
+        d: in_fresh_process("profile", n=n, steps=spec["profile_steps"], driver=d) for d in ("fused", "vectorised")
+    }
     # A sweep of 10,000 such runs on the processes backend: the runs' CPU over the cores (pool start-up aside).
     out["sweep_10000_estimate_s"] = 10_000 * fused_cpu / (os.cpu_count() or 1)
     vec_cpu = out["run_cost"]["vectorised"]["cpu_s"]["median"]
@@ -773,7 +779,7 @@ def markdown(res: dict[str, Any]) -> str:
         "",
         "```bash",
         "make bench                                # or: .venv/bin/python benchmarks/run.py",
-        ".venv/bin/python benchmarks/run.py --quick  # a small version, about a minute",
+        ".venv/bin/python benchmarks/run.py --quick  # a check that every section runs, about 3 min",
         "```",
         "",
         "It writes `benchmarks/results.json` (every repetition) and this file. Every figure is the",
@@ -1323,7 +1329,7 @@ def main(argv: list[str] | None = None) -> None:
     """Command line."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="small sizes, for a check that everything runs")
-    ap.add_argument("--reps", type=int, default=0, help="repetitions per figure (default 5, quick 3)")
+    ap.add_argument("--reps", type=int, default=0, help="repetitions per figure (default 5, quick 1)")
     ap.add_argument("--main-job-reps", type=int, default=0, help="repetitions of the main job (default 3, quick 1)")
     ap.add_argument("--sizes", default="", help="comma-separated N for the step benchmark, e.g. 1e3,1e4")
     ap.add_argument("--json", type=Path, default=DEFAULT_JSON, help=f"results file (default {DEFAULT_JSON})")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import GRID, run_tiny, tiny
+from conftest import GRID, NO_ANALYSIS, run_tiny, tiny
 
 from sim.config import ConfigError
 from sim.sweep.backends import check_dask_options
@@ -19,13 +19,15 @@ def test_serial_processes_and_dask_give_identical_tables(tmp_path: Path, capsys:
     tables = {}
     for backend in ("serial", "processes", "dask"):
         capsys.readouterr()
-        run_tiny(tiny(GRID, "experiment.workers=2", backend=backend), tmp_path / backend)
+        run_tiny(tiny(GRID, NO_ANALYSIS, "experiment.workers=2", backend=backend), tmp_path / backend)
         tables[backend] = read_sweep(tmp_path / backend, strict=True)
         # The LocalCluster serves dask's dashboard (bokeh) on loopback, and the sweep says where, once.
         assert capsys.readouterr().err.count("dask dashboard: http://127.0.0.1:") == (backend == "dask")
     # An existing cluster given by address, with results sent back to the driver (no shared disk).
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None) as c:
-        ov = tiny(GRID, f"++experiment.dask={{address:'{c.scheduler_address}',gather:true}}", backend="dask")
+        ov = tiny(
+            GRID, NO_ANALYSIS, f"++experiment.dask={{address:'{c.scheduler_address}',gather:true}}", backend="dask"
+        )
         run_tiny(ov, tmp_path / "address")
     tables["address"] = read_sweep(tmp_path / "address", strict=True)
     assert len(tables["serial"]) == 2 * 2 * 2 * 4

@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 import psutil
 import pytest
-from conftest import GRID, run_tiny, tiny
+from conftest import GRID, NO_ANALYSIS, run_tiny, tiny
 
 from sim.sweep.store import read_sweep
 
@@ -102,11 +102,13 @@ def test_sweep_on_a_scheduler_and_two_worker_processes_equals_serial(
     from distributed import Client
 
     address, procs = dask_processes
-    run_tiny(tiny(GRID, f"++experiment.dask={{address:'{address}'}}", backend="dask"), tmp_path / "cluster")
+    run_tiny(
+        tiny(GRID, NO_ANALYSIS, f"++experiment.dask={{address:'{address}'}}", backend="dask"), tmp_path / "cluster"
+    )
     err = capsys.readouterr().err
     # The scheduler serves the dashboard (bokeh is installed): its URL is printed once.
     assert err.count("dask dashboard: http://127.0.0.1:") == 1, err
-    run_tiny(tiny(GRID), tmp_path / "serial")
+    run_tiny(tiny(GRID, NO_ANALYSIS), tmp_path / "serial")
     cluster, serial = (read_sweep(tmp_path / name, strict=True) for name in ("cluster", "serial"))
     assert len(serial) == 2 * 2 * 2 * 4
     pd.testing.assert_frame_equal(cluster, serial)

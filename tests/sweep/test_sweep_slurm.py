@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import GRID, run_tiny, tiny
+from conftest import GRID, NO_ANALYSIS, run_tiny, tiny
 
 from sim.sweep.store import read_sweep
 
@@ -62,8 +62,8 @@ def test_slurm_recipe_runs_the_sweep_in_slurm_jobs(tmp_path: Path, slurm: Path) 
         "+experiment.dask.cluster_kwargs.scheduler_options={dashboard_address:'127.0.0.1:0'}",
         "experiment.dask.adapt.maximum_jobs=2",
     ]
-    run_tiny(tiny(GRID, *recipe, backend="dask"), tmp_path / "slurm")
-    run_tiny(tiny(GRID), tmp_path / "serial")
+    run_tiny(tiny(GRID, NO_ANALYSIS, *recipe, backend="dask"), tmp_path / "slurm")
+    run_tiny(tiny(GRID, NO_ANALYSIS), tmp_path / "serial")
     table, serial = (read_sweep(tmp_path / name, strict=True) for name in ("slurm", "serial"))
     assert len(serial) == 2 * 2 * 2 * 4
     pd.testing.assert_frame_equal(table, serial)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
-from conftest import GRID, run_tiny, tiny
+from conftest import GRID, NO_ANALYSIS, run_tiny, tiny
 
 from sim.config import compose
 from sim.metrics import COLUMNS
@@ -114,11 +114,11 @@ def test_the_store_reads_without_the_package(tmp_path: Path) -> None:
 
 
 def test_a_sweep_resumes_without_running_anything_twice(tmp_path: Path) -> None:
-    first = run_tiny(tiny(GRID, replications=2), tmp_path)
+    first = run_tiny(tiny(GRID, NO_ANALYSIS, replications=2), tmp_path)
     assert (first.stats.ran, first.stats.already_done) == (8, 0)
-    again = run_tiny(tiny(GRID, replications=2), tmp_path)
+    again = run_tiny(tiny(GRID, NO_ANALYSIS, replications=2), tmp_path)
     assert (again.stats.ran, again.stats.already_done) == (0, 8)
-    more = run_tiny(tiny(GRID, replications=3), tmp_path)
+    more = run_tiny(tiny(GRID, NO_ANALYSIS, replications=3), tmp_path)
     assert (more.stats.ran, more.stats.already_done) == (4, 8)  # only the new replication runs
     assert len(list((tmp_path / "runs").glob("*.parquet"))) == 12
     assert len(read_sweep(tmp_path)) == 12 * 4
