@@ -438,10 +438,18 @@ class JobManager:
         self._active: dict[str, Job] = {}
         self.throughput = Throughput()
         self.calibrated = threading.Event()  # set once :meth:`calibrate` has ended, measured or not
+        self._stopping = threading.Event()  # set by :meth:`shutdown`: what fails after it is not an error
 
     def pool(self) -> ProcessPoolExecutor:
-        """The shared pool, (re)created on demand."""
+        """The shared pool, (re)created on demand until :meth:`shutdown`.
+
+        Raises:
+            RuntimeError: after :meth:`shutdown` (a start-up thread must not start workers again).
+
+        """
         with self._lock:
+            if self._stopping.is_set():
+                raise RuntimeError("the proposal explorer is shutting down")
             if self._pool is None:
                 self._pool = ProcessPoolExecutor(
                     max_workers=self.workers,
@@ -521,7 +529,10 @@ class JobManager:
                 t.draw,
             )
         except Exception as exc:
-            log.warning("speed calibration failed: %s", exc)
+            if self._stopping.is_set():  # stopped mid-way (Ctrl+C at start-up): the stop's own line says it
+                log.debug("speed calibration ended by the shutdown: %s", exc)
+            else:
+                log.warning("speed calibration failed: %s", exc)
         finally:
             self.calibrated.set()
 
@@ -664,6 +675,7 @@ class JobManager:
         A plain ``pool.shutdown`` would let a worker finish the run it is on (up to a minute), and
         the server's exit would wait for it or leave it behind.
         """
+        self._stopping.set()
         with self._lock:
             jobs = list(self._active.values())
             pool, self._pool = self._pool, None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import logging
 import math
 import re
 import shlex
@@ -352,6 +353,18 @@ def test_the_server_refuses_more_jobs_than_its_limit() -> None:
         assert first.wait(60) and first.status in ("cancelled", "done")
     finally:
         manager.shutdown()
+
+
+def test_a_calibration_cut_short_by_the_shutdown_is_not_reported_as_a_failure(caplog: pytest.LogCaptureFixture) -> None:
+    """Ctrl+C during start-up stops the pool under the calibration: one line (the stop's), no warning, no new pool."""
+    manager = jobs.JobManager(workers=1)
+    manager.shutdown()
+    with caplog.at_level(logging.DEBUG, logger=jobs.log.name):
+        manager.calibrate()
+    assert manager.calibrated.is_set() and manager.throughput.model is None
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
+    with pytest.raises(RuntimeError, match="shutting down"):
+        manager.pool()  # a start-up thread cannot start workers again after the stop
 
 
 def test_an_invalid_proposal_never_reaches_the_pool() -> None:
