@@ -24,6 +24,7 @@ from sim.rules.negotiation import commitment_met
 
 if TYPE_CHECKING:
     from sim.model import SocialProductivityModel
+    from sim.state import CitizenState
 
 # Columns every time series has, in order. A promise to users' scripts: add, never rename.
 COLUMNS: tuple[str, ...] = (
@@ -204,12 +205,31 @@ CITIZEN_FIGURES: tuple[str, ...] = (
 )
 
 
+def citizen_means(cit: CitizenState, prosocial: FloatArray | None = None) -> dict[str, float]:
+    """The month's means over the citizens of :data:`sim.kernels.CITIZEN_MEANS`, taken with numpy.
+
+    Args:
+        cit: the citizens' state.
+        prosocial: ``volunteering + caring`` if the caller has it already (saves a pass).
+
+    """
+    return {
+        "prosocial_hours": mean_or_nan(cit.volunteering + cit.caring if prosocial is None else prosocial),
+        "self_reliance": self_reliance(cit.self_reliance, cit.budget),
+        "motivation_mean": mean_or_nan(cit.motivation),
+        "trust_mean": mean_or_nan(cit.trust),
+        "volunteering_hours": mean_or_nan(cit.volunteering),
+        "caring_hours": mean_or_nan(cit.caring),
+        "volunteering_total": float(cit.volunteering.sum()),
+    }
+
+
 def citizen_figures(model: SocialProductivityModel) -> dict[str, float]:
     """The month's metrics over the citizens (:data:`CITIZEN_FIGURES`) and the total volunteering hours.
 
     The fused driver counted the active and motivated citizens while it passed over them
     (``model.citizen_totals``, ``sim.kernels``): the rates are read from those counts, which are
-    exact. Means of hours, motivation and trust are numpy's pairwise means: taken with numpy, or
+    exact. Means of hours, motivation and trust are numpy's pairwise means (:func:`citizen_means`),
     on the fused driver by one kernel that adds in numpy's order (``sim.kernels.citizen_means``),
     so every figure has the same bits whichever driver ran.
     """
@@ -221,16 +241,10 @@ def citizen_figures(model: SocialProductivityModel) -> dict[str, float]:
         motivated = cit.motivation >= MOTIVATED
         return {
             "prosocial_rate": activity_rate(prosocial, threshold),
-            "prosocial_hours": mean_or_nan(prosocial),
             "volunteering_rate": activity_rate(cit.volunteering, threshold),
             "caring_rate": activity_rate(cit.caring, threshold),
-            "self_reliance": self_reliance(cit.self_reliance, cit.budget),
-            "motivation_mean": mean_or_nan(cit.motivation),
-            "trust_mean": mean_or_nan(cit.trust),
-            "volunteering_hours": mean_or_nan(cit.volunteering),
-            "caring_hours": mean_or_nan(cit.caring),
             "volunteering_rate_motivated": motivated_activity_rate(cit.volunteering, motivated, threshold),
-            "volunteering_total": float(cit.volunteering.sum()),
+            **citizen_means(cit, prosocial),
         }
     n = cit.n
     nan = float("nan")
@@ -246,27 +260,13 @@ def citizen_figures(model: SocialProductivityModel) -> dict[str, float]:
         # numpy's means in one compiled pass (the same pairwise sums: the same bits).
         means = dict(zip(kernels.CITIZEN_MEANS, kernels.citizen_means(*arrays).tolist(), strict=True))
     else:
-        means = {
-            "prosocial_hours": mean_or_nan(cit.volunteering + cit.caring),
-            "self_reliance": self_reliance(cit.self_reliance, cit.budget),
-            "motivation_mean": mean_or_nan(cit.motivation),
-            "trust_mean": mean_or_nan(cit.trust),
-            "volunteering_hours": mean_or_nan(cit.volunteering),
-            "caring_hours": mean_or_nan(cit.caring),
-            "volunteering_total": float(cit.volunteering.sum()),
-        }
+        means = citizen_means(cit)
     return {
         "prosocial_rate": per_citizen("prosocial_active"),
-        "prosocial_hours": means["prosocial_hours"],
         "volunteering_rate": per_citizen("volunteering_active"),
         "caring_rate": per_citizen("caring_active"),
-        "self_reliance": means["self_reliance"],
-        "motivation_mean": means["motivation_mean"],
-        "trust_mean": means["trust_mean"],
-        "volunteering_hours": means["volunteering_hours"],
-        "caring_hours": means["caring_hours"],
         "volunteering_rate_motivated": totals["motivated_volunteering_active"] / motivated_n if motivated_n else nan,
-        "volunteering_total": means["volunteering_total"],
+        **means,
     }
 
 
