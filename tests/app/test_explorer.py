@@ -349,6 +349,23 @@ def test_the_estimate_adds_every_measured_cost_and_follows_the_last_runs() -> No
     assert t.estimate_range(p, 2) == pytest.approx((after / 1.2, after, after * 1.2))
 
 
+def test_drawing_counts_in_the_estimate_before_any_answer_is_shown() -> None:
+    """A page's redraw stands for drawing an answer until a browser reports one; then the report counts."""
+    t = jobs.Throughput()
+    t.record_calibration(timings_of(FIXED, PER_MONTH))
+    job = t.job_seconds(SMALL, 2)
+    assert job is not None
+    assert not t.drawing_known and t.estimate(SMALL, 2) == pytest.approx(job)
+    t.record_redraw(0.3)
+    assert t.drawing_known and not t.draw_measured
+    assert t.estimate(SMALL, 2) == pytest.approx(job + 0.3)
+    t.record_draw(0.5)  # the browser: the answer is on screen 0.5 s after its job ended
+    assert t.estimate(SMALL, 2) == pytest.approx(job + 0.5)
+    t.record_redraw(4.0)  # once a browser has reported, redraws no longer stand in
+    t.record_draw(0.7)
+    assert t.estimate(SMALL, 2) == pytest.approx(job + 0.6)  # a running average of the reports
+
+
 def test_the_estimate_is_shown_as_a_rounded_range() -> None:
     assert jobs.estimate_text(3.6, 4.4, 5.4) == "about 4 seconds (3 to 6)"
     assert jobs.estimate_text(0.4, 0.6, 0.8) == "about 1 second"
