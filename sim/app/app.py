@@ -949,7 +949,11 @@ def ProposalTab(link: LinkState) -> None:
     start = without_inert_levers(link.proposal) if link.proposal is not None else Proposal()
     draft = solara.use_reactive(start)
     initial_impact = solara.use_memo(lambda: cached_impact(start if link.proposal is not None else None), [])
-    answer = solara.use_reactive(Answer(initial_impact, from_cache=True) if initial_impact is not None else None)
+    # Made once: use_reactive resets its state to any new value passed, and Answers equal only themselves.
+    initial = solara.use_memo(
+        lambda: Answer(initial_impact, from_cache=True) if initial_impact is not None else None, []
+    )
+    answer = solara.use_reactive(initial)
     job = solara.use_reactive(cast(jobs.Job | None, None))
     progress = solara.use_reactive(0)
     errors = solara.use_reactive(cast(list[str], []))

@@ -281,7 +281,10 @@ def test_pressing_run_rebuilds_nothing_and_the_answers_drawing_is_measured(serve
     seed.press("Enter")
     wait_text(page, ".time-estimate", r"expected to take")  # the server has measured its speed
     run_and_wait(page)
-    page.wait_for_function("document.querySelectorAll('.impact-panel img.sim-chart').length >= 3")
+    page.wait_for_function(  # every chart drawn
+        "document.querySelectorAll('.chart-pending').length === 0"
+        " && document.querySelectorAll('.impact-panel img.sim-chart').length >= 3"
+    )
     estimate = page.locator(".time-estimate")
     deadline = time.monotonic() + UI_TIMEOUT / 1000
     while "as browsers reported it" not in (estimate.get_attribute("title") or "") and time.monotonic() < deadline:
