@@ -924,6 +924,15 @@ def ImpactView(impact: Impact) -> None:
                 solara.Info("Neither policy has local forums, so no one takes part in one.")
 
 
+@dataclass(frozen=True)
+class EstimateLine:
+    """The time estimate next to the Run button: its words, its parts (on hover) and its drawing seconds."""
+
+    text: str
+    details: str
+    drawing: str
+
+
 @dataclass(frozen=True, eq=False)  # equal only to itself: comparing two impacts' arrays is costly and moot
 class Answer:
     """The comparison the page shows: one value, so that a finished job redraws the page once.
@@ -964,7 +973,7 @@ def ProposalTab(link: LinkState) -> None:
     throughput = jobs.manager().throughput
     # Until the server knows how long drawing takes, a new page redraws itself once to measure it (1)
     # and once more to show its estimate with it (2): twice in the server's life.
-    measuring_draw = solara.use_reactive(0)
+    measuring_draw, set_measuring_draw = solara.use_state(0)  # state, not a reactive: read only by the effect
     render_start = time.perf_counter()
     p = draft.value
 
@@ -975,11 +984,11 @@ def ProposalTab(link: LinkState) -> None:
         if not built.current:
             built.current = True
             if not throughput.drawing_known:
-                measuring_draw.set(1)
+                set_measuring_draw(1)
             return
         throughput.record_redraw(now - render_start)
-        if measuring_draw.value == 1:
-            measuring_draw.set(2)
+        if measuring_draw == 1:
+            set_measuring_draw(2)
 
     solara.use_effect(measure_redraw)  # after every redraw
 
@@ -1085,7 +1094,8 @@ def ProposalTab(link: LinkState) -> None:
     solara.use_effect(cancel_on_close, [])
 
     with solara.Div(classes=["proposal-tab"]):
-        estimate = time_estimate(p)  # here, so that the panels redraw when it changes (after calibration)
+        # Here, so that the panels redraw when it changes (after calibration, with a drawing time).
+        estimate = EstimateLine(time_estimate(p), estimate_details(p), f"{throughput.draw:.3f}")
         ProposalPanels(p, estimate, errors, job, progress, answer.value, change_lever, change_area, run, shown)
         try:
             query = "" if p == Proposal() else to_query(p)  # the standard proposal keeps a clean address
@@ -1098,7 +1108,7 @@ def ProposalTab(link: LinkState) -> None:
 @solara.component
 def ProposalPanels(
     p: Proposal,
-    estimate: str,
+    estimate: EstimateLine,
     errors: solara.Reactive[list[str]],
     job: solara.Reactive[jobs.Job | None],
     progress: solara.Reactive[int],
@@ -1130,9 +1140,9 @@ def ProposalPanels(
         # The estimate's parts on hover (title), and its drawing part for tests and benchmarks (data-drawing).
         solara.v.Html(
             tag="span",
-            children=[f"{p.replications} runs of each policy, {estimate}."],
+            children=[f"{p.replications} runs of each policy, {estimate.text}."],
             class_="sim-help time-estimate",
-            attributes={"title": estimate_details(p), "data-drawing": f"{jobs.manager().throughput.draw:.3f}"},
+            attributes={"title": estimate.details, "data-drawing": estimate.drawing},
         )
     # The parts shown or not (progress, answer) have keys: children without keys are matched by
     # their place, so the progress bar's coming and going would rebuild every part after it (the

@@ -366,6 +366,29 @@ def test_drawing_counts_in_the_estimate_before_any_answer_is_shown() -> None:
     assert t.estimate(SMALL, 2) == pytest.approx(job + 0.6)  # a running average of the reports
 
 
+def test_a_fresh_servers_first_page_shows_an_estimate_that_counts_drawing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The page's first drawing builds it (not a redraw): it redraws once to measure, then shows the estimate."""
+    import ipyvuetify as v
+    import solara
+
+    from sim.app import app
+
+    manager = jobs.JobManager(workers=2)
+    manager.throughput.record_calibration(timings_of(FIXED, PER_MONTH))
+    manager.calibrated.set()
+    monkeypatch.setattr(jobs, "_MANAGER", manager)
+    assert not manager.throughput.drawing_known
+    _, rc = solara.render(app.ProposalTab(app.LinkState()), handle_error=False)
+    try:
+        line = rc.find(v.Html, class_="sim-help time-estimate").widget
+        t = manager.throughput
+        assert t.drawing_known and t.draw > 0 and not t.draw_measured  # a redraw measured, no browser here
+        assert float(line.attributes["data-drawing"]) > 0  # the estimate shown counts it
+        assert "from the page's redraws" in line.attributes["title"]
+    finally:
+        rc.close()
+
+
 def test_the_estimate_is_shown_as_a_rounded_range() -> None:
     assert jobs.estimate_text(3.6, 4.4, 5.4) == "about 4 seconds (3 to 6)"
     assert jobs.estimate_text(0.4, 0.6, 0.8) == "about 1 second"
