@@ -288,8 +288,9 @@ def Help(text: str) -> None:
 def AddressBar(query: str, scroll_token: int, scroll_target: str, event_shown: Callable[[Any], None]) -> None:
     """Keeps the address bar on ``query``; scrolls to ``scroll_target`` when ``scroll_token`` changes (browser side).
 
-    Then calls ``event_shown`` from the browser, ``{"token": ..., "building": ...}``: the answer is on
-    screen (``building``: it was there when the page was built, as a shared link's answer can be).
+    Then calls ``event_shown`` from the browser, ``{"token", "building", "browser_seconds"}``: the answer
+    is on screen (``building``: it was there when the page was built, as a shared link's answer can be;
+    ``browser_seconds``: from receiving the answer to the frame that shows it, by the browser's clock).
     """
 
 

@@ -389,6 +389,15 @@ def test_a_fresh_servers_first_page_shows_an_estimate_that_counts_drawing(monkey
         rc.close()
 
 
+def test_a_browsers_drawing_report_is_read_as_a_number_of_seconds_or_ignored() -> None:
+    from sim.app.app import browser_seconds
+
+    assert browser_seconds(0.05) == 0.05 and browser_seconds("0.2") == 0.2
+    for bad in (None, "x", [1], {"a": 1}, float("nan"), float("inf"), "1e999", -3):
+        assert browser_seconds(bad) == 0.0, bad
+    assert browser_seconds(10**9) == 60.0  # a report cannot make the estimate absurd
+
+
 def test_the_estimate_is_shown_as_a_rounded_range() -> None:
     assert jobs.estimate_text(3.6, 4.4, 5.4) == "about 4 seconds (3 to 6)"
     assert jobs.estimate_text(0.4, 0.6, 0.8) == "about 1 second"
