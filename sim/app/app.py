@@ -57,6 +57,7 @@ from sim.app.proposal import (
     arm_instruments,
     check_relations,
     check_values,
+    configs_to_compose,
     format_change,
     format_level,
     from_query,
@@ -165,6 +166,32 @@ def time_estimate(p: Proposal) -> str:
     return f"expected to take {jobs.estimate_text(*span)}{wait}"
 
 
+def estimate_details(p: Proposal) -> str:
+    """What the time estimate of ``p`` is made of, in seconds ('' before the speed is measured)."""
+    manager = jobs.manager()
+    t = manager.throughput
+    runs = t.runs_seconds(p, manager.workers)
+    if runs is None:
+        return ""
+    if t.draw_measured:
+        drawing = "as browsers reported it"
+    else:
+        drawing = "from the page's redraws" if t.drawing_known else "not yet measured"
+    return (
+        f"Composing new settings {t.compose * configs_to_compose(p):.1f} s, the runs {runs:.1f} s, handing them out "
+        f"{t.dispatch:.1f} s, analysing and saving {t.finish:.1f} s, showing the answer {t.draw:.1f} s ({drawing})."
+    )
+
+
+def browser_seconds(value: Any) -> float:
+    """The seconds a browser says it took to show an answer: a number from 0 to 60, else 0 (never raises)."""
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError, OverflowError):
+        return 0.0
+    return min(max(seconds, 0.0), 60.0) if math.isfinite(seconds) else 0.0
+
+
 def page_origin() -> str:
     """``http://host:port`` of the page as the browser sees it (from the request's Host header)."""
     headers = solara.lab.headers.value or {}
@@ -261,7 +288,9 @@ def Help(text: str) -> None:
 def AddressBar(query: str, scroll_token: int, scroll_target: str, event_shown: Callable[[Any], None]) -> None:
     """Keeps the address bar on ``query``; scrolls to ``scroll_target`` when ``scroll_token`` changes (browser side).
 
-    Then calls ``event_shown`` from the browser: the answer is on screen.
+    Then calls ``event_shown`` from the browser, ``{"token", "building", "browser_seconds"}``: the answer
+    is on screen (``building``: it was there when the page was built, as a shared link's answer can be;
+    ``browser_seconds``: from receiving the answer to the frame that shows it, by the browser's clock).
     """
 
 
@@ -835,12 +864,15 @@ def Headline(impact: Impact, stale: bool, origin: str, on_shown: Callable[[], No
 
 @solara.component
 def LaterChart(impact: Impact, draw: Callable[[Impact], bytes], alt: str) -> None:
-    """A chart drawn in a background thread, so that the numbers show at once and the charts follow."""
+    """A chart drawn in the background (in the drawing process: :meth:`sim.app.jobs.JobManager.draw`).
+
+    The numbers show at once and the charts follow; the server's threads stay free meanwhile.
+    """
     png = solara.use_reactive(cast(bytes | None, None))
 
     def render(cancelled: threading.Event) -> None:
         png.set(None)
-        data = draw(impact)
+        data = jobs.manager().draw(draw, impact)  # in the drawing process: the server's threads stay free
         if not cancelled.is_set():
             png.set(data)
 
@@ -893,31 +925,75 @@ def ImpactView(impact: Impact) -> None:
                 solara.Info("Neither policy has local forums, so no one takes part in one.")
 
 
+@dataclass(frozen=True)
+class EstimateLine:
+    """The time estimate next to the Run button: its words, its parts (on hover) and its drawing seconds."""
+
+    text: str
+    details: str
+    drawing: str
+
+
+@dataclass(frozen=True, eq=False)  # equal only to itself: comparing two impacts' arrays is costly and moot
+class Answer:
+    """The comparison the page shows: one value, so that a finished job redraws the page once.
+
+    Attributes:
+        impact: the analysed runs.
+        from_cache: they came from earlier runs of the same settings.
+        seconds: the job's seconds in the server (None if it did not run here).
+        token: how many answers came from Run in this page: the browser scrolls to each new one
+            and then says that it is on screen.
+
+    """
+
+    impact: Impact
+    from_cache: bool = False
+    seconds: float | None = None
+    token: int = 0
+
+
 @solara.component
 def ProposalTab(link: LinkState) -> None:
     """Choose a baseline and a proposal, run them in the background, and show the answer first."""
     start = without_inert_levers(link.proposal) if link.proposal is not None else Proposal()
     draft = solara.use_reactive(start)
     initial_impact = solara.use_memo(lambda: cached_impact(start if link.proposal is not None else None), [])
-    impact = solara.use_reactive(initial_impact)
-    from_cache = solara.use_reactive(initial_impact is not None)
-    seconds = solara.use_reactive(cast(float | None, None))
+    # Made once: use_reactive resets its state to any new value passed, and Answers equal only themselves.
+    initial = solara.use_memo(
+        lambda: Answer(initial_impact, from_cache=True) if initial_impact is not None else None, []
+    )
+    answer = solara.use_reactive(initial)
     job = solara.use_reactive(cast(jobs.Job | None, None))
     progress = solara.use_reactive(0)
     errors = solara.use_reactive(cast(list[str], []))
-    scroll = solara.use_reactive(1 if initial_impact is not None else 0)
-    done_at = solara.use_ref(cast(float | None, None))
+    done_at = solara.use_ref(cast(float | None, None))  # when the job awaited ended (perf_counter)
+    drawn_at = solara.use_ref(cast(float | None, None))  # when the server had drawn its answer
     submitted = solara.use_ref(0.0)
+    built = solara.use_ref(False)  # whether this page has been drawn once (built whole)
+    throughput = jobs.manager().throughput
+    # Until the server knows how long drawing takes, a new page redraws itself once to measure it (1)
+    # and once more to show its estimate with it (2): twice in the server's life.
+    measuring_draw, set_measuring_draw = solara.use_state(0)  # state, not a reactive: read only by the effect
     render_start = time.perf_counter()
     p = draft.value
 
     def measure_redraw() -> None:
-        # Showing a result redraws this tab; until a result has been shown, a redraw's time stands for it.
-        jobs.manager().throughput.record_redraw(time.perf_counter() - render_start)
+        # Showing a result redraws this tab; until a result has been shown, a redraw's time stands for
+        # it. The first drawing of the page builds it whole (seconds while the server starts): not a redraw.
+        now = time.perf_counter()
+        if not built.current:
+            built.current = True
+            if not throughput.drawing_known:
+                set_measuring_draw(1)
+            return
+        throughput.record_redraw(now - render_start)
+        if measuring_draw == 1:
+            set_measuring_draw(2)
 
     solara.use_effect(measure_redraw)  # after every redraw
 
-    calibrated = solara.use_reactive(jobs.manager().throughput.measured)
+    calibrated = solara.use_reactive(throughput.measured)
 
     def await_calibration(cancelled: threading.Event) -> None:
         # The estimate line says "measuring..." until the server has measured its speed: redraw it then.
@@ -931,14 +1007,20 @@ def ProposalTab(link: LinkState) -> None:
         # The server has drawn the answer (the browser has yet to show it, on_screen): until a browser
         # has reported an answer on screen, this stands for it.
         if done_at.current is not None:
-            jobs.manager().throughput.record_redraw(time.perf_counter() - done_at.current)
+            drawn_at.current = time.perf_counter()
+            throughput.record_redraw(drawn_at.current - done_at.current)
 
-    def on_screen(_token: Any = None) -> None:
-        # Seconds from the end of the job to the answer on the user's screen (the browser says when):
-        # part of later estimates.
-        if done_at.current is not None:
-            jobs.manager().throughput.record_draw(time.perf_counter() - done_at.current)
-            done_at.current = None
+    def on_screen(report: Any = None) -> None:
+        # Seconds from the end of the job to the answer on the user's screen: the server's part (to
+        # drawn_at) and the browser's, as it reports it (its own clock; the report's trip back is not
+        # counted, as it can wait behind the server's other work). Part of later estimates. An answer
+        # that was ready before the browser had built the page (a shared link's) took the page's
+        # building too, which pressing Run never does: not counted.
+        report = report if isinstance(report, dict) else {}
+        if done_at.current is not None and not report.get("building"):
+            server = (drawn_at.current or time.perf_counter()) - done_at.current
+            throughput.record_draw(server + browser_seconds(report.get("browser_seconds")))
+        done_at.current = drawn_at.current = None
 
     def apply(candidate: Proposal) -> None:
         messages = check_values(candidate)  # settings valid alone; check_relations is shown below
@@ -959,6 +1041,7 @@ def ProposalTab(link: LinkState) -> None:
         if current is not None and current.active:
             current.cancel()
         submitted.current = time.perf_counter()
+        done_at.current = drawn_at.current = None
         try:
             new = jobs.submit(draft.value)
         except ProposalError as exc:
@@ -978,8 +1061,10 @@ def ProposalTab(link: LinkState) -> None:
 
     solara.use_effect(run_shared_link, [])
 
+    watched = job.value  # the job of this drawing: the thread may start after a later one (run_shared_link)
+
     def watch(cancelled: threading.Event) -> None:
-        current = job.value
+        current = watched
         if current is None:
             return
         while not current.wait(0.25):
@@ -987,15 +1072,15 @@ def ProposalTab(link: LinkState) -> None:
                 return
             if progress.value != current.done:
                 progress.set(current.done)
-        progress.set(current.done)
         if current.status == "done" and current.impact is not None:
             if not current.from_cache:  # from pressing Run, less the job: the headline's effect measures it
                 done_at.current = submitted.current + current.seconds
-            impact.set(current.impact)
-            from_cache.set(current.from_cache)
-            seconds.set(current.seconds)
-            scroll.set(scroll.value + 1)
-        elif current.status == "failed":
+            previous = answer.value.token if answer.value is not None else 0
+            # One change of state, so one redraw shows the answer (each change redraws the whole tab).
+            answer.set(Answer(current.impact, current.from_cache, current.seconds, previous + 1))
+            return
+        progress.set(current.done)
+        if current.status == "failed":
             errors.set([current.message or "The runs failed."])
 
     solara.use_thread(watch, dependencies=[job.value.id if job.value else None], intrusive_cancel=False)
@@ -1010,27 +1095,25 @@ def ProposalTab(link: LinkState) -> None:
     solara.use_effect(cancel_on_close, [])
 
     with solara.Div(classes=["proposal-tab"]):
-        estimate = time_estimate(p)  # here, so that the panels redraw when it changes (after calibration)
-        ProposalPanels(
-            p, estimate, errors, job, progress, impact, seconds, from_cache, change_lever, change_area, run, shown
-        )
+        # Here, so that the panels redraw when it changes (after calibration, with a drawing time).
+        estimate = EstimateLine(time_estimate(p), estimate_details(p), f"{throughput.draw:.3f}")
+        ProposalPanels(p, estimate, errors, job, progress, answer.value, change_lever, change_area, run, shown)
         try:
             query = "" if p == Proposal() else to_query(p)  # the standard proposal keeps a clean address
         except ProposalError:
             query = ""
-        AddressBar(query=query, scroll_token=scroll.value, scroll_target=".impact-headline", event_shown=on_screen)
+        token = answer.value.token if answer.value is not None else 0
+        AddressBar(query=query, scroll_token=token, scroll_target=".impact-headline", event_shown=on_screen)
 
 
 @solara.component
 def ProposalPanels(
     p: Proposal,
-    estimate: str,
+    estimate: EstimateLine,
     errors: solara.Reactive[list[str]],
     job: solara.Reactive[jobs.Job | None],
     progress: solara.Reactive[int],
-    impact: solara.Reactive[Impact | None],
-    seconds: solara.Reactive[float | None],
-    from_cache: solara.Reactive[bool],
+    answer: Answer | None,
     change_lever: Callable[[str, str, Any], None],
     change_area: Callable[[str, Any], None],
     run: Callable[[], None],
@@ -1055,31 +1138,39 @@ def ProposalPanels(
         )
         if running:
             solara.Button("Cancel", on_click=lambda: job.value.cancel() if job.value else None, outlined=True)
-        solara.Text(f"{p.replications} runs of each policy, {estimate}.", classes=["sim-help", "time-estimate"])
+        # The estimate's parts on hover (title), and its drawing part for tests and benchmarks (data-drawing).
+        solara.v.Html(
+            tag="span",
+            children=[f"{p.replications} runs of each policy, {estimate.text}."],
+            class_="sim-help time-estimate",
+            attributes={"title": estimate.details, "data-drawing": estimate.drawing},
+        )
+    # The parts shown or not (progress, answer) have keys: children without keys are matched by
+    # their place, so the progress bar's coming and going would rebuild every part after it (the
+    # levers, the answer and its charts, drawn again) each time Run is pressed and each time it ends.
     if job.value is not None and (running or job.value.status == "cancelled"):
         current = job.value
-        with solara.Div(classes=["proposal-progress"]):
+        with solara.Div(classes=["proposal-progress"]).key("progress"):
             solara.ProgressLinear(100 * progress.value / max(current.total, 1))
             status = "cancelled" if current.status == "cancelled" else "running in the background"
             solara.Text(
                 f"{progress.value} of {current.total} runs done ({status}). You can keep using the page.",
                 classes=["sim-help", "progress-text"],
             )
-    result = impact.value
-    if result is not None:  # the answer first, above the levers; the details below them
+    if answer is not None:  # the answer first, above the levers; the details below them
         origin = (
             "from earlier runs of these settings"
-            if from_cache.value
-            else (f"run in {seconds.value:.0f} s" if seconds.value else "")
+            if answer.from_cache
+            else (f"run in {answer.seconds:.0f} s" if answer.seconds else "")
         )
-        Headline(result, result.proposal != p, origin, shown)
-    with solara.ColumnsResponsive(12, medium=6, large=4):
+        Headline(answer.impact, answer.impact.proposal != p, origin, shown).key("headline")
+    with solara.ColumnsResponsive(12, medium=6, large=4).key("settings"):
         ArmCard("Baseline: what happens now", "baseline", p.baseline, change_lever)
         ArmCard("Proposal: what you want to test", "proposal", p.reform, change_lever)
         AreaCard(p, change_area)
-    if result is not None:
-        ImpactView(result)
-    ShareBox(p)
+    if answer is not None:
+        ImpactView(answer.impact).key("details")
+    ShareBox(p).key("share")
 
 
 # ---------------------------------------------------------------------------- explain tab

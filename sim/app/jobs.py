@@ -11,6 +11,7 @@ are stored in the cache folder (:mod:`sim.app.cache`), so that the same proposal
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import heapq
 import logging
 import math
@@ -21,7 +22,7 @@ import threading
 import time
 import uuid
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -43,6 +44,7 @@ from sim.app.proposal import (
 )
 
 MAX_ACTIVE_JOBS = 2
+DRAW_TIMEOUT = 120.0  # seconds a chart may take in the drawing process before it is drawn here instead
 log = logging.getLogger("sim.app")
 
 
@@ -106,6 +108,11 @@ def _sigint_ignored() -> Iterator[None]:
         yield
     finally:
         signal.signal(signal.SIGINT, previous)
+
+
+def _draw(chart: Callable[[Impact], bytes], impact: Impact) -> bytes:
+    """Draw one chart in the drawing process."""
+    return chart(impact)
 
 
 def _timed_run(task: Any) -> tuple[dict[str, Any], float]:
@@ -223,6 +230,12 @@ class Throughput:
     def measured(self) -> bool:
         """Whether the calibration has run, so that estimates come from this machine's speed."""
         return self.model is not None
+
+    @property
+    def drawing_known(self) -> bool:
+        """Whether estimates count drawing: a page has reported an answer on screen, or measured a redraw of its own."""
+        with self._lock:
+            return self.draw_measured or self.draw > 0
 
     @property
     def speed(self) -> float:
@@ -380,6 +393,23 @@ def _warm() -> int:
     return os.getpid()
 
 
+def _warm_drawer() -> int:
+    """Ready the drawing process: import the charts and draw a small figure (fonts, the PNG writer) once."""
+    import io
+
+    from matplotlib.figure import Figure
+
+    import sim.app.charts  # noqa: F401
+
+    fig = Figure(figsize=(3, 2))
+    ax = fig.subplots()
+    ax.plot([0, 1], [0, 1])
+    ax.set_title("warm-up", fontsize=9, loc="left")
+    fig.tight_layout()
+    fig.savefig(io.BytesIO(), format="png", bbox_inches="tight")
+    return os.getpid()
+
+
 @dataclass
 class Job:
     """One proposal being run in the background.
@@ -427,13 +457,29 @@ class Job:
         return self.finished.wait(timeout)
 
 
+def _new_pool(workers: int) -> ProcessPoolExecutor:
+    """A pool of ``workers`` fresh processes that stop with their server (see :func:`_worker_init`)."""
+    return ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=get_context("spawn"),
+        initializer=_worker_init,
+        initargs=(os.getpid(),),
+    )
+
+
 class JobManager:
-    """The server's process pool and its bounded set of active jobs."""
+    """The server's process pool, its bounded set of active jobs, and the process that draws the charts.
+
+    The charts (matplotlib) are drawn in a process of their own, not in the server: drawing the four
+    charts of an answer takes seconds of Python, and in the server's threads it held the interpreter
+    lock while the page was being built and sent, which delayed the answer on screen by as much.
+    """
 
     def __init__(self, workers: int | None = None, max_active: int = MAX_ACTIVE_JOBS) -> None:
         self.workers = workers or _workers()
         self.max_active = max_active
         self._pool: ProcessPoolExecutor | None = None
+        self._drawer: ProcessPoolExecutor | None = None
         self._lock = threading.Lock()
         self._active: dict[str, Job] = {}
         self.throughput = Throughput()
@@ -451,29 +497,74 @@ class JobManager:
             if self._stopping.is_set():
                 raise RuntimeError("the proposal explorer is shutting down")
             if self._pool is None:
-                self._pool = ProcessPoolExecutor(
-                    max_workers=self.workers,
-                    mp_context=get_context("spawn"),
-                    initializer=_worker_init,
-                    initargs=(os.getpid(),),
-                )
+                self._pool = _new_pool(self.workers)
             return self._pool
 
-    def warm_up(self) -> list[Future[int]]:
-        """Start the workers now, and let them import the model in the background; return their warm-up runs.
+    def drawer(self) -> ProcessPoolExecutor:
+        """The one process that draws the page's charts, (re)created on demand until :meth:`shutdown`.
 
-        Called from the main thread (as the server does), the workers start with SIGINT ignored.
+        Raises:
+            RuntimeError: after :meth:`shutdown`.
+
+        """
+        with self._lock:
+            if self._stopping.is_set():
+                raise RuntimeError("the proposal explorer is shutting down")
+            if self._drawer is None:
+                self._drawer = _new_pool(1)
+            return self._drawer
+
+    def draw(self, chart: Callable[[Impact], bytes], impact: Impact) -> bytes:
+        """Draw one of the page's charts (a function of :mod:`sim.app.charts`) in the drawing process.
+
+        A drawing process that died is replaced once; if drawing there fails otherwise, the chart is
+        drawn here (slower for the page, never missing).
+        """
+        bare = dataclasses.replace(impact, runs=[])  # the charts never read the raw runs: less to send
+        for attempt in (1, 2):
+            drawer = None
+            try:
+                drawer = self.drawer()
+                return drawer.submit(_draw, chart, bare).result(timeout=DRAW_TIMEOUT)
+            except BrokenProcessPool:
+                self._discard_drawer(drawer)
+                if attempt == 2:
+                    log.warning("the drawing process failed twice: drawing %s in the server", chart.__name__)
+            except Exception as exc:
+                if not self._stopping.is_set():
+                    log.warning("drawing %s in the server: the drawing process failed (%s)", chart.__name__, exc)
+                break
+        return chart(impact)
+
+    def warm_up(self) -> list[Future[int]]:
+        """Start the workers and the drawing process now; they import the model and matplotlib in the background.
+
+        Called from the main thread (as the server does), they start with SIGINT ignored. Once they
+        are ready, :meth:`calibrate` measures the workers' speed.
+
+        Returns:
+            The workers' warm-up runs.
+
         """
         try:
             with _sigint_ignored():
                 pool = self.pool()
                 futures = [pool.submit(_warm) for _ in range(self.workers)]
+                drawing = self.drawer().submit(_warm_drawer)
         except Exception as exc:  # a warm-up failure is not fatal: the next job starts a new pool
             log.warning("worker warm-up failed: %s", exc)
             self._discard_pool()
+            self._discard_drawer()
             return []
 
         def go() -> None:
+            try:
+                # The drawing process imports matplotlib now, before the calibration times the workers.
+                drawing.result(timeout=120)
+            except Exception as exc:  # not fatal: a chart is drawn in the server if the process fails
+                if not self._stopping.is_set():
+                    log.warning("the drawing process did not start: %s", exc)
+                self._discard_drawer()
             try:
                 for fut in futures:
                     fut.result(timeout=120)
@@ -552,6 +643,15 @@ class JobManager:
                 self._pool = None
         if pool is not None and (broken is None or pool is broken):
             pool.shutdown(wait=False, cancel_futures=True)
+
+    def _discard_drawer(self, broken: ProcessPoolExecutor | None = None) -> None:
+        """Forget the drawing process (if it is still ``broken``, when given): the next chart starts a new one."""
+        with self._lock:
+            drawer = self._drawer
+            if drawer is not None and (broken is None or drawer is broken):
+                self._drawer = None
+        if drawer is not None and (broken is None or drawer is broken):
+            drawer.shutdown(wait=False, cancel_futures=True)
 
     def active_jobs(self) -> int:
         """Jobs queued or running now."""
@@ -678,14 +778,15 @@ class JobManager:
         self._stopping.set()
         with self._lock:
             jobs = list(self._active.values())
-            pool, self._pool = self._pool, None
+            pools = [p for p in (self._pool, self._drawer) if p is not None]
+            self._pool = self._drawer = None
         for job in jobs:
             job.cancel()
-        if pool is None:
-            return
-        # The pool has no public way to reach its processes; ``_processes`` is stable since Python 3.2.
-        processes = list((getattr(pool, "_processes", None) or {}).values())
-        pool.shutdown(wait=False, cancel_futures=True)
+        processes = []
+        for pool in pools:
+            # A pool has no public way to reach its processes; ``_processes`` is stable since Python 3.2.
+            processes += list((getattr(pool, "_processes", None) or {}).values())
+            pool.shutdown(wait=False, cancel_futures=True)
         for proc in processes:
             with contextlib.suppress(Exception):
                 proc.terminate()

@@ -271,6 +271,43 @@ def test_small_proposal_impact_and_shared_link(server: Server, browser: Any) -> 
     fresh.close()
 
 
+def test_pressing_run_rebuilds_nothing_and_the_answers_drawing_is_measured(server: Server, browser: Any) -> None:
+    """While a comparison runs, the levers and the last answer with its charts stay as they were (not rebuilt
+    nor drawn again); and the browser's report of an answer on screen reaches the time estimate."""
+    page = open_page(browser, server.url + "/")
+    set_tiny(page)
+    seed = page.locator(".proposal-tab").get_by_label("Chance events (number)")
+    seed.fill("4242")  # not run by another test: no answer from the cache, so its drawing is measured
+    seed.press("Enter")
+    wait_text(page, ".time-estimate", r"expected to take")  # the server has measured its speed
+    run_and_wait(page)
+    page.wait_for_function(  # every chart drawn
+        "document.querySelectorAll('.chart-pending').length === 0"
+        " && document.querySelectorAll('.impact-panel img.sim-chart').length >= 3"
+    )
+    estimate = page.locator(".time-estimate")
+    deadline = time.monotonic() + UI_TIMEOUT / 1000
+    while "as browsers reported it" not in (estimate.get_attribute("title") or "") and time.monotonic() < deadline:
+        seed.fill(str(int(seed.input_value()) + 1))  # redraw the estimate line with what the server learnt
+        seed.press("Enter")
+        time.sleep(0.5)
+    assert "as browsers reported it" in (estimate.get_attribute("title") or ""), estimate.get_attribute("title")
+    assert float(estimate.get_attribute("data-drawing") or 0) > 0
+
+    kept = ".impact-panel img.sim-chart, .impact-headline, .proposal-tab .arm-baseline, .proposal-tab .share-link"
+    marked = page.evaluate(f"[...document.querySelectorAll({kept!r})].map(e => e.dataset.kept = '1').length")
+    slider(page, ".proposal-tab", "area-n_citizens").press("End")  # 20,000 citizens: runs that last
+    wait_text(page, ".proposal-tab .area-n_citizens .sim-label", r": 20,000$")
+    page.get_by_role("button", name="Run the comparison").click()
+    wait_text(page, ".progress-text", r"running in the background")
+    assert page.evaluate("document.querySelectorAll('[data-kept]').length") == marked  # the same elements
+    assert page.locator(".chart-pending").count() == 0  # no chart drawn again
+    page.get_by_role("button", name="Cancel").click()
+    wait_text(page, ".progress-text", r"cancelled")
+    assert page.evaluate("document.querySelectorAll('[data-kept]').length") == marked
+    page.close()
+
+
 def test_full_proposal_returns_with_progress_shown(server: Server, browser: Any) -> None:
     """The acceptance case: 5 seeds x 2,000 citizens x 120 months, both arms, with progress shown.
 

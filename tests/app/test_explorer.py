@@ -349,6 +349,55 @@ def test_the_estimate_adds_every_measured_cost_and_follows_the_last_runs() -> No
     assert t.estimate_range(p, 2) == pytest.approx((after / 1.2, after, after * 1.2))
 
 
+def test_drawing_counts_in_the_estimate_before_any_answer_is_shown() -> None:
+    """A page's redraw stands for drawing an answer until a browser reports one; then the report counts."""
+    t = jobs.Throughput()
+    t.record_calibration(timings_of(FIXED, PER_MONTH))
+    job = t.job_seconds(SMALL, 2)
+    assert job is not None
+    assert not t.drawing_known and t.estimate(SMALL, 2) == pytest.approx(job)
+    t.record_redraw(0.3)
+    assert t.drawing_known and not t.draw_measured
+    assert t.estimate(SMALL, 2) == pytest.approx(job + 0.3)
+    t.record_draw(0.5)  # the browser: the answer is on screen 0.5 s after its job ended
+    assert t.estimate(SMALL, 2) == pytest.approx(job + 0.5)
+    t.record_redraw(4.0)  # once a browser has reported, redraws no longer stand in
+    t.record_draw(0.7)
+    assert t.estimate(SMALL, 2) == pytest.approx(job + 0.6)  # a running average of the reports
+
+
+def test_a_fresh_servers_first_page_shows_an_estimate_that_counts_drawing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The page's first drawing builds it (not a redraw): it redraws once to measure, then shows the estimate."""
+    import ipyvuetify as v
+    import solara
+
+    from sim.app import app
+
+    manager = jobs.JobManager(workers=2)
+    manager.throughput.record_calibration(timings_of(FIXED, PER_MONTH))
+    manager.calibrated.set()
+    monkeypatch.setattr(jobs, "_MANAGER", manager)
+    assert not manager.throughput.drawing_known
+    _, rc = solara.render(app.ProposalTab(app.LinkState()), handle_error=False)
+    try:
+        line = rc.find(v.Html, class_="sim-help time-estimate").widget
+        t = manager.throughput
+        assert t.drawing_known and t.draw > 0 and not t.draw_measured  # a redraw measured, no browser here
+        assert float(line.attributes["data-drawing"]) > 0  # the estimate shown counts it
+        assert "from the page's redraws" in line.attributes["title"]
+    finally:
+        rc.close()
+
+
+def test_a_browsers_drawing_report_is_read_as_a_number_of_seconds_or_ignored() -> None:
+    from sim.app.app import browser_seconds
+
+    assert browser_seconds(0.05) == 0.05 and browser_seconds("0.2") == 0.2
+    for bad in (None, "x", [1], {"a": 1}, float("nan"), float("inf"), "1e999", -3):
+        assert browser_seconds(bad) == 0.0, bad
+    assert browser_seconds(10**9) == 60.0  # a report cannot make the estimate absurd
+
+
 def test_the_estimate_is_shown_as_a_rounded_range() -> None:
     assert jobs.estimate_text(3.6, 4.4, 5.4) == "about 4 seconds (3 to 6)"
     assert jobs.estimate_text(0.4, 0.6, 0.8) == "about 1 second"

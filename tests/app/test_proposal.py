@@ -6,6 +6,7 @@ import dataclasses
 import json
 import logging
 import math
+import os
 import re
 import shlex
 import subprocess
@@ -365,6 +366,29 @@ def test_a_calibration_cut_short_by_the_shutdown_is_not_reported_as_a_failure(ca
     assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
     with pytest.raises(RuntimeError, match="shutting down"):
         manager.pool()  # a start-up thread cannot start workers again after the stop
+
+
+def _drawn_where(impact: object) -> bytes:
+    """A stand-in chart: the id of the process that drew it."""
+    return str(os.getpid()).encode()
+
+
+def test_charts_are_drawn_in_their_own_process_which_ends_with_the_server(tiny_runs: list[dict]) -> None:
+    """Matplotlib's seconds of Python per answer run outside the server, whose threads build and send the page."""
+    from sim.app import charts
+
+    impact = analyse(TINY, tiny_runs)
+    manager = jobs.JobManager(workers=1)
+    try:
+        assert int(manager.draw(_drawn_where, impact)) != os.getpid()
+        assert manager.draw(charts.difference_chart, impact) == charts.difference_chart(impact)  # the same picture
+        drawer = list(manager.drawer()._processes.values())  # type: ignore[union-attr]
+        assert len(drawer) == 1 and drawer[0].is_alive()
+    finally:
+        manager.shutdown()
+    drawer[0].join(5)
+    assert not drawer[0].is_alive()
+    assert manager.draw(_drawn_where, impact) == str(os.getpid()).encode()  # after the stop: drawn here, never lost
 
 
 def test_an_invalid_proposal_never_reaches_the_pool() -> None:

@@ -205,12 +205,14 @@ def test_shutdown_ends_busy_workers_at_once() -> None:
     time.sleep(2.0)  # both workers are inside their two-minute task
     workers = [psutil.Process(p.pid) for p in pool._processes.values()]  # type: ignore[union-attr]
     assert len(workers) == 2 and not any(f.done() for f in futures)
+    drawer = [psutil.Process(p.pid) for p in manager.drawer()._processes.values()]  # type: ignore[union-attr]
+    assert len(drawer) == 1 and drawer[0].is_running()  # the charts' process, started with the workers
     for w in workers:  # and while they work: they leave stopping to the server
         os.kill(w.pid, signal.SIGINT)
     time.sleep(1.0)
     assert all(w.is_running() and w.status() != psutil.STATUS_ZOMBIE for w in workers)
     manager.shutdown(timeout=5)
-    _gone, alive = psutil.wait_procs(workers, timeout=5)
+    _gone, alive = psutil.wait_procs(workers + drawer, timeout=5)
     assert alive == [], alive
 
 
