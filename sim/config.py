@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from hydra.core.config_store import ConfigStore
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
@@ -1259,6 +1258,8 @@ def register_configs() -> None:
     Done once per process: storing a schema builds it from the dataclass (about a quarter of a
     composition's time), and Hydra hands every composition its own copy of the stored node.
     """
+    from hydra.core.config_store import ConfigStore  # here: a worker process that only runs needs no Hydra
+
     cs = ConfigStore.instance()
     if "sim_schema.yaml" in cs.repo:
         return
@@ -1441,6 +1442,8 @@ def register_experiment_node(name: str, node: DictConfig, origin: Path | str) ->
         raise ConfigError(f"experiment {name!r} is already defined by {clash}; allowed: another name")
     if not re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_.-]*", name):
         raise ConfigError(f"experiment name {name!r}: allowed: letters, digits, '_', '-', '.'")
+    from hydra.core.config_store import ConfigStore
+
     ConfigStore.instance().store(group="experiment", name=name, node=node, package="_global_")
     _EXPERIMENT_FILES[name] = origin if isinstance(origin, Path) else Path(str(origin))
     _EXPERIMENT_NODES[name] = OmegaConf.to_yaml(node)  # part of every composition's cache key
