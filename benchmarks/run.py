@@ -1196,6 +1196,24 @@ NOTES = """## How the speed is obtained, and what would go further
   kernels (the services kernel's arithmetic per evaluation, seven per service, and its
   histogram of the records); the random draws set a floor unless the draws themselves change,
   which would change every result.
+* An experiment's fixed cost (`python -m sim experiment=NAME` with a handful of tiny runs) is about
+  20-25 s on this machine besides the runs themselves: starting Python and importing numpy,
+  pandas, Hydra, Mesa, numba's cached kernels, scipy and matplotlib (about 4 s), Hydra compositions (one for the
+  checks, one for Hydra's job, one per arm: 0.3-0.7 s each under load), the pool of spawned
+  workers (each imports the model and loads the kernels: about 3 s of CPU), and the analysis
+  (about 7 s, of which the figures' PNG and SVG files are 4 s and the report 1.5 s). Each distinct
+  config is composed once per process (`sim.config.compose` keeps the composition, keyed on the
+  overrides and the config files' bytes, and hands out copies), the schemas are registered once,
+  the code fingerprint parses a model file only when its bytes change (`sim.sweep.plan`, cache in
+  `sim/__pycache__/model_imports.json`), and workers no longer import Hydra. Measured alternating
+  old and new code, 3 runs each, load average about 4 (2026-11-30): a 4-run `experiment=main`
+  (`experiment.replications=1 steps=12 burn_in=0 population.n_citizens=100`) went from 24.9 s to
+  23.0 s (median; ratio 0.92), and the suite's reduced `trust_deprivation` check
+  (`tests/test_catalogue.py`, 32 runs, one worker) from 24.4 s to 21.6 s (ratio 0.88). In the
+  process the compositions went from 2.3 s to 1.4 s and the fingerprints from 0.9 s to 0.04 s. The
+  rest was left: the imports and the worker pool are what the runs need (running a tiny experiment
+  in this process instead would change what `experiment.backend=processes` means), and the
+  figures' time is spread over their many texts and lines, with no redundant draw to remove.
 * Noise: on a shared 2-core machine another process running tests can halve the measured
   rates; compare medians, and rerun on an idle machine for the best figures.
 """

@@ -9,6 +9,7 @@ that metadata, so they cannot drift apart.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import math
 import re
@@ -16,7 +17,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from hydra.core.config_store import ConfigStore
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
@@ -1253,8 +1253,16 @@ class AppConfig(SimConfig):
 
 
 def register_configs() -> None:
-    """Register the schemas so YAML files can declare them in their defaults lists."""
+    """Register the schemas so YAML files can declare them in their defaults lists.
+
+    Done once per process: storing a schema builds it from the dataclass (about a quarter of a
+    composition's time), and Hydra hands every composition its own copy of the stored node.
+    """
+    from hydra.core.config_store import ConfigStore  # here: a worker process that only runs needs no Hydra
+
     cs = ConfigStore.instance()
+    if "sim_schema.yaml" in cs.repo:
+        return
     cs.store(name="sim_schema", node=AppConfig)
     cs.store(group="population", name="population_schema", node=PopulationConfig)
     cs.store(group="citizens", name="citizens_schema", node=CitizensConfig)
@@ -1284,8 +1292,18 @@ def config_dir() -> Path:
 _SEARCH_PATH: list[str] = []
 # Experiments given as a file (``experiment=./mine.yaml``): Hydra name -> the file's absolute path.
 _EXPERIMENT_FILES: dict[str, Path] = {}
+# The contents of the experiments registered as mappings or files (name -> YAML): part of the
+# composition cache's key, so registering other contents under a name composes afresh.
+_EXPERIMENT_NODES: dict[str, str] = {}
 # Where the last recorded composition took each config from (provenance: ``config_sources``).
 _ORIGIN: dict[str, Any] = {}
+# Compositions already made in this process (see :func:`compose`): key -> the composed config
+# (before block edits) and Hydra's choices and config sources (for the provenance). An
+# experiment composes the same overrides for several checks, and tests compose the same small
+# configs again and again; each Hydra composition takes 0.1-0.7 s.
+_COMPOSED: dict[tuple[Any, ...], tuple[DictConfig, dict[str, Any], list[tuple[str, str]]]] = {}
+_COMPOSED_MAX = 64
+_COMPOSE_MAX_FILES = 2000
 # Dict blocks of the experiment that an override replaces (``++experiment.sweep={...}``) or empties
 # (``~experiment.sweep``), and whose inner keys ``experiment.sweep.a.b=v`` sets even if new:
 # their contents are validated by the sweep, analysis and dask parsers, which name unknown keys.
@@ -1424,8 +1442,11 @@ def register_experiment_node(name: str, node: DictConfig, origin: Path | str) ->
         raise ConfigError(f"experiment {name!r} is already defined by {clash}; allowed: another name")
     if not re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_.-]*", name):
         raise ConfigError(f"experiment name {name!r}: allowed: letters, digits, '_', '-', '.'")
+    from hydra.core.config_store import ConfigStore
+
     ConfigStore.instance().store(group="experiment", name=name, node=node, package="_global_")
     _EXPERIMENT_FILES[name] = origin if isinstance(origin, Path) else Path(str(origin))
+    _EXPERIMENT_NODES[name] = OmegaConf.to_yaml(node)  # part of every composition's cache key
     return name
 
 
@@ -1608,19 +1629,72 @@ def compose(overrides: list[str] | None = None, config_name: str = "config", rec
     hydra_side, edits = prepare_overrides(list(overrides or []))
     if _SEARCH_PATH:
         hydra_side = [*hydra_side, "hydra.searchpath=[" + ",".join(f"'{e}'" for e in _SEARCH_PATH) + "]"]
-    if GlobalHydra.instance().is_initialized():
-        GlobalHydra.instance().clear()
-    with initialize_config_dir(config_dir=str(config_dir()), version_base="1.3"):
-        cfg = hydra_compose(config_name=config_name, overrides=hydra_side, return_hydra_config=True)
+    key = _compose_key(hydra_side, config_name)
+    cached = _COMPOSED.get(key) if key is not None else None
+    if cached is None:
+        if GlobalHydra.instance().is_initialized():
+            GlobalHydra.instance().clear()
+        with initialize_config_dir(config_dir=str(config_dir()), version_base="1.3"):
+            composed = hydra_compose(config_name=config_name, overrides=hydra_side, return_hydra_config=True)
+        runtime = composed.hydra.runtime
+        choices: dict[str, Any] = OmegaConf.to_container(runtime.choices) or {}  # type: ignore[assignment]
+        sources = [(str(s.provider), f"{s.schema}://{s.path}") for s in runtime.config_sources]
+        with open_dict(composed):
+            del composed["hydra"]
+        cached = (composed, choices, sources)
+        if key is not None:
+            if len(_COMPOSED) >= _COMPOSED_MAX:
+                _COMPOSED.pop(next(iter(_COMPOSED)))  # the oldest
+            _COMPOSED[key] = cached
+    composed, choices, sources = cached
     if record:
-        runtime = cfg.hydra.runtime
-        record_origin(
-            OmegaConf.to_container(runtime.choices) or {},  # type: ignore[arg-type]
-            [(str(s.provider), f"{s.schema}://{s.path}") for s in runtime.config_sources],
-        )
-    with open_dict(cfg):
-        del cfg["hydra"]
-    return apply_edits(cfg, edits)
+        record_origin(choices, sources)
+    return apply_edits(copy.deepcopy(composed), edits)  # a copy: callers may change theirs
+
+
+def _compose_key(hydra_side: list[str], config_name: str) -> tuple[Any, ...] | None:
+    """What a composition depends on: the overrides, the config folders and every config file's contents.
+
+    The YAML files under the packaged configs and the search path's folders, and the experiment
+    files and mappings registered in this process, are all in it (their bytes, hashed: reading
+    the 30-odd small files takes about a millisecond), so editing a config file or registering
+    other contents under a name composes afresh. ``${now:...}`` and other resolvers are left
+    unresolved in a composed config, so a cached one resolves as a fresh one would. None (no
+    caching) for a config folder of more than :data:`_COMPOSE_MAX_FILES` files.
+    """
+    import hashlib
+    import os
+
+    folders = [config_dir()] + [Path(e[7:]) for e in _SEARCH_PATH if e.startswith("file://")]
+    files: list[str] = []
+    for folder in folders:
+        for where, dirs, names in os.walk(folder):
+            dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+            files += [os.path.join(where, n) for n in sorted(names) if n.endswith((".yaml", ".yml"))]
+            if len(files) > _COMPOSE_MAX_FILES:
+                return None
+    files += [str(p) for p in _EXPERIMENT_FILES.values()]
+    digest = hashlib.sha256()
+    for path in files:
+        digest.update(path.encode() + b"\0")
+        try:
+            digest.update(hashlib.sha256(Path(path).read_bytes()).digest())
+        except OSError:
+            digest.update(b"unreadable")
+    return (
+        tuple(hydra_side),
+        config_name,
+        str(config_dir()),
+        os.environ.get("SIM_CONFIG_DIR") or "",
+        tuple(_SEARCH_PATH),
+        tuple(sorted(_EXPERIMENT_NODES.items())),
+        digest.hexdigest(),
+    )
+
+
+def clear_compose_cache() -> None:
+    """Forget the compositions made so far in this process (the next :func:`compose` runs Hydra)."""
+    _COMPOSED.clear()
 
 
 def to_sim_config(cfg: DictConfig | SimConfig | AppConfig) -> SimConfig:

@@ -107,3 +107,98 @@ def test_bad_values_name_the_key(override: str, expected: str) -> None:
 def test_configs_dir_is_the_packaged_one() -> None:
     assert (config_dir() / "config.yaml").is_file()
     assert Path(sim.__file__).resolve().parent.parent / "configs" == config_dir()
+
+
+# --- the composition cache (sim.config.compose): one Hydra composition per distinct config -----------
+
+
+def _copied_configs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    import shutil
+
+    copy = tmp_path / "configs"
+    shutil.copytree(config_dir(), copy)
+    monkeypatch.setenv("SIM_CONFIG_DIR", str(copy))
+    return copy
+
+
+def test_compose_reuses_a_composition_and_hands_out_independent_copies(monkeypatch: pytest.MonkeyPatch) -> None:
+    import hydra
+
+    from sim import config as C
+
+    calls: list[list[str]] = []
+    real = hydra.compose
+
+    def counting(*args: object, **kwargs: object) -> object:
+        calls.append(list(kwargs.get("overrides") or []))  # type: ignore[arg-type]
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(hydra, "compose", counting)
+    C.clear_compose_cache()
+    first = compose(["experiment=main", "steps=24"])
+    second = compose(["experiment=main", "steps=24"])
+    assert len(calls) == 1, "the same overrides must not be composed twice"
+    assert first == second and first is not second
+    first.steps = 99  # a caller changing its config changes no one else's
+    assert compose(["experiment=main", "steps=24"]).steps == 24
+    compose(["experiment=main", "steps=36"])
+    assert len(calls) == 2, "other overrides compose afresh"
+
+
+def _set_steps(configs: Path, steps: int) -> None:
+    """Edit the top-level config.yaml's ``steps`` (a line of the same length: size alone cannot tell)."""
+    path = configs / "config.yaml"
+    lines = path.read_text().splitlines()
+    assert any(x.startswith("steps: ") for x in lines)
+    path.write_text("\n".join(f"steps: {steps}" if x.startswith("steps: ") else x for x in lines) + "\n")
+
+
+def test_compose_cache_sees_an_edited_config_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    copy = _copied_configs(tmp_path, monkeypatch)
+    _set_steps(copy, 111)
+    assert compose([]).steps == 111
+    stat = (copy / "config.yaml").stat()
+    _set_steps(copy, 222)
+    os.utime(copy / "config.yaml", ns=(stat.st_atime_ns, stat.st_mtime_ns))  # same size and time: the bytes differ
+    assert compose([]).steps == 222
+
+
+def test_compose_cache_sees_another_config_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    baseline = compose([]).steps
+    copy = _copied_configs(tmp_path, monkeypatch)
+    _set_steps(copy, 333)
+    assert compose([]).steps == 333
+    monkeypatch.delenv("SIM_CONFIG_DIR")
+    assert compose([]).steps == baseline != 333
+
+
+def test_compose_cache_sees_an_experiment_registered_again_with_other_contents() -> None:
+    from omegaconf import OmegaConf
+
+    from sim import config as C
+
+    name = "compose_cache_probe"
+    try:
+        for steps in (24, 36):
+            node = OmegaConf.create({"steps": steps, "experiment": {"name": name, "arms": {"a": []}}})
+            C.register_experiment_node(name, node, "test")
+            assert compose([f"experiment={name}"]).steps == steps
+    finally:
+        C._EXPERIMENT_FILES.pop(name, None)
+        C._EXPERIMENT_NODES.pop(name, None)
+
+
+def test_compose_cache_records_the_provenance_on_every_call(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from sim.config import config_origin
+
+    copy = _copied_configs(tmp_path, monkeypatch)
+    compose(["experiment=main"], record=True)
+    monkeypatch.delenv("SIM_CONFIG_DIR")
+    compose(["experiment=main"], record=True)  # cached or not, the record is this composition's
+    assert config_origin()["files"]["experiment"] == str(config_dir() / "experiment" / "main.yaml")
+    monkeypatch.setenv("SIM_CONFIG_DIR", str(copy))
+    compose(["experiment=main"], record=True)  # from the cache this time
+    assert config_origin()["files"]["experiment"] == str(copy / "experiment" / "main.yaml")
+    assert config_origin()["SIM_CONFIG_DIR"] == str(copy)

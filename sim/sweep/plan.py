@@ -15,9 +15,12 @@ from __future__ import annotations
 import ast
 import dataclasses
 import hashlib
+import json
 import math
+import os
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from functools import cache
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -82,14 +85,79 @@ def normalise(cfg: SimConfig) -> SimConfig:
     return replace(cfg, output=OutputConfig(save=False))
 
 
-def model_sources() -> list[Path]:
-    """The source files a run executes: ``sim.model`` and every ``sim`` module it imports, transitively.
+# The ``sim`` modules each source file imports, by (module, SHA-256 of its bytes): reading the
+# import statements needs a parse (0.2-0.4 s for the model's files under load), the bytes only a
+# read, so a file is parsed again only when its bytes change. Kept in this process and on disk
+# (IMPORTS_CACHE, beside the package's bytecode), so every ``python -m sim`` skips the parse.
+_IMPORTS: dict[tuple[str, str], list[str]] = {}
+IMPORTS_CACHE = Path("__pycache__") / "model_imports.json"  # inside the package folder
+_IMPORTS_CACHE_VERSION = 1
 
-    Found by reading the import statements (anywhere in each file, so imports inside functions
-    count too); a new module the model imports is covered automatically, while code that does
-    not change results (the sweep machinery, the command line, the app, plots) is not.
+
+def _package_root() -> Path:
+    return Path(__file__).resolve().parent.parent  # the sim package
+
+
+def _sim_imports(source: bytes, path: Path, package: str) -> list[str]:
+    """The ``sim.*`` names a module's import statements mention (anywhere in the file)."""
+    out: list[str] = []
+    for node in ast.walk(ast.parse(source, str(path))):
+        found: list[str] = []
+        if isinstance(node, ast.Import):
+            found = [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                up = package.split(".")[: len(package.split(".")) - node.level + 1]
+                base = ".".join([*up, base] if base else up)
+            found = [base, *(f"{base}.{a.name}" for a in node.names)]
+        out += [n for n in found if n.startswith("sim.")]
+    return out
+
+
+# The entries each package folder's cache file holds (read once per process, updated on writing).
+_ON_DISK: dict[Path, set[tuple[str, str]]] = {}
+
+
+def _load_imports_cache(root: Path) -> set[tuple[str, str]]:
+    """Add the on-disk table's entries to the in-process one; the keys it holds (none if missing or unreadable)."""
+    keys: set[tuple[str, str]] = set()
+    try:
+        data = json.loads((root / IMPORTS_CACHE).read_text())
+        if data.get("version") != _IMPORTS_CACHE_VERSION:
+            return keys
+        for entry in data["entries"]:
+            name, digest, names = entry
+            if isinstance(name, str) and isinstance(digest, str) and all(isinstance(n, str) for n in names):
+                _IMPORTS.setdefault((name, digest), list(names))
+                keys.add((name, digest))
+    except (OSError, ValueError, TypeError, KeyError, AttributeError):
+        pass
+    return keys
+
+
+def _save_imports_cache(root: Path, used: list[tuple[str, str]]) -> None:
+    """Write the entries of the files just read (atomically); a read-only package is left as it is.
+
+    Written whatever ``PYTHONDONTWRITEBYTECODE`` says, as numba's kernel cache beside it is: it
+    holds no code, only each file's imports under that file's content hash.
     """
-    root = Path(__file__).resolve().parent.parent  # the sim package
+    path = root / IMPORTS_CACHE
+    data = {"version": _IMPORTS_CACHE_VERSION, "entries": [[n, d, _IMPORTS[(n, d)]] for n, d in used]}
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    try:
+        path.parent.mkdir(exist_ok=True)
+        tmp.write_text(json.dumps(data, sort_keys=True))
+        os.replace(tmp, path)
+    except OSError:
+        try:
+            tmp.unlink(missing_ok=True)
+        except OSError:
+            pass
+
+
+def _model_files(root: Path) -> list[tuple[Path, bytes]]:
+    """:func:`model_sources` with each file's bytes (read once, hashed to look up its imports)."""
 
     def path_of(name: str) -> Path | None:
         parts = name.split(".")[1:]
@@ -101,47 +169,77 @@ def model_sources() -> list[Path]:
                 return candidate
         return None
 
-    seen: dict[str, Path] = {}
+    if root not in _ON_DISK:
+        _ON_DISK[root] = _load_imports_cache(root)
+    used: list[tuple[str, str]] = []
+    seen: dict[str, tuple[Path, bytes]] = {}
     todo = list(MODEL_ROOTS)
     while todo:
         name = todo.pop()
         path = path_of(name)
         if name in seen or path is None:
             continue
-        seen[name] = path
+        source = path.read_bytes()
+        seen[name] = (path, source)
         parents = name.split(".")
         todo += [".".join(parents[:i]) for i in range(2, len(parents))]  # packages run their __init__
         package = name if path.name == "__init__.py" else name.rpartition(".")[0]
-        for node in ast.walk(ast.parse(path.read_text(), str(path))):
-            found: list[str] = []
-            if isinstance(node, ast.Import):
-                found = [a.name for a in node.names]
-            elif isinstance(node, ast.ImportFrom):
-                base = node.module or ""
-                if node.level:
-                    up = package.split(".")[: len(package.split(".")) - node.level + 1]
-                    base = ".".join([*up, base] if base else up)
-                found = [base, *(f"{base}.{a.name}" for a in node.names)]
-            todo += [n for n in found if n.startswith("sim.")]
+        key = (name, hashlib.sha256(source).hexdigest())
+        used.append(key)
+        if key not in _IMPORTS:
+            _IMPORTS[key] = _sim_imports(source, path, package)
+        todo += _IMPORTS[key]
+    if not set(used) <= _ON_DISK[root]:
+        _save_imports_cache(root, used)
+        _ON_DISK[root] = set(used)  # written, or not writable: either way not tried again for these files
     return sorted(seen.values())
 
 
-def code_fingerprint() -> str:
+def model_sources(root: Path | None = None) -> list[Path]:
+    """The source files a run executes: ``sim.model`` and every ``sim`` module it imports, transitively.
+
+    Found by reading the import statements (anywhere in each file, so imports inside functions
+    count too); a new module the model imports is covered automatically, while code that does
+    not change results (the sweep machinery, the command line, the app, plots) is not.
+
+    Args:
+        root: the ``sim`` package folder (this package by default).
+
+    """
+    return [path for path, _ in _model_files(root or _package_root())]
+
+
+@cache
+def _library_versions() -> tuple[str, ...]:
+    # The libraries loaded in this process: their versions cannot change under it.
+    out = []
+    for dist in ("numpy", "mesa"):
+        try:
+            out.append(f"{dist}=={metadata.version(dist)}")
+        except metadata.PackageNotFoundError:  # pragma: no cover
+            pass
+    return tuple(out)
+
+
+def code_fingerprint(root: Path | None = None) -> str:
     """A hash of the model's source (:func:`model_sources`) and of the numerical libraries' versions.
 
     Part of the default sweep folder's name, so that results of changed model code are never
-    mixed with earlier ones on resume.
+    mixed with earlier ones on resume. The files' bytes are read and hashed on every call (about
+    a millisecond), so any edit changes it; only the parse that finds the imports is cached, by
+    each file's content hash.
+
+    Args:
+        root: the ``sim`` package folder (this package by default).
+
     """
-    root = Path(__file__).resolve().parent.parent
+    root = root or _package_root()
     h = hashlib.sha256()
-    for path in model_sources():
+    for path, source in _model_files(root):
         h.update(str(path.relative_to(root)).encode())
-        h.update(path.read_bytes())
-    for dist in ("numpy", "mesa"):
-        try:
-            h.update(f"{dist}=={metadata.version(dist)}".encode())
-        except metadata.PackageNotFoundError:  # pragma: no cover
-            pass
+        h.update(source)
+    for version in _library_versions():
+        h.update(version.encode())
     return h.hexdigest()[:12]
 
 

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
+import pytest
 from conftest import GRID, tiny
 
 from sim.config import compose
@@ -56,3 +60,94 @@ def test_the_code_fingerprint_covers_what_a_run_executes_and_nothing_else() -> N
     names = {str(p.relative_to(p.parents[1] if p.parent.name != "sim" else p.parent)) for p in model_sources()}
     assert {"model.py", "config.py", "state.py", "metrics.py", "rules/cooperation.py", "agents/citizen.py"} <= names
     assert not [n for n in names if n.startswith(("sweep/", "app/")) or n in ("__main__.py", "lab.py", "runner.py")]
+
+
+def _package_copy(tmp_path: Path) -> Path:
+    """A copy of the sim package's sources (the fingerprint of a copy is the package's own)."""
+    import shutil
+
+    import sim
+
+    root = tmp_path / "sim"
+    shutil.copytree(Path(sim.__file__).resolve().parent, root, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    return root
+
+
+def test_the_code_fingerprint_changes_with_the_model_code_and_only_with_it(tmp_path: Path) -> None:
+    from sim.sweep.plan import code_fingerprint
+
+    root = _package_copy(tmp_path)
+    base = code_fingerprint(root)
+    assert base == code_fingerprint()  # the same files give the same fingerprint, wherever they are
+    rule = root / "rules" / "cooperation.py"
+    original = rule.read_text()
+    rule.write_text(original + "\n# a model change\n")
+    changed = code_fingerprint(root)
+    assert changed != base
+    rule.write_text(original)
+    assert code_fingerprint(root) == base
+    (root / "sweep" / "report.py").write_text((root / "sweep" / "report.py").read_text() + "\n# not the model\n")
+    assert code_fingerprint(root) == base  # the sweep machinery does not change results
+
+
+def test_the_code_fingerprint_sees_an_edit_that_keeps_size_and_time(tmp_path: Path) -> None:
+    """Only the parse is cached, by content hash: an edit is seen even if size and mtime are the same."""
+    from sim.sweep.plan import code_fingerprint
+
+    root = _package_copy(tmp_path)
+    rule = root / "rules" / "cooperation.py"
+    rule.write_text(rule.read_text() + "# x\n")
+    before, stat = code_fingerprint(root), rule.stat()
+    rule.write_text(rule.read_text()[:-4] + "# y\n")
+    os.utime(rule, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert (rule.stat().st_size, rule.stat().st_mtime_ns) == (stat.st_size, stat.st_mtime_ns)
+    assert code_fingerprint(root) != before
+
+
+def test_the_code_fingerprint_follows_a_new_import(tmp_path: Path) -> None:
+    """A module the model starts to import (inside a function) joins the fingerprint; its edits then count."""
+    from sim.sweep.plan import code_fingerprint, model_sources
+
+    root = _package_copy(tmp_path)
+    extra = root / "extra_rule.py"
+    extra.write_text("FACTOR = 1.0\n")
+    base = code_fingerprint(root)
+    extra.write_text("FACTOR = 2.0\n")
+    assert code_fingerprint(root) == base  # not imported by the model yet
+    rule = root / "rules" / "cooperation.py"
+    rule.write_text(
+        rule.read_text() + "\n\ndef _factor() -> float:\n    from sim.extra_rule import FACTOR\n\n    return FACTOR\n"
+    )
+    assert extra in model_sources(root)
+    with_import = code_fingerprint(root)
+    extra.write_text("FACTOR = 3.0\n")
+    assert code_fingerprint(root) != with_import
+
+
+def test_the_code_fingerprint_cache_on_disk_is_only_a_shortcut(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A damaged or missing cache file gives the same fingerprint, and is written again."""
+    import json
+
+    from sim.sweep import plan
+
+    root = _package_copy(tmp_path)
+    expected = plan.code_fingerprint(root)
+    cache = root / plan.IMPORTS_CACHE
+    assert cache.is_file()
+
+    def new_process() -> None:
+        monkeypatch.setattr(plan, "_IMPORTS", {})
+        monkeypatch.setattr(plan, "_ON_DISK", {})
+
+    new_process()
+    cache.write_text("{not json")
+    assert plan.code_fingerprint(root) == expected
+    assert json.loads(cache.read_text())["entries"]
+    new_process()
+    cache.unlink()
+    assert plan.code_fingerprint(root) == expected and cache.is_file()
+    new_process()
+    cache.unlink()
+    (root / "__pycache__").rmdir()
+    (root / "__pycache__").write_text("a file where the cache folder goes: nothing can be written")
+    assert plan.code_fingerprint(root) == expected
