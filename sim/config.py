@@ -278,11 +278,14 @@ class CitizensConfig:
         "monthly formal volunteering and informal helping fall in the CLS 2013-2024 ranges (docs/validation.md)",
     )
     ask_base: float = param(
-        0.08,
+        0.14,
         "Monthly chance an unengaged citizen is asked to volunteer with no partnership work",
         "probability",
         lo=0,
         hi=1,
+        source="pattern: set so that monthly formal volunteering under no performance management falls in the "
+        "Community Life Survey's 16-27% (docs/validation.md); being asked is the main route into volunteering "
+        "(Musick & Wilson 2008)",
     )
     ask_partnership: float = param(
         0.1,
@@ -295,6 +298,16 @@ class CitizensConfig:
         "mid-20s per cent of the Citizenship and Community Life Surveys (docs/patterns.md)",
     )
     engagement_exit: float = param(0.08, "Monthly chance an engaged volunteer drops out", "probability", lo=0, hi=1)
+    join_current_trust: float = param(
+        0.0,
+        "Weight of current trust in local services, against the citizen's stable trust disposition (its initial "
+        "trust), in saying yes when asked to volunteer (0: the disposition alone; 1: current trust alone)",
+        "[0,1]",
+        lo=0,
+        hi=1,
+        source="Bekkers 2012 (4-year panel: trust is stable, 0.73 over 4 years, and changes in volunteering are "
+        "not related to changes in trust; trust works through selection into volunteering, not month to month)",
+    )
     payment_crowd_out: float = param(
         0.5,
         "Fall in willingness to volunteer from any payment, per unit of intrinsic motivation",

@@ -364,6 +364,7 @@ def adapt(
     motivation: FloatArray,
     motivation_trait: FloatArray,
     trust: FloatArray,
+    trust_trait: FloatArray,
     efficacy: FloatArray,
     volunteering: FloatArray,
     by_community: FloatArray,
@@ -382,6 +383,7 @@ def adapt(
         motivation: intrinsic motivation.
         motivation_trait: each citizen's own level.
         trust: trust.
+        trust_trait: each citizen's stable trust disposition.
         efficacy: self-efficacy.
         volunteering: this month's volunteering hours (for the motivated volunteers' total).
         by_community: (10, C) rows ask, partnership_effect, goals, control, experience, success,
@@ -390,7 +392,7 @@ def adapt(
         experience_noise: the month's standard normals from the ``experience`` stream.
         consts: recognition, voice_weight, engagement_exit, motivation_gain, motivation_loss,
             motivation_reversion, trust_gain, trust_loss, assurance_gain, trust_experience_noise,
-            efficacy_rate, partnership_support.
+            efficacy_rate, partnership_support, join_current_trust.
         threshold: hours at or above which a citizen counts as active.
         motivated_level: motivation at or above which a citizen counts as motivated.
 
@@ -401,7 +403,7 @@ def adapt(
     n = community.shape[0]
     recognition, voice_weight, exit_p, m_gain, m_loss = consts[0], consts[1], consts[2], consts[3], consts[4]
     reversion, t_gain, t_loss, a_gain = consts[5], consts[6], consts[7], consts[8]
-    noise_sd, eff_rate, partnership_support = consts[9], consts[10], consts[11]
+    noise_sd, eff_rate, partnership_support, join_current = consts[9], consts[10], consts[11], consts[12]
     new_engaged = np.empty(n, dtype=np.bool_)
     new_motivation = np.empty(n)
     new_trust = np.empty(n)
@@ -426,7 +428,8 @@ def adapt(
         felt = _clip(experience + z, 0.0, 1.0)
         u = u_engage[i]
         t0 = trust[i]
-        new_engaged[i] = ((not eng) and (u < ask * t0)) or (eng and (u >= exit_p))
+        willing = (1.0 - join_current) * trust_trait[i] + join_current * t0
+        new_engaged[i] = ((not eng) and (u < ask * willing)) or (eng and (u >= exit_p))
         m0 = motivation[i]
         m = m0 + m_gain * support * (1.0 - m0) - m_loss * control * m0
         m = m + reversion * (motivation_trait[i] - m0)

@@ -790,6 +790,7 @@ class SocialProductivityModel(mesa.Model):
                 p.trust_experience_noise,
                 p.efficacy_rate,
                 ccfg.partnership_support,
+                p.join_current_trust,
             ],
             dtype=np.float64,
         )
@@ -800,6 +801,7 @@ class SocialProductivityModel(mesa.Model):
             cit.motivation,
             cit.motivation_trait,
             cit.trust,
+            cit.trust_trait,
             cit.efficacy,
             cit.volunteering,
             by_community,
@@ -828,6 +830,7 @@ class SocialProductivityModel(mesa.Model):
             cit.motivation[sel],
             cit.motivation_trait[sel],
             cit.trust[sel],
+            cit.trust_trait[sel],
             cit.efficacy[sel],
             ctx["ask"][com],
             np.clip(support, 0.0, 1.0),

@@ -70,6 +70,7 @@ class CitizenState:
     participated: BoolArray  # took part in the latest forum round
     commitment: FloatArray  # committed contribution share, NaN if none
     motivation_trait: FloatArray = field(default_factory=lambda: np.zeros(0))  # own level motivation reverts to
+    trust_trait: FloatArray = field(default_factory=lambda: np.zeros(0))  # stable trust disposition (initial trust)
     forum_hours: FloatArray = field(default_factory=lambda: np.zeros(0))  # forum hours taken from next month
 
     @property
@@ -202,6 +203,7 @@ def init_citizens(
         participated=np.zeros(n, dtype=bool),
         commitment=np.full(n, np.nan),
         motivation_trait=motivation.copy(),
+        trust_trait=trust.copy(),
         forum_hours=np.zeros(n),
     )
 

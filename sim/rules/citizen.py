@@ -34,6 +34,7 @@ class CitizenParams:
     payment_crowd_out: float
     payment_price_effect: float
     engagement_exit: float
+    join_current_trust: float
     motivation_gain: float
     motivation_loss: float
     motivation_reversion: float
@@ -142,6 +143,7 @@ def adapt(
     motivation_: FloatArray,
     motivation_trait: FloatArray,
     trust_: FloatArray,
+    trust_trait: FloatArray,
     efficacy: FloatArray,
     ask_probability: FloatArray,
     support: FloatArray,
@@ -157,14 +159,18 @@ def adapt(
 ) -> Adaptation:
     """Engagement, motivation crowding, trust and self-efficacy after the month.
 
+    Being asked turns a citizen into a volunteer with a chance set by its willingness: its stable
+    trust disposition, with current trust in the services weighted in (``join_current_trust``).
     Motivation is crowded in by support, out by control, and drifts back to the citizen's own
     trait level. Trust follows experienced quality (functioning and lived outcome), commitments
     kept or broken, exposure and assurance; self-efficacy follows the community's lived outcome
     (mastery, Bandura 1997). Both see the same personal noise.
     """
     felt = np.clip(experience + p.trust_experience_noise * experience_noise, 0.0, 1.0)
+    # Who says yes when asked: a stable disposition, with current trust in the services weighted in.
+    willing = (1.0 - p.join_current_trust) * trust_trait + p.join_current_trust * trust_
     return Adaptation(
-        engaged=trust.update_engagement(engaged, ask_probability, trust_, p.engagement_exit, u_engage),
+        engaged=trust.update_engagement(engaged, ask_probability, willing, p.engagement_exit, u_engage),
         motivation=motivation.update_motivation(
             motivation_,
             support,

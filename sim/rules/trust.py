@@ -60,9 +60,13 @@ def update_efficacy(efficacy: FloatArray, success: FloatArray, rate: float) -> F
 
 
 def update_engagement(
-    engaged: BoolArray, ask_probability: FloatArray, trust: FloatArray, exit_probability: float, u: FloatArray
+    engaged: BoolArray, ask_probability: FloatArray, willing: FloatArray, exit_probability: float, u: FloatArray
 ) -> BoolArray:
-    """Being asked to volunteer: unengaged citizens join if asked and trusting; volunteers drop out."""
-    join = ~engaged & (u < ask_probability * trust)
+    """Being asked to volunteer: unengaged citizens join if asked and willing; volunteers drop out.
+
+    Willingness is the trust that decides a yes (``sim.rules.citizen.adapt``: a stable disposition,
+    with current trust in the services weighted in).
+    """
+    join = ~engaged & (u < ask_probability * willing)
     stay = engaged & (u >= exit_probability)
     return join | stay

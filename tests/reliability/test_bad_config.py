@@ -89,6 +89,7 @@ BAD_INPUTS: list[tuple[list[str], str, str]] = [
     (["costs.shadow_wage=nan"], "costs.shadow_wage", "finite number"),
     (["citizens.voice_weight=2"], "citizens.voice_weight", "allowed: 0 to 1"),
     (["citizens.motivation_reversion=-0.1"], "citizens.motivation_reversion", "allowed: 0 to 1"),
+    (["citizens.join_current_trust=1.5"], "citizens.join_current_trust", "allowed: 0 to 1"),
     # switches: where they go, one a month, keys and values of 'set'
     (["regime.switches=[{step:5}]"], "regime.switches[0]", "does not say where it goes"),
     (["regime.switches=[{step:5,to:none,set:{recognition:1}}]"], "regime.switches[0]", "allowed: exactly one"),

@@ -41,6 +41,7 @@ def adapt_inputs(rng: np.random.Generator, n: int) -> dict:
         "motivation_": rng.random(n),
         "motivation_trait": rng.random(n),
         "trust_": rng.random(n),
+        "trust_trait": rng.random(n),
         "efficacy": rng.random(n),
         "ask_probability": rng.random(n),
         "support": rng.random(n),
@@ -138,3 +139,24 @@ def test_adapt_control_erodes_and_support_builds_motivation():
     assert np.all(cz.adapt(P, **x).motivation < 0.5)
     x.update(support=np.ones(200), control=np.zeros(200))
     assert np.all(cz.adapt(P, **x).motivation > 0.5)
+
+
+def test_a_yes_to_being_asked_follows_the_stable_disposition_not_this_months_trust() -> None:
+    # Bekkers 2012: changes in trust do not move volunteering; at join_current_trust=0 current
+    # trust in the services is irrelevant to who joins, at 1 the disposition is.
+    rng = np.random.default_rng(7)
+    x = adapt_inputs(rng, 5_000)
+    x["engaged"] = np.zeros(5_000, dtype=bool)
+    low, high = dict(x, trust_=np.zeros(5_000)), dict(x, trust_=np.ones(5_000))
+    disposition = dataclasses.replace(P, join_current_trust=0.0)
+    np.testing.assert_array_equal(cz.adapt(disposition, **low).engaged, cz.adapt(disposition, **high).engaged)
+    np.testing.assert_array_equal(
+        cz.adapt(disposition, **x).engaged, x["u_engage"] < x["ask_probability"] * x["trust_trait"]
+    )
+    current = dataclasses.replace(P, join_current_trust=1.0)
+    assert not cz.adapt(current, **low).engaged.any()
+    np.testing.assert_array_equal(cz.adapt(current, **x).engaged, x["u_engage"] < x["ask_probability"] * x["trust_"])
+    assert (
+        cz.adapt(dataclasses.replace(P, join_current_trust=0.5), **high).engaged.sum()
+        > cz.adapt(dataclasses.replace(P, join_current_trust=0.5), **low).engaged.sum()
+    )

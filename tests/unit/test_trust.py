@@ -116,7 +116,7 @@ def test_engagement_rule(data, arrs, exit_p):
     assert out.dtype == np.bool_
     # Volunteers stay unless their draw falls below the exit probability.
     np.testing.assert_array_equal(out[engaged], u[engaged] >= exit_p)
-    # Others join only if asked and trusting.
+    # Others join only if asked and willing.
     np.testing.assert_array_equal(out[~engaged], u[~engaged] < ask[~engaged] * trust[~engaged])
 
 
@@ -128,7 +128,7 @@ def test_engagement_probabilities():
     stayed = update_engagement(np.ones(n, bool), np.full(n, 0.5), np.full(n, 0.6), 0.08, u)
     assert abs(joined.mean() - 0.3) < 0.01
     assert abs(stayed.mean() - 0.92) < 0.01
-    # Nobody joins without trust.
+    # Nobody joins who is unwilling.
     assert not update_engagement(np.zeros(n, bool), np.ones(n), np.zeros(n), 0.08, u).any()
 
 
