@@ -288,3 +288,13 @@ def live_alt(ts: pd.DataFrame) -> str:
         + "; ".join(f"{MEASURES[k].title} {format_level(k, float(last[k]))}" for k in keys)
         + "."
     )
+
+
+def warm_up() -> None:
+    """Draw a small figure once, so that fonts and the PNG writer are loaded before the first chart."""
+    fig = Figure(figsize=(3, 2))
+    ax = fig.subplots()
+    ax.plot([0, 1], [0, 1])
+    ax.set_title("warm-up", fontsize=9, loc="left")
+    fig.tight_layout()
+    fig.savefig(io.BytesIO(), format="png", bbox_inches="tight")

@@ -394,19 +394,10 @@ def _warm() -> int:
 
 
 def _warm_drawer() -> int:
-    """Ready the drawing process: import the charts and draw a small figure (fonts, the PNG writer) once."""
-    import io
+    """Ready the drawing process: import the charts and draw a small figure once (``charts.warm_up``)."""
+    from sim.app import charts  # here: the server imports matplotlib only if it must draw itself
 
-    from matplotlib.figure import Figure
-
-    import sim.app.charts  # noqa: F401
-
-    fig = Figure(figsize=(3, 2))
-    ax = fig.subplots()
-    ax.plot([0, 1], [0, 1])
-    ax.set_title("warm-up", fontsize=9, loc="left")
-    fig.tight_layout()
-    fig.savefig(io.BytesIO(), format="png", bbox_inches="tight")
+    charts.warm_up()
     return os.getpid()
 
 
