@@ -628,21 +628,20 @@ class JobManager:
 
     def _discard_pool(self, broken: ProcessPoolExecutor | None = None) -> None:
         """Forget the pool (if it is still ``broken``, when given) so that the next use starts a new one."""
-        with self._lock:
-            pool = self._pool
-            if pool is not None and (broken is None or pool is broken):
-                self._pool = None
-        if pool is not None and (broken is None or pool is broken):
-            pool.shutdown(wait=False, cancel_futures=True)
+        self._discard("_pool", broken)
 
     def _discard_drawer(self, broken: ProcessPoolExecutor | None = None) -> None:
         """Forget the drawing process (if it is still ``broken``, when given): the next chart starts a new one."""
+        self._discard("_drawer", broken)
+
+    def _discard(self, attribute: str, broken: ProcessPoolExecutor | None) -> None:
+        """Forget the executor held in ``attribute`` (only if it is still ``broken``, when given) and stop it."""
         with self._lock:
-            drawer = self._drawer
-            if drawer is not None and (broken is None or drawer is broken):
-                self._drawer = None
-        if drawer is not None and (broken is None or drawer is broken):
-            drawer.shutdown(wait=False, cancel_futures=True)
+            executor: ProcessPoolExecutor | None = getattr(self, attribute)
+            if executor is None or (broken is not None and executor is not broken):
+                return
+            setattr(self, attribute, None)
+        executor.shutdown(wait=False, cancel_futures=True)
 
     def active_jobs(self) -> int:
         """Jobs queued or running now."""
