@@ -1204,9 +1204,11 @@ NOTES = """## How the speed is obtained, and what would go further
   (about 7 s, of which the figures' PNG and SVG files are 4 s and the report 1.5 s). Each distinct
   config is composed once per process (`sim.config.compose` keeps the composition, keyed on the
   overrides and the config files' bytes, and hands out copies), the schemas are registered once,
-  the code fingerprint parses a model file only when its bytes change (`sim.sweep.plan`, cache in
-  `sim/__pycache__/model_imports.json`), and workers no longer import Hydra. Measured alternating
-  old and new code, 3 runs each, load average about 4 (2026-11-30): a 4-run `experiment=main`
+  the code fingerprint parses a model file only once per process unless its bytes change
+  (`sim.sweep.plan`; the figures below were measured with an on-disk copy of that cache, since
+  dropped as not worth its code: each process now parses the model's files once, about 0.3 s),
+  and workers no longer import Hydra. Measured alternating old and new code, 3 runs each, load
+  average about 4 (2026-11-30): a 4-run `experiment=main`
   (`experiment.replications=1 steps=12 burn_in=0 population.n_citizens=100`) went from 24.9 s to
   23.0 s (median; ratio 0.92), and the suite's reduced `trust_deprivation` check
   (`tests/test_catalogue.py`, 32 runs, one worker) from 24.4 s to 21.6 s (ratio 0.88). In the

@@ -15,9 +15,7 @@ from __future__ import annotations
 import ast
 import dataclasses
 import hashlib
-import json
 import math
-import os
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cache
@@ -86,12 +84,9 @@ def normalise(cfg: SimConfig) -> SimConfig:
 
 
 # The ``sim`` modules each source file imports, by (module, SHA-256 of its bytes): reading the
-# import statements needs a parse (0.2-0.4 s for the model's files under load), the bytes only a
-# read, so a file is parsed again only when its bytes change. Kept in this process and on disk
-# (IMPORTS_CACHE, beside the package's bytecode), so every ``python -m sim`` skips the parse.
+# import statements needs a parse, the bytes only a read, so within a process a file is parsed
+# again only when its bytes change (an experiment takes the fingerprint several times).
 _IMPORTS: dict[tuple[str, str], list[str]] = {}
-IMPORTS_CACHE = Path("__pycache__") / "model_imports.json"  # inside the package folder
-_IMPORTS_CACHE_VERSION = 1
 
 
 def _package_root() -> Path:
@@ -115,47 +110,6 @@ def _sim_imports(source: bytes, path: Path, package: str) -> list[str]:
     return out
 
 
-# The entries each package folder's cache file holds (read once per process, updated on writing).
-_ON_DISK: dict[Path, set[tuple[str, str]]] = {}
-
-
-def _load_imports_cache(root: Path) -> set[tuple[str, str]]:
-    """Add the on-disk table's entries to the in-process one; the keys it holds (none if missing or unreadable)."""
-    keys: set[tuple[str, str]] = set()
-    try:
-        data = json.loads((root / IMPORTS_CACHE).read_text())
-        if data.get("version") != _IMPORTS_CACHE_VERSION:
-            return keys
-        for entry in data["entries"]:
-            name, digest, names = entry
-            if isinstance(name, str) and isinstance(digest, str) and all(isinstance(n, str) for n in names):
-                _IMPORTS.setdefault((name, digest), list(names))
-                keys.add((name, digest))
-    except (OSError, ValueError, TypeError, KeyError, AttributeError):
-        pass
-    return keys
-
-
-def _save_imports_cache(root: Path, used: list[tuple[str, str]]) -> None:
-    """Write the entries of the files just read (atomically); a read-only package is left as it is.
-
-    Written whatever ``PYTHONDONTWRITEBYTECODE`` says, as numba's kernel cache beside it is: it
-    holds no code, only each file's imports under that file's content hash.
-    """
-    path = root / IMPORTS_CACHE
-    data = {"version": _IMPORTS_CACHE_VERSION, "entries": [[n, d, _IMPORTS[(n, d)]] for n, d in used]}
-    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-    try:
-        path.parent.mkdir(exist_ok=True)
-        tmp.write_text(json.dumps(data, sort_keys=True))
-        os.replace(tmp, path)
-    except OSError:
-        try:
-            tmp.unlink(missing_ok=True)
-        except OSError:
-            pass
-
-
 def _model_files(root: Path) -> list[tuple[Path, bytes]]:
     """:func:`model_sources` with each file's bytes (read once, hashed to look up its imports)."""
 
@@ -169,9 +123,6 @@ def _model_files(root: Path) -> list[tuple[Path, bytes]]:
                 return candidate
         return None
 
-    if root not in _ON_DISK:
-        _ON_DISK[root] = _load_imports_cache(root)
-    used: list[tuple[str, str]] = []
     seen: dict[str, tuple[Path, bytes]] = {}
     todo = list(MODEL_ROOTS)
     while todo:
@@ -185,13 +136,9 @@ def _model_files(root: Path) -> list[tuple[Path, bytes]]:
         todo += [".".join(parents[:i]) for i in range(2, len(parents))]  # packages run their __init__
         package = name if path.name == "__init__.py" else name.rpartition(".")[0]
         key = (name, hashlib.sha256(source).hexdigest())
-        used.append(key)
         if key not in _IMPORTS:
             _IMPORTS[key] = _sim_imports(source, path, package)
         todo += _IMPORTS[key]
-    if not set(used) <= _ON_DISK[root]:
-        _save_imports_cache(root, used)
-        _ON_DISK[root] = set(used)  # written, or not writable: either way not tried again for these files
     return sorted(seen.values())
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import pytest
 from conftest import GRID, tiny
 
 from sim.config import compose
@@ -122,32 +121,3 @@ def test_the_code_fingerprint_follows_a_new_import(tmp_path: Path) -> None:
     with_import = code_fingerprint(root)
     extra.write_text("FACTOR = 3.0\n")
     assert code_fingerprint(root) != with_import
-
-
-def test_the_code_fingerprint_cache_on_disk_is_only_a_shortcut(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A damaged or missing cache file gives the same fingerprint, and is written again."""
-    import json
-
-    from sim.sweep import plan
-
-    root = _package_copy(tmp_path)
-    expected = plan.code_fingerprint(root)
-    cache = root / plan.IMPORTS_CACHE
-    assert cache.is_file()
-
-    def new_process() -> None:
-        monkeypatch.setattr(plan, "_IMPORTS", {})
-        monkeypatch.setattr(plan, "_ON_DISK", {})
-
-    new_process()
-    cache.write_text("{not json")
-    assert plan.code_fingerprint(root) == expected
-    assert json.loads(cache.read_text())["entries"]
-    new_process()
-    cache.unlink()
-    assert plan.code_fingerprint(root) == expected and cache.is_file()
-    new_process()
-    cache.unlink()
-    (root / "__pycache__").rmdir()
-    (root / "__pycache__").write_text("a file where the cache folder goes: nothing can be written")
-    assert plan.code_fingerprint(root) == expected
