@@ -105,6 +105,8 @@ FULL = {
         "big_n": 1_000_000,
         "big_steps": 10,
         "profile_steps": 60,
+        # A real sweep: the four main arms x 250 replications of 2,000 citizens x 120 months.
+        "sweep": {"arms": 4, "replications": 250, "citizens": 2_000, "steps": 120},
     },
 }
 # A check that every section runs and is written, not a measurement: one repetition, the fewest
@@ -123,7 +125,15 @@ QUICK = {
     "details_steps": 12,
     "reps": 1,
     "main_job_reps": 1,
-    "fused": {"sizes": [300], "agent_n": 300, "agent_steps": 2, "run_n": 300, "run_months": 12, "profile_steps": 10},
+    "fused": {
+        "sizes": [300],
+        "agent_n": 300,
+        "agent_steps": 2,
+        "run_n": 300,
+        "run_months": 12,
+        "profile_steps": 10,
+        "sweep": {"arms": 4, "replications": 2, "citizens": 300, "steps": 12},
+    },
 }
 
 
@@ -216,24 +226,34 @@ def worker_step(n: int, steps: int, driver: str, warmup: int) -> dict[str, Any]:
     }
 
 
-def worker_run_cost(n: int, months: int, driver: str) -> dict[str, Any]:
+def worker_run_cost(n: int, months: int, driver: str, regime: str = "") -> dict[str, Any]:
     """CPU and wall time of one whole run: construction with its burn-in, then ``months`` recorded months.
 
     The fused driver's kernels are loaded first (from the on-disk cache, as a sweep's worker does
-    once), so the figure is a run's own cost, not the process's start-up.
+    once), so the figure is a run's own cost, not the process's start-up. ``regime`` names a
+    preset (``configs/regime``); empty for the default config's.
     """
     import sim
     from sim.model import SocialProductivityModel, warm_fused_kernels
 
     if driver == "fused":
         warm_fused_kernels()
-    cfg = sim.load_config([f"population.n_citizens={n}", f"steps={months}", "output.save=false", f"driver={driver}"])
+    overrides = [f"population.n_citizens={n}", f"steps={months}", "output.save=false", f"driver={driver}"]
+    cfg = sim.load_config(overrides + ([f"regime={regime}"] if regime else []))
     wall0, cpu0 = time.perf_counter(), time.process_time()
     model = SocialProductivityModel(cfg)
     model.run()
     wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
     assert len(model.recorder) == months
-    return {"n": n, "months": months, "burn_in": cfg.burn_in, "driver": driver, "cpu_s": cpu, "wall_s": wall}
+    return {
+        "n": n,
+        "months": months,
+        "burn_in": cfg.burn_in,
+        "driver": driver,
+        "regime": regime,
+        "cpu_s": cpu,
+        "wall_s": wall,
+    }
 
 
 def worker_compile() -> dict[str, Any]:
@@ -503,6 +523,20 @@ def bench_fused(spec: dict[str, Any], reps: int) -> dict[str, Any]:
         },
     }
     fused_cpu = out["run_cost"]["fused"]["cpu_s"]["median"]
+    # The same run under each of the main experiment's regimes (the forums' rounds cost CPU where
+    # forums meet), the regimes alternating repetition by repetition.
+    by_regime: dict[str, list[float]] = {r: [] for r in SWEEP_REGIMES}
+    for _ in range(reps):
+        for regime in SWEEP_REGIMES:
+            by_regime[regime].append(
+                in_fresh_process("run_cost", n=n, months=months, driver="fused", regime=regime)["cpu_s"]
+            )
+    out["run_cost_by_regime"] = {r: summary(v) for r, v in by_regime.items()}
+    log(
+        "  fused CPU per run by regime: "
+        + ", ".join(f"{r} {v['median']:.3f} s" for r, v in out["run_cost_by_regime"].items())
+    )
+    out["sweep"] = bench_real_sweep(spec["sweep"])
     # Where a month's time goes at the sweeps' size, on both drivers (the fixed cost per month).
     out["profile"] = {
         d: in_fresh_process("profile", n=n, steps=spec["profile_steps"], driver=d) for d in ("fused", "vectorised")
@@ -552,12 +586,16 @@ def bench_scaling(steps_rows: list[dict[str, Any]], step_counts: list[int], n: i
     }
 
 
+# The main experiment's regimes (configs/experiment/main.yaml): the arms of the benchmark's sweeps.
+SWEEP_REGIMES = ("targets", "negotiated", "functioning", "none")
+
+
 def sweep_tasks(arms: int, replications: int, citizens: int, steps: int) -> list[Any]:
     """Tasks as ``sim.runner.run_experiment`` builds them: arms x replications on common seeds."""
     import sim
     from sim.runner import replication_seeds
 
-    regimes = ["targets", "negotiated", "functioning", "none"]
+    regimes = SWEEP_REGIMES
     seeds = replication_seeds(0, replications)
     tasks = []
     for a in range(arms):
@@ -566,6 +604,40 @@ def sweep_tasks(arms: int, replications: int, citizens: int, steps: int) -> list
         for r in range(replications):
             tasks.append((regime, r, replace(cfg, seed=seeds[r], output=replace(cfg.output, save=False))))
     return tasks
+
+
+def bench_real_sweep(spec: dict[str, int]) -> dict[str, Any]:
+    """A real sweep on the fused driver: arms x replications runs through ``sim.runner.execute`` on all cores.
+
+    The arms are the main experiment's regimes on common seeds, as an experiment runs them; the
+    time includes starting the pool of workers. The 10,000-run figure scales the measured time.
+    """
+    from sim.runner import execute
+
+    tasks = sweep_tasks(spec["arms"], spec["replications"], spec["citizens"], spec["steps"])
+    workers = os.cpu_count() or 1
+    gc.collect()
+    load_before = list(os.getloadavg())
+    t0, c0 = time.perf_counter(), _cpu_seconds()
+    results = execute(tasks, "processes", workers)
+    wall, cpu = time.perf_counter() - t0, _cpu_seconds() - c0
+    assert len(results) == len(tasks)
+    out = {
+        **spec,
+        "runs": len(tasks),
+        "workers": workers,
+        "wall_s": wall,
+        "cpu_s_per_run": cpu / len(tasks),
+        "runs_10000_s": wall * 10_000 / len(tasks),
+        "load_average_before": load_before,
+        "load_average_after": list(os.getloadavg()),
+    }
+    log(
+        f"  a real sweep of {len(tasks):,} runs ({spec['citizens']:,} x {spec['steps']}) on {workers} workers: "
+        f"{wall:.1f} s, {out['cpu_s_per_run']:.3f} s CPU a run; "
+        f"10,000 runs would take {out['runs_10000_s'] / 60:.1f} min"
+    )
+    return out
 
 
 def _cpu_seconds() -> float:
@@ -728,8 +800,19 @@ def fused_targets(fu: dict[str, Any]) -> list[dict[str, Any]]:
         "s",
     )
     add("fused: peak memory at N=10^6", big["peak_rss_mib"]["median"] if big else None, FUSED_MEMORY_1E6, False, "MiB")
-    sweep = fu["sweep_10000_estimate_s"] if full_run else None
-    add("fused: 10,000-run sweep (2,000 x 120) on 2 cores, estimated", sweep, FUSED_SWEEP_10000, False, "s")
+    real = fu.get("sweep")
+    if real and real["citizens"] == 2_000 and real["steps"] == 120 and real["runs"] >= 1_000:
+        # Scaled from a real sweep of the main experiment's four arms (forums' rounds included).
+        add(
+            f"fused: 10,000-run sweep (2,000 x 120) on 2 cores, from a real {real['runs']:,}-run sweep",
+            real["runs_10000_s"],
+            FUSED_SWEEP_10000,
+            False,
+            "s",
+        )
+    else:
+        sweep = fu["sweep_10000_estimate_s"] if full_run else None
+        add("fused: 10,000-run sweep (2,000 x 120) on 2 cores, estimated", sweep, FUSED_SWEEP_10000, False, "s")
     add("fused: main job wall time", fu.get("main_job_s"), FUSED_MAIN_JOB, False, "s")
     exponent = fu.get("exponent_in_n") if fu.get("exponent_range") == [10_000, 1_000_000] else None
     lo, hi = FUSED_EXPONENT
@@ -999,9 +1082,32 @@ def fused_section(fu: dict[str, Any]) -> list[str]:
         "",
         f"At that cost a sweep of 10,000 such runs on the processes backend would take about "
         f"{fu['sweep_10000_estimate_s'] / 60:.1f} minutes on {m['cores']} cores (the runs' CPU over the cores; "
-        "the pool's start-up of a few seconds aside; not run as a sweep here).",
+        "the pool's start-up of a few seconds aside).",
         "",
     ]
+    if fu.get("run_cost_by_regime"):
+        lines += [
+            "That run is the default config's (`regime=none`, where no forum meets). The same run under each "
+            "of the main experiment's regimes, fused driver, CPU seconds (median | min | max; the regimes "
+            "alternating, each in a fresh process):",
+            "",
+            "| regime | CPU s per run median | min | max |",
+            "|---|---|---|---|",
+        ]
+        for regime, v in fu["run_cost_by_regime"].items():
+            lines.append(f"| `{regime}` | {_mmm(v, lambda x: f'{x:.3f}')} |")
+        lines.append("")
+    if fu.get("sweep"):
+        sw = fu["sweep"]
+        lines += [
+            f"A real sweep: {sw['runs']:,} runs (the main experiment's {sw['arms']} regimes x {sw['replications']} "
+            f"replications, {sw['citizens']:,} citizens x {sw['steps']} months) through `sim.runner.execute` on "
+            f"the processes backend with {sw['workers']} workers took {sw['wall_s']:.1f} s, the pool's start-up "
+            f"included ({sw['cpu_s_per_run']:.3f} s of the parent's and workers' CPU a run; load average "
+            f"{sw['load_average_before'][0]:.2f} before, {sw['load_average_after'][0]:.2f} after). At that pace "
+            f"10,000 runs take {sw['runs_10000_s'] / 60:.1f} minutes.",
+            "",
+        ]
     if fu.get("profile"):
         pf, pv = fu["profile"]["fused"], fu["profile"]["vectorised"]
         lines += [

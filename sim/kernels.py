@@ -249,7 +249,7 @@ def decide(
     consts: FloatArray,
     threshold: float,
     n_communities: int,
-) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray, FloatArray, FloatArray, FloatArray, FloatArray, FloatArray]:
+) -> tuple[FloatArray, ...]:
     """``sim.rules.citizen.decide`` for every citizen, in one pass, plus the month's citizen totals.
 
     Args:
@@ -279,8 +279,10 @@ def decide(
 
     Returns:
         belief, share, volunteering, caring, self_reliance, realised (per citizen); per community
-        the sums of realised and of self-reliance hours over the (undiminished) budget; and the
-        month's totals (in the order of ``DECIDE_TOTALS``).
+        the sums of realised and of self-reliance hours over the (undiminished) budget; the
+        month's totals (in the order of ``DECIDE_TOTALS``); and per community the citizens with a
+        commitment and the sum of how far each met it (``sim.rules.negotiation.commitment_met``
+        of the new share, 0 for those without: the model's ``np.bincount`` of them).
 
     """
     n = community.shape[0]
@@ -296,12 +298,14 @@ def decide(
     realised = np.empty(n)
     realised_c = np.zeros(n_communities)
     self_reliance_c = np.zeros(n_communities)
+    committed_c = np.zeros(n_communities)
+    met_c = np.zeros(n_communities)
     n_prosocial = n_volunteering = n_caring = 0
     buf = np.empty(max(k, 1))
     n_types = type_base.shape[0]
     effective_scale = 1.0 - antisocial
     observed_chunk = np.empty(_CHUNK)
-    c_run, realised_run, self_reliance_run = -1, 0.0, 0.0
+    c_run, realised_run, self_reliance_run, committed_run, met_run = -1, 0.0, 0.0, 0.0, 0.0
     for i in range(n):
         # What contacts gave last month, gathered a chunk of citizens ahead: a loop of gathers
         # alone keeps many loads in flight, where interleaved with the arithmetic below it
@@ -342,18 +346,37 @@ def decide(
         if c != c_run:
             if c_run >= 0:
                 realised_c[c_run], self_reliance_c[c_run] = realised_run, self_reliance_run
+                committed_c[c_run], met_c[c_run] = committed_run, met_run
             c_run, realised_run, self_reliance_run = c, realised_c[c], self_reliance_c[c]
+            committed_run, met_run = committed_c[c], met_c[c]
         realised_run += r
         self_reliance_run += sr / budget[i] if budget[i] > 0 else 0.0
+        # commitment_met, then nan_to_num: 0 without a commitment (a select, not a branch).
+        met = _minimum(1.0, s / pledge) if pledge > 0 else 1.0
+        committed_run += committed
+        met_run += met if committed > 0 else 0.0
         # Counted without branches (integers, exact): the comparisons are random per citizen.
         n_prosocial += int(vol + care >= threshold)
         n_volunteering += int(vol >= threshold)
         n_caring += int(care >= threshold)
     if c_run >= 0:
         realised_c[c_run], self_reliance_c[c_run] = realised_run, self_reliance_run
+        committed_c[c_run], met_c[c_run] = committed_run, met_run
     # Counts kept in locals (registers) during the loop, in the order of DECIDE_TOTALS.
     totals = np.array([float(n_prosocial), float(n_volunteering), float(n_caring)])
-    return new_belief, share, volunteering, caring, self_reliance, realised, realised_c, self_reliance_c, totals
+    return (
+        new_belief,
+        share,
+        volunteering,
+        caring,
+        self_reliance,
+        realised,
+        realised_c,
+        self_reliance_c,
+        totals,
+        committed_c,
+        met_c,
+    )
 
 
 @numba.njit(**_JIT)

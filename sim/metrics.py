@@ -383,8 +383,11 @@ def collect_metrics(model: SocialProductivityModel) -> dict[str, Any]:
     reported = sf["reported_outcome"]
     true_measured = sf["true_measured_outcome"]
     # Only committed citizens have a value (NaN elsewhere), so compute it for them alone.
-    committed = ~np.isnan(cit.commitment)
-    met = commitment_met(cit.share[committed], cit.commitment[committed]) if committed.any() else np.zeros(0)
+    if model.any_commitment():
+        committed = ~np.isnan(cit.commitment)
+        met = commitment_met(cit.share[committed], cit.commitment[committed])
+    else:
+        met = np.zeros(0)
     bunching = model.bunching_counts
     if bunching is None:
         bunching_ratio = indicators.bunching_ratio(month.recorded, month.kept, cfg.services.bunching_window)

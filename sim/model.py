@@ -110,6 +110,7 @@ class SocialProductivityModel(mesa.Model):
         self._month_conditions: management.ServiceConditions | None = None
         self._month_cond: FloatArray | None = None  # the same, as the fused services kernel's rows
         self._fused_params_cache: tuple[Instruments, Any, FloatArray, FloatArray] | None = None
+        self._targeted_cache: tuple[Instruments, FloatArray] | None = None
         self.large_shock = np.zeros(self.communities_state.deprivation.shape[0], dtype=bool)
         self.month_costs: dict[str, float] = {}
         self._buffer: dict[str, np.ndarray] = {}
@@ -117,6 +118,9 @@ class SocialProductivityModel(mesa.Model):
         self._citizen_agents: mesa.agent.AgentSet | None = None
         self._prosocial_share_cache: tuple[FloatArray, FloatArray] | None = None
         self._self_reliance_cache: tuple[FloatArray, FloatArray] | None = None
+        # The fused decide kernel's per-community commitments (share, commitment, committed, met),
+        # valid while the citizens' share and commitment arrays are those it read.
+        self._commitment_cache: tuple[FloatArray, FloatArray, FloatArray, FloatArray] | None = None
         # The fused driver's citizen totals of the month (sim.kernels), read by the metrics; None otherwise.
         self.citizen_totals: dict[str, float] | None = None
         # What the fused services kernel counted of the month's records (sim.kernels.services), read by
@@ -270,7 +274,7 @@ class SocialProductivityModel(mesa.Model):
                 p.volunteer_share,
             ]
         )
-        belief, share, vol, care, selfrel, realised, realised_c, selfrel_c, totals = kernels.decide(
+        belief, share, vol, care, selfrel, realised, realised_c, selfrel_c, totals, committed_c, met_c = kernels.decide(
             cit.realised,
             cit.contacts,
             cit.community,
@@ -298,6 +302,7 @@ class SocialProductivityModel(mesa.Model):
         size = comm.size
         self._prosocial_share_cache = (realised, np.divide(realised_c, size, out=np.zeros_like(size), where=size > 0))
         self._self_reliance_cache = (selfrel, np.divide(selfrel_c, size, out=np.zeros_like(size), where=size > 0))
+        self._commitment_cache = (share, cit.commitment, committed_c, met_c)
         self.citizen_totals = dict(zip(kernels.DECIDE_TOTALS, totals.tolist(), strict=True))
 
     def decide_citizens(self, sel: slice) -> None:
@@ -888,13 +893,24 @@ class SocialProductivityModel(mesa.Model):
     @property
     def measured_domain(self) -> BoolArray:
         """Per domain, whether the centre measures it (``regime.measured_domains`` in force)."""
-        return np.isin(np.arange(len(DOMAINS)), [DOMAINS.index(d) for d in self.instruments.measured_domains])
+        measured = self.instruments.measured_domains
+        return np.array([d in measured for d in DOMAINS], dtype=bool)
 
     def targeted(self) -> FloatArray:
-        """1 for services under a central outcome target this month (the centre sets it on the measured domains)."""
+        """1 for services under a central outcome target this month (the centre sets it on the measured domains).
+
+        Read-only, and made again only when the instruments change (read several times a month).
+        """
+        cached = self._targeted_cache
+        if cached is not None and cached[0] is self.instruments:
+            return cached[1]
         if self.instruments.objective_setter != "centre":
-            return np.zeros(self.services.domain.shape[0])
-        return self.measured_domain[self.services.domain].astype(np.float64)
+            targeted = np.zeros(self.services.domain.shape[0])
+        else:
+            targeted = self.measured_domain[self.services.domain].astype(np.float64)
+        targeted.flags.writeable = False
+        self._targeted_cache = (self.instruments, targeted)
+        return targeted
 
     def objectives(self) -> tuple[FloatArray, FloatArray, FloatArray]:
         """Per service: an objective in force and observed (0/1), its level, and the weight of its consequences.
@@ -936,14 +952,30 @@ class SocialProductivityModel(mesa.Model):
         )
         return community_rules.community_mean(self_rel_share, cit.community, comm.size)
 
+    def _fused_commitments(self) -> tuple[FloatArray, FloatArray] | None:
+        """Per community, the committed citizens and how far they met it, while the decide kernel's sums hold."""
+        cached, cit = self._commitment_cache, self.citizens
+        if cached is not None and cached[0] is cit.share and cached[1] is cit.commitment:
+            return cached[2], cached[3]
+        return None
+
+    def any_commitment(self) -> bool:
+        """Whether any citizen has a commitment in force."""
+        fused = self._fused_commitments()
+        return bool(fused[0].any()) if fused is not None else not np.isnan(self.citizens.commitment).all()
+
     def _citizen_commitment_kept_by_community(self) -> FloatArray:
         cit, comm = self.citizens, self.communities_state
-        if np.isnan(cit.commitment).all():  # no commitments in force: every community 0/0
+        if not self.any_commitment():  # no commitments in force: every community 0/0
             return np.full(comm.size.shape[0], np.nan)
-        met = negotiation.commitment_met(cit.share, cit.commitment)
-        committed = ~np.isnan(met)
-        n = np.bincount(cit.community, weights=committed, minlength=comm.size.shape[0])
-        kept = np.bincount(cit.community, weights=np.nan_to_num(met), minlength=comm.size.shape[0])
+        fused = self._fused_commitments()
+        if fused is not None:  # the same sums, made by the decide kernel in bincount's order
+            n, kept = fused
+        else:
+            met = negotiation.commitment_met(cit.share, cit.commitment)
+            committed = ~np.isnan(met)
+            n = np.bincount(cit.community, weights=committed, minlength=comm.size.shape[0])
+            kept = np.bincount(cit.community, weights=np.nan_to_num(met), minlength=comm.size.shape[0])
         with np.errstate(invalid="ignore", divide="ignore"):
             return kept / n
 

@@ -14,8 +14,8 @@ import numpy as np
 from sim.config import DOMAINS, SimConfig
 from sim.rules import coproduction as cp
 from sim.rules import portable
-from sim.rules._types import BoolArray, FloatArray, IntArray
-from sim.rules.network import build_contacts, neighbour_mean
+from sim.rules._types import BoolArray, ContactArray, FloatArray, IntArray
+from sim.rules.network import CONTACT_DTYPE, build_contacts, neighbour_mean
 
 # Child streams of the root SeedSequence, in a fixed order: append new ones, never reorder,
 # so that adding a process does not reshuffle the draws of the others.
@@ -56,7 +56,7 @@ class CitizenState:
     need: FloatArray  # (N, 3), one column per domain
     own_need: FloatArray
     care_opportunity: FloatArray
-    contacts: IntArray  # (N, k), column-major: each contact slot is one contiguous index vector
+    contacts: ContactArray  # (N, k), column-major: each contact slot is one contiguous index vector
     motivation: FloatArray
     trust: FloatArray
     efficacy: FloatArray
@@ -170,7 +170,7 @@ def init_citizens(
             pop.within_community_share,
         )
         if n > 0
-        else np.zeros((0, k), dtype=np.int64)
+        else np.zeros((0, k), dtype=CONTACT_DTYPE)
     )
     care_opportunity = neighbour_mean(own_need, contacts) if n > 0 else np.zeros(0)
     motivation = np.clip(pop.motivation_mean + pop.motivation_sd * rng.standard_normal(n), 0.0, 1.0)

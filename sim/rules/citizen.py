@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.rules import cooperation, motivation, time_use, trust
-from sim.rules._types import BoolArray, FloatArray, IntArray
+from sim.rules._types import BoolArray, ContactArray, FloatArray, IntArray
 
 
 @dataclass(frozen=True)
@@ -60,7 +60,7 @@ class Decision:
 def decide(
     p: CitizenParams,
     realised_last: FloatArray,
-    contacts: IntArray,
+    contacts: ContactArray,
     coop_type: IntArray,
     belief: FloatArray,
     motivation_: FloatArray,

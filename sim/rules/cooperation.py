@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.rules._types import FloatArray, IntArray
+from sim.rules._types import ContactArray, FloatArray, IntArray
 from sim.rules.network import neighbour_mean
 
 CONDITIONAL, FREE_RIDER, OTHER = 0, 1, 2
@@ -36,7 +36,7 @@ def constants(source: object) -> dict[str, float]:
     return {name: getattr(source, name) for name in CONSTANTS}
 
 
-def observed_contribution(contribution_share: FloatArray, contacts: IntArray) -> FloatArray:
+def observed_contribution(contribution_share: FloatArray, contacts: ContactArray) -> FloatArray:
     """Mean contribution share of each citizen's contacts last month.
 
     Args:

@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from sim.rules.network import build_contacts
+from sim.rules.network import CONTACT_DTYPE, build_contacts
 
 uniform = st.floats(0.0, 1.0, exclude_max=True, allow_nan=False)
 
@@ -39,7 +39,7 @@ def test_contacts_shape_range_and_never_self(net):
     contacts = build_contacts(community, start, size, u_local, u_pick, share)
     n, k = u_local.shape
     assert contacts.shape == (n, k)
-    assert contacts.dtype == np.int64
+    assert contacts.dtype == CONTACT_DTYPE == np.int32
     assert np.all((contacts >= 0) & (contacts < n))
     if n > 1:
         assert not np.any(contacts == np.arange(n)[:, None])
