@@ -697,6 +697,13 @@ def bench_details(n: int, steps: int, reps: int) -> dict[str, Any]:
     return out
 
 
+def default_driver() -> str:
+    """The driver the default config runs (``configs/config.yaml``)."""
+    import sim
+
+    return str(sim.load_config([]).driver)
+
+
 def bench_main_job(overrides: list[str], reps: int) -> dict[str, Any]:
     """Wall time of ``python -m sim`` (the main job) in a fresh process, start-up included."""
     times = []
@@ -804,7 +811,7 @@ def fused_targets(fu: dict[str, Any]) -> list[dict[str, Any]]:
     if real and real["citizens"] == 2_000 and real["steps"] == 120 and real["runs"] >= 1_000:
         # Scaled from a real sweep of the main experiment's four arms (forums' rounds included).
         add(
-            f"fused: 10,000-run sweep (2,000 x 120) on 2 cores, from a real {real['runs']:,}-run sweep",
+            "fused: 10,000-run sweep (2,000 x 120) on 2 cores, scaled from a real sweep",
             real["runs_10000_s"],
             FUSED_SWEEP_10000,
             False,
@@ -1292,16 +1299,28 @@ NOTES = """## How the speed is obtained, and what would go further
   four times faster than one at a time. The decide kernel keeps the running per-community sums
   in registers while the community stays the same (the same additions in the same order), and
   both citizen kernels count without branches.
-* What would go further at 2,000 citizens: the month is now about two fifths kernels (the
-  services kernel the largest), a fifth the random draws themselves (some 32,000 uniforms and
-  4,000 normals a month, kept so that every result keeps its bits) and two fifths Python
-  bookkeeping spread over about a hundred small calls (metrics, detail tables, Mesa's event
-  scheduling, and some 30 arrays a month returned by the kernels, about a microsecond each to
-  hand back to Python), with a run's construction (about 4 ms) on top. Halving a run's CPU
-  again needs both that bookkeeping moved into the kernels or out of the month and cheaper
-  kernels (the services kernel's arithmetic per evaluation, seven per service, and its
-  histogram of the records); the random draws set a floor unless the draws themselves change,
-  which would change every result.
+* Contacts are 32-bit indices (`CONTACT_DTYPE` in `sim.rules.network`; the config allows at most
+  10^7 citizens): the gather of contacts' contributions, a month's largest memory traffic, reads
+  half as many bytes, and the decide kernel at 10^6 citizens went from 135 to 87 ms a month (min
+  of 5 calls on the same inputs; the results are the same bits). The decide kernel also sums,
+  per community, the citizens with a commitment and how far they met it (`commitment_met`), so
+  the services' objectives and the `citizen_commitment_kept` metric no longer make their own
+  passes when no one has committed; the services under a central target are worked out once per
+  set of instruments, not three times a month.
+* What is left at 2,000 citizens, measured in one process by timing every kernel call and every
+  random draw of whole runs (`regime=none`, best of 5 runs, load average about 2.5,
+  2026-11-30): of 130-145 ms a run, the kernels take 60-64 ms (the services kernel, its seven
+  evaluations over some 6,000 case records a month, about half), numpy's random draws 27-31 ms
+  (some 32,000 uniforms, 60 Poisson counts and 4,000 normals a month) and Python 43-51 ms spread
+  over about a hundred small calls (the calls into the kernels and the boxing of the arrays they
+  return, metrics, detail tables, Mesa's event scheduling), with the run's construction on top.
+  The kernels and the draws alone, about 95 ms, are more than the 0.06 s target: removing every
+  line of Python bookkeeping would not meet it. Meeting it needs fewer random numbers per case
+  (five uniforms per case record, a sixth of a month, most of them never read because they only
+  matter near the standard) or fewer evaluations per service (the six trials every month), both
+  changes to the model's rules that change every result, so they are for the team to decide, not
+  an optimisation to slip in. Where forums meet, their rounds are a further 110 ms a run (the
+  forum rules in numpy; see the runs by regime above).
 * An experiment's fixed cost (`python -m sim experiment=NAME` with a handful of tiny runs) is about
   20-25 s on this machine besides the runs themselves: starting Python and importing numpy,
   pandas, Hydra, Mesa, numba's cached kernels, scipy and matplotlib (about 4 s), Hydra compositions (one for the
@@ -1327,14 +1346,12 @@ NOTES = """## How the speed is obtained, and what would go further
 """
 
 FIXED_COST_GAP = (
-    "the services kernel now passes over each service's cases once for all seven evaluations and the "
-    "case noise's logarithms run branch-free, so the kernels are no longer most of a month at 2,000 "
-    "citizens: what remains is about two fifths kernels, a fifth the random draws themselves (some "
-    "32,000 uniforms and 4,000 normals a month, kept so that every result keeps its bits) and two "
-    "fifths Python bookkeeping spread over about a hundred small calls (metrics, detail tables, Mesa's "
-    "event scheduling), with a run's construction on top. Closing the gap needs that bookkeeping moved into "
-    "the kernels or out of the month; the draws set a floor. Measured on a shared 2-core machine "
-    "(load average above), so the absolute figures are also low; the ratio is from one run."
+    "the kernels and numpy's random draws alone cost more than the target at 2,000 citizens (about 95 ms "
+    "of a run: the services' seven evaluations over some 6,000 case records a month, and some 32,000 "
+    "uniforms and 4,000 normals a month kept so that every result keeps its bits), and Python bookkeeping "
+    "spread over about a hundred small calls a month adds 40-50 ms; see the notes above. Closing the gap "
+    "needs fewer random numbers per case record or fewer evaluations per service, changes to the model's "
+    "rules that change every result. Measured on a shared 2-core machine (load average above)."
 )
 
 GAPS = {
@@ -1383,6 +1400,10 @@ GAPS = {
     "fused: citizen-steps/s at N=2,000": FIXED_COST_GAP,
     "fused: CPU of a 2,000 x 120-month run (burn-in included)": FIXED_COST_GAP,
     "fused / vectorised at N=2,000": FIXED_COST_GAP,
+    "fused: 10,000-run sweep (2,000 x 120) on 2 cores, scaled from a real sweep": (
+        "follows the CPU of the runs (the rows above): the main experiment's four regimes, where the "
+        "forums' rounds (numpy) make the regimes with forums the dearest runs."
+    ),
     "fused: 10,000-run sweep (2,000 x 120) on 2 cores, estimated": (
         "follows the CPU of one run (the row above), now mostly the kernels' own work (above all the "
         "services' seven evaluations over the case records)."
@@ -1426,6 +1447,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         earlier["fused"] = bench_fused(plan["fused"], reps)
         earlier["fused"]["machine"] = res["machine"]
         earlier["fused"]["reps"] = reps
+        if not args.quick and default_driver() == "fused":
+            job = bench_main_job(plan["main_job_overrides"], args.main_job_reps or plan["main_job_reps"])
+            earlier["fused"]["main_job_s"] = job["seconds"]["median"]
         earlier["targets"] = evaluate_targets(earlier) if "step" in earlier else fused_targets(earlier["fused"])
         return earlier
     log("step throughput, construction and memory:")
@@ -1444,6 +1468,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     log("fused driver:")
     res["fused"] = bench_fused(plan["fused"], reps)
     res["fused"]["machine"], res["fused"]["reps"] = res["machine"], reps
+    if not args.quick and default_driver() == "fused":  # the main job above ran on the fused driver
+        res["fused"]["main_job_s"] = res["main_job"]["seconds"]["median"]
     log("profile:")
     res["profile"] = in_fresh_process("profile", n=plan["profile_n"], steps=20 if not args.quick else 5)
     res["load_average_end"] = list(os.getloadavg())
