@@ -586,16 +586,24 @@ class SocialProductivityModel(mesa.Model):
         if not due.any():
             return
         fp = self.forum_params
+        fused = self.config.driver == "fused"
         lived = np.nan_to_num(svc.lived, nan=0.5)
         # Service s serves community s // 3 in domain s % 3, so each citizen meets their row,
         # as far as their own need lets them (attenders' experience differs from the community's).
-        experience = forum.personal_experience(
-            lived.reshape(-1, len(DOMAINS))[cit.community],
-            cit.need,
-            cit.community,
-            comm.size.shape[0],
-            fp.need_experience,
-        )
+        if fused:  # the same rules compiled (sim.kernels), the same bits
+            from sim import kernels
+
+            experience = kernels.personal_experience(lived.reshape(-1, len(DOMAINS)), cit.need, cit.community, fp)
+            round_ = kernels.forum_round
+        else:
+            round_ = forum.forum_round
+            experience = forum.personal_experience(
+                lived.reshape(-1, len(DOMAINS))[cit.community],
+                cit.need,
+                cit.community,
+                comm.size.shape[0],
+                fp.need_experience,
+            )
         citizens = forum.ForumCitizens(
             trust=cit.trust,
             efficacy=cit.efficacy,
@@ -620,7 +628,7 @@ class SocialProductivityModel(mesa.Model):
             attend=self.streams["forum"].random(cit.n),
             perception=self.streams["forum_perception"].standard_normal(svc.community.shape[0]),
         )
-        r = forum.forum_round(fp, citizens, services, cit.community, due, draws, support=inst.participation_support)
+        r = round_(fp, citizens, services, cit.community, due, draws, support=inst.participation_support)
         due_i, due_s = due[cit.community], r.due_service
         cit.participated = np.where(due_i, r.attended, cit.participated)
         cit.commitment = np.where(due_i, np.where(r.committed, r.citizen_commitment, np.nan), cit.commitment)
