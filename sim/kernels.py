@@ -1699,9 +1699,10 @@ ENTRY_POINTS = (decide, adapt, adapt_context, service_conditions, services, serv
 # ------------------------------------------------------------------ forums (sim.rules.forum)
 # The forum phase (``SocialProductivityModel.forums_negotiate``) on the fused driver: the rules
 # of ``sim/rules/forum.py`` (attendance, perception, the Nash bargain on its grid, commitments and
-# hours) in two compiled calls, the same operations in the same order, so ``forum_round`` gives
-# ``sim.rules.forum.forum_round``'s bits and ``personal_experience`` that function's. The numpy
-# rules stay the oracle (the other drivers call them; tests/unit/test_forum_kernel.py compares).
+# hours) in two compiled calls, the same operations in the same order: ``forum_inputs`` gives the
+# bits of ``personal_experience`` and ``resources_index`` (with the median budget), ``forum_round``
+# those of ``forum_round``. The numpy rules stay the oracle (the other drivers call them;
+# tests/unit/test_forum_kernel.py compares).
 
 # The scalars of the forum round kernel, in the order of its ``params`` argument.
 FORUM_PARAMS = (
@@ -1769,6 +1770,53 @@ def personal_experience_kernel(
         for d in range(n_d):
             out[i, d] = _clip(lived_by_community[c, d] - weight * (need[i, d] - need_sum[c, d]), 0.0, 1.0)
     return out
+
+
+@numba.njit(**_JIT)
+def _median(values: FloatArray) -> float:
+    """``np.median`` of a 1-d array: the middle value, or the two middle values' sum over 2; NaN if any is NaN."""
+    for x in values:
+        if x != x:
+            return math.nan
+    return float(np.median(values))  # numba's selection: (a + b) / 2 of the same order statistics
+
+
+@numba.njit(**_JIT)
+def forum_inputs_kernel(
+    lived_by_community: FloatArray,
+    need: FloatArray,
+    community: IntArray,
+    weight: float,
+    budget: FloatArray,
+    deprivation: FloatArray,
+    own_need: FloatArray,
+) -> tuple[FloatArray, FloatArray]:
+    """What the forum reads of the citizens: ``personal_experience`` and ``resources_index`` (same bits).
+
+    The resources index's reference budget is the population's median budget, as the model
+    takes it (``np.median``).
+
+    Args:
+        lived_by_community: (C, 3) lived outcome of each community's service per domain.
+        need: (N, 3) need per citizen and domain.
+        community: (N,) each citizen's community.
+        weight: ``need_experience``.
+        budget: (N,) discretionary hours.
+        deprivation: (C,) per community.
+        own_need: (N,) mean need across domains.
+
+    Returns:
+        (N, 3) experience and (N,) resources.
+    """
+    experience = personal_experience_kernel(lived_by_community, need, community, weight)
+    ref = _median(budget)
+    n = budget.shape[0]
+    resources = np.empty(n)
+    twice = 2.0 * ref
+    for i in range(n):
+        time_ = _clip(budget[i] / twice, 0.0, 1.0) if ref > 0 else 0.0
+        resources[i] = _clip((time_ + (1.0 - deprivation[community[i]]) + (1.0 - own_need[i])) / 3.0, 0.0, 1.0)
+    return experience, resources
 
 
 @numba.njit(**_JIT)
@@ -1881,13 +1929,21 @@ def forum_round_kernel(
     """``sim.rules.forum.forum_round`` in one pass over the citizens and one over the services.
 
     Args:
-        trust, efficacy, resources, share: (N,) per citizen (``ForumCitizens``).
-        need, experience: (N, 3) per citizen and domain.
+        trust: (N,) per citizen (``ForumCitizens``).
+        efficacy: (N,).
+        resources: (N,).
+        share: (N,).
+        need: (N, 3) per citizen and domain.
+        experience: (N, 3).
         community_of_citizen: (N,) each citizen's community.
-        service_community, service_domain: (S,) each service's community and domain.
-        spare, ethos, prior: (S,) per service (``ForumServices``).
+        service_community: (S,) each service's community.
+        service_domain: (S,) each service's domain.
+        spare: (S,) per service (``ForumServices``).
+        ethos: (S,).
+        prior: (S,).
         due_communities: (C,) which communities meet.
-        u_attend: (N,) the attendance draws; z_perception: (S,) the perception draws.
+        u_attend: (N,) the attendance draws.
+        z_perception: (S,) the perception draws.
         unit: the grid's (K,) points in [0, 1] (``np.linspace(0, 1, K)``).
         ee: (K,) the attenders' contribution per grid point (``contribution_max * unit``).
         cost_c: (K,) their cost (``citizen_cost * ee**2``).
@@ -2018,22 +2074,41 @@ def forum_round_kernel(
     )
 
 
-def personal_experience(
-    lived_by_community: FloatArray, need: FloatArray, community: IntArray, p: forum_rules.ForumParams
-) -> FloatArray:
-    """``sim.rules.forum.personal_experience`` (same bits) in one compiled call (``personal_experience_kernel``).
+def forum_inputs(
+    lived_by_community: FloatArray,
+    need: FloatArray,
+    community: IntArray,
+    budget: FloatArray,
+    deprivation: FloatArray,
+    own_need: FloatArray,
+    p: forum_rules.ForumParams,
+) -> tuple[FloatArray, FloatArray]:
+    """``forum.personal_experience`` and ``forum.resources_index`` (median budget as reference) in one call.
 
     Args:
         lived_by_community: (C, 3) lived outcome of each community's service per domain.
         need: (N, 3) need per citizen and domain.
         community: (N,) each citizen's community.
+        budget: (N,) discretionary hours.
+        deprivation: (C,) per community.
+        own_need: (N,) mean need across domains.
         p: the forum constants (``need_experience`` is read).
+
+    Returns:
+        (N, 3) each resident's experience and (N,) each citizen's resources index.
     """
-    return personal_experience_kernel(
-        np.ascontiguousarray(lived_by_community, dtype=np.float64),
-        np.ascontiguousarray(need, dtype=np.float64),
+
+    def f(a: FloatArray) -> FloatArray:
+        return np.ascontiguousarray(a, dtype=np.float64)
+
+    return forum_inputs_kernel(
+        f(lived_by_community),
+        f(need),
         np.ascontiguousarray(community, dtype=np.int64),
         float(p.need_experience),
+        f(budget),
+        f(deprivation),
+        f(own_need),
     )
 
 
@@ -2146,3 +2221,37 @@ def forum_round(
         params,
     )
     return forum_rules.ForumRound(*out)
+
+
+def warm_forum() -> None:
+    """Compile the forum kernels now, or load them from the cache, on a tiny round of the model's types.
+
+    ``sim.model.warm_fused_kernels`` calls it: its warm-up month has no forum (the default regime),
+    and a sweep's workers must not each compile these.
+    """
+    p = forum_rules.ForumParams()
+    n, com = 4, np.zeros(4, dtype=np.int64)
+    half = np.full(n, 0.5)
+    need = np.full((n, 3), 0.5)
+    citizens = forum_rules.ForumCitizens(
+        trust=half,
+        efficacy=half,
+        resources=half,
+        share=half,
+        need=need,
+        experience=forum_inputs(np.full((1, 3), 0.5), need, com, half, np.zeros(1), half, p)[0],
+    )
+    services = forum_rules.ForumServices(
+        community=np.zeros(3, dtype=np.int64),
+        domain=np.arange(3, dtype=np.int64),
+        lived=np.full(3, 0.5),
+        spare=np.full(3, 0.5),
+        ethos=np.full(3, 0.5),
+        prior=np.full(3, 0.5),
+    )
+    draws = forum_rules.ForumDraws(attend=np.zeros(n), perception=np.zeros(3))
+    forum_round(p, citizens, services, com, np.ones(1, dtype=np.bool_), draws)
+
+
+# The kernels the fused driver calls (the forum's too).
+ENTRY_POINTS = (*ENTRY_POINTS, forum_inputs_kernel, forum_round_kernel)

@@ -587,16 +587,17 @@ class SocialProductivityModel(mesa.Model):
             return
         fp = self.forum_params
         fused = self.config.driver == "fused"
-        lived = np.nan_to_num(svc.lived, nan=0.5)
+        lived = svc.lived if np.isfinite(svc.lived).all() else np.nan_to_num(svc.lived, nan=0.5)  # read only
         # Service s serves community s // 3 in domain s % 3, so each citizen meets their row,
         # as far as their own need lets them (attenders' experience differs from the community's).
         if fused:  # the same rules compiled (sim.kernels), the same bits
             from sim import kernels
 
-            experience = kernels.personal_experience(lived.reshape(-1, len(DOMAINS)), cit.need, cit.community, fp)
+            experience, resources = kernels.forum_inputs(
+                lived.reshape(-1, len(DOMAINS)), cit.need, cit.community, cit.budget, comm.deprivation, cit.own_need, fp
+            )
             round_ = kernels.forum_round
         else:
-            round_ = forum.forum_round
             experience = forum.personal_experience(
                 lived.reshape(-1, len(DOMAINS))[cit.community],
                 cit.need,
@@ -604,12 +605,14 @@ class SocialProductivityModel(mesa.Model):
                 comm.size.shape[0],
                 fp.need_experience,
             )
+            resources = forum.resources_index(
+                cit.budget, comm.deprivation[cit.community], cit.own_need, float(np.median(cit.budget))
+            )
+            round_ = forum.forum_round
         citizens = forum.ForumCitizens(
             trust=cit.trust,
             efficacy=cit.efficacy,
-            resources=forum.resources_index(
-                cit.budget, comm.deprivation[cit.community], cit.own_need, float(np.median(cit.budget))
-            ),
+            resources=resources,
             share=cit.share,
             need=cit.need,
             experience=experience,
@@ -1013,3 +1016,6 @@ def warm_fused_kernels() -> None:
         population=dataclasses.replace(base.population, n_citizens=16, n_communities=2),
     )
     SocialProductivityModel(cfg).step()
+    from sim import kernels
+
+    kernels.warm_forum()  # that month had no forum (the default regime)
