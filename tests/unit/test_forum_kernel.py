@@ -10,6 +10,7 @@ and non-finite scores (the first NaN wins, an infinite score is no deal).
 from __future__ import annotations
 
 import dataclasses
+import warnings
 
 import numpy as np
 import pytest
@@ -243,3 +244,18 @@ def test_the_constants_are_made_again_when_they_change() -> None:
     assert b is not a and b[0][slope] != a[0][slope]
     c = kernels._forum_constants(dataclasses.replace(P, grid_points=5), 0.5)
     assert c[1].shape == (5,) and b[1].shape == (21,)
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 4, 7, 8, 1999, 2000])
+def test_the_median_is_numpys(n: int) -> None:
+    """``kernels.median`` (one partition) equals ``np.median``: odd and even sizes, ties, zeros, a NaN."""
+    rng = np.random.default_rng(n)
+    cases = [rng.random(n) * 40.0, rng.integers(0, 3, n) * 10.0, np.zeros(n), np.where(rng.random(n) < 0.5, 0.0, 7.5)]
+    nan = rng.random(n)
+    nan[n // 2] = np.nan
+    for values in cases:
+        assert_same_bits(np.array([np.median(values)]), np.array([kernels.median(values)]), "median")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # numpy warns of the NaN (at some sizes)
+        assert np.isnan(np.median(nan))
+    assert np.isnan(kernels.median(nan))
