@@ -2175,16 +2175,18 @@ def _forum_grid(p: forum_rules.ForumParams) -> tuple[FloatArray, FloatArray, Flo
 
 # The last round's constants and what was made of them (forum_params, _forum_grid): a run keeps
 # one ForumParams and one support level for long stretches, and the scalar logarithms and the
-# grid cost more than a whole round's kernel. Compared by identity, which costs nothing.
-_forum_memo: list[Any] = [None, None, None]
+# grid cost more than a whole round's kernel. Compared by identity, which costs nothing; one
+# tuple, replaced whole, so that concurrent callers never mix two rounds' entries.
+_forum_memo: tuple[Any, Any, tuple[FloatArray, ...]] = (None, None, ())
 
 
 def _forum_constants(p: forum_rules.ForumParams, support: float) -> tuple[FloatArray, ...]:
     """``(params, unit, ee, cost_c)`` for a round, from the memo when the constants are the last round's."""
-    memo = _forum_memo
-    if memo[0] is not p or memo[1] != support:
-        memo[:] = [p, support, (forum_params(p, support), *_forum_grid(p))]
-    constants: tuple[FloatArray, ...] = memo[2]
+    global _forum_memo
+    memo_p, memo_support, constants = _forum_memo
+    if memo_p is not p or memo_support != support:
+        constants = (forum_params(p, support), *_forum_grid(p))
+        _forum_memo = (p, support, constants)
     return constants
 
 
