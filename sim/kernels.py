@@ -2111,7 +2111,7 @@ def forum_inputs(
     def f(a: FloatArray) -> FloatArray:
         return np.ascontiguousarray(a, dtype=np.float64)
 
-    return forum_inputs_kernel(
+    experience, resources = forum_inputs_kernel(
         f(lived_by_community),
         f(need),
         np.ascontiguousarray(community, dtype=np.int64),
@@ -2121,6 +2121,7 @@ def forum_inputs(
         f(deprivation),
         f(own_need),
     )
+    return experience, resources
 
 
 def forum_params(p: forum_rules.ForumParams, support: float) -> FloatArray:
@@ -2267,4 +2268,4 @@ def warm_forum() -> None:
 
 
 # The kernels the fused driver calls (the forum's too).
-ENTRY_POINTS = (*ENTRY_POINTS, forum_inputs_kernel, forum_round_kernel)
+ENTRY_POINTS = (*ENTRY_POINTS, forum_inputs_kernel, forum_round_kernel)  # type: ignore[assignment]
