@@ -44,6 +44,8 @@ import numpy as np
 from numba.core import types
 from numba.extending import intrinsic
 
+from sim.rules import forum as forum_rules
+from sim.rules import portable
 from sim.rules._types import BoolArray, FloatArray, IntArray
 
 # The totals the decide kernel adds up, in the order of its ``totals`` output.
@@ -1715,3 +1717,578 @@ def service_conditions(
 
 # The kernels the fused driver calls (each compiled, or loaded from the cache, on first use).
 ENTRY_POINTS = (decide, adapt, adapt_context, service_conditions, services, service_metrics, citizen_means)
+
+
+# ------------------------------------------------------------------ forums (sim.rules.forum)
+# The forum phase (``SocialProductivityModel.forums_negotiate``) on the fused driver: the rules
+# of ``sim/rules/forum.py`` (attendance, perception, the Nash bargain on its grid, commitments and
+# hours) in two compiled calls, the same operations in the same order: ``forum_inputs`` gives the
+# bits of ``personal_experience`` and ``resources_index`` (with the median budget), ``forum_round``
+# those of ``forum_round``. The numpy rules stay the oracle (the other drivers call them;
+# tests/unit/test_forum_kernel.py compares).
+
+# The scalars of the forum round kernel, in the order of its ``params`` argument.
+FORUM_PARAMS = (
+    "attend_mode",  # 0: nobody attends, 1: everyone, 2: the logistic (attend_base in (0, 1))
+    "logit_base",  # log(base / (1 - base)) + log(1 + support_lift * support), as the rule adds them
+    "resources_slope",  # (1 - support_equalise * support) * attend_resources
+    "attend_efficacy",
+    "attend_trust",
+    "noise_sd_one_squared",
+    "noise_floor_squared",
+    "bias_weight",
+    "unbiased_weight",  # 1 - bias_weight
+    "contribution_reach",
+    "quorum",
+    "min_attenders",  # max(1, min_attenders)
+    "partnership_max",
+    "outcome_gain",
+    "citizen_value",
+    "citizen_outside",
+    "service_value",
+    "ethos_weight",
+    "ethos_free_weight",  # 1 - ethos_weight
+    "service_cost",
+    "service_outside",
+    "alpha",  # clip(citizen_power, 0, 1)
+    "one_minus_alpha",
+    "staff_hours_meeting",
+    "staff_hours_attender",
+    "citizen_hours",
+)
+_TINY = 2.2250738585072014e-308  # np.finfo(np.float64).tiny: the bargain's floor under a surplus
+
+
+@numba.njit(**_JIT)
+def personal_experience_kernel(
+    lived_by_community: FloatArray, need: FloatArray, community: IntArray, weight: float
+) -> FloatArray:
+    """``sim.rules.forum.personal_experience`` (its sums in citizen order, as ``np.bincount`` adds).
+
+    Args:
+        lived_by_community: (C, 3) lived outcome of each community's service per domain.
+        need: (N, 3) need per citizen and domain.
+        community: (N,) each citizen's community.
+        weight: ``need_experience``.
+
+    Returns:
+        (N, 3) each resident's experience.
+    """
+    n, n_d = need.shape
+    n_c = lived_by_community.shape[0]
+    residents = np.zeros(n_c)
+    need_sum = np.zeros((n_c, n_d))
+    for i in range(n):
+        c = community[i]
+        residents[c] += 1.0
+        for d in range(n_d):
+            need_sum[c, d] += need[i, d]
+    for c in range(n_c):
+        residents[c] = _maximum(residents[c], 1.0)
+        for d in range(n_d):
+            need_sum[c, d] = need_sum[c, d] / residents[c]  # now the community's mean need
+    out = np.empty((n, n_d))
+    for i in range(n):
+        c = community[i]
+        for d in range(n_d):
+            out[i, d] = _clip(lived_by_community[c, d] - weight * (need[i, d] - need_sum[c, d]), 0.0, 1.0)
+    return out
+
+
+@numba.njit(**_JIT)
+def forum_inputs_kernel(
+    lived_by_community: FloatArray,
+    need: FloatArray,
+    community: IntArray,
+    weight: float,
+    budget: FloatArray,
+    budget_ref: float,
+    deprivation: FloatArray,
+    own_need: FloatArray,
+) -> tuple[FloatArray, FloatArray]:
+    """What the forum reads of the citizens: ``personal_experience`` and ``resources_index`` (same bits).
+
+    Args:
+        lived_by_community: (C, 3) lived outcome of each community's service per domain.
+        need: (N, 3) need per citizen and domain.
+        community: (N,) each citizen's community.
+        weight: ``need_experience``.
+        budget: (N,) discretionary hours.
+        budget_ref: the reference budget (the model's median budget).
+        deprivation: (C,) per community.
+        own_need: (N,) mean need across domains.
+
+    Returns:
+        (N, 3) experience and (N,) resources.
+    """
+    experience = personal_experience_kernel(lived_by_community, need, community, weight)
+    n = budget.shape[0]
+    resources = np.empty(n)
+    twice = 2.0 * budget_ref
+    for i in range(n):
+        time_ = _clip(budget[i] / twice, 0.0, 1.0) if budget_ref > 0 else 0.0
+        resources[i] = _clip((time_ + (1.0 - deprivation[community[i]]) + (1.0 - own_need[i])) / 3.0, 0.0, 1.0)
+    return experience, resources
+
+
+@numba.njit(**_JIT)
+def _bargain_one(
+    perceived: float,
+    need: float,
+    reach: float,
+    spare: float,
+    ethos: float,
+    unit: FloatArray,
+    ee: FloatArray,
+    cost_c: FloatArray,
+    params: FloatArray,
+    scratch: FloatArray,
+) -> tuple[bool, float, float, float, float, float]:
+    """``sim.rules.forum._bargain_block`` for one service; ``scratch`` is a (3, K * K) buffer.
+
+    Returns:
+        feasible, partnership, contribution, gain, surplus_citizens, surplus_service.
+    """
+    p_max_param, outcome_gain, citizen_value, citizen_outside = params[12], params[13], params[14], params[15]
+    service_value, ethos_weight, ethos_free, service_cost = params[16], params[17], params[18], params[19]
+    service_outside, alpha, one_minus_alpha = params[20], params[21], params[22]
+    k = unit.shape[0]
+    p_max = _clip(_minimum(p_max_param, spare), 0.0, 1.0)
+    headroom = _clip(1.0 - perceived, 0.0, 1.0)
+    v_s = service_value * (ethos_free + ethos_weight * ethos)
+    c_need = citizen_value * need
+    # First the surpluses of the deals both sides gain from, packed in grid order, then their
+    # logarithms in a loop without branches when all are normal floats (the usual case).
+    x_c, x_s, at = scratch[0], scratch[1], scratch[2]
+    n_ok = 0
+    normal = True
+    for i in range(k):
+        pp = p_max * unit[i]
+        cost_s = service_cost * (pp * pp)
+        for j in range(k):
+            e_eff = ee[j] * reach
+            total = pp + e_eff
+            ces = 2.0 * pp * e_eff / (total if total > 0 else 1.0) if total > 0 else 0.0
+            gain = headroom * _minimum(1.0, outcome_gain * ces)
+            s_c = c_need * gain - cost_c[j] - citizen_outside
+            s_s = v_s * gain - cost_s - service_outside
+            if s_c > 0 and s_s > 0:
+                a = _maximum(s_c, _TINY)
+                b = _maximum(s_s, _TINY)
+                x_c[n_ok] = a
+                x_s[n_ok] = b
+                at[n_ok] = i * k + j
+                n_ok += 1
+                normal &= _is_normal(a) & _is_normal(b)
+    if n_ok == 0:  # every score is -inf: np.isfinite fails at np.argmax's first point
+        return False, 0.0, 0.0, 0.0, 0.0, 0.0
+    if normal:
+        for m in range(n_ok):
+            x_c[m] = alpha * _log_normal(x_c[m]) + one_minus_alpha * _log_normal(x_s[m])
+    else:
+        for m in range(n_ok):
+            x_c[m] = alpha * _log(x_c[m]) + one_minus_alpha * _log(x_s[m])
+    # np.argmax over the grid's scores (-inf at the deals left out, which are never the first
+    # maximum while any deal is in: a score is finite, +inf or NaN): the first maximum, or the
+    # first NaN.
+    top = x_c[0]
+    best = 0
+    if top == top:
+        for m in range(1, n_ok):
+            x = x_c[m]
+            if not x <= top:
+                top = x
+                best = m
+                if x != x:
+                    break
+    best = int(at[best])
+    if not (top == top and abs(top) < math.inf):  # np.isfinite: no deal has both surpluses positive
+        return False, 0.0, 0.0, 0.0, 0.0, 0.0
+    i, j = best // k, best % k
+    # The chosen deal's values, by the same operations as in the grid.
+    pp = p_max * unit[i]
+    e_eff = ee[j] * reach
+    total = pp + e_eff
+    ces = 2.0 * pp * e_eff / total if total > 0 else 0.0
+    gain = headroom * _minimum(1.0, outcome_gain * ces)
+    s_c = c_need * gain - cost_c[j] - citizen_outside
+    s_s = v_s * gain - service_cost * (pp * pp) - service_outside
+    return True, pp, ee[j], gain, s_c, s_s
+
+
+@numba.njit(**_JIT)
+def forum_round_kernel(
+    trust: FloatArray,
+    efficacy: FloatArray,
+    resources: FloatArray,
+    share: FloatArray,
+    need: FloatArray,
+    experience: FloatArray,
+    community_of_citizen: IntArray,
+    service_community: IntArray,
+    service_domain: IntArray,
+    spare: FloatArray,
+    ethos: FloatArray,
+    prior: FloatArray,
+    due_communities: BoolArray,
+    u_attend: FloatArray,
+    z_perception: FloatArray,
+    unit: FloatArray,
+    ee: FloatArray,
+    cost_c: FloatArray,
+    params: FloatArray,
+) -> tuple[Any, ...]:
+    """``sim.rules.forum.forum_round`` in one pass over the citizens and one over the services.
+
+    Args:
+        trust: (N,) per citizen (``ForumCitizens``).
+        efficacy: (N,).
+        resources: (N,).
+        share: (N,).
+        need: (N, 3) per citizen and domain.
+        experience: (N, 3).
+        community_of_citizen: (N,) each citizen's community.
+        service_community: (S,) each service's community.
+        service_domain: (S,) each service's domain.
+        spare: (S,) per service (``ForumServices``).
+        ethos: (S,).
+        prior: (S,).
+        due_communities: (C,) which communities meet.
+        u_attend: (N,) the attendance draws.
+        z_perception: (S,) the perception draws.
+        unit: the grid's (K,) points in [0, 1] (``np.linspace(0, 1, K)``).
+        ee: (K,) the attenders' contribution per grid point (``contribution_max * unit``).
+        cost_c: (K,) their cost (``citizen_cost * ee**2``).
+        params: the scalars of ``FORUM_PARAMS``.
+
+    Returns:
+        The arrays of ``sim.rules.forum.ForumRound``, in its field order.
+    """
+    attend_mode, logit_base, resources_slope, attend_efficacy, attend_trust = (
+        params[0],
+        params[1],
+        params[2],
+        params[3],
+        params[4],
+    )
+    sd_one_sq, floor_sq, bias, unbiased, reach_per_turnout = params[5], params[6], params[7], params[8], params[9]
+    quorum, min_attenders = params[10], params[11]
+    staff_meeting, staff_attender, hours = params[23], params[24], params[25]
+    n, n_d = need.shape
+    n_c = due_communities.shape[0]
+    n_s = service_community.shape[0]
+    k = unit.shape[0]
+
+    # Citizens: who attends, and the per-community sums (citizen order, as np.bincount adds).
+    prob = np.empty(n)
+    attended = np.empty(n, dtype=np.bool_)
+    citizen_hours = np.empty(n)
+    residents = np.zeros(n_c)
+    attenders = np.zeros(n_c)
+    exp_all = np.zeros((n_c, n_d))
+    exp_att = np.zeros((n_c, n_d))
+    need_att = np.zeros((n_c, n_d))
+    for i in range(n):
+        if attend_mode == 2.0:
+            logit = logit_base + resources_slope * (resources[i] - 0.5)
+            logit += attend_efficacy * (efficacy[i] - 0.5)
+            logit += attend_trust * (trust[i] - 0.5)
+            prob[i] = 1.0 / (1.0 + _exp(-logit))
+        else:
+            prob[i] = attend_mode
+        c = community_of_citizen[i]
+        went = (u_attend[i] < prob[i]) and due_communities[c]
+        attended[i] = went
+        w = 1.0 if went else 0.0
+        citizen_hours[i] = w * hours
+        residents[c] += 1.0
+        attenders[c] += w
+        for d in range(n_d):
+            exp_all[c, d] += experience[i, d]
+            exp_att[c, d] += experience[i, d] * w
+            need_att[c, d] += need[i, d] * w
+    turnout = np.zeros(n_c)
+    for c in range(n_c):
+        if residents[c] > 0:
+            turnout[c] = attenders[c] / residents[c]
+
+    # Services: the forum's reading, the quorum, and the bargain where a quorate forum met.
+    due_s = np.empty(n_s, dtype=np.bool_)
+    perceived = np.empty(n_s)
+    in_force = np.zeros(n_s, dtype=np.bool_)
+    objective = np.empty(n_s)
+    ambition = np.zeros(n_s)
+    partnership = np.zeros(n_s)
+    contribution = np.zeros(n_s)
+    surplus_c = np.zeros(n_s)
+    surplus_s = np.zeros(n_s)
+    staff = np.empty(n_s)
+    extra_c = np.zeros(n_c)
+    deals_c = np.zeros(n_c)
+    scratch = np.empty((3, k * k))
+    for s in range(n_s):
+        c = service_community[s]
+        d = service_domain[s]
+        n_att = attenders[c]
+        n_res = residents[c]
+        due = due_communities[c]
+        due_s[s] = due
+        reading = prior[s]
+        if due and n_att > 0:
+            comm_mean = exp_all[c, d] / n_res if n_res > 0 else prior[s]
+            att_mean = exp_att[c, d] / n_att
+            sd = math.sqrt(sd_one_sq / _maximum(n_att, 1.0) + floor_sq)
+            reading = _clip(bias * _nan_to_num(att_mean) + unbiased * comm_mean + sd * z_perception[s], 0.0, 1.0)
+        perceived[s] = reading
+        reach = _minimum(1.0, turnout[c] * reach_per_turnout)
+        if (turnout[c] >= quorum) and (n_att >= min_attenders) and due:
+            att_need = need_att[c, d] / n_att if n_att > 0 else 0.0
+            ok, p_deal, e_deal, gain, sur_c, sur_s = _bargain_one(
+                reading, att_need, reach, spare[s], ethos[s], unit, ee, cost_c, params, scratch
+            )
+            in_force[s] = ok
+            partnership[s] = p_deal
+            contribution[s] = e_deal
+            ambition[s] = gain
+            surplus_c[s] = sur_c
+            surplus_s[s] = sur_s
+        objective[s] = _clip(reading + ambition[s], 0.0, 1.0)
+        staff[s] = staff_meeting + staff_attender * n_att if due else 0.0
+        extra_c[c] += contribution[s]
+        deals_c[c] += 1.0 if in_force[s] else 0.0
+
+    # Citizens again: each attender commits to the extras agreed in their community.
+    committed = np.empty(n, dtype=np.bool_)
+    commitment = np.empty(n)
+    for i in range(n):
+        c = community_of_citizen[i]
+        made = attended[i] and deals_c[c] > 0
+        committed[i] = made
+        commitment[i] = _minimum(1.0, share[i] + extra_c[c]) if made else share[i]
+    return (
+        attended,
+        prob,
+        attenders,
+        turnout,
+        due_s,
+        perceived,
+        in_force,
+        objective,
+        ambition,
+        partnership,
+        contribution,
+        commitment,
+        committed,
+        surplus_c,
+        surplus_s,
+        citizen_hours,
+        staff,
+    )
+
+
+def median(values: FloatArray) -> float:
+    """``float(np.median(values))`` of a 1-d float array, by numpy's own steps without its overhead.
+
+    ``np.median`` partitions (the middle one or two and the last, where a NaN would sort), takes
+    the mean of the middle one or two, and gives NaN if the last is NaN; the same here, in a
+    third of the time (its Python layers cost more than the partition at 2,000 citizens).
+    """
+    values = np.asarray(values, dtype=np.float64)
+    n = values.shape[0]
+    if n == 0:
+        return float(np.median(values))  # NaN, with numpy's warning
+    h = n // 2
+    middle = slice(h - 1, h + 1) if n % 2 == 0 else slice(h, h + 1)
+    part = np.partition(values, [*range(middle.start, middle.stop), -1])
+    if np.isnan(part[-1]):
+        return math.nan
+    return float(part[middle].mean())
+
+
+def forum_inputs(
+    lived_by_community: FloatArray,
+    need: FloatArray,
+    community: IntArray,
+    budget: FloatArray,
+    deprivation: FloatArray,
+    own_need: FloatArray,
+    p: forum_rules.ForumParams,
+) -> tuple[FloatArray, FloatArray]:
+    """``forum.personal_experience`` and ``forum.resources_index`` (median budget as reference) in one call.
+
+    The median is numpy's (:func:`median`); the rest is ``forum_inputs_kernel``.
+
+    Args:
+        lived_by_community: (C, 3) lived outcome of each community's service per domain.
+        need: (N, 3) need per citizen and domain.
+        community: (N,) each citizen's community.
+        budget: (N,) discretionary hours.
+        deprivation: (C,) per community.
+        own_need: (N,) mean need across domains.
+        p: the forum constants (``need_experience`` is read).
+
+    Returns:
+        (N, 3) each resident's experience and (N,) each citizen's resources index.
+    """
+
+    def f(a: FloatArray) -> FloatArray:
+        return np.ascontiguousarray(a, dtype=np.float64)
+
+    experience, resources = forum_inputs_kernel(
+        f(lived_by_community),
+        f(need),
+        np.ascontiguousarray(community, dtype=np.int64),
+        float(p.need_experience),
+        f(budget),
+        median(budget),
+        f(deprivation),
+        f(own_need),
+    )
+    return experience, resources
+
+
+def forum_params(p: forum_rules.ForumParams, support: float) -> FloatArray:
+    """The scalars of ``FORUM_PARAMS`` for one round, each computed as the numpy rules compute it.
+
+    Args:
+        p: the forum constants.
+        support: participation support this round.
+    """
+    base = float(np.clip(p.attend_base, 0.0, 1.0))
+    logistic = not (base <= 0.0 or base >= 1.0)  # as the rule tests it (NaN goes to the logistic)
+    values = {
+        "attend_mode": 2.0 if logistic else float(base >= 1.0),
+        "logit_base": (
+            float(portable.log(base / (1.0 - base)) + portable.log(1.0 + p.support_lift * support)) if logistic else 0.0
+        ),
+        "resources_slope": (1.0 - p.support_equalise * support) * p.attend_resources,
+        "attend_efficacy": p.attend_efficacy,
+        "attend_trust": p.attend_trust,
+        "noise_sd_one_squared": p.noise_sd_one**2,
+        "noise_floor_squared": p.noise_floor**2,
+        "bias_weight": p.bias_weight,
+        "unbiased_weight": 1.0 - p.bias_weight,
+        "contribution_reach": p.contribution_reach,
+        "quorum": p.quorum,
+        "min_attenders": max(1, p.min_attenders),
+        "partnership_max": p.partnership_max,
+        "outcome_gain": p.outcome_gain,
+        "citizen_value": p.citizen_value,
+        "citizen_outside": p.citizen_outside,
+        "service_value": p.service_value,
+        "ethos_weight": p.ethos_weight,
+        "ethos_free_weight": 1.0 - p.ethos_weight,
+        "service_cost": p.service_cost,
+        "service_outside": p.service_outside,
+        "alpha": float(np.clip(p.citizen_power, 0.0, 1.0)),
+        "one_minus_alpha": 1.0 - float(np.clip(p.citizen_power, 0.0, 1.0)),
+        "staff_hours_meeting": p.staff_hours_meeting,
+        "staff_hours_attender": p.staff_hours_attender,
+        "citizen_hours": p.citizen_hours,
+    }
+    return np.array([float(values[name]) for name in FORUM_PARAMS])
+
+
+def _forum_grid(p: forum_rules.ForumParams) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """The bargaining grid's points in [0, 1], the attenders' contribution and its cost at each (as the rule)."""
+    k = max(2, int(p.grid_points))
+    unit = np.linspace(0.0, 1.0, k)
+    ee = p.contribution_max * unit
+    return unit, ee, p.citizen_cost * ee**2
+
+
+# The last round's constants and what was made of them (forum_params, _forum_grid): a run keeps
+# one ForumParams and one support level for long stretches, and the scalar logarithms and the
+# grid cost more than a whole round's kernel. Compared by identity, which costs nothing; one
+# tuple, replaced whole, so that concurrent callers never mix two rounds' entries.
+_forum_memo: tuple[Any, Any, tuple[FloatArray, ...]] = (None, None, ())
+
+
+def _forum_constants(p: forum_rules.ForumParams, support: float) -> tuple[FloatArray, ...]:
+    """``(params, unit, ee, cost_c)`` for a round, from the memo when the constants are the last round's."""
+    global _forum_memo
+    memo_p, memo_support, constants = _forum_memo
+    if memo_p is not p or memo_support != support:
+        constants = (forum_params(p, support), *_forum_grid(p))
+        _forum_memo = (p, support, constants)
+    return constants
+
+
+def forum_round(
+    p: forum_rules.ForumParams,
+    citizens: forum_rules.ForumCitizens,
+    services: forum_rules.ForumServices,
+    community_of_citizen: IntArray,
+    due_communities: BoolArray,
+    draws: forum_rules.ForumDraws,
+    support: float = 0.0,
+) -> forum_rules.ForumRound:
+    """``sim.rules.forum.forum_round`` (same arguments, same bits) in one compiled call (``forum_round_kernel``).
+
+    The bargaining grid's per-point constants (``unit``, the attenders' contribution and its cost)
+    are made here by the rule's own numpy operations and passed in.
+    """
+    params, unit, ee, cost_c = _forum_constants(p, support)
+
+    def f(a: FloatArray) -> FloatArray:
+        return np.ascontiguousarray(a, dtype=np.float64)
+
+    def i(a: IntArray) -> IntArray:
+        return np.ascontiguousarray(a, dtype=np.int64)
+
+    out = forum_round_kernel(
+        f(citizens.trust),
+        f(citizens.efficacy),
+        f(citizens.resources),
+        f(citizens.share),
+        f(citizens.need),
+        f(citizens.experience),
+        i(community_of_citizen),
+        i(services.community),
+        i(services.domain),
+        f(services.spare),
+        f(services.ethos),
+        f(services.prior),
+        np.ascontiguousarray(due_communities, dtype=np.bool_),
+        f(draws.attend),
+        f(draws.perception),
+        unit,
+        ee,
+        cost_c,
+        params,
+    )
+    return forum_rules.ForumRound(*out)
+
+
+def warm_forum() -> None:
+    """Compile the forum kernels now, or load them from the cache, on a tiny round of the model's types.
+
+    ``sim.model.warm_fused_kernels`` calls it: its warm-up month has no forum (the default regime),
+    and a sweep's workers must not each compile these.
+    """
+    p = forum_rules.ForumParams()
+    n, com = 4, np.zeros(4, dtype=np.int64)
+    half = np.full(n, 0.5)
+    need = np.full((n, 3), 0.5)
+    citizens = forum_rules.ForumCitizens(
+        trust=half,
+        efficacy=half,
+        resources=half,
+        share=half,
+        need=need,
+        experience=forum_inputs(np.full((1, 3), 0.5), need, com, half, np.zeros(1), half, p)[0],
+    )
+    services = forum_rules.ForumServices(
+        community=np.zeros(3, dtype=np.int64),
+        domain=np.arange(3, dtype=np.int64),
+        lived=np.full(3, 0.5),
+        spare=np.full(3, 0.5),
+        ethos=np.full(3, 0.5),
+        prior=np.full(3, 0.5),
+    )
+    draws = forum_rules.ForumDraws(attend=np.zeros(n), perception=np.zeros(3))
+    forum_round(p, citizens, services, com, np.ones(1, dtype=np.bool_), draws)
+
+
+# The kernels the fused driver calls (the forum's too).
+ENTRY_POINTS = (*ENTRY_POINTS, forum_inputs_kernel, forum_round_kernel)  # type: ignore[assignment]

@@ -591,22 +591,33 @@ class SocialProductivityModel(mesa.Model):
         if not due.any():
             return
         fp = self.forum_params
-        lived = np.nan_to_num(svc.lived, nan=0.5)
+        fused = self.config.driver == "fused"
+        lived = svc.lived if np.isfinite(svc.lived).all() else np.nan_to_num(svc.lived, nan=0.5)  # read only
         # Service s serves community s // 3 in domain s % 3, so each citizen meets their row,
         # as far as their own need lets them (attenders' experience differs from the community's).
-        experience = forum.personal_experience(
-            lived.reshape(-1, len(DOMAINS))[cit.community],
-            cit.need,
-            cit.community,
-            comm.size.shape[0],
-            fp.need_experience,
-        )
+        if fused:  # the same rules compiled (sim.kernels), the same bits
+            from sim import kernels
+
+            experience, resources = kernels.forum_inputs(
+                lived.reshape(-1, len(DOMAINS)), cit.need, cit.community, cit.budget, comm.deprivation, cit.own_need, fp
+            )
+            round_ = kernels.forum_round
+        else:
+            experience = forum.personal_experience(
+                lived.reshape(-1, len(DOMAINS))[cit.community],
+                cit.need,
+                cit.community,
+                comm.size.shape[0],
+                fp.need_experience,
+            )
+            resources = forum.resources_index(
+                cit.budget, comm.deprivation[cit.community], cit.own_need, float(np.median(cit.budget))
+            )
+            round_ = forum.forum_round
         citizens = forum.ForumCitizens(
             trust=cit.trust,
             efficacy=cit.efficacy,
-            resources=forum.resources_index(
-                cit.budget, comm.deprivation[cit.community], cit.own_need, float(np.median(cit.budget))
-            ),
+            resources=resources,
             share=cit.share,
             need=cit.need,
             experience=experience,
@@ -625,7 +636,7 @@ class SocialProductivityModel(mesa.Model):
             attend=self.streams["forum"].random(cit.n),
             perception=self.streams["forum_perception"].standard_normal(svc.community.shape[0]),
         )
-        r = forum.forum_round(fp, citizens, services, cit.community, due, draws, support=inst.participation_support)
+        r = round_(fp, citizens, services, cit.community, due, draws, support=inst.participation_support)
         due_i, due_s = due[cit.community], r.due_service
         cit.participated = np.where(due_i, r.attended, cit.participated)
         cit.commitment = np.where(due_i, np.where(r.committed, r.citizen_commitment, np.nan), cit.commitment)
@@ -1037,3 +1048,6 @@ def warm_fused_kernels() -> None:
         population=dataclasses.replace(base.population, n_citizens=16, n_communities=2),
     )
     SocialProductivityModel(cfg).step()
+    from sim import kernels
+
+    kernels.warm_forum()  # that month had no forum (the default regime)

@@ -34,7 +34,16 @@ def citizen_commitment(share: FloatArray, participates: BoolArray, ambition: flo
 
 
 def commitment_met(share: FloatArray, commitment: FloatArray) -> FloatArray:
-    """How far each committed citizen met its commitment, in [0, 1]; NaN where none was made."""
+    """How far each committed citizen met its commitment, in [0, 1]; NaN where none was made.
+
+    ``min(1, share / commitment)`` where the commitment is positive, 1 where it is zero or less,
+    NaN where it is NaN. It runs twice a month, so in few passes (a comparison with NaN costs
+    several times one without, and this array is mostly NaN): the quotient everywhere, then the
+    entries without a positive commitment set.
+    """
     with np.errstate(invalid="ignore", divide="ignore"):
-        met = np.where(commitment > 0, np.minimum(1.0, share / np.where(commitment > 0, commitment, 1.0)), 1.0)
-    return np.where(np.isnan(commitment), np.nan, met)
+        met = np.divide(share, commitment)
+    np.minimum(met, 1.0, out=met)
+    np.copyto(met, 1.0, where=commitment <= 0)
+    np.copyto(met, np.nan, where=np.isnan(commitment))
+    return met

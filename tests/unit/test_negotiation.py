@@ -123,3 +123,23 @@ def test_commitment_met_by_hand():
 def test_a_commitment_of_zero_is_always_met():
     met = ng.commitment_met(np.array([0.0, 0.5]), np.array([0.0, 0.0]))
     np.testing.assert_array_equal(met, [1.0, 1.0])
+
+
+def test_commitment_met_has_the_straightforward_formulas_bits():
+    """The few-pass version equals the masked formula bit for bit, on NaN, zero, negative and NaN-share edges."""
+    rng = np.random.default_rng(4)
+    share = rng.random(4000)
+    share[::29] = np.nan
+    share[::31] = 0.0
+    commitment = np.where(rng.random(4000) < 0.5, np.nan, rng.random(4000))
+    commitment[::17] = 0.0
+    commitment[::19] = -0.0
+    commitment[::23] = -0.2
+    commitment[::37] = share[::37]  # exactly met
+    with np.errstate(invalid="ignore", divide="ignore"):
+        safe = np.where(commitment > 0, commitment, 1.0)
+        expected = np.where(commitment > 0, np.minimum(1.0, share / safe), 1.0)
+    expected = np.where(np.isnan(commitment), np.nan, expected)
+    met = ng.commitment_met(share, commitment)
+    assert met.dtype == expected.dtype and met.shape == expected.shape
+    np.testing.assert_array_equal(met.view(np.int64), expected.view(np.int64))
