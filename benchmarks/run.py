@@ -1334,8 +1334,9 @@ NOTES = """## How the speed is obtained, and what would go further
   (five uniforms per case record, a sixth of a month, most of them never read because they only
   matter near the standard) or fewer evaluations per service (the six trials every month), both
   changes to the model's rules that change every result, so they are for the team to decide, not
-  an optimisation to slip in. Where forums meet, their rounds are a further 110 ms a run (the
-  forum rules in numpy; see the runs by regime above).
+  an optimisation to slip in. Where forums meet, their rounds add about 20-25 ms a run (two
+  compiled calls per round since this session's forum kernels, 110-120 ms before; see the runs
+  by regime above).
 * An experiment's fixed cost (`python -m sim experiment=NAME` with a handful of tiny runs) is about
   20-25 s on this machine besides the runs themselves: starting Python and importing numpy,
   pandas, Hydra, Mesa, numba's cached kernels, scipy and matplotlib (about 4 s), Hydra compositions (one for the
