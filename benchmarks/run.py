@@ -1323,7 +1323,7 @@ NOTES = """## How the speed is obtained, and what would go further
   passes when no one has committed; the services under a central target are worked out once per
   set of instruments, not three times a month.
 * What is left at 2,000 citizens, measured in one process by timing every kernel call and every
-  random draw of whole runs (`regime=none`, best of 5 runs, load average about 2.5,
+  random draw of whole runs (`regime=none`, best of 5 runs, load average 0.2-2.5,
   2026-11-30): of 130-145 ms a run, the kernels take 60-64 ms (the services kernel, its seven
   evaluations over some 6,000 case records a month, about half), numpy's random draws 27-31 ms
   (some 32,000 uniforms, 60 Poisson counts and 4,000 normals a month) and Python 43-51 ms spread
@@ -1358,7 +1358,9 @@ NOTES = """## How the speed is obtained, and what would go further
   in this process instead would change what `experiment.backend=processes` means), and the
   figures' time is spread over their many texts and lines, with no redundant draw to remove.
 * Noise: on a shared 2-core machine another process running tests can halve the measured
-  rates; compare medians, and rerun on an idle machine for the best figures.
+  rates; compare medians, and rerun on an idle machine for the best figures. Even with the load
+  average near 1, the same 2,000 x 120-month run took from 0.13 to 0.22 s of CPU in different
+  fresh processes (2026-11-30 07:05 run): the machine's other tenants are not seen in its load.
 """
 
 FIXED_COST_GAP = (
@@ -1382,7 +1384,8 @@ GAPS = {
         "roughly halving them; the seven trials could share their per-case transforms (`log(u)`, "
         "`log1p(-u)`, the landing values and the case counts are the same in all seven), saving about "
         "0.5 ms. Both keep the results identical if the compiled code performs the same floating-point "
-        "operations in the same order."
+        "operations in the same order. The fused driver (the default; its section above) is that path; it "
+        "too falls short of 10 M at 10^5 (see its own targets)."
     ),
     "the same, pool start-up excluded (long sweeps)": (
         "on a shared machine the two workers compete with other jobs for the two cores; rerun when "
@@ -1417,15 +1420,30 @@ GAPS = {
     "fused: CPU of a 2,000 x 120-month run (burn-in included)": FIXED_COST_GAP,
     "fused / vectorised at N=2,000": FIXED_COST_GAP,
     "fused: 10,000-run sweep (2,000 x 120) on 2 cores, scaled from a real sweep": (
-        "follows the CPU of the runs (the rows above): the main experiment's four regimes, where the "
-        "forums' rounds (numpy) make the regimes with forums the dearest runs."
+        "follows the CPU of the runs (the rows above: the forums' rounds and the objectives they set make "
+        "the regimes with forums the dearest), plus the sweep's own handling of each run's results in the "
+        "workers and the parent; see the run's cost at 2,000 citizens above for why the runs themselves "
+        "cannot get cheap enough without changes to the rules."
+    ),
+    "fused: main job wall time": (
+        "the main job is 40 runs of 3,000 citizens x 144 months, about 5 s of its time on 2 cores; the "
+        "rest is its fixed cost (starting Python and importing the libraries, Hydra's compositions, the "
+        "pool of workers, the analysis with its figures and report: see the note on an experiment's "
+        "fixed cost above). Under 10 s would need the figures and the report left out of the main job, or "
+        "its runs in the calling process, which would change what the main job gives users."
     ),
     "fused: 10,000-run sweep (2,000 x 120) on 2 cores, estimated": (
         "follows the CPU of one run (the row above), now mostly the kernels' own work (above all the "
         "services' seven evaluations over the case records)."
     ),
     "fused: 100 steps at N=10^6": (
-        "see the target at N=10^5 (the same passes, ten times as many citizens); measured under load."
+        "a month at 10^6 citizens is about 140 ms: the decide kernel about 87 ms (the gather of eight "
+        "contacts' contributions per citizen is half of it, even with 32-bit indices), numpy's two "
+        "normal draws per citizen about 30 ms, the adapt kernel about 23 ms and the metrics about 9 ms. "
+        "Parallel kernels (`prange`; citizens are independent within a phase, and the per-community sums "
+        "can be kept in index order by splitting at community boundaries) could halve the kernels on 2 "
+        "cores, but the draws stay serial: about 10 s, still over the target, and threads inside a "
+        "sweep's workers would compete with the other workers for the same cores."
     ),
     "fused: peak memory at N=10^6": (
         "each kernel allocates its new state arrays (the synchronous update keeps last month's); "
