@@ -213,6 +213,7 @@ class SocialProductivityModel(mesa.Model):
             self.services.partnership_committed[:] = 0.0
             self.citizens.participated[:] = False
             self.citizens.commitment[:] = np.nan
+            self._commitment_cache = None  # its sums were of the commitments just cleared in place
         if new.target_level != self.instruments.target_level:
             self.services.target[:] = new.target_level
         self.instruments = new

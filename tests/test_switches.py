@@ -62,3 +62,16 @@ def test_setting_one_instrument_changes_only_it() -> None:
     _, seen = _run(["regime=targets", "steps=4", "regime.switches=[{step:2,set:{league_table:false}}]"])
     assert [i.league_table for i in seen] == [True, True, False, False]
     assert all(i.objective_setter == "centre" and i.observation == "indicator" for i in seen)
+
+
+def test_commitments_cleared_by_a_switch_are_not_read_back_from_the_fused_kernels_sums() -> None:
+    # The fused decide kernel sums commitments per community; a switch that stops the forums clears
+    # the commitments in place, and what is read between the switch and the next decisions must say so.
+    model, _ = _run(["steps=6", "regime=negotiated", "driver=fused"])
+    assert model.any_commitment()
+    kept = model._citizen_commitment_kept_by_community()
+    assert np.isfinite(kept).any()
+    model._put_in_force(model.instruments.with_preset("targets"))
+    assert np.isnan(model.citizens.commitment).all()
+    assert not model.any_commitment()
+    assert np.isnan(model._citizen_commitment_kept_by_community()).all()
