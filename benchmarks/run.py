@@ -1511,6 +1511,15 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     return res
 
 
+def _has_full_run(path: Path) -> bool:
+    """Whether ``path`` holds the results of a full run (what ``--only`` adds a section to)."""
+    try:
+        earlier = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return False
+    return isinstance(earlier, dict) and all(k in earlier for k in ("machine", "settings", "step"))
+
+
 def main(argv: list[str] | None = None) -> None:
     """Command line."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawTextHelpFormatter)
@@ -1527,6 +1536,11 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--worker", choices=sorted(WORKERS), help=argparse.SUPPRESS)
     ap.add_argument("--worker-args", default="{}", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
+    if args.only and not _has_full_run(args.json):
+        ap.error(
+            f"--only {args.only} adds its section to an earlier full run's results, and {args.json} holds none: "
+            "run benchmarks/run.py without --only first, or name such a file with --json"
+        )
     if args.worker:
         print(json.dumps(WORKERS[args.worker](**json.loads(args.worker_args))))
         return

@@ -124,3 +124,14 @@ def test_citizen_blocks_do_not_change_results(monkeypatch: pytest.MonkeyPatch) -
     blocks = SocialProductivityModel(cfg)
     blocks.run()
     pd.testing.assert_frame_equal(whole.timeseries(), blocks.timeseries(), check_exact=True)
+
+
+def test_only_one_section_without_an_earlier_full_run_is_refused_in_one_line(tmp_path: Path) -> None:
+    # --only adds a section to an earlier full run's results: with none, say so before measuring anything.
+    missing = tmp_path / "results.json"
+    cmd = [sys.executable, str(ROOT / "benchmarks" / "run.py"), "--only", "fused", "--json", str(missing)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert proc.returncode == 2
+    assert "holds none" in proc.stderr and "without --only" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert not missing.exists()
