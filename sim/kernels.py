@@ -1715,10 +1715,6 @@ def service_conditions(
     return cond, new_shock, large_shock, functioning_error, noise, checked_total
 
 
-# The kernels the fused driver calls (each compiled, or loaded from the cache, on first use).
-ENTRY_POINTS = (decide, adapt, adapt_context, service_conditions, services, service_metrics, citizen_means)
-
-
 # ------------------------------------------------------------------ forums (sim.rules.forum)
 # The forum phase (``SocialProductivityModel.forums_negotiate``) on the fused driver: the rules
 # of ``sim/rules/forum.py`` (attendance, perception, the Nash bargain on its grid, commitments and
@@ -2105,6 +2101,16 @@ def median(values: FloatArray) -> float:
     return float(part[middle].mean())
 
 
+def _floats(a: FloatArray) -> FloatArray:
+    """``a`` as the kernels take it: C-contiguous float64 (no copy when it is already)."""
+    return np.ascontiguousarray(a, dtype=np.float64)
+
+
+def _ints(a: IntArray) -> IntArray:
+    """``a`` as C-contiguous int64 (no copy when it is already)."""
+    return np.ascontiguousarray(a, dtype=np.int64)
+
+
 def forum_inputs(
     lived_by_community: FloatArray,
     need: FloatArray,
@@ -2130,19 +2136,15 @@ def forum_inputs(
     Returns:
         (N, 3) each resident's experience and (N,) each citizen's resources index.
     """
-
-    def f(a: FloatArray) -> FloatArray:
-        return np.ascontiguousarray(a, dtype=np.float64)
-
     experience, resources = forum_inputs_kernel(
-        f(lived_by_community),
-        f(need),
-        np.ascontiguousarray(community, dtype=np.int64),
+        _floats(lived_by_community),
+        _floats(need),
+        _ints(community),
         float(p.need_experience),
-        f(budget),
+        _floats(budget),
         median(budget),
-        f(deprivation),
-        f(own_need),
+        _floats(deprivation),
+        _floats(own_need),
     )
     return experience, resources
 
@@ -2156,6 +2158,7 @@ def forum_params(p: forum_rules.ForumParams, support: float) -> FloatArray:
     """
     base = float(np.clip(p.attend_base, 0.0, 1.0))
     logistic = not (base <= 0.0 or base >= 1.0)  # as the rule tests it (NaN goes to the logistic)
+    alpha = float(np.clip(p.citizen_power, 0.0, 1.0))
     values = {
         "attend_mode": 2.0 if logistic else float(base >= 1.0),
         "logit_base": (
@@ -2180,8 +2183,8 @@ def forum_params(p: forum_rules.ForumParams, support: float) -> FloatArray:
         "ethos_free_weight": 1.0 - p.ethos_weight,
         "service_cost": p.service_cost,
         "service_outside": p.service_outside,
-        "alpha": float(np.clip(p.citizen_power, 0.0, 1.0)),
-        "one_minus_alpha": 1.0 - float(np.clip(p.citizen_power, 0.0, 1.0)),
+        "alpha": alpha,
+        "one_minus_alpha": 1.0 - alpha,
         "staff_hours_meeting": p.staff_hours_meeting,
         "staff_hours_attender": p.staff_hours_attender,
         "citizen_hours": p.citizen_hours,
@@ -2229,29 +2232,22 @@ def forum_round(
     are made here by the rule's own numpy operations and passed in.
     """
     params, unit, ee, cost_c = _forum_constants(p, support)
-
-    def f(a: FloatArray) -> FloatArray:
-        return np.ascontiguousarray(a, dtype=np.float64)
-
-    def i(a: IntArray) -> IntArray:
-        return np.ascontiguousarray(a, dtype=np.int64)
-
     out = forum_round_kernel(
-        f(citizens.trust),
-        f(citizens.efficacy),
-        f(citizens.resources),
-        f(citizens.share),
-        f(citizens.need),
-        f(citizens.experience),
-        i(community_of_citizen),
-        i(services.community),
-        i(services.domain),
-        f(services.spare),
-        f(services.ethos),
-        f(services.prior),
+        _floats(citizens.trust),
+        _floats(citizens.efficacy),
+        _floats(citizens.resources),
+        _floats(citizens.share),
+        _floats(citizens.need),
+        _floats(citizens.experience),
+        _ints(community_of_citizen),
+        _ints(services.community),
+        _ints(services.domain),
+        _floats(services.spare),
+        _floats(services.ethos),
+        _floats(services.prior),
         np.ascontiguousarray(due_communities, dtype=np.bool_),
-        f(draws.attend),
-        f(draws.perception),
+        _floats(draws.attend),
+        _floats(draws.perception),
         unit,
         ee,
         cost_c,
@@ -2260,35 +2256,15 @@ def forum_round(
     return forum_rules.ForumRound(*out)
 
 
-def warm_forum() -> None:
-    """Compile the forum kernels now, or load them from the cache, on a tiny round of the model's types.
-
-    ``sim.model.warm_fused_kernels`` calls it: its warm-up month has no forum (the default regime),
-    and a sweep's workers must not each compile these.
-    """
-    p = forum_rules.ForumParams()
-    n, com = 4, np.zeros(4, dtype=np.int64)
-    half = np.full(n, 0.5)
-    need = np.full((n, 3), 0.5)
-    citizens = forum_rules.ForumCitizens(
-        trust=half,
-        efficacy=half,
-        resources=half,
-        share=half,
-        need=need,
-        experience=forum_inputs(np.full((1, 3), 0.5), need, com, half, np.zeros(1), half, p)[0],
-    )
-    services = forum_rules.ForumServices(
-        community=np.zeros(3, dtype=np.int64),
-        domain=np.arange(3, dtype=np.int64),
-        lived=np.full(3, 0.5),
-        spare=np.full(3, 0.5),
-        ethos=np.full(3, 0.5),
-        prior=np.full(3, 0.5),
-    )
-    draws = forum_rules.ForumDraws(attend=np.zeros(n), perception=np.zeros(3))
-    forum_round(p, citizens, services, com, np.ones(1, dtype=np.bool_), draws)
-
-
-# The kernels the fused driver calls (the forum's too).
-ENTRY_POINTS = (*ENTRY_POINTS, forum_inputs_kernel, forum_round_kernel)  # type: ignore[assignment]
+# The kernels the fused driver calls (each compiled, or loaded from the cache, on first use).
+ENTRY_POINTS = (
+    decide,
+    adapt,
+    adapt_context,
+    service_conditions,
+    services,
+    service_metrics,
+    citizen_means,
+    forum_inputs_kernel,
+    forum_round_kernel,
+)

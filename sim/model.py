@@ -983,7 +983,7 @@ class SocialProductivityModel(mesa.Model):
         fused = self._fused_commitments()
         if fused is not None:  # the same sums, made by the decide kernel in bincount's order
             n, kept = fused
-        else:
+        else:  # the other drivers
             met = negotiation.commitment_met(cit.share, cit.commitment)
             committed = ~np.isnan(met)
             n = np.bincount(cit.community, weights=committed, minlength=comm.size.shape[0])
@@ -1039,6 +1039,8 @@ def warm_fused_kernels() -> None:
 
     A pool of worker processes calls this in its parent before it starts the workers, so that the
     first compile (several seconds) happens once and each worker loads the cached code instead.
+    The month runs under a preset whose forums meet, so that their round's kernels are made too
+    (every forum is due in its first month).
     """
     base = SimConfig()
     cfg = dataclasses.replace(
@@ -1047,8 +1049,6 @@ def warm_fused_kernels() -> None:
         burn_in=0,
         steps=1,
         population=dataclasses.replace(base.population, n_citizens=16, n_communities=2),
+        regime=dataclasses.replace(base.regime, name="negotiated"),
     )
     SocialProductivityModel(cfg).step()
-    from sim import kernels
-
-    kernels.warm_forum()  # that month had no forum (the default regime)
