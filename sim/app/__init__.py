@@ -64,6 +64,23 @@ def configure_environment(cache: str | Path | None = None) -> Path:
     return folder
 
 
+DEFAULT_STOP_GRACE = 5
+"""Seconds open pages get to disconnect when the server stops, before their connections are cut."""
+
+MAX_STOP_GRACE = 600
+
+
+def check_stop_grace(seconds: int) -> None:
+    """Reject a stop grace that is negative or longer than ten minutes.
+
+    Raises:
+        ValueError: naming the problem.
+
+    """
+    if not isinstance(seconds, int) or not 0 <= seconds <= MAX_STOP_GRACE:
+        raise ValueError(f"--stop-grace {seconds!r} is out of range; allowed: 0 to {MAX_STOP_GRACE} whole seconds")
+
+
 def check_address(host: str, port: int) -> None:
     """Reject a host or port that cannot be served.
 
@@ -124,7 +141,12 @@ def build_app(bound_to: str) -> Any:
     return HostGuard(solara_app, any_host=not is_loopback(bound_to))
 
 
-def serve(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, cache: str | Path | None = None) -> None:
+def serve(
+    host: str = DEFAULT_HOST,
+    port: int = DEFAULT_PORT,
+    cache: str | Path | None = None,
+    stop_grace: int = DEFAULT_STOP_GRACE,
+) -> None:
     """Serve the explorer until SIGINT (Ctrl+C) or SIGTERM, then end its workers and exit with one line.
 
     Args:
@@ -133,16 +155,20 @@ def serve(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, cache: str | Path 
             machine can then use it).
         port: port to listen on.
         cache: the app's cache folder (default ``$SIM_APP_CACHE`` or ``~/.cache/sim-app``).
+        stop_grace: seconds open pages get to disconnect when the server stops; connections
+            still open then are cut, and the one closing line says so.
 
     """
     check_address(host, port)
+    check_stop_grace(stop_grace)
     # Until uvicorn takes the signals over (and again once it gives them back), a stop signal
     # unwinds to the clean exit below rather than printing a KeyboardInterrupt traceback.
     previous = {sig: signal.signal(sig, _raise_stopped) for sig in (signal.SIGINT, signal.SIGTERM)}
     manager = None
     stopped_by: int | None = None
+    cut_off = False
     try:
-        manager, stopped_by = _serve(host, port, cache)
+        manager, stopped_by, cut_off = _serve(host, port, cache, stop_grace)
     except Stopped as exc:
         stopped_by = exc.signum
     finally:
@@ -157,11 +183,21 @@ def serve(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, cache: str | Path 
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     if stopped_by is not None:
-        print(f"Proposal explorer stopped ({_signal_name(stopped_by)}); its worker processes have ended.", flush=True)
+        cut = f"; connections still open after {stop_grace} s were cut" if cut_off else ""
+        print(
+            f"Proposal explorer stopped ({_signal_name(stopped_by)}){cut}; its worker processes have ended.",
+            flush=True,
+        )
 
 
-def _serve(host: str, port: int, cache: str | Path | None) -> tuple[Any, int | None]:
-    """Start the workers and run the server; (the job manager, the stop signal received or None)."""
+def _serve(host: str, port: int, cache: str | Path | None, stop_grace: int) -> tuple[Any, int | None, bool]:
+    """Start the workers and run the server.
+
+    Returns:
+        The job manager, the stop signal received (or None) and whether connections still open
+        after the stop grace were cut.
+
+    """
     folder = configure_environment(cache)
     os.environ["SOLARA_APP"] = "sim.app.app"
     os.environ["SERVER_NAME"] = host
@@ -172,61 +208,31 @@ def _serve(host: str, port: int, cache: str | Path | None) -> tuple[Any, int | N
 
     warnings.filterwarnings("ignore", message="Cookies with samesite=none require https", category=UserWarning)
 
-    import contextlib
-    from collections.abc import Iterator
-
-    import uvicorn
     from solara.server import settings
+
+    from sim.app.server import make_server
 
     settings.main.mode = "production"
     from sim.app import jobs
 
-    class Server(uvicorn.Server):
-        """uvicorn's server, except that a stop signal is not raised again after its graceful shutdown.
-
-        uvicorn re-raises the signal it caught once it has stopped, so SIGINT ends in a
-        KeyboardInterrupt traceback and SIGTERM kills the process before the workers are ended.
-        """
-
-        received: int | None = None
-
-        @contextlib.contextmanager
-        def capture_signals(self) -> Iterator[None]:
-            originals = {sig: signal.signal(sig, self.handle_exit) for sig in (signal.SIGINT, signal.SIGTERM)}
-            try:
-                yield
-            finally:
-                for sig, handler in originals.items():
-                    signal.signal(sig, handler)
-
-        def handle_exit(self, sig: int, frame: FrameType | None) -> None:
-            self.received = self.received or sig
-            super().handle_exit(sig, frame)
-
     manager = jobs.manager()
     manager.warm_up()
-    config = uvicorn.Config(
-        build_app(host),
-        host=host,
-        port=port,
-        log_level="warning",
-        limit_concurrency=200,
-        timeout_keep_alive=5,
-        timeout_graceful_shutdown=5,  # open pages' websockets must not hold the stop up
-    )
-    server = Server(config)
+    server = make_server(build_app(host), host, port, stop_grace)
     shown = f"[{host}]" if ":" in host else host
     warning = bind_warning(host, port)
     if warning:
         print(warning, file=sys.stderr, flush=True)
     print(f"Proposal explorer: open http://{shown}:{port}/ in a browser (Ctrl+C stops it)", flush=True)
     print(f"cache folder: {folder}", flush=True)
-    server.run()
-    return manager, server.received
+    try:
+        server.run()
+    finally:
+        server.close_log()
+    return manager, server.received, server.grace_exceeded.seen
 
 
 def main(argv: list[str] | None = None) -> None:
-    """``python -m sim app [--host HOST] [--port PORT] [--cache FOLDER]``."""
+    """``python -m sim app [--host HOST] [--port PORT] [--cache FOLDER] [--stop-grace SECONDS]``."""
     import argparse
 
     parser = argparse.ArgumentParser(
@@ -236,22 +242,32 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--host", default=DEFAULT_HOST, help=f"address to listen on (default {DEFAULT_HOST})")
     parser.add_argument("--port", default=DEFAULT_PORT, type=int, help=f"port (default {DEFAULT_PORT})")
     parser.add_argument("--cache", default=None, help="the app's cache folder (default ~/.cache/sim-app)")
+    parser.add_argument(
+        "--stop-grace",
+        default=DEFAULT_STOP_GRACE,
+        type=int,
+        metavar="SECONDS",
+        help=f"on stopping, how long open pages get to disconnect before they are cut (default {DEFAULT_STOP_GRACE})",
+    )
     args = parser.parse_args(argv)
     try:
         check_address(args.host, args.port)
+        check_stop_grace(args.stop_grace)
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         sys.exit(2)
-    serve(args.host, args.port, args.cache)
+    serve(args.host, args.port, args.cache, args.stop_grace)
 
 
 __all__ = [
     "DEFAULT_HOST",
     "DEFAULT_PORT",
+    "DEFAULT_STOP_GRACE",
     "Stopped",
     "bind_warning",
     "build_app",
     "check_address",
+    "check_stop_grace",
     "configure_environment",
     "main",
     "serve",

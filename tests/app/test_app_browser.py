@@ -57,7 +57,7 @@ def http_get(url: str, timeout: float = 10.0) -> int:
 class Server:
     """``python -m sim app`` in a subprocess with its own home, working and cache folders."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, *args: str) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.home, self.cwd, self.cache = root / "home", root / "cwd", root / "cache"
@@ -77,7 +77,7 @@ class Server:
         )
         self._log = self.log_path.open("w")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "sim", "app", "--port", str(self.port)],
+            [sys.executable, "-m", "sim", "app", "--port", str(self.port), *args],
             cwd=self.cwd,
             env=env,
             stdout=self._log,

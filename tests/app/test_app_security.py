@@ -381,8 +381,8 @@ def test_a_foreign_host_header_is_refused_and_loopback_ones_are_served(server: S
 
 
 # ---------------------------------------------------------------------------- stop signals
-def start_and_wait_for_workers(root: Path) -> tuple[Server, list[psutil.Process], int]:
-    srv = Server(root)
+def start_and_wait_for_workers(root: Path, *args: str) -> tuple[Server, list[psutil.Process], int]:
+    srv = Server(root, *args)
     srv.wait_ready()
     proc = psutil.Process(srv.proc.pid)
     deadline = time.monotonic() + 60
@@ -398,9 +398,18 @@ def start_and_wait_for_workers(root: Path) -> tuple[Server, list[psutil.Process]
     return srv, children, len(srv.log_path.read_text(errors="replace"))
 
 
-@pytest.mark.parametrize("how", ["SIGTERM", "SIGINT to the process group (Ctrl+C)"])
-def test_a_stop_signal_ends_every_child_and_prints_one_line(tmp_path: Path, browser: Any, how: str) -> None:  # noqa: F811
-    srv, children, mark = start_and_wait_for_workers(tmp_path)
+@pytest.mark.parametrize(
+    ("how", "args"),
+    [("SIGTERM", ()), ("SIGINT to the process group (Ctrl+C)", ()), ("SIGTERM", ("--stop-grace", "0"))],
+    ids=["SIGTERM", "SIGINT", "SIGTERM-no-grace"],
+)
+def test_a_stop_signal_ends_every_child_and_prints_one_line(
+    tmp_path: Path,
+    browser: Any,  # noqa: F811
+    how: str,
+    args: tuple[str, ...],
+) -> None:
+    srv, children, mark = start_and_wait_for_workers(tmp_path, *args)
     page = browser.new_page(viewport=VIEWPORT)  # an open page: its websocket and kernel must not hold the server up
     page.set_default_timeout(UI_TIMEOUT)
     page.goto(srv.url + "/")

@@ -444,3 +444,20 @@ def test_app_command_rejects_a_bad_port() -> None:
     )
     assert out.returncode == 2 and "--port 99999 is out of range" in out.stderr
     assert "Traceback" not in out.stderr
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("-1", "--stop-grace -1 is out of range; allowed: 0 to 600 whole seconds"),
+        ("601", "--stop-grace 601 is out of range; allowed: 0 to 600 whole seconds"),
+        ("1.5", "argument --stop-grace: invalid int value: '1.5'"),
+    ],
+)
+def test_app_command_rejects_a_bad_stop_grace(value: str, message: str) -> None:
+    out = subprocess.run(
+        [sys.executable, "-m", "sim", "app", "--stop-grace", value], capture_output=True, text=True, timeout=120
+    )
+    assert out.returncode == 2, out
+    assert message in out.stderr
+    assert "Traceback" not in out.stderr
