@@ -36,6 +36,11 @@ STEP_CONFIGS = {
     "negotiated": ["regime=negotiated"],
     "functioning_switch": ["regime=functioning", "regime.switches=[{step:10,to:negotiated}]"],
     "targets_guarantee": ["regime=targets_guarantee", "regime.recognition=0.3"],
+    # Instruments set mid-run: the fused driver's constants (made once, and again on a change) must follow.
+    "set_switch": [
+        "regime=targets",
+        "regime.switches=[{step:5,set:{payment_per_hour:3,recognition:0.4,audit_rate:0.5}},{step:9,to:negotiated}]",
+    ],
 }
 
 
@@ -82,6 +87,31 @@ def test_end_of_run_means_are_equivalent_over_ten_seeds(extra: list[str]) -> Non
     failed = [r for r in results if not r.equivalent]
     assert not failed, failed
     assert len(results) > 30
+
+
+def test_the_fused_constants_are_made_once_and_again_when_the_instruments_change() -> None:
+    """The kernels' constant arrays are cached between months; a switch, or another config, makes them again."""
+    import dataclasses
+
+    switch = "regime.switches=[{step:2,set:{payment_per_hour:3,recognition:0.4}}]"
+    cfg = sim.load_config([*SMALL, "regime=targets", switch, "steps=4", "burn_in=1", "driver=fused"])
+    model = SocialProductivityModel(cfg)
+    model.step()
+    model.step()  # months 0 and 1: no payment, no recognition
+    before = model._fused_constants()
+    assert model._fused_constants() is before  # from one call (and month) to the next: the same arrays
+    assert before.decide[7] == 0.0 and before.decide[12] == 0.0 and before.adapt[0] == 0.0
+    model.step()  # month 2: the switch
+    after = model._fused_constants()
+    assert after is not before
+    price_effect = model.citizen_params.payment_price_effect
+    assert after.decide[7] == price_effect * 3 and after.decide[12] == 0.4 and after.adapt[0] == 0.4
+    # A config replaced by an equal one keeps them; one with another value makes them again.
+    model.config = dataclasses.replace(model.config)
+    assert model._fused_constants() is after
+    citizens = dataclasses.replace(model.config.citizens, voice_weight=0.25)
+    model.config = dataclasses.replace(model.config, citizens=citizens)
+    assert model._fused_constants().adapt[1] == 0.25 and after.adapt[1] != 0.25
 
 
 def test_tost_rejects_a_shifted_mean_and_accepts_noise_around_zero() -> None:
