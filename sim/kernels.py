@@ -283,9 +283,13 @@ def decide(
         belief, share, volunteering, caring, self_reliance, realised (per citizen); per community
         the means of realised and of self-reliance hours over the (undiminished) budget (0 for a
         community without citizens, as ``sim.rules.community.community_mean``); the month's
-        totals (in the order of ``DECIDE_TOTALS``); and per community the citizens with a
-        commitment and the sum of how far each met it (``sim.rules.negotiation.commitment_met``
-        of the new share, 0 for those without: the model's ``np.bincount`` of them).
+        totals (in the order of ``DECIDE_TOTALS``); per community the citizens with a commitment
+        and the share of it they kept: the sum of how far each met it
+        (``sim.rules.negotiation.commitment_met`` of the new share, in ``np.bincount``'s order)
+        over their number, NaN where none committed (0/0, as the model divides the bincounts),
+        and the same through ``np.nan_to_num`` (as the services' objectives read it);
+        and the mean of ``commitment_met`` over all the citizens with a commitment, in citizen
+        order and numpy's pairwise order (``sim.metrics.commitment_share``'s mean; NaN if none).
 
     """
     n = community.shape[0]
@@ -318,6 +322,9 @@ def decide(
     effective_scale = 1.0 - antisocial
     observed_chunk = np.empty(_CHUNK)
     c_run, realised_run, self_reliance_run, committed_run, met_run = -1, 0.0, 0.0, 0.0, 0.0
+    met_committed = np.empty(n)  # commitment_met of the citizens with a commitment, in citizen order
+    kept_or_zero = np.empty(n_communities)
+    n_committed = 0
     for i in range(n):
         # What contacts gave last month, gathered a chunk of citizens ahead: a loop of gathers
         # alone keeps many loads in flight, where interleaved with the arithmetic below it
@@ -367,6 +374,9 @@ def decide(
         met = _minimum(1.0, s / pledge) if pledge > 0 else 1.0
         committed_run += committed
         met_run += met if committed > 0 else 0.0
+        # Stored for every citizen, kept for the committed (no branch on the random commitments).
+        met_committed[n_committed] = met
+        n_committed += int(committed > 0)
         # Counted without branches (integers, exact): the comparisons are random per citizen.
         n_prosocial += int(vol + care >= threshold)
         n_volunteering += int(vol >= threshold)
@@ -378,6 +388,10 @@ def decide(
     for c in range(n_communities):
         realised_c[c] = realised_c[c] / size[c] if size[c] > 0 else 0.0
         self_reliance_c[c] = self_reliance_c[c] / size[c] if size[c] > 0 else 0.0
+        met_c[c] = met_c[c] / committed_c[c]  # the share kept; 0/0 is NaN where no one committed
+        kept_or_zero[c] = _nan_to_num(met_c[c])
+    # numpy's mean of the committed citizens' values: their pairwise sum from 0.0, over their number.
+    kept_mean = (0.0 + _pairwise(met_committed, 0, n_committed)) / n_committed if n_committed > 0 else math.nan
     # Counts kept in locals (registers) during the loop, in the order of DECIDE_TOTALS.
     totals = np.array([float(n_prosocial), float(n_volunteering), float(n_caring)])
     return (
@@ -392,6 +406,8 @@ def decide(
         totals,
         committed_c,
         met_c,
+        kept_or_zero,
+        kept_mean,
     )
 
 

@@ -382,12 +382,16 @@ def collect_metrics(model: SocialProductivityModel) -> dict[str, Any]:
     true_outcome = sf["true_outcome"]
     reported = sf["reported_outcome"]
     true_measured = sf["true_measured_outcome"]
-    # Only committed citizens have a value (NaN elsewhere), so compute it for them alone; with no
-    # commitment in force it is commitment_share of none, NaN, without making empty arrays for it.
-    citizen_commitment_kept = float("nan")
-    if model.any_commitment():
-        committed = ~np.isnan(cit.commitment)
-        citizen_commitment_kept = commitment_share(commitment_met(cit.share[committed], cit.commitment[committed]))
+    # The fused decide kernel took this mean as it decided, numpy's way (same bits), unless a forum
+    # round changed the commitments since. Otherwise only committed citizens have a value (NaN
+    # elsewhere), so compute it for them alone; with no commitment it is commitment_share of none, NaN.
+    citizen_commitment_kept = model.fused_commitment_kept()
+    if citizen_commitment_kept is None:
+        citizen_commitment_kept = float("nan")
+        if model.any_commitment():
+            committed = ~np.isnan(cit.commitment)
+            met = commitment_met(cit.share[committed], cit.commitment[committed])
+            citizen_commitment_kept = commitment_share(met)
     bunching = model.bunching_counts
     if bunching is None:
         bunching_ratio = indicators.bunching_ratio(month.recorded, month.kept, cfg.services.bunching_window)

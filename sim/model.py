@@ -12,7 +12,7 @@ calls them on blocks of ``CITIZEN_BLOCK`` citizens (see ``docs/performance.md``)
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+from typing import Any, NamedTuple
 
 import mesa
 import numpy as np
@@ -71,6 +71,22 @@ class FusedConstants:
     services: FloatArray  # sim.kernels.SERVICE_PARAMS
     adapt_context: FloatArray  # sim.kernels.ADAPT_CONTEXT_PARAMS
     adapt: FloatArray  # sim.kernels.adapt's consts
+
+
+class FusedCommitments(NamedTuple):
+    """What the fused decide kernel worked out of the commitments in force (``_fused_commitments``).
+
+    Valid while the citizens' ``share`` and ``commitment`` are the arrays it made and read: a
+    forum round makes new commitments (a new array), and a switch that ends the forums clears them
+    in place and drops these figures.
+    """
+
+    share: FloatArray  # the shares it decided
+    commitment: FloatArray  # the commitments it read
+    committed: FloatArray  # per community, the citizens with a commitment
+    kept: FloatArray  # per community, the share of their commitments kept (NaN where none; read-only)
+    kept_or_zero: FloatArray  # the same through np.nan_to_num, as the objectives read it (read-only)
+    kept_mean: float  # the citizen_commitment_kept metric: mean commitment_met of the committed (NaN if none)
 
 
 class SocialProductivityModel(mesa.Model):
@@ -138,9 +154,8 @@ class SocialProductivityModel(mesa.Model):
         self._citizen_agents: mesa.agent.AgentSet | None = None
         self._prosocial_share_cache: tuple[FloatArray, FloatArray] | None = None
         self._self_reliance_cache: tuple[FloatArray, FloatArray] | None = None
-        # The fused decide kernel's per-community commitments (share, commitment, committed, met),
-        # valid while the citizens' share and commitment arrays are those it read.
-        self._commitment_cache: tuple[FloatArray, FloatArray, FloatArray, FloatArray] | None = None
+        # The fused decide kernel's figures of the commitments, while the commitments it read are in force.
+        self._commitment_cache: FusedCommitments | None = None
         # The fused driver's citizen totals of the month (sim.kernels), read by the metrics; None otherwise.
         self.citizen_totals: dict[str, float] | None = None
         # What the fused services kernel counted of the month's records (sim.kernels.services), read by
@@ -282,7 +297,21 @@ class SocialProductivityModel(mesa.Model):
 
         cit, comm = self.citizens, self.communities_state
         consts = self._fused_constants()
-        belief, share, vol, care, selfrel, realised, realised_c, selfrel_c, totals, committed_c, met_c = kernels.decide(
+        (
+            belief,
+            share,
+            vol,
+            care,
+            selfrel,
+            realised,
+            realised_c,
+            selfrel_c,
+            totals,
+            committed_c,
+            kept_c,
+            kept_or_zero,
+            kept_mean,
+        ) = kernels.decide(
             cit.realised,
             cit.contacts,
             cit.community,
@@ -311,7 +340,8 @@ class SocialProductivityModel(mesa.Model):
         # the citizens' arrays are the ones it returned.
         self._prosocial_share_cache = (realised, realised_c)
         self._self_reliance_cache = (selfrel, selfrel_c)
-        self._commitment_cache = (share, cit.commitment, committed_c, met_c)
+        kept_c.flags.writeable = kept_or_zero.flags.writeable = False  # handed out, kept for the month
+        self._commitment_cache = FusedCommitments(share, cit.commitment, committed_c, kept_c, kept_or_zero, kept_mean)
         self.citizen_totals = dict(zip(kernels.DECIDE_TOTALS, totals.tolist(), strict=True))
 
     def decide_citizens(self, sel: slice) -> None:
@@ -993,7 +1023,11 @@ class SocialProductivityModel(mesa.Model):
         if inst.objective_setter == "centre":
             return self.targeted() * observed, svc.target, np.ones(n_s)
         if inst.objective_setter == "forum":
-            kept = np.nan_to_num(self._citizen_commitment_kept_by_community())[svc.community]
+            fused = self._fused_commitments()  # the decide kernel made this month's nan_to_num of them
+            kept_c = (
+                fused.kept_or_zero if fused is not None else np.nan_to_num(self._citizen_commitment_kept_by_community())
+            )
+            kept = kept_c[svc.community]
             return svc.agreement * observed, svc.objective, comm.forum_information[svc.community] * kept
         return np.zeros(n_s), svc.target, np.zeros(n_s)
 
@@ -1020,30 +1054,43 @@ class SocialProductivityModel(mesa.Model):
         )
         return community_rules.community_mean(self_rel_share, cit.community, comm.size)
 
-    def _fused_commitments(self) -> tuple[FloatArray, FloatArray] | None:
-        """Per community, the committed citizens and how far they met it, while the decide kernel's sums hold."""
+    def _fused_commitments(self) -> FusedCommitments | None:
+        """The decide kernel's figures of the commitments, while the commitments it read are in force.
+
+        None on the other drivers, and once a forum round (or a switch) has changed the
+        commitments or the shares since.
+        """
         cached, cit = self._commitment_cache, self.citizens
-        if cached is not None and cached[0] is cit.share and cached[1] is cit.commitment:
-            return cached[2], cached[3]
+        if cached is not None and cached.share is cit.share and cached.commitment is cit.commitment:
+            return cached
         return None
+
+    def fused_commitment_kept(self) -> float | None:
+        """The ``citizen_commitment_kept`` metric as the fused decide kernel took it (numpy's mean, the same bits).
+
+        None where it cannot be read from there (see :meth:`_fused_commitments`); the metric is
+        then computed with numpy (``sim.metrics.collect_metrics``).
+        """
+        fused = self._fused_commitments()
+        return fused.kept_mean if fused is not None else None
 
     def any_commitment(self) -> bool:
         """Whether any citizen has a commitment in force."""
         fused = self._fused_commitments()
-        return bool(fused[0].any()) if fused is not None else not np.isnan(self.citizens.commitment).all()
+        return bool(fused.committed.any()) if fused is not None else not np.isnan(self.citizens.commitment).all()
 
     def _citizen_commitment_kept_by_community(self) -> FloatArray:
         cit, comm = self.citizens, self.communities_state
         if not self.any_commitment():  # no commitments in force: every community 0/0
             return np.full(comm.size.shape[0], np.nan)
         fused = self._fused_commitments()
-        if fused is not None:  # the same sums, made by the decide kernel in bincount's order
-            n, kept = fused
-        else:  # the other drivers
-            met = negotiation.commitment_met(cit.share, cit.commitment)
-            committed = ~np.isnan(met)
-            n = np.bincount(cit.community, weights=committed, minlength=comm.size.shape[0])
-            kept = np.bincount(cit.community, weights=np.nan_to_num(met), minlength=comm.size.shape[0])
+        if fused is not None:  # the same sums over the same counts, divided by the decide kernel (read-only)
+            return fused.kept
+        # The other drivers.
+        met = negotiation.commitment_met(cit.share, cit.commitment)
+        committed = ~np.isnan(met)
+        n = np.bincount(cit.community, weights=committed, minlength=comm.size.shape[0])
+        kept = np.bincount(cit.community, weights=np.nan_to_num(met), minlength=comm.size.shape[0])
         with np.errstate(invalid="ignore", divide="ignore"):
             return kept / n
 

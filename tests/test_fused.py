@@ -114,6 +114,31 @@ def test_the_fused_constants_are_made_once_and_again_when_the_instruments_change
     assert model._fused_constants().adapt[1] == 0.25 and after.adapt[1] != 0.25
 
 
+def test_the_decide_kernels_commitment_figures_are_read_only_while_its_commitments_are_in_force() -> None:
+    """``citizen_commitment_kept`` from the decide kernel: numpy's mean, bit for bit; a forum round voids it."""
+    from sim.metrics import commitment_share
+    from sim.rules.negotiation import commitment_met
+
+    model = SocialProductivityModel(
+        sim.load_config([*SMALL, "regime=negotiated", "steps=20", "burn_in=2", "seed=4", "driver=fused"])
+    )
+    read = voided = 0
+    for _ in range(20):
+        commitments_before = model.citizens.commitment
+        model.step()
+        cit = model.citizens
+        value = model.fused_commitment_kept()
+        if cit.commitment is not commitments_before:  # a forum round made new commitments after the decisions
+            assert value is None
+            voided += 1
+            continue
+        committed = ~np.isnan(cit.commitment)
+        expected = commitment_share(commitment_met(cit.share[committed], cit.commitment[committed]))
+        assert value is not None and (value == expected or (np.isnan(value) and np.isnan(expected)))
+        read += not np.isnan(expected)
+    assert read >= 5 and voided >= 2, (read, voided)
+
+
 def test_tost_rejects_a_shifted_mean_and_accepts_noise_around_zero() -> None:
     rng = np.random.default_rng(1)
     assert tost(rng.normal(0.0, 0.1, 10), margin=0.5)[0]
