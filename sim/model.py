@@ -12,6 +12,7 @@ calls them on blocks of ``CITIZEN_BLOCK`` citizens (see ``docs/performance.md``)
 from __future__ import annotations
 
 import dataclasses
+import operator
 from typing import Any, NamedTuple
 
 import mesa
@@ -550,8 +551,8 @@ class SocialProductivityModel(mesa.Model):
         self.bunching_counts = (int(counts[0]), int(counts[1]))
         self.records_kept = int(counts[2])
         self.case_histogram = histogram
-        values = dict(zip(kernels.SERVICE_RESULTS, results, strict=True))
-        month = management.ServiceMonth(**values, recorded=recorded, kept=kept, true_value=true_value)
+        # The rows of results are ServiceMonth's first fields, in order (kernels.SERVICE_RESULTS; tested).
+        month = management.ServiceMonth(*results, recorded=recorded, kept=kept, true_value=true_value)
         self.service_month = month
         self.service_shares = svc.shares
         svc.reported, svc.lived, svc.cases = month.reported, month.lived_outcome, month.n_cases
@@ -570,16 +571,17 @@ class SocialProductivityModel(mesa.Model):
         """The fused kernels' constants under the instruments in force, made again only when they change.
 
         Read by the decide, services and adapt phases every month; made from the objects of
-        ``FusedConstants.key``, and made again as soon as any of them is another object (a new
-        preset or switched instruments, new service params, a replaced config). Equal tuples hold
-        the same objects every month but a switch, which compare at once.
+        ``FusedConstants.key``, and made again as soon as any of them is another object (the
+        instruments put in force at month 0 or by a switch, with their service params, or a
+        replaced config). Compared by identity: those objects are frozen, or (the config) not
+        changed during a run, and a comparison of their contents would cost more than the arrays.
         """
         from sim import kernels
 
         inst = self.instruments
         key = (self.config, inst, self.citizen_params, self.service_params, self.forum_params)
         cached = self._fused_constants_cache
-        if cached is not None and cached.key == key:
+        if cached is not None and all(map(operator.is_, cached.key, key)):
             return cached
         scfg, ccfg, fp, p = self.config.services, self.config.citizens, self.forum_params, self.citizen_params
         values = {

@@ -106,9 +106,9 @@ def test_the_fused_constants_are_made_once_and_again_when_the_instruments_change
     assert after is not before
     price_effect = model.citizen_params.payment_price_effect
     assert after.decide[7] == price_effect * 3 and after.decide[12] == 0.4 and after.adapt[0] == 0.4
-    # A config replaced by an equal one keeps them; one with another value makes them again.
+    # A replaced config makes them again (compared by identity), with its values.
     model.config = dataclasses.replace(model.config)
-    assert model._fused_constants() is after
+    assert model._fused_constants() is not after
     citizens = dataclasses.replace(model.config.citizens, voice_weight=0.25)
     model.config = dataclasses.replace(model.config, citizens=citizens)
     assert model._fused_constants().adapt[1] == 0.25 and after.adapt[1] != 0.25
@@ -137,6 +137,18 @@ def test_the_decide_kernels_commitment_figures_are_read_only_while_its_commitmen
         assert value is not None and (value == expected or (np.isnan(value) and np.isnan(expected)))
         read += not np.isnan(expected)
     assert read >= 5 and voided >= 2, (read, voided)
+
+
+def test_the_services_kernels_results_are_service_months_first_fields_in_order() -> None:
+    """The model builds ``ServiceMonth`` from the kernel's result rows by position."""
+    import dataclasses
+
+    from sim import kernels
+    from sim.rules.management import ServiceMonth
+
+    names = tuple(f.name for f in dataclasses.fields(ServiceMonth))
+    assert names[: len(kernels.SERVICE_RESULTS)] == kernels.SERVICE_RESULTS
+    assert names[len(kernels.SERVICE_RESULTS) :] == ("recorded", "kept", "true_value")
 
 
 def test_tost_rejects_a_shifted_mean_and_accepts_noise_around_zero() -> None:
