@@ -576,13 +576,13 @@ class SocialProductivityModel(mesa.Model):
         replaced config). Compared by identity: those objects are frozen, or (the config) not
         changed during a run, and a comparison of their contents would cost more than the arrays.
         """
-        from sim import kernels
-
         inst = self.instruments
         key = (self.config, inst, self.citizen_params, self.service_params, self.forum_params)
         cached = self._fused_constants_cache
         if cached is not None and all(map(operator.is_, cached.key, key)):
             return cached
+        from sim import kernels  # only when made: "from sim import kernels" runs importlib code each time
+
         scfg, ccfg, fp, p = self.config.services, self.config.citizens, self.forum_params, self.citizen_params
         values = {
             "citizen_input_scale": scfg.citizen_input_scale,
