@@ -1270,16 +1270,17 @@ NOTES = """## How the speed is obtained, and what would go further
 * Every optimisation keeps the results bit-identical: the same configuration and seed give the
   same time series as the straightforward code (checked on all regimes, several seeds and
   sizes, payments, ratchets, switches and the per-agent driver).
-* The fused driver (`driver=fused`, the default; its own section above) runs a month in seven
+* The fused driver (`driver=fused`, the default; its own section above) runs a month in eight
   compiled calls on the same random draws, with the same bits: `service_conditions` (the
   services' conditions and each case's noise, from the month's draws), `services` (the
   allocation in force, six trials, the records, learning, and the counts the metrics and detail
   tables need: bunching and the indicator histogram), `decide` and `adapt` (one pass over the
   citizens each, counting the active and motivated citizens as they go), `adapt_context` (what
   citizens met in their services, per community), `service_metrics` (every service and
-  community metric) and `citizen_means` (the citizen metrics' means, added in numpy's pairwise
-  order); a month with a forum round adds two (below). What is left in Python is the draws
-  themselves (the streams' calls) and about a hundred small operations of bookkeeping a month.
+  community metric), `citizen_means` (the citizen metrics' means, added in numpy's pairwise
+  order) and `social_capital` (the communities' stock); a month with a forum round adds two
+  (below). What is left in Python is the draws themselves (the streams' calls) and about a
+  hundred small operations of bookkeeping a month.
 * Forum rounds (`forums_negotiate`, in months where forums meet) take two compiled calls on the
   fused driver, with the numpy rules' bits: `forum_inputs_kernel` (each resident's experience
   of their services and resources index; the median budget by numpy's own partition) and
@@ -1337,6 +1338,26 @@ NOTES = """## How the speed is obtained, and what would go further
   an optimisation to slip in. Where forums meet, their rounds add about 20-25 ms a run (two
   compiled calls per round since this session's forum kernels, 110-120 ms before; see the runs
   by regime above).
+* Python bookkeeping of the fused month, trimmed with the same bits (this session, git branch
+  `pyoverhead`): the kernels' constant arrays are made once per config and set of instruments
+  (`FusedConstants`, compared by identity; made again at month 0 and at each switch), not every
+  month; the decide kernel makes each community's peer pressure from its social capital and
+  divides its per-community sums itself (no clip, divides and temporaries around it), and also
+  gives the share of commitments kept per community (with its `nan_to_num`, as the objectives
+  read it) and the `citizen_commitment_kept` metric (numpy's pairwise mean, read while its
+  commitments are in force); the services kernel makes its case offsets (no `cumsum`); social
+  capital is one small kernel (`social_capital`); whether any service is targeted is cached
+  with `targeted()`; the detail histogram is looked up, not made and dropped each month.
+  Measured against the code before, at 2,000 citizens x 120 months (burn-in included), CPU time
+  per run alternating fresh processes (10 rounds x 3 runs each, load average 0.9-1.3,
+  2026-11-30): `regime=none` median 169 to 159 ms (ratio 0.94; min 130 to 116), `targets` 178 to
+  159 ms (0.90), `negotiated` 217 to 194 ms (0.89); an earlier set of 8 x 3 gave 0.87, 0.92 and
+  0.94. On this shared machine the same run varies by 20 % between processes, so the
+  instruction counts are the firmer figure: valgrind (cachegrind) counts 860 to 827 million
+  instructions a run under `none` (0.962), 867 to 841 million under `targets` (0.970) and 989 to
+  956 million under `negotiated` (0.966). What is left in Python is mostly the calls into the
+  kernels and the boxing of the arrays they return (some 30 a month), numpy's random draws'
+  own Python checks, the metrics' dictionaries and Mesa's event scheduling.
 * An experiment's fixed cost (`python -m sim experiment=NAME` with a handful of tiny runs) is about
   20-25 s on this machine besides the runs themselves: starting Python and importing numpy,
   pandas, Hydra, Mesa, numba's cached kernels, scipy and matplotlib (about 4 s), Hydra compositions (one for the

@@ -129,14 +129,18 @@ class DetailRecorder:
         """Add the month just simulated."""
         month = model.service_month
         assert month is not None
-        histogram = self.histograms.setdefault(model.regime, Histogram())
+        # Looked up first: setdefault would make (and drop) a new Histogram and its arrays every month.
+        regime = model.regime
+        histogram = self.histograms.get(regime)
+        if histogram is None:
+            histogram = self.histograms[regime] = Histogram()
         if model.case_histogram is None:
             histogram.add(month.recorded, month.kept, month.true_value)
         else:  # counted by the fused services kernel as it made the records
             histogram.add_counts(model.case_histogram, model.records_kept, month.true_value.size)
         if model.month < self.window_start:
             return
-        self.regime = model.regime
+        self.regime = regime
         self.window_months += 1
         for name, value in self._service_month(model).items():
             self.service_sums[name] = self.service_sums.get(name, 0.0) + value

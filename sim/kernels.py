@@ -244,13 +244,13 @@ def decide(
     efficacy: FloatArray,
     engaged: BoolArray,
     care_opportunity: FloatArray,
-    pressure_by_community: FloatArray,
+    social_capital: FloatArray,
+    size: FloatArray,
     noise: FloatArray,
     type_base: FloatArray,
     type_slope: FloatArray,
     consts: FloatArray,
     threshold: float,
-    n_communities: int,
 ) -> tuple[FloatArray, ...]:
     """``sim.rules.citizen.decide`` for every citizen, in one pass, plus the month's citizen totals.
 
@@ -268,23 +268,28 @@ def decide(
         efficacy: self-efficacy.
         engaged: asked to volunteer.
         care_opportunity: care needed in the network.
-        pressure_by_community: peer pressure per community (clipped, as the model computes it).
+        social_capital: per community, its social capital (peer pressure grows with it).
+        size: per community, its number of citizens (as floats, ``CommunityState.size``).
         noise: the month's standard normal draws from the ``citizens`` stream.
         type_base: per type, the contribution intercept.
         type_slope: per type, the slope on the belief.
         consts: belief_persistence, commitment_pressure, motivation_weight, antisocial_pressure,
             norm_premium, contribution_noise, willingness (the payment multiplier's constant part
             ``crowd_out * paid``), price term (``price_effect * payment``), self_reliance_share,
-            volunteer_share.
+            volunteer_share, peer_pressure_base, peer_pressure_social_capital, recognition.
         threshold: hours at or above which a citizen counts as active (the metrics').
-        n_communities: number of communities.
 
     Returns:
         belief, share, volunteering, caring, self_reliance, realised (per citizen); per community
-        the sums of realised and of self-reliance hours over the (undiminished) budget; the
-        month's totals (in the order of ``DECIDE_TOTALS``); and per community the citizens with a
-        commitment and the sum of how far each met it (``sim.rules.negotiation.commitment_met``
-        of the new share, 0 for those without: the model's ``np.bincount`` of them).
+        the means of realised and of self-reliance hours over the (undiminished) budget (0 for a
+        community without citizens, as ``sim.rules.community.community_mean``); the month's
+        totals (in the order of ``DECIDE_TOTALS``); per community the citizens with a commitment
+        and the share of it they kept: the sum of how far each met it
+        (``sim.rules.negotiation.commitment_met`` of the new share, in ``np.bincount``'s order)
+        over their number, NaN where none committed (0/0, as the model divides the bincounts),
+        and the same through ``np.nan_to_num`` (as the services' objectives read it);
+        and the mean of ``commitment_met`` over all the citizens with a commitment, in citizen
+        order and numpy's pairwise order (``sim.metrics.commitment_share``'s mean; NaN if none).
 
     """
     n = community.shape[0]
@@ -292,6 +297,15 @@ def decide(
     persistence, commitment_pressure, motivation_weight, antisocial = consts[0], consts[1], consts[2], consts[3]
     norm_premium, contribution_noise, crowd_paid, price_term = consts[4], consts[5], consts[6], consts[7]
     self_reliance_share, volunteer_share = consts[8], consts[9]
+    pressure_base, pressure_social_capital, recognition = consts[10], consts[11], consts[12]
+    n_communities = size.shape[0]
+    # Peer pressure per community, as SocialProductivityModel.citizens_decide computes it with numpy
+    # on the other drivers: (base + slope * social capital) + recognition, clipped to [0, 1].
+    pressure_by_community = np.empty(n_communities)
+    for c in range(n_communities):
+        pressure_by_community[c] = _clip(
+            pressure_base + pressure_social_capital * social_capital[c] + recognition, 0.0, 1.0
+        )
     new_belief = np.empty(n)
     share = np.empty(n)
     volunteering = np.empty(n)
@@ -308,6 +322,9 @@ def decide(
     effective_scale = 1.0 - antisocial
     observed_chunk = np.empty(_CHUNK)
     c_run, realised_run, self_reliance_run, committed_run, met_run = -1, 0.0, 0.0, 0.0, 0.0
+    met_committed = np.empty(n)  # commitment_met of the citizens with a commitment, in citizen order
+    kept_or_zero = np.empty(n_communities)
+    n_committed = 0
     for i in range(n):
         # What contacts gave last month, gathered a chunk of citizens ahead: a loop of gathers
         # alone keeps many loads in flight, where interleaved with the arithmetic below it
@@ -357,6 +374,9 @@ def decide(
         met = _minimum(1.0, s / pledge) if pledge > 0 else 1.0
         committed_run += committed
         met_run += met if committed > 0 else 0.0
+        # Stored for every citizen, kept for the committed (no branch on the random commitments).
+        met_committed[n_committed] = met
+        n_committed += int(committed > 0)
         # Counted without branches (integers, exact): the comparisons are random per citizen.
         n_prosocial += int(vol + care >= threshold)
         n_volunteering += int(vol >= threshold)
@@ -364,6 +384,14 @@ def decide(
     if c_run >= 0:
         realised_c[c_run], self_reliance_c[c_run] = realised_run, self_reliance_run
         committed_c[c_run], met_c[c_run] = committed_run, met_run
+    # The sums over the community sizes: sim.rules.community.community_mean's divide (0 where empty).
+    for c in range(n_communities):
+        realised_c[c] = realised_c[c] / size[c] if size[c] > 0 else 0.0
+        self_reliance_c[c] = self_reliance_c[c] / size[c] if size[c] > 0 else 0.0
+        met_c[c] = met_c[c] / committed_c[c]  # the share kept; 0/0 is NaN where no one committed
+        kept_or_zero[c] = _nan_to_num(met_c[c])
+    # numpy's mean of the committed citizens' values: their pairwise sum from 0.0, over their number.
+    kept_mean = (0.0 + _pairwise(met_committed, 0, n_committed)) / n_committed if n_committed > 0 else math.nan
     # Counts kept in locals (registers) during the loop, in the order of DECIDE_TOTALS.
     totals = np.array([float(n_prosocial), float(n_volunteering), float(n_caring)])
     return (
@@ -378,6 +406,8 @@ def decide(
         totals,
         committed_c,
         met_c,
+        kept_or_zero,
+        kept_mean,
     )
 
 
@@ -477,6 +507,16 @@ def adapt(
         n_motivated_volunteering += int(motivated & (volunteering[i] >= threshold))
     totals = np.array([float(n_motivated), float(n_motivated_volunteering)])  # ADAPT_TOTALS
     return new_engaged, new_motivation, new_trust, new_efficacy, totals
+
+
+@numba.njit(**_JIT)
+def social_capital(social_capital: FloatArray, prosocial_share: FloatArray, growth: float, decay: float) -> FloatArray:
+    """``sim.rules.community.update_social_capital`` of every community: the same operations in the same order."""
+    out = np.empty(social_capital.shape[0])
+    for c in range(out.shape[0]):
+        sc = social_capital[c]
+        out[c] = _clip(sc + growth * prosocial_share[c] * (1.0 - sc) - decay * sc, 0.0, 1.0)
+    return out
 
 
 # ---------------------------------------------------------------------- services
@@ -688,6 +728,7 @@ SERVICE_CONDITIONS = (
     "commitments",
     "audited",
 )
+CONDITION_ROW = {name: row for row, name in enumerate(SERVICE_CONDITIONS)}  # each condition's row, by name
 # The service constants it reads (sim.rules.management.ServiceParams; ratchet as 0/1).
 SERVICE_PARAMS = (
     "functioning_weight",
@@ -775,7 +816,7 @@ def _distinct(values: FloatArray, slots: FloatArray, slot_of: IntArray) -> int:
 def services(
     shares: FloatArray,
     cond: FloatArray,
-    case_start: IntArray,
+    n_cases_s: IntArray,
     case_noise: FloatArray,
     u_move: FloatArray,
     u_land: FloatArray,
@@ -800,7 +841,7 @@ def services(
     Args:
         shares: (S, 6) allocation in force.
         cond: (len(SERVICE_CONDITIONS), S) the month's conditions.
-        case_start: (S + 1,) where each service's cases start (cases are grouped by service).
+        n_cases_s: (S,) each service's cases this month (the cases are grouped by service, in order).
         case_noise: each case's logistic noise (``indicators.case_noise``).
         u_move: uniforms: a near miss is moved.
         u_land: uniforms: where a moved record lands.
@@ -835,6 +876,11 @@ def services(
     enforcement, partnership_pay_rate = params[24], params[25]
     inv_rho = 1.0 / rho
     level = max(guarantee_level, 1e-9)
+    # Where each service's cases start: the running total of the counts (integers, exact).
+    case_start = np.empty(n_s + 1, dtype=np.int64)
+    case_start[0] = 0
+    for s in range(n_s):
+        case_start[s + 1] = case_start[s] + n_cases_s[s]
     results = np.empty((len(SERVICE_RESULTS), n_s))
     recorded_out = np.empty(total_cases)
     kept_out = np.empty(total_cases, dtype=np.bool_)
@@ -2260,6 +2306,7 @@ def forum_round(
 ENTRY_POINTS = (
     decide,
     adapt,
+    social_capital,
     adapt_context,
     service_conditions,
     services,

@@ -284,7 +284,7 @@ def service_figures(model: SocialProductivityModel) -> dict[str, float]:
     shares = model.service_shares
     costs, inst = cfg.costs, model.instruments
     forums = inst.objective_setter == "forum" or inst.observation == "forum"
-    targeted = bool((model.targeted() > 0).any())
+    targeted = model.any_targeted()
     if cfg.driver == "fused":
         from sim import kernels  # numba is imported by the fused driver only
 
@@ -382,12 +382,16 @@ def collect_metrics(model: SocialProductivityModel) -> dict[str, Any]:
     true_outcome = sf["true_outcome"]
     reported = sf["reported_outcome"]
     true_measured = sf["true_measured_outcome"]
-    # Only committed citizens have a value (NaN elsewhere), so compute it for them alone.
-    if model.any_commitment():
-        committed = ~np.isnan(cit.commitment)
-        met = commitment_met(cit.share[committed], cit.commitment[committed])
-    else:
-        met = np.zeros(0)
+    # The fused decide kernel took this mean as it decided, numpy's way (same bits), unless a forum
+    # round changed the commitments since. Otherwise only committed citizens have a value (NaN
+    # elsewhere), so compute it for them alone; with no commitment it is commitment_share of none, NaN.
+    citizen_commitment_kept = model.fused_commitment_kept()
+    if citizen_commitment_kept is None:
+        citizen_commitment_kept = float("nan")
+        if model.any_commitment():
+            committed = ~np.isnan(cit.commitment)
+            met = commitment_met(cit.share[committed], cit.commitment[committed])
+            citizen_commitment_kept = commitment_share(met)
     bunching = model.bunching_counts
     if bunching is None:
         bunching_ratio = indicators.bunching_ratio(month.recorded, month.kept, cfg.services.bunching_window)
@@ -411,7 +415,7 @@ def collect_metrics(model: SocialProductivityModel) -> dict[str, Any]:
         "equity_gap": sf["equity_gap"],
         "participation_rate": sf["participation_rate"],
         "service_commitment_kept": sf["service_commitment_kept"],
-        "citizen_commitment_kept": commitment_share(met),
+        "citizen_commitment_kept": citizen_commitment_kept,
         "public_cost": cost_total,
         "social_productivity": 100.0 * true_outcome / cost_total if cost_total > 0 else float("nan"),
         "slack_share": sf["slack_share"],

@@ -12,7 +12,8 @@ calls them on blocks of ``CITIZEN_BLOCK`` citizens (see ``docs/performance.md``)
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+import operator
+from typing import Any, NamedTuple
 
 import mesa
 import numpy as np
@@ -51,6 +52,42 @@ def _params(cls: type, *sources: Any) -> Any:
                 values[f.name] = getattr(src, f.name)
                 break
     return cls(**values)
+
+
+@dataclasses.dataclass(frozen=True)
+class FusedConstants:
+    """The fused driver's constant arrays for its kernels (``sim.kernels``), made by ``_fused_constants``.
+
+    They depend only on the configuration, the instruments in force and the parameter objects
+    made from them, so they are made once a run and again when the instruments change, not every
+    month (a month's Python bookkeeping is a good part of a small run's time). The kernels only
+    read them.
+    """
+
+    key: tuple[Any, ...]  # (config, instruments, citizen, service and forum params) they were made from
+    decide: FloatArray  # sim.kernels.decide's consts
+    type_base: FloatArray  # per cooperation type, the contribution intercept
+    type_slope: FloatArray  # per cooperation type, the slope on the belief
+    conditions: FloatArray  # sim.kernels.CONDITION_PARAMS
+    services: FloatArray  # sim.kernels.SERVICE_PARAMS
+    adapt_context: FloatArray  # sim.kernels.ADAPT_CONTEXT_PARAMS
+    adapt: FloatArray  # sim.kernels.adapt's consts
+
+
+class FusedCommitments(NamedTuple):
+    """What the fused decide kernel worked out of the commitments in force (``_fused_commitments``).
+
+    Valid while the citizens' ``share`` and ``commitment`` are the arrays it made and read: a
+    forum round makes new commitments (a new array), and a switch that ends the forums clears them
+    in place and drops these figures.
+    """
+
+    share: FloatArray  # the shares it decided
+    commitment: FloatArray  # the commitments it read
+    committed: FloatArray  # per community, the citizens with a commitment
+    kept: FloatArray  # per community, the share of their commitments kept (NaN where none; read-only)
+    kept_or_zero: FloatArray  # the same through np.nan_to_num, as the objectives read it (read-only)
+    kept_mean: float  # the citizen_commitment_kept metric: mean commitment_met of the committed (NaN if none)
 
 
 class SocialProductivityModel(mesa.Model):
@@ -109,8 +146,8 @@ class SocialProductivityModel(mesa.Model):
         self.service_shares = self.services.shares
         self._month_conditions: management.ServiceConditions | None = None
         self._month_cond: FloatArray | None = None  # the same, as the fused services kernel's rows
-        self._fused_params_cache: tuple[Instruments, Any, FloatArray, FloatArray] | None = None
-        self._targeted_cache: tuple[Instruments, FloatArray] | None = None
+        self._fused_constants_cache: FusedConstants | None = None
+        self._targeted_cache: tuple[Instruments, FloatArray, bool] | None = None
         self.large_shock = np.zeros(self.communities_state.deprivation.shape[0], dtype=bool)
         self.month_costs: dict[str, float] = {}
         self._buffer: dict[str, np.ndarray] = {}
@@ -118,9 +155,8 @@ class SocialProductivityModel(mesa.Model):
         self._citizen_agents: mesa.agent.AgentSet | None = None
         self._prosocial_share_cache: tuple[FloatArray, FloatArray] | None = None
         self._self_reliance_cache: tuple[FloatArray, FloatArray] | None = None
-        # The fused decide kernel's per-community commitments (share, commitment, committed, met),
-        # valid while the citizens' share and commitment arrays are those it read.
-        self._commitment_cache: tuple[FloatArray, FloatArray, FloatArray, FloatArray] | None = None
+        # The fused decide kernel's figures of the commitments, while the commitments it read are in force.
+        self._commitment_cache: FusedCommitments | None = None
         # The fused driver's citizen totals of the month (sim.kernels), read by the metrics; None otherwise.
         self.citizen_totals: dict[str, float] | None = None
         # What the fused services kernel counted of the month's records (sim.kernels.services), read by
@@ -227,14 +263,14 @@ class SocialProductivityModel(mesa.Model):
     def citizens_decide(self) -> None:
         """Citizens observe last month's contributions and split their time (synchronously)."""
         cit, comm, cfg = self.citizens, self.communities_state, self.config.citizens
+        if self.config.driver == "fused":  # the kernel computes the same pressure from the same numbers
+            self._decide_fused(self.streams["citizens"].standard_normal(cit.n))
+            return
         pressure = np.clip(
             cfg.peer_pressure_base + cfg.peer_pressure_social_capital * comm.social_capital + self.recognition,
             0.0,
             1.0,
         )
-        if self.config.driver == "fused":
-            self._decide_fused(pressure, self.streams["citizens"].standard_normal(cit.n))
-            return
         self._context = {
             "pressure": pressure[cit.community],
             "noise": self.streams["citizens"].standard_normal(cit.n),
@@ -251,31 +287,32 @@ class SocialProductivityModel(mesa.Model):
             setattr(cit, name, self._buffer[name])
         cit.forum_hours = np.zeros(cit.n)
 
-    def _decide_fused(self, pressure: FloatArray, noise: FloatArray) -> None:
+    def _decide_fused(self, noise: FloatArray) -> None:
         """The decision rules for every citizen in one compiled pass (``sim.kernels.decide``).
 
-        Takes the same random draws as the numpy path and gives the same bits; it also sums, in
-        the same pass, what the services and the month's metrics need from the citizens.
+        Takes the same random draws as the numpy path and gives the same bits; it also computes,
+        in the same pass, the peer pressure per community, and what the services and the month's
+        metrics need from the citizens (per-community means, counts).
         """
         from sim import kernels  # numba is imported by the fused driver only
 
-        cit, comm, p = self.citizens, self.communities_state, self.citizen_params
-        consts = np.array(
-            [
-                p.belief_persistence,
-                p.commitment_pressure,
-                p.motivation_weight,
-                p.antisocial_pressure,
-                p.norm_premium,
-                p.contribution_noise,
-                # The payment multiplier's parts: crowd_out * paid (paid is 0 or 1) and price_effect * pay.
-                p.payment_crowd_out * (1.0 if self.instruments.payment_per_hour > 0 else 0.0),
-                p.payment_price_effect * self.instruments.payment_per_hour,
-                p.self_reliance_share,
-                p.volunteer_share,
-            ]
-        )
-        belief, share, vol, care, selfrel, realised, realised_c, selfrel_c, totals, committed_c, met_c = kernels.decide(
+        cit, comm = self.citizens, self.communities_state
+        consts = self._fused_constants()
+        (
+            belief,
+            share,
+            vol,
+            care,
+            selfrel,
+            realised,
+            realised_c,
+            selfrel_c,
+            totals,
+            committed_c,
+            kept_c,
+            kept_or_zero,
+            kept_mean,
+        ) = kernels.decide(
             cit.realised,
             cit.contacts,
             cit.community,
@@ -289,21 +326,23 @@ class SocialProductivityModel(mesa.Model):
             cit.efficacy,
             cit.engaged,
             cit.care_opportunity,
-            np.ascontiguousarray(pressure, dtype=np.float64),
+            comm.social_capital,
+            comm.size,
             noise,
-            np.array([p.cc_base, p.free_rider_base, p.other_base]),
-            np.array([p.cc_slope, 0.0, 0.0]),
-            consts,
+            consts.type_base,
+            consts.type_slope,
+            consts.decide,
             float(self.config.citizens.activity_threshold_hours),
-            comm.size.shape[0],
         )
         cit.belief, cit.share, cit.volunteering, cit.caring = belief, share, vol, care
         cit.self_reliance, cit.realised = selfrel, realised
         cit.forum_hours = np.zeros(cit.n)
-        size = comm.size
-        self._prosocial_share_cache = (realised, np.divide(realised_c, size, out=np.zeros_like(size), where=size > 0))
-        self._self_reliance_cache = (selfrel, np.divide(selfrel_c, size, out=np.zeros_like(size), where=size > 0))
-        self._commitment_cache = (share, cit.commitment, committed_c, met_c)
+        # The kernel's per-community means (community_mean's divide, made in the kernel), valid while
+        # the citizens' arrays are the ones it returned.
+        self._prosocial_share_cache = (realised, realised_c)
+        self._self_reliance_cache = (selfrel, selfrel_c)
+        kept_c.flags.writeable = kept_or_zero.flags.writeable = False  # handed out, kept for the month
+        self._commitment_cache = FusedCommitments(share, cit.commitment, committed_c, kept_c, kept_or_zero, kept_mean)
         self.citizen_totals = dict(zip(kernels.DECIDE_TOTALS, totals.tolist(), strict=True))
 
     def decide_citizens(self, sel: slice) -> None:
@@ -460,7 +499,7 @@ class SocialProductivityModel(mesa.Model):
             verification.random(n_s),
             verification.standard_normal(n_s),
         )
-        condition_params, service_params = self._fused_params()
+        consts = self._fused_constants()
         cond, svc.shock, self.large_shock, functioning_error, case_noise, checked = kernels.service_conditions(
             s_comm,
             svc.capacity,
@@ -487,21 +526,19 @@ class SocialProductivityModel(mesa.Model):
             u_check,
             u_verify,
             z_check,
-            condition_params,
+            consts.conditions,
         )
-        case_start = np.zeros(n_s + 1, dtype=np.int64)
-        np.cumsum(n_cases, out=case_start[1:])
         results, recorded, kept, true_value, learned, counts, histogram = kernels.services(
             svc.shares,
             cond,
-            case_start,
+            n_cases,
             case_noise,
             u[1],
             u[2],
             u[3],
             u[4],
-            service_params,
-            cond[kernels.SERVICE_CONDITIONS.index("partnership_level")],
+            consts.services,
+            cond[kernels.CONDITION_ROW["partnership_level"]],
             float(scfg.exploration),
             float(scfg.learning_rate),
             float(scfg.max_shift),
@@ -514,31 +551,39 @@ class SocialProductivityModel(mesa.Model):
         self.bunching_counts = (int(counts[0]), int(counts[1]))
         self.records_kept = int(counts[2])
         self.case_histogram = histogram
-        values = dict(zip(kernels.SERVICE_RESULTS, results, strict=True))
-        month = management.ServiceMonth(**values, recorded=recorded, kept=kept, true_value=true_value)
+        # The rows of results are ServiceMonth's first fields, in order (kernels.SERVICE_RESULTS; tested).
+        month = management.ServiceMonth(*results, recorded=recorded, kept=kept, true_value=true_value)
         self.service_month = month
         self.service_shares = svc.shares
         svc.reported, svc.lived, svc.cases = month.reported, month.lived_outcome, month.n_cases
         svc.audited, svc.found_share, svc.payment = (
-            cond[kernels.SERVICE_CONDITIONS.index("audited")],
+            cond[kernels.CONDITION_ROW["audited"]],
             month.found_share,
             month.payment,
         )
         svc.commitment_kept = np.where(svc.agreement > 0, month.commitment_kept, np.nan)
-        svc.inspected = cond[kernels.SERVICE_CONDITIONS.index("inspected")]
+        svc.inspected = cond[kernels.CONDITION_ROW["inspected"]]
         svc.functioning_seen = svc.shares[:, cp.FUNCTIONING] + functioning_error
         self.month_costs["verification_hours"] = float(checked * fp.verification_hours)
         svc.shares = learned
 
-    def _fused_params(self) -> tuple[FloatArray, FloatArray]:
-        """The services kernels' constants under the instruments in force (made again only when they change)."""
-        from sim import kernels
+    def _fused_constants(self) -> FusedConstants:
+        """The fused kernels' constants under the instruments in force, made again only when they change.
 
+        Read by the decide, services and adapt phases every month; made from the objects of
+        ``FusedConstants.key``, and made again as soon as any of them is another object (the
+        instruments put in force at month 0 or by a switch, with their service params, or a
+        replaced config). Compared by identity: those objects are frozen, or (the config) not
+        changed during a run, and a comparison of their contents would cost more than the arrays.
+        """
         inst = self.instruments
-        cached = self._fused_params_cache
-        if cached is not None and cached[0] is inst and cached[1] is self.service_params:
-            return cached[2], cached[3]
-        scfg, fp = self.config.services, self.forum_params
+        key = (self.config, inst, self.citizen_params, self.service_params, self.forum_params)
+        cached = self._fused_constants_cache
+        if cached is not None and all(map(operator.is_, cached.key, key)):
+            return cached
+        from sim import kernels  # only when made: "from sim import kernels" runs importlib code each time
+
+        scfg, ccfg, fp, p = self.config.services, self.config.citizens, self.forum_params, self.citizen_params
         values = {
             "citizen_input_scale": scfg.citizen_input_scale,
             "social_capital_weight": scfg.social_capital_weight,
@@ -568,10 +613,70 @@ class SocialProductivityModel(mesa.Model):
             "partnership_required": float(inst.partnership_standard == "required"),
             "theatre_penalty": fp.theatre_sanction * fp.service_cost,
         }
-        condition_params = np.array([float(values[name]) for name in kernels.CONDITION_PARAMS])
-        service_params = np.array([float(getattr(self.service_params, name)) for name in kernels.SERVICE_PARAMS])
-        self._fused_params_cache = (inst, self.service_params, condition_params, service_params)
-        return condition_params, service_params
+        decide = np.array(
+            [
+                p.belief_persistence,
+                p.commitment_pressure,
+                p.motivation_weight,
+                p.antisocial_pressure,
+                p.norm_premium,
+                p.contribution_noise,
+                # The payment multiplier's parts: crowd_out * paid (paid is 0 or 1) and price_effect * pay.
+                p.payment_crowd_out * (1.0 if inst.payment_per_hour > 0 else 0.0),
+                p.payment_price_effect * inst.payment_per_hour,
+                p.self_reliance_share,
+                p.volunteer_share,
+                # Peer pressure per community (citizens_decide's on the other drivers).
+                ccfg.peer_pressure_base,
+                ccfg.peer_pressure_social_capital,
+                inst.recognition,
+            ]
+        )
+        adapt_context = np.array(
+            [
+                scfg.functioning_norm,
+                ccfg.ask_base,
+                ccfg.ask_partnership,
+                ccfg.goal_support,
+                ccfg.control_targets,
+                ccfg.control_figures,
+                ccfg.control_payment,
+                float(inst.payment_per_hour > 0),
+                ccfg.audit_exposure,
+                ccfg.drift_sensitivity,
+                inst.guarantee_level,
+            ]
+        )
+        adapt = np.array(
+            [
+                inst.recognition,
+                ccfg.voice_weight,
+                p.engagement_exit,
+                p.motivation_gain,
+                p.motivation_loss,
+                p.motivation_reversion,
+                p.trust_gain,
+                p.trust_loss,
+                p.assurance_gain,
+                p.trust_experience_noise,
+                p.efficacy_rate,
+                ccfg.partnership_support,
+                p.join_current_trust,
+            ],
+            dtype=np.float64,
+        )
+        constants = FusedConstants(
+            key=key,
+            decide=decide,
+            type_base=np.array([p.cc_base, p.free_rider_base, p.other_base]),
+            type_slope=np.array([p.cc_slope, 0.0, 0.0]),
+            conditions=np.array([float(values[name]) for name in kernels.CONDITION_PARAMS]),
+            services=np.array([float(getattr(self.service_params, name)) for name in kernels.SERVICE_PARAMS]),
+            adapt_context=adapt_context,
+            adapt=adapt,
+        )
+        self._fused_constants_cache = constants
+        return constants
 
     def forums_negotiate(self) -> None:
         """Where forums set the objective or observe performance, they meet on schedule and after large shocks.
@@ -750,25 +855,10 @@ class SocialProductivityModel(mesa.Model):
         """
         from sim import kernels
 
-        cit, comm, svc, ccfg = self.citizens, self.communities_state, self.services, self.config.citizens
-        p, inst, month, cond = self.citizen_params, self.instruments, self.service_month, self._month_cond
+        cit, comm, svc = self.citizens, self.communities_state, self.services
+        month, cond, consts = self.service_month, self._month_cond, self._fused_constants()
         assert month is not None and cond is not None
-        row = kernels.SERVICE_CONDITIONS.index
-        context_params = np.array(
-            [
-                self.config.services.functioning_norm,
-                ccfg.ask_base,
-                ccfg.ask_partnership,
-                ccfg.goal_support,
-                ccfg.control_targets,
-                ccfg.control_figures,
-                ccfg.control_payment,
-                float(inst.payment_per_hour > 0),
-                ccfg.audit_exposure,
-                ccfg.drift_sensitivity,
-                inst.guarantee_level,
-            ]
-        )
+        row = kernels.CONDITION_ROW
         # What citizens met this month: the allocation in force, not the one just learned.
         by_community = kernels.adapt_context(
             self.service_shares,
@@ -784,33 +874,15 @@ class SocialProductivityModel(mesa.Model):
             svc.audited,
             svc.inspected,
             svc.functioning_seen,
-            cond[row("objective_set")],
-            cond[row("objective")],
-            cond[row("league_table")],
-            cond[row("observe_forum")],
+            cond[row["objective_set"]],
+            cond[row["objective"]],
+            cond[row["league_table"]],
+            cond[row["observe_forum"]],
             comm.forum_information,
-            context_params,
+            consts.adapt_context,
         )
         u_engage = self.streams["engagement"].random(cit.n)
         experience_noise = self.streams["experience"].standard_normal(cit.n)
-        consts = np.array(
-            [
-                self.recognition,
-                ccfg.voice_weight,
-                p.engagement_exit,
-                p.motivation_gain,
-                p.motivation_loss,
-                p.motivation_reversion,
-                p.trust_gain,
-                p.trust_loss,
-                p.assurance_gain,
-                p.trust_experience_noise,
-                p.efficacy_rate,
-                ccfg.partnership_support,
-                p.join_current_trust,
-            ],
-            dtype=np.float64,
-        )
         engaged, motivation, trust, efficacy, totals = kernels.adapt(
             cit.community,
             cit.engaged,
@@ -824,8 +896,8 @@ class SocialProductivityModel(mesa.Model):
             by_community,
             u_engage,
             experience_noise,
-            consts,
-            float(ccfg.activity_threshold_hours),
+            consts.adapt,
+            float(self.config.citizens.activity_threshold_hours),
             MOTIVATED,
         )
         cit.engaged, cit.motivation, cit.trust, cit.efficacy = engaged, motivation, trust, efficacy
@@ -868,6 +940,13 @@ class SocialProductivityModel(mesa.Model):
         """Social capital grows with pro-social activity and decays."""
         comm, pop = self.communities_state, self.config.population
         share = self._prosocial_share_by_community()
+        if self.config.driver == "fused":  # the same rule compiled: one call for some six small numpy calls
+            from sim import kernels
+
+            comm.social_capital = kernels.social_capital(
+                comm.social_capital, share, float(pop.social_capital_growth), float(pop.social_capital_decay)
+            )
+            return
         comm.social_capital = community_rules.update_social_capital(
             comm.social_capital, share, pop.social_capital_growth, pop.social_capital_decay
         )
@@ -913,16 +992,25 @@ class SocialProductivityModel(mesa.Model):
 
         Read-only, and made again only when the instruments change (read several times a month).
         """
+        return self._targeted()[0]
+
+    def any_targeted(self) -> bool:
+        """Whether any service is under a central outcome target this month (the metrics ask every month)."""
+        return self._targeted()[1]
+
+    def _targeted(self) -> tuple[FloatArray, bool]:
+        """:meth:`targeted` and :meth:`any_targeted`, made again only when the instruments change."""
         cached = self._targeted_cache
         if cached is not None and cached[0] is self.instruments:
-            return cached[1]
+            return cached[1], cached[2]
         if self.instruments.objective_setter != "centre":
             targeted = np.zeros(self.services.domain.shape[0])
         else:
             targeted = self.measured_domain[self.services.domain].astype(np.float64)
         targeted.flags.writeable = False
-        self._targeted_cache = (self.instruments, targeted)
-        return targeted
+        any_targeted = bool((targeted > 0).any())
+        self._targeted_cache = (self.instruments, targeted, any_targeted)
+        return targeted, any_targeted
 
     def objectives(self) -> tuple[FloatArray, FloatArray, FloatArray]:
         """Per service: an objective in force and observed (0/1), its level, and the weight of its consequences.
@@ -937,7 +1025,11 @@ class SocialProductivityModel(mesa.Model):
         if inst.objective_setter == "centre":
             return self.targeted() * observed, svc.target, np.ones(n_s)
         if inst.objective_setter == "forum":
-            kept = np.nan_to_num(self._citizen_commitment_kept_by_community())[svc.community]
+            fused = self._fused_commitments()  # the decide kernel made this month's nan_to_num of them
+            kept_c = (
+                fused.kept_or_zero if fused is not None else np.nan_to_num(self._citizen_commitment_kept_by_community())
+            )
+            kept = kept_c[svc.community]
             return svc.agreement * observed, svc.objective, comm.forum_information[svc.community] * kept
         return np.zeros(n_s), svc.target, np.zeros(n_s)
 
@@ -964,30 +1056,43 @@ class SocialProductivityModel(mesa.Model):
         )
         return community_rules.community_mean(self_rel_share, cit.community, comm.size)
 
-    def _fused_commitments(self) -> tuple[FloatArray, FloatArray] | None:
-        """Per community, the committed citizens and how far they met it, while the decide kernel's sums hold."""
+    def _fused_commitments(self) -> FusedCommitments | None:
+        """The decide kernel's figures of the commitments, while the commitments it read are in force.
+
+        None on the other drivers, and once a forum round (or a switch) has changed the
+        commitments or the shares since.
+        """
         cached, cit = self._commitment_cache, self.citizens
-        if cached is not None and cached[0] is cit.share and cached[1] is cit.commitment:
-            return cached[2], cached[3]
+        if cached is not None and cached.share is cit.share and cached.commitment is cit.commitment:
+            return cached
         return None
+
+    def fused_commitment_kept(self) -> float | None:
+        """The ``citizen_commitment_kept`` metric as the fused decide kernel took it (numpy's mean, the same bits).
+
+        None where it cannot be read from there (see :meth:`_fused_commitments`); the metric is
+        then computed with numpy (``sim.metrics.collect_metrics``).
+        """
+        fused = self._fused_commitments()
+        return fused.kept_mean if fused is not None else None
 
     def any_commitment(self) -> bool:
         """Whether any citizen has a commitment in force."""
         fused = self._fused_commitments()
-        return bool(fused[0].any()) if fused is not None else not np.isnan(self.citizens.commitment).all()
+        return bool(fused.committed.any()) if fused is not None else not np.isnan(self.citizens.commitment).all()
 
     def _citizen_commitment_kept_by_community(self) -> FloatArray:
         cit, comm = self.citizens, self.communities_state
         if not self.any_commitment():  # no commitments in force: every community 0/0
             return np.full(comm.size.shape[0], np.nan)
         fused = self._fused_commitments()
-        if fused is not None:  # the same sums, made by the decide kernel in bincount's order
-            n, kept = fused
-        else:  # the other drivers
-            met = negotiation.commitment_met(cit.share, cit.commitment)
-            committed = ~np.isnan(met)
-            n = np.bincount(cit.community, weights=committed, minlength=comm.size.shape[0])
-            kept = np.bincount(cit.community, weights=np.nan_to_num(met), minlength=comm.size.shape[0])
+        if fused is not None:  # the same sums over the same counts, divided by the decide kernel (read-only)
+            return fused.kept
+        # The other drivers.
+        met = negotiation.commitment_met(cit.share, cit.commitment)
+        committed = ~np.isnan(met)
+        n = np.bincount(cit.community, weights=committed, minlength=comm.size.shape[0])
+        kept = np.bincount(cit.community, weights=np.nan_to_num(met), minlength=comm.size.shape[0])
         with np.errstate(invalid="ignore", divide="ignore"):
             return kept / n
 

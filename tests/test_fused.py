@@ -36,6 +36,11 @@ STEP_CONFIGS = {
     "negotiated": ["regime=negotiated"],
     "functioning_switch": ["regime=functioning", "regime.switches=[{step:10,to:negotiated}]"],
     "targets_guarantee": ["regime=targets_guarantee", "regime.recognition=0.3"],
+    # Instruments set mid-run: the fused driver's constants (made once, and again on a change) must follow.
+    "set_switch": [
+        "regime=targets",
+        "regime.switches=[{step:5,set:{payment_per_hour:3,recognition:0.4,audit_rate:0.5}},{step:9,to:negotiated}]",
+    ],
 }
 
 
@@ -82,6 +87,68 @@ def test_end_of_run_means_are_equivalent_over_ten_seeds(extra: list[str]) -> Non
     failed = [r for r in results if not r.equivalent]
     assert not failed, failed
     assert len(results) > 30
+
+
+def test_the_fused_constants_are_made_once_and_again_when_the_instruments_change() -> None:
+    """The kernels' constant arrays are cached between months; a switch, or another config, makes them again."""
+    import dataclasses
+
+    switch = "regime.switches=[{step:2,set:{payment_per_hour:3,recognition:0.4}}]"
+    cfg = sim.load_config([*SMALL, "regime=targets", switch, "steps=4", "burn_in=1", "driver=fused"])
+    model = SocialProductivityModel(cfg)
+    model.step()
+    model.step()  # months 0 and 1: no payment, no recognition
+    before = model._fused_constants()
+    assert model._fused_constants() is before  # from one call (and month) to the next: the same arrays
+    assert before.decide[7] == 0.0 and before.decide[12] == 0.0 and before.adapt[0] == 0.0
+    model.step()  # month 2: the switch
+    after = model._fused_constants()
+    assert after is not before
+    price_effect = model.citizen_params.payment_price_effect
+    assert after.decide[7] == price_effect * 3 and after.decide[12] == 0.4 and after.adapt[0] == 0.4
+    # A replaced config makes them again (compared by identity), with its values.
+    model.config = dataclasses.replace(model.config)
+    assert model._fused_constants() is not after
+    citizens = dataclasses.replace(model.config.citizens, voice_weight=0.25)
+    model.config = dataclasses.replace(model.config, citizens=citizens)
+    assert model._fused_constants().adapt[1] == 0.25 and after.adapt[1] != 0.25
+
+
+def test_the_decide_kernels_commitment_figures_are_read_only_while_its_commitments_are_in_force() -> None:
+    """``citizen_commitment_kept`` from the decide kernel: numpy's mean, bit for bit; a forum round voids it."""
+    from sim.metrics import commitment_share
+    from sim.rules.negotiation import commitment_met
+
+    model = SocialProductivityModel(
+        sim.load_config([*SMALL, "regime=negotiated", "steps=20", "burn_in=2", "seed=4", "driver=fused"])
+    )
+    read = voided = 0
+    for _ in range(20):
+        commitments_before = model.citizens.commitment
+        model.step()
+        cit = model.citizens
+        value = model.fused_commitment_kept()
+        if cit.commitment is not commitments_before:  # a forum round made new commitments after the decisions
+            assert value is None
+            voided += 1
+            continue
+        committed = ~np.isnan(cit.commitment)
+        expected = commitment_share(commitment_met(cit.share[committed], cit.commitment[committed]))
+        assert value is not None and (value == expected or (np.isnan(value) and np.isnan(expected)))
+        read += not np.isnan(expected)
+    assert read >= 5 and voided >= 2, (read, voided)
+
+
+def test_the_services_kernels_results_are_service_months_first_fields_in_order() -> None:
+    """The model builds ``ServiceMonth`` from the kernel's result rows by position."""
+    import dataclasses
+
+    from sim import kernels
+    from sim.rules.management import ServiceMonth
+
+    names = tuple(f.name for f in dataclasses.fields(ServiceMonth))
+    assert names[: len(kernels.SERVICE_RESULTS)] == kernels.SERVICE_RESULTS
+    assert names[len(kernels.SERVICE_RESULTS) :] == ("recorded", "kept", "true_value")
 
 
 def test_tost_rejects_a_shifted_mean_and_accepts_noise_around_zero() -> None:

@@ -124,6 +124,16 @@ def test_regime_switch_applies_at_the_step() -> None:
     assert ts.loc[ts.step >= 20, "participation_rate"].gt(0).all()
 
 
+def test_targeted_services_follow_a_switch_of_the_instruments() -> None:
+    """``targeted()`` and ``any_targeted()`` are cached per instruments: a switch must make them again."""
+    switches = "regime.switches=[{step:2,to:targets},{step:4,to:none}]"
+    model = SocialProductivityModel(sim.load_config(small_overrides("steps=6", "regime=none", switches)))
+    for month in range(6):
+        model.step()
+        under_targets = 2 <= month < 4
+        assert model.any_targeted() == bool((model.targeted() > 0).any()) == under_targets, month
+
+
 @pytest.mark.parametrize(
     "overrides",
     [
