@@ -1336,10 +1336,10 @@ NOTES = """## How the speed is obtained, and what would go further
   matter near the standard) or fewer evaluations per service (the six trials every month), both
   changes to the model's rules that change every result, so they are for the team to decide, not
   an optimisation to slip in. Where forums meet, their rounds add about 20-25 ms a run (two
-  compiled calls per round since this session's forum kernels, 110-120 ms before; see the runs
+  compiled calls per round since the forum kernels, 110-120 ms before; see the runs
   by regime above).
-* Python bookkeeping of the fused month, trimmed with the same bits (this session, git branch
-  `pyoverhead`): the kernels' constant arrays are made once per config and set of instruments
+* Python bookkeeping of the fused month, trimmed with the same bits (2026-11-30): the kernels'
+  constant arrays are made once per config and set of instruments
   (`FusedConstants`, compared by identity; made again at month 0 and at each switch), not every
   month; the decide kernel makes each community's peer pressure from its social capital and
   divides its per-community sums itself (no clip, divides and temporaries around it), and also
