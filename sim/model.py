@@ -1083,12 +1083,11 @@ class SocialProductivityModel(mesa.Model):
 
     def _citizen_commitment_kept_by_community(self) -> FloatArray:
         cit, comm = self.citizens, self.communities_state
-        if not self.any_commitment():  # no commitments in force: every community 0/0
-            return np.full(comm.size.shape[0], np.nan)
         fused = self._fused_commitments()
         if fused is not None:  # the same sums over the same counts, divided by the decide kernel (read-only)
             return fused.kept
-        # The other drivers.
+        if np.isnan(cit.commitment).all():  # no commitments in force: every community 0/0
+            return np.full(comm.size.shape[0], np.nan)
         met = negotiation.commitment_met(cit.share, cit.commitment)
         committed = ~np.isnan(met)
         n = np.bincount(cit.community, weights=committed, minlength=comm.size.shape[0])

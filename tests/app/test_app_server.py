@@ -17,12 +17,7 @@ from typing import Any
 import pytest
 
 from sim.app.server import GRACE_EXCEEDED, make_server
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from tests.app.test_app_browser import free_port
 
 
 def serve_one_request(hold: str, capfd: pytest.CaptureFixture[str]) -> tuple[Any, float, str]:
