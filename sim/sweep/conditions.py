@@ -232,10 +232,10 @@ def share_interval(k: int, n: int, confidence: float = SHARE_CONFIDENCE) -> tupl
     keeps its coverage near the nominal level for shares near 0 or 1 and small ``n`` (Newcombe
     1998), where the textbook normal (Wald) interval collapses to a single point at 0 of ``n``;
     its bounds stay within [0, 1]. It treats the places as independent draws; a Latin hypercube's
-    places are stratified, which makes a share at least as precise as that, up to a factor
-    ``n / (n - 1)`` in variance (Owen 1997), so the interval errs on the wide side. It covers
-    which places were drawn, not the winner test's own dependence on the number of replications
-    (docs/conditions.md).
+    share is never less precise than one from ``n - 1`` independent places (Owen 1997), so the
+    interval is at most a factor sqrt(n / (n - 1)) too narrow, and wider than needed insofar as
+    single conditions explain who wins. It covers which places were drawn, not the winner test's
+    own dependence on the number of replications (docs/conditions.md).
 
     Args:
         k: places won (0 to ``n``).
