@@ -178,8 +178,8 @@ def read_conditions(folder: Path) -> ConditionsContents | None:
         total = int(t["of"].iloc[0])
         if parts:
             text = (
-                f"On {meas.name}, of the {number(total)} sampled places, {join(parts)} (a win: the arm's paired "
-                f"interval against every other arm excludes zero); no arm won at {tie_text}."
+                f"On {meas.name}, of the {number(total)} sampled places (a win at a place: the arm's paired "
+                f"interval against every other arm excludes zero), {join(parts)}; no arm won at {tie_text}."
             )
         else:
             text = f"On {meas.name}, no arm won anywhere in the {number(total)} sampled places: every point is a tie."
