@@ -9,7 +9,9 @@ remaking references; ``tests/test_ledger.py`` regenerates it and compares it wit
 A verdict is one of:
 
 - **supported**: the 95 % interval of the tested difference lies wholly on the side the
-  hypothesis predicts (and, for a conditions question, no other arm wins anywhere);
+  hypothesis predicts (and, for a conditions question, the predicted arms win some sampled places
+  and no other arm wins any; the sentence gives each share's 95 % interval, whose upper bound says
+  how much of the space other arms could still win unseen);
 - **contradicted**: the interval lies wholly on the other side, or the predicted shape is absent;
 - **depends on conditions**: the conditions map finds regions where the prediction holds and
   regions where it does not, or the sign changes across a design's points;
@@ -27,7 +29,9 @@ from pathlib import Path
 import pandas as pd
 
 from sim.catalogue import CATALOGUE, REFERENCE_DIR
+from sim.present.conditions import interval_words
 from sim.present.words import measure
+from sim.sweep.conditions import share_interval
 
 BEGIN = "<!-- ledger:begin: written by `python -m sim catalogue --ledger` from the committed references -->"
 END = "<!-- ledger:end -->"
@@ -83,8 +87,26 @@ def _paired(experiment: str, a: str, b: str, metric: str, sign: int, table: str 
     return evaluate
 
 
+def _group_share(rows: pd.DataFrame, of: int, interval: bool, first: bool = False) -> str:
+    """A group of arms' share of the sampled places, with its 95 % interval where the table has intervals.
+
+    The group's interval is computed from its summed points (a share of its own), not by adding
+    its arms' bounds.
+    """
+    points = int(rows["points"].sum())
+    text = f"{points / of if of else 0.0:.0%}"
+    if interval:
+        text += f" ({'95% interval ' if first else ''}{interval_words(*share_interval(points, of))})"
+    return text
+
+
 def _conditions_share(measure_key: str, family: tuple[str, ...]):
-    """Verdict from the conditions map: does an arm of ``family`` win some region, and does any other arm?"""
+    """Verdict from the conditions map: does an arm of ``family`` win some region, and does any other arm?
+
+    The verdict reads whether any place was won (a share's Wilson interval excludes zero exactly
+    when at least one place was); the sentence gives each share's 95 % interval, so a reader sees
+    how much of the space the other presets could still win where none was found.
+    """
 
     def evaluate(root: Path) -> tuple[str, str]:
         s = _table("conditions", "conditions_share.csv", root)
@@ -95,10 +117,13 @@ def _conditions_share(measure_key: str, family: tuple[str, ...]):
         others = s[~s["regime"].isin([*family, "tie"])]
         tie = s[s["regime"] == "tie"]
         ours_share, others_share = float(ours["share"].sum()), float(others["share"].sum())
+        of = int(s["of"].iloc[0])
+        # Intervals only where the experiment wrote them (a design they hold for: sim.sweep.conditions).
+        interval = "share_low" in s.columns and bool(s["share_low"].notna().all())
         text = (
-            f"{measure(measure_key).name}: won by {'/'.join(family)} at {ours_share:.0%} of the sampled places, "
-            f"by other presets at {others_share:.0%}, ties {float(tie['share'].sum()):.0%} "
-            f"(of {int(s['of'].iloc[0])})"
+            f"{measure(measure_key).name}: won by {'/'.join(family)} at {_group_share(ours, of, interval, True)} "
+            f"of the sampled places, by other presets at {_group_share(others, of, interval)}, "
+            f"ties {_group_share(tie, of, interval)}; of {of} places"
         )
         if ours_share > 0 and others_share > 0:
             return DEPENDS, text

@@ -21,6 +21,8 @@ from sim.ledger import (
     ledger_markdown,
     ledger_rows,
 )
+from sim.sweep.conditions import shares
+from tests._proportions import wilson_textbook
 
 
 def test_committed_ledger_is_the_generated_one() -> None:
@@ -59,6 +61,40 @@ def test_conditions_verdict_reads_the_share_table(tmp_path: Path) -> None:
     table.to_csv(ref / "conditions_share.csv", index=False)
     assert _conditions_share("true_outcome", ("negotiated",))(tmp_path)[0] == SUPPORTED
     assert _conditions_share("true_outcome", ("targets",))(tmp_path)[0] == CONTRADICTED
+
+
+def test_conditions_sentence_carries_each_share_interval(tmp_path: Path) -> None:
+    ref = tmp_path / "conditions" / "reference"
+    ref.mkdir(parents=True)
+    rows = [("negotiated", 40), ("negotiated_unpaid", 8), ("targets", 50), ("tie", 30)]
+    table = shares(
+        pd.DataFrame(
+            {"point": range(128), "measure": "true_outcome", "winner": [r for r, k in rows for _ in range(k)]}
+        ),
+        ["negotiated", "negotiated_unpaid", "targets"],
+    )
+    table.to_csv(ref / "conditions_share.csv", index=False)
+    verdict, text = _conditions_share("true_outcome", ("negotiated", "negotiated_unpaid"))(tmp_path)
+    # A group's interval is that of its summed wins (48 of 128), not a sum of its arms' bounds.
+
+    def wilson(k: int, n: int) -> str:
+        low, high = wilson_textbook(k, n)
+        return f"{100 * low:.0f} to {100 * high:.0f}%"
+
+    assert verdict == DEPENDS
+    assert f"won by negotiated/negotiated_unpaid at 38% (95% interval {wilson(48, 128)}) of the sampled places" in text
+    assert f"by other presets at 39% ({wilson(50, 128)}), ties 23% ({wilson(30, 128)}); of 128 places" in text
+    # No other preset wins anywhere: supported, and the sentence says how much they could still win unseen.
+    table = shares(
+        pd.DataFrame({"point": range(128), "measure": "true_outcome", "winner": ["negotiated"] * 98 + ["tie"] * 30}),
+        ["negotiated", "targets"],
+    )
+    table.to_csv(ref / "conditions_share.csv", index=False)
+    verdict, text = _conditions_share("true_outcome", ("negotiated",))(tmp_path)
+    assert verdict == SUPPORTED and f"by other presets at 0% ({wilson(0, 128)})" in text and "0 to 3%" in text
+    # A table without intervals (an older reference, or a design they do not hold for): the shares alone.
+    table.drop(columns=["share_low", "share_high"]).to_csv(ref / "conditions_share.csv", index=False)
+    assert "interval" not in _conditions_share("true_outcome", ("negotiated",))(tmp_path)[1]
 
 
 def test_missing_reference_is_said_not_hidden(tmp_path: Path) -> None:

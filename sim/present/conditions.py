@@ -3,7 +3,9 @@
 Reads the files :mod:`sim.sweep.conditions` wrote (``conditions_share.csv``,
 ``conditions_rules.csv``, ``conditions_defaults.csv``, ``conditions_ranges.csv``) and returns:
 
-- the answer's sentences: per measure, the share of the sampled space each arm wins and the ties;
+- the answer's sentences: per measure, the share of the sampled space each arm wins and the ties,
+  each with its 95 % interval (``share_low`` / ``share_high``; a folder written before those
+  columns existed shows the shares alone);
   and, at the model's default parameterisation, who the tree puts as winner, which conditions on
   its path decide it (each with its default value: the assumptions the winner rests on), and who
   wins where those conditions go the other way;
@@ -27,7 +29,13 @@ from sim.present.words import arm_name, join, lever, measure, number
 TIE = "tie"
 _CONDITION = re.compile(r"^(?P<key>[\w.]+) (?P<op><=|>=|<|>) (?P<value>[-+0-9.eE]+)$")
 _OPS = {"<=": "at most", "<": "below", ">=": "at least", ">": "above"}
-SHARE_FIRST = "measure (share of the sampled space won)"
+SHARE_FIRST = "measure (share of the sampled space won, 95% interval)"
+# What a share's interval covers, said once under the share table and in the answer's last sentence.
+SHARE_NOTE = (
+    "A share is an estimate from the sampled places, and its 95% interval (Wilson's score interval for a "
+    "proportion) says how far it could move with another draw of as many places; it does not cover how the "
+    "number of replications decides what counts as a win (more replications turn ties into wins)."
+)
 RULES_HEADER = ("method", "measure", "arm wins", "where", "coverage", "density", "points in box", "defaults inside")
 RULES_INTRO = (
     "Each rule is a box of conditions where one arm wins. PRIM (Friedman & Fisher 1999, by ema_workbench) "
@@ -44,6 +52,7 @@ class ConditionsContents:
     sentences: list[Sentence] = field(default_factory=list)
     share_header: list[str] = field(default_factory=list)
     share_rows: list[list[str]] = field(default_factory=list)
+    share_note: str = ""  # what the shares' intervals cover (empty where the table has none)
     rule_rows: list[list[str]] = field(default_factory=list)
     defaults: dict[str, float] = field(default_factory=dict)
 
@@ -87,6 +96,22 @@ def condition_words(
     return join([*parts, *other])
 
 
+def share_bounds(row: Mapping[str, object]) -> tuple[float, float]:
+    """A share-table row's 95 % interval (NaN where the table has none: an older folder, or a Sobol'/Morris design)."""
+    try:
+        low, high = float(row["share_low"]), float(row["share_high"])  # type: ignore[arg-type]
+    except (KeyError, TypeError, ValueError):
+        return math.nan, math.nan
+    return low, high
+
+
+def interval_words(low: float, high: float) -> str:
+    """A share's interval as the text shows it, ``29 to 45%`` (empty where there is none)."""
+    if not (math.isfinite(low) and math.isfinite(high)):
+        return ""
+    return f"{number(100 * low, 0)} to {number(100 * high, 0)}%"
+
+
 def _read(folder: Path, name: str) -> pd.DataFrame | None:
     path = folder / name
     if not path.is_file():
@@ -95,6 +120,30 @@ def _read(folder: Path, name: str) -> pd.DataFrame | None:
         return pd.read_csv(path)
     except pd.errors.EmptyDataError:  # a table with no rows and no columns: nothing found (no box, no rule)
         return None
+
+
+def _quoted(row: pd.Series, first: bool, numbers: list[tuple[str, float, str]], after: str = "") -> str:
+    """A share as a sentence quotes it (``after`` follows the share), noting the numbers in ``numbers``.
+
+    ``37%`` and, where the table has it, its interval: ``(95% interval 29 to 45%)`` the first time
+    in a sentence, ``(29 to 45%)`` after that.
+    """
+    shown = f"{number(100 * row['share'], 0)}%"
+    numbers.append(("share", float(row["share"]), shown))
+    low, high = share_bounds(row)
+    between = interval_words(low, high)
+    if not between:
+        return shown + after
+    numbers.append(("share_low", low, number(100 * low, 0)))
+    numbers.append(("share_high", high, f"{number(100 * high, 0)}%"))
+    return f"{shown}{after} ({'95% interval ' if first else ''}{between})"
+
+
+def _share_cell(row: pd.Series) -> str:
+    """A cell of the share table: ``37% (29 to 45%)``, or the share alone where there is no interval."""
+    between = interval_words(*share_bounds(row))
+    shown = f"{number(100 * row['share'], 0)}%"
+    return f"{shown} ({between})" if between else shown
 
 
 def read_conditions(folder: Path) -> ConditionsContents | None:
@@ -120,20 +169,17 @@ def read_conditions(folder: Path) -> ConditionsContents | None:
         meas = measure(str(m))
         won = t[(t["regime"] != TIE) & (t["points"] > 0)].sort_values("share", ascending=False, kind="mergesort")
         tie = t[t["regime"] == TIE]
-        numbers = []
-        parts = []
-        for _, r in won.iterrows():
-            shown = f"{number(100 * r['share'], 0)}%"
-            numbers.append(("share", float(r["share"]), shown))
-            parts.append(f"{arm_name(r['regime'])} won {shown} of them")
-        tie_share = float(tie["share"].iloc[0]) if len(tie) else 0.0
-        tie_text = f"{number(100 * tie_share, 0)}%"
-        numbers.append(("share", tie_share, tie_text))
+        numbers: list[tuple[str, float, str]] = []
+        parts = [
+            f"{arm_name(r['regime'])} won {_quoted(r, i == 0, numbers, ' of them')}"
+            for i, (_, r) in enumerate(won.iterrows())
+        ]
+        tie_text = _quoted(tie.iloc[0], not parts, numbers) if len(tie) else "0%"
         total = int(t["of"].iloc[0])
         if parts:
             text = (
-                f"On {meas.name}, of the {number(total)} sampled places, {join(parts)} (a win: the arm's paired "
-                f"interval against every other arm excludes zero); no arm won at {tie_text}."
+                f"On {meas.name}, of the {number(total)} sampled places (a win at a place: the arm's paired "
+                f"interval against every other arm excludes zero), {join(parts)}; no arm won at {tie_text}."
             )
         else:
             text = f"On {meas.name}, no arm won anywhere in the {number(total)} sampled places: every point is a tie."
@@ -162,7 +208,9 @@ def read_conditions(folder: Path) -> ConditionsContents | None:
                 SHARE_FIRST,
                 *["tie (no winner)" if r == TIE else arm_name(r) for r in t["regime"]],
             ]
-        out.share_rows.append([meas.title, *[f"{number(100 * v, 0)}%" for v in t["share"]]])
+        out.share_rows.append([meas.title, *[_share_cell(r) for _, r in t.iterrows()]])
+        if any(math.isfinite(share_bounds(r)[0]) for _, r in t.iterrows()):
+            out.share_note = SHARE_NOTE
     if rules is not None:
         for _, r in rules.iterrows():
             out.rule_rows.append(

@@ -1242,6 +1242,8 @@ def render_markdown(c: Contents, run_log: str) -> str:
             "",
             *markdown_table(c.conditions.share_header, c.conditions.share_rows),
         ]
+        if c.conditions.share_note:
+            out += [c.conditions.share_note, ""]
         out += ["### Rules: where each arm wins (scenario discovery)", "", RULES_INTRO, ""]
         out += markdown_table(RULES_HEADER, c.conditions.rule_rows)
         out += [
@@ -1345,6 +1347,7 @@ def render_html(c: Contents, folder: Path) -> str:
             "<p>Read in words in the answer above and under the map.</p>",
             "<h3>Share of the sampled space each arm wins</h3>",
             _html_table(c.conditions.share_header, c.conditions.share_rows),
+            *([f"<p>{_h(c.conditions.share_note)}</p>"] if c.conditions.share_note else []),
             "<h3>Rules: where each arm wins (scenario discovery)</h3>",
             f"<p>{_h(RULES_INTRO)}</p>",
             _html_table(RULES_HEADER, c.conditions.rule_rows),

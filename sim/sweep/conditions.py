@@ -7,7 +7,9 @@ wins (issue 14, ``experiments/conditions``):
 - **winner**: at a point, the arm with the best mean over replications (in the direction the
   glossary gives the measure) wins only where its paired 95 % interval (common seeds) against
   *every* other arm excludes zero in its favour; otherwise the point is a ``tie``;
-- **share**: the share of the sampled points each arm wins, per measure (and the share of ties);
+- **share**: the share of the sampled points each arm wins, per measure (and the share of ties),
+  with a 95 % Wilson score interval (:func:`share_interval`): a share is an estimate from a few
+  dozen or hundred places, not an exact figure;
 - **PRIM** (Friedman & Fisher 1999), by ``ema_workbench``: for each measure and each arm that wins
   somewhere, one box of the parameters that holds most of its wins (coverage) and in which it
   mostly wins (density);
@@ -48,6 +50,9 @@ RULES_FILE = "conditions_rules.csv"
 IMPORTANCE_FILE = "conditions_importance.csv"
 DEFAULTS_FILE = "conditions_defaults.csv"
 MAP_STEM = "conditions_map"
+# The share table's columns: the first five are a contract (readers, the ledger); the interval is appended.
+SHARE_COLUMNS = ("measure", "regime", "points", "of", "share", "share_low", "share_high")
+SHARE_CONFIDENCE = 0.95
 # How a condition is written in the tables: "services.ethos_mean <= 0.42" (the report puts it in words).
 CONDITION_FORMAT = "{key} {op} {value:.3g}"
 
@@ -68,6 +73,9 @@ class ConditionsSpec:
             most this on some restricted side; the others are dropped.
         max_depth: the classification tree's depth (a few levels, so its rules stay readable).
         min_leaf: the tree's smallest leaf, as a share of the points.
+        design: the sweep's design (``lhs``, ``sobol`` or ``morris``): the share intervals assume
+            places drawn independently or by a Latin hypercube; a Sobol' (Saltelli) or Morris
+            design's points share coordinates by construction, so its shares get no interval.
 
     """
 
@@ -79,6 +87,12 @@ class ConditionsSpec:
     qp_max: float = 0.05
     max_depth: int = 3
     min_leaf: float = 0.05
+    design: str = "lhs"
+
+
+# The designs whose points are independent draws, or stratified ones no less precise (LHS): a
+# share's Wilson interval holds for them (share_interval).
+INTERVAL_DESIGNS = ("lhs",)
 
 
 def better_direction(metric: str) -> str:
@@ -152,6 +166,7 @@ def parse_conditions(
         qp_max=number("qp_max", 0.05, 0.0, 1.0),
         max_depth=number("max_depth", 3, 1, 8, whole=True),
         min_leaf=number("min_leaf", 0.05, 0.0, 0.5),
+        design=design,
     )
 
 
@@ -210,15 +225,76 @@ def winners(per_run: pd.DataFrame, arms: Sequence[str], measures: Sequence[str])
     return pd.DataFrame(rows)
 
 
-def shares(table: pd.DataFrame, arms: Sequence[str]) -> pd.DataFrame:
-    """Per measure, the number and share of the sampled points each arm wins (and the ties)."""
+def share_interval(k: int, n: int, confidence: float = SHARE_CONFIDENCE) -> tuple[float, float]:
+    """The Wilson score interval (Wilson 1927) of a share of ``k`` wins in ``n`` sampled places.
+
+    Computed by SciPy (``binomtest(k, n).proportion_ci(method="wilson")``). Wilson's interval
+    keeps its coverage near the nominal level for shares near 0 or 1 and small ``n`` (Newcombe
+    1998), where the textbook normal (Wald) interval collapses to a single point at 0 of ``n``;
+    its bounds stay within [0, 1]. It treats the places as independent draws; a Latin hypercube's
+    share is never less precise than one from ``n - 1`` independent places (Owen 1997), so the
+    interval is at most a factor sqrt(n / (n - 1)) too narrow, and wider than needed insofar as
+    single conditions explain who wins. It covers which places were drawn, not the winner test's
+    own dependence on the number of replications (docs/conditions.md).
+
+    Args:
+        k: places won (0 to ``n``).
+        n: places sampled; with none, there is no interval: ``(nan, nan)``.
+        confidence: the interval's confidence level.
+
+    Returns:
+        (low, high), as shares from 0 to 1.
+
+    Raises:
+        ValueError: ``k`` outside 0..``n``, or ``confidence`` outside (0, 1).
+
+    """
+    if not 0.0 < confidence < 1.0:
+        raise ValueError(f"confidence={confidence!r}: allowed: a number between 0 and 1 (exclusive)")
+    if n <= 0:
+        return math.nan, math.nan
+    if not 0 <= k <= n:
+        raise ValueError(f"k={k!r} wins of n={n!r} places: allowed: k from 0 to n")
+    from scipy.stats import binomtest
+
+    ci = binomtest(int(k), int(n)).proportion_ci(confidence_level=confidence, method="wilson")
+    # Clipped: at 0 or n wins a bound is 0 or 1 up to rounding in the last bit.
+    return max(0.0, float(ci.low)), min(1.0, float(ci.high))
+
+
+def shares(table: pd.DataFrame, arms: Sequence[str], interval: bool = True) -> pd.DataFrame:
+    """Per measure, the number and share of the sampled points each arm wins (and the ties).
+
+    Args:
+        table: the winners (:func:`winners`).
+        arms: the compared arms, in the order the table lists them.
+        interval: give each share its 95 % interval (a design of independent or Latin hypercube
+            points, :data:`INTERVAL_DESIGNS`); otherwise the interval columns are NaN.
+
+    Returns:
+        One row per measure and arm (then ``tie``), columns :data:`SHARE_COLUMNS`: ``points``
+        won of ``of``, ``share`` = points / of, and its 95 % Wilson interval ``share_low`` /
+        ``share_high`` (:func:`share_interval`).
+
+    """
     rows = []
     for m, t in table.groupby("measure", sort=False):
         total = len(t)
         for who in [*arms, TIE]:
             k = int((t["winner"] == who).sum())
-            rows.append({"measure": m, "regime": who, "points": k, "of": total, "share": k / total if total else 0.0})
-    return pd.DataFrame(rows)
+            low, high = share_interval(k, total) if interval else (math.nan, math.nan)
+            rows.append(
+                {
+                    "measure": m,
+                    "regime": who,
+                    "points": k,
+                    "of": total,
+                    "share": k / total if total else 0.0,
+                    "share_low": low,
+                    "share_high": high,
+                }
+            )
+    return pd.DataFrame(rows, columns=list(SHARE_COLUMNS))
 
 
 # ---------------------------------------------------------------------- scenario discovery
@@ -532,7 +608,7 @@ def analyse_conditions(
     """
     x = points.reset_index(drop=True).astype(float)
     table = winners(per_run, spec.arms, spec.measures)
-    share = shares(table, spec.arms)
+    share = shares(table, spec.arms, interval=spec.design in INTERVAL_DESIGNS)
     defaults = model_defaults(list(x.columns))
     rules = prim_rules(x, table, spec.arms, spec, defaults)
     t_rules, importance, at_defaults = tree_rules(x, table, spec.arms, spec, defaults)

@@ -10,19 +10,22 @@ import pandas as pd
 import pytest
 
 from sim.config import ConfigError
-from sim.present.conditions import condition_words, read_conditions
+from sim.present.conditions import SHARE_NOTE, condition_words, read_conditions
 from sim.present.figures import plot_conditions_map
 from sim.sweep.conditions import (
+    SHARE_COLUMNS,
     TIE,
     ConditionsSpec,
     analyse_conditions,
     parameter_basis,
     parse_conditions,
     prim_box,
+    share_interval,
     shares,
     tree_rules,
     winners,
 )
+from tests._proportions import wilson_textbook
 
 METRICS = ["true_outcome", "gaming_gap", "social_cost"]
 
@@ -72,6 +75,55 @@ def test_shares_count_ties() -> None:
     s = shares(winners(per_run, ["a", "b"], ["true_outcome"]), ["a", "b"]).set_index("regime")
     assert s.loc["b", "points"] == 2 and s.loc["a", "points"] == 1 and s.loc[TIE, "points"] == 1
     assert s["share"].sum() == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize(("k", "n"), [(47, 128), (39, 128), (122, 128), (3, 10), (1, 8)])
+def test_share_interval_is_wilsons(k: int, n: int) -> None:
+    assert share_interval(k, n) == pytest.approx(wilson_textbook(k, n), abs=1e-12)
+
+
+def test_share_interval_matches_published_values() -> None:
+    # Newcombe (1998), Statistics in Medicine 17, 857-872, Table I, method 3 (score interval).
+    published = {
+        (81, 263): (0.2553, 0.3662),
+        (15, 148): (0.0624, 0.1605),
+        (0, 20): (0.0, 0.1611),
+        (1, 29): (0.0061, 0.1718),
+    }
+    for (k, n), bounds in published.items():
+        assert share_interval(k, n) == pytest.approx(bounds, abs=5e-5), (k, n)
+
+
+def test_share_interval_at_the_edges() -> None:
+    # 0 of n and n of n: inside [0, 1], not a single point (the normal interval's failure there).
+    low, high = share_interval(0, 128)
+    assert low == 0.0 and 0.02 < high < 0.04
+    low, high = share_interval(128, 128)
+    assert high == 1.0 and 0.96 < low < 0.98
+    for k in range(0, 9):
+        low, high = share_interval(k, 8)
+        assert 0.0 <= low < k / 8 + 1e-12 and k / 8 - 1e-12 < high <= 1.0 and high - low > 0.1
+    assert all(np.isnan(share_interval(0, 0)))  # no place judged: no interval, not a made-up one
+    with pytest.raises(ValueError, match="allowed: k from 0 to n"):
+        share_interval(9, 8)
+    with pytest.raises(ValueError, match="allowed: a number between 0 and 1"):
+        share_interval(1, 8, confidence=95)
+
+
+def test_share_table_appends_the_interval_to_its_columns() -> None:
+    per_run = _per_run(np.array([0.05, 0.05, -0.05, 0.0]), noise=0.002)
+    table = winners(per_run, ["a", "b"], ["true_outcome"])
+    s = shares(table, ["a", "b"])
+    # The first five columns are a contract (readers of conditions_share.csv): same names, same order.
+    assert list(s.columns) == list(SHARE_COLUMNS)
+    assert list(s.columns[:5]) == ["measure", "regime", "points", "of", "share"]
+    for _, r in s.iterrows():
+        assert (r["share_low"], r["share_high"]) == share_interval(int(r["points"]), int(r["of"]))
+        assert r["share_low"] <= r["share"] <= r["share_high"]
+    # A design whose points share coordinates (Sobol', Morris): no interval rather than a false one.
+    none = shares(table, ["a", "b"], interval=False)
+    assert none[["share_low", "share_high"]].isna().all().all()
+    assert none[list(SHARE_COLUMNS[:5])].equals(s[list(SHARE_COLUMNS[:5])])
 
 
 def test_prim_and_tree_find_the_region_where_an_arm_wins() -> None:
@@ -154,8 +206,19 @@ def test_analysis_writes_tables_and_map_the_report_reads(tmp_path: Path) -> None
     assert c is not None and c.sentences and c.rule_rows
     text = c.sentences[0].text
     assert "At the defaults the classification tree says a wins" in text and "default 0.7" in text
+    # The shares are written with their intervals, and the sentences quote them from the file.
+    saved = pd.read_csv(tmp_path / "conditions_share.csv")
+    assert list(saved.columns) == list(SHARE_COLUMNS) and saved["share_low"].notna().all()
+    assert "(95% interval " in text
+    quoted = {column for column, _, _ in c.sentences[0].numbers}
+    assert quoted == {"share", "share_low", "share_high"}
     for column, value, shown in c.sentences[0].numbers:
-        assert column == "share" and np.isclose(res.shares["share"], value).any() and shown.endswith("%")
+        assert np.isclose(saved[column], value, rtol=0, atol=0).any() and shown in text
+    won = saved[saved["regime"] != TIE].sort_values("share", ascending=False).iloc[0]  # the first one quoted
+    low, high = round(100 * won["share_low"]), round(100 * won["share_high"])
+    assert f"won {round(100 * won['share'])}% of them (95% interval {low} to {high}%)" in text
+    assert c.share_header[0].endswith("95% interval)") and f"({low} to {high}%)" in " ".join(c.share_rows[0])
+    assert c.share_note == SHARE_NOTE
 
 
 @pytest.mark.parametrize(
@@ -174,3 +237,21 @@ def test_analysis_writes_tables_and_map_the_report_reads(tmp_path: Path) -> None
 def test_bad_conditions_block_is_named(raw: dict, design: str, message: str) -> None:
     with pytest.raises(ConfigError, match=re.escape(message)):
         parse_conditions(raw, ["a", "b"], METRICS, design)
+
+
+def test_shares_of_a_design_without_intervals_read_without_them(tmp_path: Path) -> None:
+    """A Sobol' design's shares, or a folder written before the interval columns: the shares alone."""
+    rng = np.random.default_rng(4)
+    points = pd.DataFrame({"services.ethos_mean": rng.uniform(0, 1, 24), "regime.audit_rate": rng.uniform(0, 0.5, 24)})
+    per_run = _per_run(np.where(points["services.ethos_mean"] < 0.5, 0.05, -0.05), noise=0.002)
+    spec = ConditionsSpec(measures=["true_outcome"], arms=["a", "b"], design="sobol")
+    analyse_conditions(points, per_run, spec, tmp_path)
+    saved = pd.read_csv(tmp_path / "conditions_share.csv")
+    assert list(saved.columns) == list(SHARE_COLUMNS) and saved["share_low"].isna().all()
+    c = read_conditions(tmp_path)
+    assert c is not None and "95% interval" not in c.sentences[0].text and not c.share_note
+    assert {column for column, _, _ in c.sentences[0].numbers} == {"share"}
+    saved[list(SHARE_COLUMNS[:5])].to_csv(tmp_path / "conditions_share.csv", index=False)  # an older folder
+    old = read_conditions(tmp_path)
+    assert old is not None and old.sentences[0].text == c.sentences[0].text
+    assert parse_conditions({"measures": ["true_outcome"]}, ["a", "b"], METRICS, "sobol").design == "sobol"
