@@ -104,6 +104,7 @@ FULL = {
         "run_months": 120,
         "big_n": 1_000_000,
         "big_steps": 10,
+        "thread_sizes": [100_000, 1_000_000],
         "profile_steps": 60,
         # A real sweep: the four main arms x 250 replications of 2,000 citizens x 120 months.
         "sweep": {"arms": 4, "replications": 250, "citizens": 2_000, "steps": 120},
@@ -188,21 +189,23 @@ def machine() -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------------- measurements in a fresh process
-def _config(n: int, driver: str = "vectorised", steps: int | None = None) -> Any:
+def _config(n: int, driver: str = "vectorised", steps: int | None = None, threads: int = 1) -> Any:
     import sim
 
     overrides = [f"population.n_citizens={n}", "burn_in=0", "output.save=false", f"driver={driver}"]
     if steps is not None:
         overrides.append(f"steps={steps}")
+    if threads != 1:
+        overrides.append(f"kernel_threads={threads}")
     return sim.load_config(overrides)
 
 
-def worker_step(n: int, steps: int, driver: str, warmup: int) -> dict[str, Any]:
+def worker_step(n: int, steps: int, driver: str, warmup: int, threads: int = 1) -> dict[str, Any]:
     """Construct the default model at N, warm up, then time ``steps`` calls of ``model.step()``."""
     from sim.model import SocialProductivityModel
 
     rss_start = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    cfg = _config(n, driver)
+    cfg = _config(n, driver, threads=threads)
     t0 = time.perf_counter()
     model = SocialProductivityModel(cfg)
     construct = time.perf_counter() - t0
@@ -216,6 +219,8 @@ def worker_step(n: int, steps: int, driver: str, warmup: int) -> dict[str, Any]:
     return {
         "n": n,
         "driver": driver,
+        "threads": model.kernel_threads,
+        "ranges": 0 if model.citizen_ranges is None else len(model.citizen_ranges) - 1,
         "steps": steps,
         "construct_s": construct,
         "step_s": wall / steps,
@@ -563,6 +568,39 @@ def bench_fused(spec: dict[str, Any], reps: int) -> dict[str, Any]:
         rates.append((big, 10 * out["big"]["seconds_per_100_steps"]["median"]))
     out["exponent_in_n"] = fit_exponent([x for x, _ in rates], [y for _, y in rates]) if len(rates) >= 2 else None
     out["exponent_range"] = [rates[0][0], rates[-1][0]] if rates else None
+    out["threads"] = bench_threads(spec.get("thread_sizes", []), reps)
+    out["load_average_end"] = list(os.getloadavg())
+    return out
+
+
+def bench_threads(sizes: list[int], reps: int) -> dict[str, Any]:
+    """The fused driver on one thread and on every core (``kernel_threads``), alternating in fresh processes."""
+    threads = os.cpu_count() or 1
+    out: dict[str, Any] = {"threads": threads, "rows": [], "load_average_start": list(os.getloadavg())}
+    for n in sizes if threads > 1 else []:
+        steps = steps_for(n)
+        runs: dict[int, list[dict[str, Any]]] = {1: [], threads: []}
+        for _ in range(reps):
+            for t, rs in runs.items():
+                rs.append(in_fresh_process("step", n=n, steps=steps, driver="fused", warmup=2, threads=t))
+        one, many = runs[1], runs[threads]
+        row = {
+            "n": n,
+            "steps_per_rep": steps,
+            "ranges": many[0]["ranges"],
+            "one": {"rate": summary([r["rate"] for r in one]), "step_ms": summary([1e3 * r["step_s"] for r in one])},
+            "threaded": {
+                "rate": summary([r["rate"] for r in many]),
+                "step_ms": summary([1e3 * r["step_s"] for r in many]),
+                "peak_rss_mib": summary([r["peak_rss_mib"] for r in many]),
+            },
+        }
+        row["speedup"] = row["threaded"]["rate"]["median"] / row["one"]["rate"]["median"]
+        out["rows"].append(row)
+        log(
+            f"  N={n:>9,}: fused on {threads} threads {row['threaded']['rate']['median'] / 1e6:.2f} M/s, "
+            f"on one {row['one']['rate']['median'] / 1e6:.2f} M/s ({row['speedup']:.2f}x)"
+        )
     out["load_average_end"] = list(os.getloadavg())
     return out
 
@@ -807,6 +845,24 @@ def fused_targets(fu: dict[str, Any]) -> list[dict[str, Any]]:
         "s",
     )
     add("fused: peak memory at N=10^6", big["peak_rss_mib"]["median"] if big else None, FUSED_MEMORY_1E6, False, "MiB")
+    # The same two targets with the citizen kernels on every core (kernel_threads; the same bits).
+    th = fu.get("threads") or {"threads": 1, "rows": []}
+    t5, t6 = _by_n(th["rows"], 100_000), _by_n(th["rows"], 1_000_000)
+    on = "on every core"
+    add(
+        f"fused {on}: citizen-steps/s at N=10^5",
+        t5["threaded"]["rate"]["median"] if t5 else None,
+        FUSED_RATE_1E5,
+        True,
+        rate,
+    )
+    add(
+        f"fused {on}: 100 steps at N=10^6",
+        t6["threaded"]["step_ms"]["median"] / 10 if t6 else None,
+        FUSED_100_STEPS_1E6,
+        False,
+        "s",
+    )
     real = fu.get("sweep")
     if real and real["citizens"] == 2_000 and real["steps"] == 120 and real["runs"] >= 1_000:
         # Scaled from a real sweep of the main experiment's four arms (forums' rounds included).
@@ -1144,6 +1200,27 @@ def fused_section(fu: dict[str, Any]) -> list[str]:
             f"(median | min | max), peak memory {_mmm(b['peak_rss_mib'], lambda x: f'{x:.0f}')} MiB.",
             "",
         ]
+    th = fu.get("threads")
+    if th and th["rows"]:
+        lines += [
+            f"On every core: the citizen kernels (decide, adapt and the citizen means) on {th['threads']} threads "
+            "(`kernel_threads=0`), against one thread, alternating in fresh processes; the same bits either way "
+            "(`tests/test_fused.py`). The other phases, numpy's random draws and the Python between the calls stay "
+            f"on one thread. Load average {th['load_average_start'][0]:.2f} at the start, "
+            f"{th['load_average_end'][0]:.2f} at the end.",
+            "",
+            "| N | ranges | one thread: citizen-steps/s median | ms/step | every core: citizen-steps/s median | min "
+            "| max | ms/step | speed-up |",
+            "|---|---|---|---|---|---|---|---|---|",
+        ]
+        for r in th["rows"]:
+            one, many = r["one"], r["threaded"]
+            lines.append(
+                f"| {r['n']:,} | {r['ranges']} | {_fmt_rate(one['rate']['median'])} | {one['step_ms']['median']:.1f} | "
+                f"{_fmt_rate(many['rate']['median'])} | {_fmt_rate(many['rate']['min'])} | "
+                f"{_fmt_rate(many['rate']['max'])} | {many['step_ms']['median']:.1f} | {r['speedup']:.2f}x |"
+            )
+        lines.append("")
     if fu.get("exponent_in_n") is not None:
         lo, hi = fu["exponent_range"]
         lines += [f"Time per step grows like N^{fu['exponent_in_n']:.2f} (fused, N = {lo:,} to {hi:,}).", ""]

@@ -1210,6 +1210,15 @@ class SimConfig:
         "How citizen rules run: one compiled pass (numba), all at once (numpy), or one Mesa agent at a time",
         choices=("vectorised", "agent", "fused"),
     )
+    kernel_threads: int = param(
+        1,
+        "Threads the fused driver's citizen kernels run on (0: one per core); the results are the same "
+        "bits whatever the number. Worth it from about 10^5 citizens, for one run at a time: a sweep "
+        "already keeps every core busy with one run each",
+        "threads",
+        lo=0,
+        hi=1024,
+    )
     population: PopulationConfig = field(default_factory=PopulationConfig)
     citizens: CitizensConfig = field(default_factory=CitizensConfig)
     services: ServicesConfig = field(default_factory=ServicesConfig)
@@ -2101,6 +2110,11 @@ def validate(cfg: SimConfig) -> None:
         raise ConfigError(f"services.initial_shares={shares!r} must be finite numbers; {allowed_shares}")
     if any(s <= 0 for s in shares):
         raise ConfigError(f"services.initial_shares={shares!r}; {allowed_shares}")
+    if cfg.kernel_threads != 1 and cfg.driver != "fused":
+        raise ConfigError(
+            f"kernel_threads={cfg.kernel_threads} with driver={cfg.driver}; allowed: kernel_threads=1 "
+            "unless driver=fused (only the fused driver's kernels run on several threads)"
+        )
     check_output_dir(cfg.output.dir)
 
 

@@ -21,11 +21,20 @@ two drivers consume the same random numbers, which makes step-by-step comparison
 
 Compile settings, for results that do not depend on the CPU: no ``fastmath`` (so no
 reassociation and no fused multiply-add contraction), no SVML (``NUMBA_DISABLE_INTEL_SVML``),
-no ``parallel``; the target is numba's generic x86-64 CPU (``NUMBA_CPU_NAME=generic``) so that
-the on-disk cache made on one machine is valid on any other. Both are set here unless the user
+threads only where they cannot change a result (below); the target is numba's generic x86-64
+CPU (``NUMBA_CPU_NAME=generic``) so that the on-disk cache made on one machine is valid on any
+other. Both are set here unless the user
 set them first (they must be set before numba is imported). Compiled code is cached on disk
 (``cache=True``) next to this module in ``__pycache__``, or under ``NUMBA_CACHE_DIR`` when set:
 the first process compiles (a few seconds), every later one loads it (``docs/performance.md``).
+
+Threads (``kernel_threads`` in the config): ``decide``, ``adapt`` and ``citizen_means`` have
+``_threaded`` twins (``parallel=True``) that run ranges of citizens on several threads. The ranges
+are cut at community boundaries (:func:`community_bounds`), so every per-community sum is still
+added by one thread in index order; counts are integers; and the pairwise sums are cut at numpy's
+own halvings (:func:`_leaves`). No floating-point value is reduced across threads, so the results
+have the same bits whatever the number of threads (``tests/test_fused.py``).
+
 This module imports no Mesa.
 """
 
@@ -33,11 +42,17 @@ from __future__ import annotations
 
 import math
 import os
+import threading
+from collections.abc import Callable
 from typing import Any
 
 # Before numba is imported: a portable compile target and no Intel SVML (see the docstring).
 os.environ.setdefault("NUMBA_CPU_NAME", "generic")
 os.environ.setdefault("NUMBA_DISABLE_INTEL_SVML", "1")
+# The threaded kernels' layer: one that survives a fork (TBB if installed, else numba's workqueue;
+# GNU OpenMP hangs a forked child). workqueue is not safe for concurrent calls from several
+# threads, so call_threaded takes a lock.
+os.environ.setdefault("NUMBA_THREADING_LAYER", "forksafe")
 
 import numba
 import numpy as np
@@ -229,6 +244,179 @@ def neighbour_mean(values: FloatArray, contacts: IntArray) -> FloatArray:
     return out
 
 
+@numba.njit(inline="always", **_JIT)
+def _decide_range(
+    chunk: int,
+    realised_last: FloatArray,
+    contacts: IntArray,
+    community: IntArray,
+    coop_type: IntArray,
+    belief: FloatArray,
+    motivation: FloatArray,
+    commitment: FloatArray,
+    budget: FloatArray,
+    forum_hours: FloatArray,
+    own_need: FloatArray,
+    efficacy: FloatArray,
+    engaged: BoolArray,
+    care_opportunity: FloatArray,
+    noise: FloatArray,
+    type_base: FloatArray,
+    type_slope: FloatArray,
+    consts: FloatArray,
+    threshold: float,
+    pressure_by_community: FloatArray,
+    new_belief: FloatArray,
+    new_share: FloatArray,
+    new_volunteering: FloatArray,
+    new_caring: FloatArray,
+    new_self_reliance: FloatArray,
+    new_realised: FloatArray,
+    sums: FloatArray,
+    met_committed: FloatArray,
+    counts: IntArray,
+) -> None:
+    """The decide kernel's pass over a range of citizens, writing into the caller's arrays.
+
+    Every per-citizen array is the range's slice, except ``realised_last``, which contacts'
+    indices (``contacts``' rows of the range) read whole; a loop from 0 lets the compiler see
+    that no index is negative (numba's wraparound of negative indices is otherwise a quarter of
+    the instructions). The six results go to the ``new_`` slices; ``sums`` holds the four
+    per-community sums as rows (realised, self-reliance share, citizens with a commitment,
+    commitment met), added in index order and kept in registers while the community stays the
+    same. The commitment met of the range's committed citizens is compacted from the start of
+    ``met_committed``, and ``counts[chunk]`` gets the counts (``DECIDE_TOTALS``, then the number
+    committed). Ranges that start and end at community boundaries touch disjoint entries of
+    ``sums``, so they may run at the same time (:func:`decide_threaded`).
+    """
+    n = community.shape[0]
+    k = contacts.shape[1]
+    persistence, commitment_pressure, motivation_weight, antisocial = consts[0], consts[1], consts[2], consts[3]
+    norm_premium, contribution_noise, crowd_paid, price_term = consts[4], consts[5], consts[6], consts[7]
+    self_reliance_share, volunteer_share = consts[8], consts[9]
+    n_prosocial = n_volunteering = n_caring = 0
+    buf = np.empty(max(k, 1))
+    n_types = type_base.shape[0]
+    effective_scale = 1.0 - antisocial
+    observed_chunk = np.empty(_CHUNK)
+    c_run, realised_run, self_reliance_run, committed_run, met_run = -1, 0.0, 0.0, 0.0, 0.0
+    n_committed = 0
+    for i in range(n):
+        # What contacts gave last month, gathered a chunk of citizens ahead: a loop of gathers
+        # alone keeps many loads in flight, where interleaved with the arithmetic below it
+        # waited on each (three times slower).
+        if i % _CHUNK == 0:
+            for j in range(i, min(n, i + _CHUNK)):
+                observed_chunk[j - i] = _neighbour_mean(realised_last, contacts, j, k, buf)
+        observed = observed_chunk[i % _CHUNK]
+        b = persistence * belief[i] + (1.0 - persistence) * observed
+        pledge = commitment[i]
+        committed = 0.0 if pledge != pledge else 1.0
+        pressure = _clip(pressure_by_community[community[i]] + committed * commitment_pressure, 0.0, 1.0)
+        t = min(max(coop_type[i], 0), n_types - 1)
+        own = type_base[t] + type_slope[t] * b + motivation_weight * (motivation[i] - 0.5)
+        effective = pressure * effective_scale
+        aim = _fmax(b + norm_premium, pledge)
+        pulled = own + effective * _maximum(0.0, aim - own)
+        pushed = pulled - antisocial * _maximum(0.0, pulled - _fmax(b, pledge))
+        s = _clip(pushed + contribution_noise * noise[i], 0.0, 1.0)
+        willingness = _maximum(0.0, 1.0 - crowd_paid * motivation[i] + price_term)
+        hours = _maximum(0.0, budget[i] - forum_hours[i])
+        sr = hours * self_reliance_share * own_need[i] * efficacy[i]
+        free = hours - sr
+        prosocial = s * free
+        vol_fraction = _clip(volunteer_share * willingness, 0.0, 1.0) * (1.0 if engaged[i] else 0.0)
+        vol = prosocial * vol_fraction
+        care = prosocial * (1.0 - vol_fraction) * care_opportunity[i]
+        r = _clip((vol + care) / free, 0.0, 1.0) if free > 0 else 0.0
+        new_belief[i] = b
+        new_share[i] = s
+        new_volunteering[i] = vol
+        new_caring[i] = care
+        new_self_reliance[i] = sr
+        new_realised[i] = r
+        # Per-community sums in index order, kept in registers while the community stays the
+        # same (citizens are grouped by community): the same additions in the same order.
+        c = community[i]
+        if c != c_run:
+            if c_run >= 0:
+                sums[0, c_run], sums[1, c_run] = realised_run, self_reliance_run
+                sums[2, c_run], sums[3, c_run] = committed_run, met_run
+            c_run, realised_run, self_reliance_run = c, sums[0, c], sums[1, c]
+            committed_run, met_run = sums[2, c], sums[3, c]
+        realised_run += r
+        self_reliance_run += sr / budget[i] if budget[i] > 0 else 0.0
+        # commitment_met, then nan_to_num: 0 without a commitment (a select, not a branch).
+        met = _minimum(1.0, s / pledge) if pledge > 0 else 1.0
+        committed_run += committed
+        met_run += met if committed > 0 else 0.0
+        # Stored for every citizen, kept for the committed (no branch on the random commitments).
+        met_committed[n_committed] = met
+        n_committed += int(committed > 0)
+        # Counted without branches (integers, exact): the comparisons are random per citizen.
+        n_prosocial += int(vol + care >= threshold)
+        n_volunteering += int(vol >= threshold)
+        n_caring += int(care >= threshold)
+    if c_run >= 0:
+        sums[0, c_run], sums[1, c_run] = realised_run, self_reliance_run
+        sums[2, c_run], sums[3, c_run] = committed_run, met_run
+    counts[chunk, 0], counts[chunk, 1], counts[chunk, 2] = n_prosocial, n_volunteering, n_caring
+    counts[chunk, 3] = n_committed
+
+
+@numba.njit(**_JIT)
+def _decide_pressure(social_capital: FloatArray, consts: FloatArray) -> FloatArray:
+    """Peer pressure per community, as ``SocialProductivityModel.citizens_decide`` computes it with numpy.
+
+    On the other drivers: (base + slope * social capital) + recognition, clipped to [0, 1].
+    """
+    pressure_base, pressure_social_capital, recognition = consts[10], consts[11], consts[12]
+    pressure_by_community = np.empty(social_capital.shape[0])
+    for c in range(social_capital.shape[0]):
+        pressure_by_community[c] = _clip(
+            pressure_base + pressure_social_capital * social_capital[c] + recognition, 0.0, 1.0
+        )
+    return pressure_by_community
+
+
+@numba.njit(**_JIT)
+def _decide_results(
+    out: FloatArray,
+    sums: FloatArray,
+    size: FloatArray,
+    met_committed: FloatArray,
+    n_committed: int,
+    totals: FloatArray,
+) -> tuple[FloatArray, ...]:
+    """The decide kernel's returns from its passes' arrays (see :func:`decide`)."""
+    n_communities = size.shape[0]
+    realised_c, self_reliance_c, committed_c, met_c = sums[0].copy(), sums[1].copy(), sums[2].copy(), sums[3].copy()
+    kept_or_zero = np.empty(n_communities)
+    # The sums over the community sizes: sim.rules.community.community_mean's divide (0 where empty).
+    for c in range(n_communities):
+        realised_c[c] = realised_c[c] / size[c] if size[c] > 0 else 0.0
+        self_reliance_c[c] = self_reliance_c[c] / size[c] if size[c] > 0 else 0.0
+        met_c[c] = met_c[c] / committed_c[c]  # the share kept; 0/0 is NaN where no one committed
+        kept_or_zero[c] = _nan_to_num(met_c[c])
+    # numpy's mean of the committed citizens' values: their pairwise sum from 0.0, over their number.
+    kept_mean = (0.0 + _pairwise(met_committed, 0, n_committed)) / n_committed if n_committed > 0 else math.nan
+    return (
+        out[0],
+        out[1],
+        out[2],
+        out[3],
+        out[4],
+        out[5],
+        realised_c,
+        self_reliance_c,
+        totals,
+        committed_c,
+        met_c,
+        kept_or_zero,
+        kept_mean,
+    )
+
+
 @numba.njit(**_JIT)
 def decide(
     realised_last: FloatArray,
@@ -293,122 +481,160 @@ def decide(
 
     """
     n = community.shape[0]
-    k = contacts.shape[1]
-    persistence, commitment_pressure, motivation_weight, antisocial = consts[0], consts[1], consts[2], consts[3]
-    norm_premium, contribution_noise, crowd_paid, price_term = consts[4], consts[5], consts[6], consts[7]
-    self_reliance_share, volunteer_share = consts[8], consts[9]
-    pressure_base, pressure_social_capital, recognition = consts[10], consts[11], consts[12]
-    n_communities = size.shape[0]
-    # Peer pressure per community, as SocialProductivityModel.citizens_decide computes it with numpy
-    # on the other drivers: (base + slope * social capital) + recognition, clipped to [0, 1].
-    pressure_by_community = np.empty(n_communities)
-    for c in range(n_communities):
-        pressure_by_community[c] = _clip(
-            pressure_base + pressure_social_capital * social_capital[c] + recognition, 0.0, 1.0
-        )
-    new_belief = np.empty(n)
-    share = np.empty(n)
-    volunteering = np.empty(n)
-    caring = np.empty(n)
-    self_reliance = np.empty(n)
-    realised = np.empty(n)
-    realised_c = np.zeros(n_communities)
-    self_reliance_c = np.zeros(n_communities)
-    committed_c = np.zeros(n_communities)
-    met_c = np.zeros(n_communities)
-    n_prosocial = n_volunteering = n_caring = 0
-    buf = np.empty(max(k, 1))
-    n_types = type_base.shape[0]
-    effective_scale = 1.0 - antisocial
-    observed_chunk = np.empty(_CHUNK)
-    c_run, realised_run, self_reliance_run, committed_run, met_run = -1, 0.0, 0.0, 0.0, 0.0
+    out = np.empty((6, n))
+    sums = np.zeros((4, size.shape[0]))
     met_committed = np.empty(n)  # commitment_met of the citizens with a commitment, in citizen order
-    kept_or_zero = np.empty(n_communities)
-    n_committed = 0
+    counts = np.zeros((1, 4), dtype=np.int64)
+    _decide_range(
+        0, realised_last, contacts, community, coop_type, belief, motivation, commitment, budget,
+        forum_hours, own_need, efficacy, engaged, care_opportunity, noise, type_base, type_slope, consts,
+        threshold, _decide_pressure(social_capital, consts), out[0], out[1], out[2], out[3], out[4], out[5],
+        sums, met_committed, counts,
+    )  # fmt: skip
+    totals = np.array([float(counts[0, 0]), float(counts[0, 1]), float(counts[0, 2])])
+    return _decide_results(out, sums, size, met_committed, counts[0, 3], totals)
+
+
+@numba.njit(parallel=True, **_JIT)
+def decide_threaded(
+    realised_last: FloatArray,
+    contacts: IntArray,
+    community: IntArray,
+    coop_type: IntArray,
+    belief: FloatArray,
+    motivation: FloatArray,
+    commitment: FloatArray,
+    budget: FloatArray,
+    forum_hours: FloatArray,
+    own_need: FloatArray,
+    efficacy: FloatArray,
+    engaged: BoolArray,
+    care_opportunity: FloatArray,
+    social_capital: FloatArray,
+    size: FloatArray,
+    noise: FloatArray,
+    type_base: FloatArray,
+    type_slope: FloatArray,
+    consts: FloatArray,
+    threshold: float,
+    bounds: IntArray,
+) -> tuple[FloatArray, ...]:
+    """:func:`decide` on several threads, with the same bits: its ranges of citizens run in parallel.
+
+    ``bounds`` (from :func:`community_bounds`) splits the citizens at community boundaries, so
+    each community's sums are added by one range, in index order, as in :func:`decide`; the
+    committed citizens' values are then put back in citizen order before numpy's pairwise mean,
+    and the counts are integers. Nothing is reduced across threads in floating point.
+    """
+    n = community.shape[0]
+    n_ranges = bounds.shape[0] - 1
+    out = np.empty((6, n))
+    sums = np.zeros((4, size.shape[0]))
+    met_committed = np.empty(n)
+    counts = np.zeros((n_ranges, 4), dtype=np.int64)
+    pressure = _decide_pressure(social_capital, consts)
+    for r in numba.prange(n_ranges):
+        lo, hi = bounds[r], bounds[r + 1]
+        _decide_range(
+            r, realised_last, contacts[lo:hi], community[lo:hi], coop_type[lo:hi], belief[lo:hi],
+            motivation[lo:hi], commitment[lo:hi], budget[lo:hi], forum_hours[lo:hi], own_need[lo:hi],
+            efficacy[lo:hi], engaged[lo:hi], care_opportunity[lo:hi], noise[lo:hi], type_base, type_slope,
+            consts, threshold, pressure, out[0, lo:hi], out[1, lo:hi], out[2, lo:hi], out[3, lo:hi],
+            out[4, lo:hi], out[5, lo:hi], sums, met_committed[lo:hi], counts,
+        )  # fmt: skip
+    # Each range compacted its committed citizens from its own start: close the gaps, in order.
+    n_committed = counts[0, 3]
+    for r in range(1, n_ranges):
+        for j in range(counts[r, 3]):
+            met_committed[n_committed + j] = met_committed[bounds[r] + j]
+        n_committed += counts[r, 3]
+    totals = np.zeros(3)
+    for j in range(3):
+        total = 0
+        for r in range(n_ranges):
+            total += counts[r, j]
+        totals[j] = float(total)
+    return _decide_results(out, sums, size, met_committed, n_committed, totals)
+
+
+@numba.njit(inline="always", **_JIT)
+def _adapt_range(
+    chunk: int,
+    community: IntArray,
+    engaged: BoolArray,
+    participated: BoolArray,
+    motivation: FloatArray,
+    motivation_trait: FloatArray,
+    trust: FloatArray,
+    trust_trait: FloatArray,
+    efficacy: FloatArray,
+    volunteering: FloatArray,
+    by_community: FloatArray,
+    u_engage: FloatArray,
+    experience_noise: FloatArray,
+    consts: FloatArray,
+    threshold: float,
+    motivated_level: float,
+    new_engaged: BoolArray,
+    new_motivation: FloatArray,
+    new_trust: FloatArray,
+    new_efficacy: FloatArray,
+    counts: IntArray,
+) -> None:
+    """The adapt kernel's pass over a range of citizens, writing into the caller's arrays.
+
+    Every per-citizen array is the range's slice (a loop from 0, as in :func:`_decide_range`);
+    ``by_community`` is whole. ``counts[chunk]`` gets the counts of ``ADAPT_TOTALS``. Each
+    citizen's update reads only its own state and its community's context, so ranges may run at
+    the same time (:func:`adapt_threaded`).
+    """
+    n = community.shape[0]
+    recognition, voice_weight, exit_p, m_gain, m_loss = consts[0], consts[1], consts[2], consts[3], consts[4]
+    reversion, t_gain, t_loss, a_gain = consts[5], consts[6], consts[7], consts[8]
+    noise_sd, eff_rate, partnership_support, join_current = consts[9], consts[10], consts[11], consts[12]
+    n_motivated = n_motivated_volunteering = 0
+    c_run = -1
+    ask = p_effect = goals = control_c = experience = success = made = kept = exposure = assurance = 0.0
     for i in range(n):
-        # What contacts gave last month, gathered a chunk of citizens ahead: a loop of gathers
-        # alone keeps many loads in flight, where interleaved with the arithmetic below it
-        # waited on each (three times slower).
-        if i % _CHUNK == 0:
-            for j in range(i, min(n, i + _CHUNK)):
-                observed_chunk[j - i] = _neighbour_mean(realised_last, contacts, j, k, buf)
-        observed = observed_chunk[i % _CHUNK]
-        b = persistence * belief[i] + (1.0 - persistence) * observed
-        pledge = commitment[i]
-        committed = 0.0 if pledge != pledge else 1.0
-        pressure = _clip(pressure_by_community[community[i]] + committed * commitment_pressure, 0.0, 1.0)
-        t = min(max(coop_type[i], 0), n_types - 1)
-        own = type_base[t] + type_slope[t] * b + motivation_weight * (motivation[i] - 0.5)
-        effective = pressure * effective_scale
-        aim = _fmax(b + norm_premium, pledge)
-        pulled = own + effective * _maximum(0.0, aim - own)
-        pushed = pulled - antisocial * _maximum(0.0, pulled - _fmax(b, pledge))
-        s = _clip(pushed + contribution_noise * noise[i], 0.0, 1.0)
-        willingness = _maximum(0.0, 1.0 - crowd_paid * motivation[i] + price_term)
-        hours = _maximum(0.0, budget[i] - forum_hours[i])
-        sr = hours * self_reliance_share * own_need[i] * efficacy[i]
-        free = hours - sr
-        prosocial = s * free
-        vol_fraction = _clip(volunteer_share * willingness, 0.0, 1.0) * (1.0 if engaged[i] else 0.0)
-        vol = prosocial * vol_fraction
-        care = prosocial * (1.0 - vol_fraction) * care_opportunity[i]
-        r = _clip((vol + care) / free, 0.0, 1.0) if free > 0 else 0.0
-        new_belief[i] = b
-        share[i] = s
-        volunteering[i] = vol
-        caring[i] = care
-        self_reliance[i] = sr
-        realised[i] = r
-        # Per-community sums in index order, kept in registers while the community stays the
-        # same (citizens are grouped by community): the same additions in the same order.
         c = community[i]
-        if c != c_run:
-            if c_run >= 0:
-                realised_c[c_run], self_reliance_c[c_run] = realised_run, self_reliance_run
-                committed_c[c_run], met_c[c_run] = committed_run, met_run
-            c_run, realised_run, self_reliance_run = c, realised_c[c], self_reliance_c[c]
-            committed_run, met_run = committed_c[c], met_c[c]
-        realised_run += r
-        self_reliance_run += sr / budget[i] if budget[i] > 0 else 0.0
-        # commitment_met, then nan_to_num: 0 without a commitment (a select, not a branch).
-        met = _minimum(1.0, s / pledge) if pledge > 0 else 1.0
-        committed_run += committed
-        met_run += met if committed > 0 else 0.0
-        # Stored for every citizen, kept for the committed (no branch on the random commitments).
-        met_committed[n_committed] = met
-        n_committed += int(committed > 0)
-        # Counted without branches (integers, exact): the comparisons are random per citizen.
-        n_prosocial += int(vol + care >= threshold)
-        n_volunteering += int(vol >= threshold)
-        n_caring += int(care >= threshold)
-    if c_run >= 0:
-        realised_c[c_run], self_reliance_c[c_run] = realised_run, self_reliance_run
-        committed_c[c_run], met_c[c_run] = committed_run, met_run
-    # The sums over the community sizes: sim.rules.community.community_mean's divide (0 where empty).
-    for c in range(n_communities):
-        realised_c[c] = realised_c[c] / size[c] if size[c] > 0 else 0.0
-        self_reliance_c[c] = self_reliance_c[c] / size[c] if size[c] > 0 else 0.0
-        met_c[c] = met_c[c] / committed_c[c]  # the share kept; 0/0 is NaN where no one committed
-        kept_or_zero[c] = _nan_to_num(met_c[c])
-    # numpy's mean of the committed citizens' values: their pairwise sum from 0.0, over their number.
-    kept_mean = (0.0 + _pairwise(met_committed, 0, n_committed)) / n_committed if n_committed > 0 else math.nan
-    # Counts kept in locals (registers) during the loop, in the order of DECIDE_TOTALS.
-    totals = np.array([float(n_prosocial), float(n_volunteering), float(n_caring)])
-    return (
-        new_belief,
-        share,
-        volunteering,
-        caring,
-        self_reliance,
-        realised,
-        realised_c,
-        self_reliance_c,
-        totals,
-        committed_c,
-        met_c,
-        kept_or_zero,
-        kept_mean,
-    )
+        if c != c_run:  # the community's context, read again only when it changes (citizens are grouped)
+            c_run = c
+            ask, p_effect, goals = by_community[0, c], by_community[1, c], by_community[2, c]
+            control_c, experience, success = by_community[3, c], by_community[4, c], by_community[5, c]
+            made, kept = by_community[6, c], by_community[7, c]
+            exposure, assurance = by_community[8, c], by_community[9, c]
+        eng = engaged[i]
+        e = 1.0 if eng else 0.0
+        voice = (1.0 if participated[i] else 0.0) * voice_weight
+        support = _clip(recognition + voice + e * (partnership_support * p_effect + goals), 0.0, 1.0)
+        control = _clip(e * control_c, 0.0, 1.0)
+        z = noise_sd * experience_noise[i]
+        felt = _clip(experience + z, 0.0, 1.0)
+        u = u_engage[i]
+        t0 = trust[i]
+        willing = (1.0 - join_current) * trust_trait[i] + join_current * t0
+        new_engaged[i] = ((not eng) and (u < ask * willing)) or (eng and (u >= exit_p))
+        m0 = motivation[i]
+        m = m0 + m_gain * support * (1.0 - m0) - m_loss * control * m0
+        m = m + reversion * (motivation_trait[i] - m0)
+        m = _clip(m, 0.0, 1.0)
+        new_motivation[i] = m
+        gap = felt - t0
+        rate = t_gain if gap > 0 else t_loss
+        t = t0 + rate * gap
+        t = t + t_gain * made * kept * (1.0 - t)
+        t = t - t_loss * made * (1.0 - kept) * t
+        t = t - t_loss * _clip(exposure, 0.0, 1.0) * t
+        t = t + a_gain * assurance * (1.0 - t)
+        t = _clip(t, 0.0, 1.0)
+        new_trust[i] = t
+        f0 = efficacy[i]
+        new_efficacy[i] = _clip(f0 + eff_rate * (_clip(success + z, 0.0, 1.0) - f0), 0.0, 1.0)
+        # Counted without branches (integers, exact).
+        motivated = m >= motivated_level
+        n_motivated += int(motivated)
+        n_motivated_volunteering += int(motivated & (volunteering[i] >= threshold))
+    counts[chunk, 0], counts[chunk, 1] = n_motivated, n_motivated_volunteering
 
 
 @numba.njit(**_JIT)
@@ -456,57 +682,58 @@ def adapt(
 
     """
     n = community.shape[0]
-    recognition, voice_weight, exit_p, m_gain, m_loss = consts[0], consts[1], consts[2], consts[3], consts[4]
-    reversion, t_gain, t_loss, a_gain = consts[5], consts[6], consts[7], consts[8]
-    noise_sd, eff_rate, partnership_support, join_current = consts[9], consts[10], consts[11], consts[12]
-    new_engaged = np.empty(n, dtype=np.bool_)
-    new_motivation = np.empty(n)
-    new_trust = np.empty(n)
-    new_efficacy = np.empty(n)
-    n_motivated = n_motivated_volunteering = 0
-    c_run = -1
-    ask = p_effect = goals = control_c = experience = success = made = kept = exposure = assurance = 0.0
-    for i in range(n):
-        c = community[i]
-        if c != c_run:  # the community's context, read again only when it changes (citizens are grouped)
-            c_run = c
-            ask, p_effect, goals = by_community[0, c], by_community[1, c], by_community[2, c]
-            control_c, experience, success = by_community[3, c], by_community[4, c], by_community[5, c]
-            made, kept = by_community[6, c], by_community[7, c]
-            exposure, assurance = by_community[8, c], by_community[9, c]
-        eng = engaged[i]
-        e = 1.0 if eng else 0.0
-        voice = (1.0 if participated[i] else 0.0) * voice_weight
-        support = _clip(recognition + voice + e * (partnership_support * p_effect + goals), 0.0, 1.0)
-        control = _clip(e * control_c, 0.0, 1.0)
-        z = noise_sd * experience_noise[i]
-        felt = _clip(experience + z, 0.0, 1.0)
-        u = u_engage[i]
-        t0 = trust[i]
-        willing = (1.0 - join_current) * trust_trait[i] + join_current * t0
-        new_engaged[i] = ((not eng) and (u < ask * willing)) or (eng and (u >= exit_p))
-        m0 = motivation[i]
-        m = m0 + m_gain * support * (1.0 - m0) - m_loss * control * m0
-        m = m + reversion * (motivation_trait[i] - m0)
-        m = _clip(m, 0.0, 1.0)
-        new_motivation[i] = m
-        gap = felt - t0
-        rate = t_gain if gap > 0 else t_loss
-        t = t0 + rate * gap
-        t = t + t_gain * made * kept * (1.0 - t)
-        t = t - t_loss * made * (1.0 - kept) * t
-        t = t - t_loss * _clip(exposure, 0.0, 1.0) * t
-        t = t + a_gain * assurance * (1.0 - t)
-        t = _clip(t, 0.0, 1.0)
-        new_trust[i] = t
-        f0 = efficacy[i]
-        new_efficacy[i] = _clip(f0 + eff_rate * (_clip(success + z, 0.0, 1.0) - f0), 0.0, 1.0)
-        # Counted without branches (integers, exact).
-        motivated = m >= motivated_level
-        n_motivated += int(motivated)
-        n_motivated_volunteering += int(motivated & (volunteering[i] >= threshold))
-    totals = np.array([float(n_motivated), float(n_motivated_volunteering)])  # ADAPT_TOTALS
-    return new_engaged, new_motivation, new_trust, new_efficacy, totals
+    engaged_out = np.empty(n, dtype=np.bool_)
+    out = np.empty((3, n))
+    counts = np.zeros((1, 2), dtype=np.int64)
+    _adapt_range(
+        0, community, engaged, participated, motivation, motivation_trait, trust, trust_trait, efficacy,
+        volunteering, by_community, u_engage, experience_noise, consts, threshold, motivated_level,
+        engaged_out, out[0], out[1], out[2], counts,
+    )  # fmt: skip
+    totals = np.array([float(counts[0, 0]), float(counts[0, 1])])  # ADAPT_TOTALS
+    return engaged_out, out[0], out[1], out[2], totals
+
+
+@numba.njit(parallel=True, **_JIT)
+def adapt_threaded(
+    community: IntArray,
+    engaged: BoolArray,
+    participated: BoolArray,
+    motivation: FloatArray,
+    motivation_trait: FloatArray,
+    trust: FloatArray,
+    trust_trait: FloatArray,
+    efficacy: FloatArray,
+    volunteering: FloatArray,
+    by_community: FloatArray,
+    u_engage: FloatArray,
+    experience_noise: FloatArray,
+    consts: FloatArray,
+    threshold: float,
+    motivated_level: float,
+    bounds: IntArray,
+) -> tuple[BoolArray, FloatArray, FloatArray, FloatArray, FloatArray]:
+    """:func:`adapt` on several threads over the ranges ``bounds`` (:func:`community_bounds`), with the same bits."""
+    n = community.shape[0]
+    n_ranges = bounds.shape[0] - 1
+    engaged_out = np.empty(n, dtype=np.bool_)
+    out = np.empty((3, n))
+    counts = np.zeros((n_ranges, 2), dtype=np.int64)
+    for r in numba.prange(n_ranges):
+        lo, hi = bounds[r], bounds[r + 1]
+        _adapt_range(
+            r, community[lo:hi], engaged[lo:hi], participated[lo:hi], motivation[lo:hi],
+            motivation_trait[lo:hi], trust[lo:hi], trust_trait[lo:hi], efficacy[lo:hi], volunteering[lo:hi],
+            by_community, u_engage[lo:hi], experience_noise[lo:hi], consts, threshold, motivated_level,
+            engaged_out[lo:hi], out[0, lo:hi], out[1, lo:hi], out[2, lo:hi], counts,
+        )  # fmt: skip
+    totals = np.zeros(2)
+    for j in range(2):
+        total = 0
+        for r in range(n_ranges):
+            total += counts[r, j]
+        totals[j] = float(total)
+    return engaged_out, out[0], out[1], out[2], totals
 
 
 @numba.njit(**_JIT)
@@ -1225,6 +1452,156 @@ def citizen_means(
     out[5] = _mean(caring)
     out[6] = total
     return out
+
+
+@numba.njit(**_JIT)
+def _leaves(m: int) -> IntArray:
+    """The first two halvings numpy makes of a pairwise sum of ``m`` terms, as four (start, length) leaves.
+
+    A half of at most a block is not halved again: its leaf has the whole half and the next leaf
+    is empty (length 0). Summing each leaf with :func:`_pairwise` and adding them back as the
+    halvings do (:func:`_join_leaves`) gives numpy's sum to the last bit.
+    """
+    leaves = np.zeros((4, 2), dtype=np.int64)
+    if m <= _PAIRWISE_BLOCK:
+        leaves[0, 1] = m
+        return leaves
+    h = m // 2
+    h -= h % 8
+    for side in range(2):
+        lo, length = (0, h) if side == 0 else (h, m - h)
+        if length <= _PAIRWISE_BLOCK:
+            leaves[2 * side, 0], leaves[2 * side, 1] = lo, length
+        else:
+            h2 = length // 2
+            h2 -= h2 % 8
+            leaves[2 * side, 0], leaves[2 * side, 1] = lo, h2
+            leaves[2 * side + 1, 0], leaves[2 * side + 1, 1] = lo + h2, length - h2
+    return leaves
+
+
+@numba.njit(**_JIT)
+def _join_leaves(partial: FloatArray, leaves: IntArray) -> float:
+    """The sums of :func:`_leaves`' leaves added back in numpy's pairwise order."""
+    left = partial[0] + partial[1] if leaves[1, 1] > 0 else partial[0]
+    if leaves[2, 1] == 0:  # a single block: never halved
+        return left
+    right = partial[2] + partial[3] if leaves[3, 1] > 0 else partial[2]
+    return left + right
+
+
+@numba.njit(parallel=True, **_JIT)
+def citizen_means_threaded(
+    volunteering: FloatArray,
+    caring: FloatArray,
+    self_reliance: FloatArray,
+    budget: FloatArray,
+    motivation: FloatArray,
+    trust: FloatArray,
+    bounds: IntArray,
+) -> FloatArray:
+    """:func:`citizen_means` on several threads, with the same bits.
+
+    The two derived arrays are filled in parallel over the ranges ``bounds`` (elementwise), and
+    each of the six pairwise sums
+    is cut at numpy's first two halvings into four leaves summed in parallel, then joined in
+    numpy's order (:func:`_leaves`, :func:`_join_leaves`).
+    """
+    n = volunteering.shape[0]
+    prosocial = np.empty(n)
+    share = np.empty(n)
+    for r in numba.prange(bounds.shape[0] - 1):
+        for i in range(bounds[r], bounds[r + 1]):
+            prosocial[i] = volunteering[i] + caring[i]
+            b = budget[i]
+            share[i] = self_reliance[i] / b if b > 0 else 0.0  # sim.metrics.self_reliance
+    leaves = _leaves(n)
+    partial = np.zeros((6, 4))
+    for task in numba.prange(24):
+        a, leaf = task // 4, task % 4
+        lo, length = leaves[leaf, 0], leaves[leaf, 1]
+        if length > 0:
+            if a == 0:
+                partial[a, leaf] = _pairwise(prosocial, lo, length)
+            elif a == 1:
+                partial[a, leaf] = _pairwise(share, lo, length)
+            elif a == 2:
+                partial[a, leaf] = _pairwise(motivation, lo, length)
+            elif a == 3:
+                partial[a, leaf] = _pairwise(trust, lo, length)
+            elif a == 4:
+                partial[a, leaf] = _pairwise(volunteering, lo, length)
+            else:
+                partial[a, leaf] = _pairwise(caring, lo, length)
+    out = np.empty(len(CITIZEN_MEANS))
+    for a in range(4):
+        out[a] = (0.0 + _join_leaves(partial[a], leaves)) / n
+    total = 0.0 + _join_leaves(partial[4], leaves)
+    out[4] = total / n
+    out[5] = (0.0 + _join_leaves(partial[5], leaves)) / n
+    out[6] = total
+    return out
+
+
+def community_bounds(community: IntArray, ranges: int) -> IntArray:
+    """Cut the citizens into at most ``ranges`` ranges of about equal size, at community boundaries.
+
+    The threaded kernels run one range per task. Cutting only where a community starts keeps each
+    community's sums in one range, added in index order, so the results have the bits of the
+    one-thread kernels. Citizens are grouped by community (``sim.state.init_communities`` sorts
+    them); if they were not, the whole population is one range.
+
+    Args:
+        community: each citizen's community.
+        ranges: the most ranges wanted (a few per thread balances the threads' loads).
+
+    Returns:
+        The ranges' starts followed by the population size, strictly increasing.
+    """
+    n = int(community.shape[0])
+    changes = np.flatnonzero(community[1:] != community[:-1]) + 1
+    grouped = changes.shape[0] + 1 == np.unique(community).shape[0] if n else True
+    if n == 0 or ranges <= 1 or not grouped:
+        return np.array([0, n], dtype=np.int64)
+    starts = np.concatenate(([0], changes, [n]))
+    cuts = starts[np.searchsorted(starts, np.arange(1, ranges) * (n / ranges))]
+    return np.unique(np.concatenate(([0], cuts, [n]))).astype(np.int64)
+
+
+# The fewest citizens a range of a threaded kernel gets: below it, a thread's start costs more
+# than its share of the pass.
+MIN_RANGE = 16_384
+# Ranges per thread: a few, so that threads finishing early take another.
+RANGES_PER_THREAD = 4
+_THREADED_CALL = threading.Lock()
+
+
+def thread_count(asked: int) -> int:
+    """The threads a threaded kernel runs on: ``asked`` (0: all), at most the ones numba started."""
+    available = int(numba.config.NUMBA_NUM_THREADS)
+    return available if asked == 0 else min(asked, available)
+
+
+def citizen_ranges(community: IntArray, threads: int) -> IntArray | None:
+    """The ranges the threaded citizen kernels split the population into, or None to run on one thread.
+
+    None with one thread, and where the population is too small for more than one range of
+    ``MIN_RANGE`` citizens (or not grouped by community: :func:`community_bounds`).
+    """
+    ranges = min(RANGES_PER_THREAD * threads, community.shape[0] // MIN_RANGE)
+    bounds = community_bounds(community, ranges) if threads > 1 else None
+    return bounds if bounds is not None and bounds.shape[0] > 2 else None
+
+
+def call_threaded(kernel: Callable[..., Any], threads: int, *args: Any) -> Any:
+    """Call a threaded kernel on ``threads`` threads, one call at a time in the process.
+
+    numba's thread count is set per calling thread, and its workqueue layer cannot take calls
+    from two threads at once, so callers from several threads (a server's) wait their turn.
+    """
+    with _THREADED_CALL:
+        numba.set_num_threads(threads)
+        return kernel(*args)
 
 
 @numba.njit(**_JIT)

@@ -258,7 +258,7 @@ def citizen_figures(model: SocialProductivityModel) -> dict[str, float]:
         from sim import kernels  # numba is imported by the fused driver only
 
         # numpy's means in one compiled pass (the same pairwise sums: the same bits).
-        means = dict(zip(kernels.CITIZEN_MEANS, kernels.citizen_means(*arrays).tolist(), strict=True))
+        means = dict(zip(kernels.CITIZEN_MEANS, model.citizen_kernel("citizen_means", *arrays).tolist(), strict=True))
     else:
         means = citizen_means(cit)
     return {

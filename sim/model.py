@@ -167,10 +167,15 @@ class SocialProductivityModel(mesa.Model):
         self.records_kept = 0
         # The cost constants the fused metrics kernel reads, fixed for a run (fused driver only).
         self.metric_costs: FloatArray | None = None
+        # The ranges of citizens the fused citizen kernels run on threads (kernel_threads), or None for one thread.
+        self.citizen_ranges: IntArray | None = None
+        self.kernel_threads = 1
         if cfg.driver == "fused":
             from sim import kernels  # numba is imported by the fused driver only
 
             self.metric_costs = kernels.service_metric_costs(cfg)
+            self.kernel_threads = kernels.thread_count(cfg.kernel_threads)
+            self.citizen_ranges = kernels.citizen_ranges(community, self.kernel_threads)
         for i in range(self.communities_state.deprivation.shape[0]):
             Community(self, i)
         for s in range(self.services.community.shape[0]):
@@ -312,7 +317,8 @@ class SocialProductivityModel(mesa.Model):
             kept_c,
             kept_or_zero,
             kept_mean,
-        ) = kernels.decide(
+        ) = self.citizen_kernel(
+            "decide",
             cit.realised,
             cit.contacts,
             cit.community,
@@ -847,6 +853,19 @@ class SocialProductivityModel(mesa.Model):
         for name in ADAPTATION_FIELDS:
             setattr(cit, name, self._buffer[name])
 
+    def citizen_kernel(self, name: str, *args: Any) -> Any:
+        """Call the fused citizen kernel ``name`` of ``sim.kernels``, or its threaded twin (``kernel_threads``).
+
+        The twin runs the model's ranges of citizens (:attr:`citizen_ranges`) on its threads and
+        gives the same bits; with one thread, or too few citizens to split, the kernel itself runs.
+        """
+        from sim import kernels
+
+        if self.citizen_ranges is None:
+            return getattr(kernels, name)(*args)
+        threaded = getattr(kernels, f"{name}_threaded")
+        return kernels.call_threaded(threaded, self.kernel_threads, *args, self.citizen_ranges)
+
     def _adapt_fused(self) -> None:
         """The adaptation rules for every citizen in one compiled pass (``sim.kernels.adapt``).
 
@@ -883,7 +902,8 @@ class SocialProductivityModel(mesa.Model):
         )
         u_engage = self.streams["engagement"].random(cit.n)
         experience_noise = self.streams["experience"].standard_normal(cit.n)
-        engaged, motivation, trust, efficacy, totals = kernels.adapt(
+        engaged, motivation, trust, efficacy, totals = self.citizen_kernel(
+            "adapt",
             cit.community,
             cit.engaged,
             cit.participated,
@@ -1138,13 +1158,14 @@ class SocialProductivityModel(mesa.Model):
         return self.details.tables(self)
 
 
-def warm_fused_kernels() -> None:
+def warm_fused_kernels(kernel_threads: int = 1) -> None:
     """Compile the fused driver's kernels now, or load them from the on-disk cache (``sim.kernels``).
 
     A pool of worker processes calls this in its parent before it starts the workers, so that the
     first compile (several seconds) happens once and each worker loads the cached code instead.
     The month runs under a preset whose forums meet, so that their round's kernels are made too
-    (every forum is due in its first month).
+    (every forum is due in its first month). With ``kernel_threads`` other than 1 (and more than
+    one thread to run on), a second month runs the threaded twins, cut into two ranges.
     """
     base = SimConfig()
     cfg = dataclasses.replace(
@@ -1156,3 +1177,11 @@ def warm_fused_kernels() -> None:
         regime=dataclasses.replace(base.regime, name="negotiated"),
     )
     SocialProductivityModel(cfg).step()
+    from sim import kernels
+
+    threads = kernels.thread_count(kernel_threads)
+    if threads > 1:
+        model = SocialProductivityModel(dataclasses.replace(cfg, kernel_threads=threads))
+        # Sixteen citizens are far too few for a range of their own (MIN_RANGE): cut them anyway.
+        model.citizen_ranges = kernels.community_bounds(model.citizens.community, 2)
+        model.step()

@@ -330,7 +330,7 @@ def execute(tasks: list[tuple[str, int, SimConfig]], backend: str, workers: int)
     if any(cfg.driver == "fused" for _, _, cfg in tasks):  # compile once here; the workers load the cache
         from sim.model import warm_fused_kernels
 
-        warm_fused_kernels()
+        warm_fused_kernels(max(cfg.kernel_threads for _, _, cfg in tasks))
     with ProcessPoolExecutor(max_workers=min(n, len(tasks)), mp_context=get_context("spawn")) as pool:
         return list(pool.map(_run_task, tasks, chunksize=max(1, len(tasks) // (4 * n))))
 

@@ -58,7 +58,7 @@ def test_quick_benchmark_writes_every_section(tmp_path: Path) -> None:
     assert res["main_job"]["seconds"]["median"] > 0
     assert res["profile"]["phases"] and res["profile"]["top_functions_by_own_time"]
     names = {t["target"] for t in res["targets"]}
-    assert len(names) == 21 and all(t["met"] in (True, False, None) for t in res["targets"])
+    assert len(names) == 23 and all(t["met"] in (True, False, None) for t in res["targets"])
     fused = res["fused"]
     assert [r["n"] for r in fused["rows"]] == [300]
     for row in fused["rows"]:

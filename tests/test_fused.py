@@ -350,3 +350,101 @@ def test_citizen_means_are_numpys_means_bit_for_bit(n: int) -> None:
     ]
     assert len(got) == len(kernels.CITIZEN_MEANS)
     np.testing.assert_array_equal(got.view(np.int64), np.array(expected).view(np.int64))
+
+
+# ---------------------------------------------------------------------- threads (kernel_threads)
+@pytest.mark.parametrize("name", ["negotiated", "targets_paid", "functioning_switch"])
+def test_threaded_kernels_give_the_one_thread_bits_month_by_month(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """kernel_threads=2 against 1: the same state and every metric to the last bit, every month.
+
+    Ranges of a few dozen citizens (``MIN_RANGE`` lowered) so that a small population is cut into
+    many ranges, several per community boundary's neighbourhood: a range cut inside a community,
+    a wrong compaction of the commitments or a count lost between threads would part the runs.
+    """
+    from sim import kernels
+    from sim.fused_check import NUMERIC, same_state
+
+    monkeypatch.setattr(kernels, "MIN_RANGE", 32)
+    overrides = [*SMALL, "population.n_citizens=900", "population.n_communities=12", *STEP_CONFIGS[name]]
+    overrides += ["steps=24", "burn_in=6", "seed=5"]
+    one = SocialProductivityModel(sim.load_config([*overrides, "kernel_threads=1"]))
+    two = SocialProductivityModel(sim.load_config([*overrides, "kernel_threads=2"]))
+    assert one.citizen_ranges is None
+    assert two.citizen_ranges is not None and two.citizen_ranges.shape[0] - 1 == 2 * kernels.RANGES_PER_THREAD
+    assert same_state(one, two)
+    for month in range(24):
+        one.step()
+        two.step()
+        assert same_state(one, two), f"the citizens' state parted at month {month}"
+        for column in NUMERIC:
+            x, y = one.recorder.model_vars[column][-1], two.recorder.model_vars[column][-1]
+            assert np.array_equal(np.float64(x), np.float64(y), equal_nan=True), (month, column, x, y)
+
+
+def test_community_bounds_cut_only_where_a_community_starts() -> None:
+    from sim import kernels
+
+    community = np.repeat(np.arange(5), [3, 40, 2, 30, 25])  # starts at 0, 3, 43, 45, 75; n = 100
+    bounds = kernels.community_bounds(community, 4)
+    assert bounds[0] == 0 and bounds[-1] == 100 and np.all(np.diff(bounds) > 0)
+    assert set(bounds[1:-1].tolist()) <= {3, 43, 45, 75}
+    assert bounds.tolist() == [0, 43, 75, 100]  # the first start at or after 25, 50 and 75
+    # More ranges than communities: one per community at most.
+    assert kernels.community_bounds(community, 50).tolist() == [0, 3, 43, 45, 75, 100]
+    # Not grouped by community (a community in two places): one range, never a split community.
+    assert kernels.community_bounds(np.array([0, 0, 1, 1, 0, 2]), 3).tolist() == [0, 6]
+    assert kernels.community_bounds(np.array([], dtype=np.int64), 3).tolist() == [0, 0]
+    assert kernels.community_bounds(community, 1).tolist() == [0, 100]
+
+
+def test_threads_are_used_only_where_each_range_is_big_enough(monkeypatch: pytest.MonkeyPatch) -> None:
+    from sim import kernels
+
+    community = np.repeat(np.arange(8), 1_000)
+    monkeypatch.setattr(kernels, "MIN_RANGE", 2_000)
+    assert kernels.citizen_ranges(community, 1) is None  # one thread: the kernels themselves
+    assert kernels.citizen_ranges(community, 2).tolist() == [0, 2_000, 4_000, 6_000, 8_000]  # 8,000 / 2,000 ranges
+    monkeypatch.setattr(kernels, "MIN_RANGE", 5_000)
+    assert kernels.citizen_ranges(community, 2) is None  # room for one range only
+    assert kernels.thread_count(0) == kernels.thread_count(10**6) == numba_threads()
+    assert kernels.thread_count(1) == 1
+
+
+def numba_threads() -> int:
+    import numba
+
+    return int(numba.config.NUMBA_NUM_THREADS)
+
+
+@pytest.mark.parametrize("n", [1, 7, 128, 129, 136, 300, 2_000, 20_001, 100_003])
+def test_threaded_citizen_means_are_numpys_means_bit_for_bit(n: int) -> None:
+    """Cut at numpy's first two halvings, summed on threads and joined: numpy's pairwise sum exactly."""
+    from sim import kernels
+
+    rng = np.random.default_rng(n + 1)
+    arrays = [rng.random(n) * 10.0 ** rng.integers(-3, 3, size=n) for _ in range(5)]
+    budget = rng.random(n) * 40.0
+    budget[::5] = 0.0
+    vol, care, sr, motivation, trust = arrays
+    bounds = kernels.community_bounds(np.sort(rng.integers(0, 7, size=n)), 4)
+    serial = kernels.citizen_means(vol, care, sr, budget, motivation, trust)
+    threaded = kernels.call_threaded(
+        kernels.citizen_means_threaded, 2, vol, care, sr, budget, motivation, trust, bounds
+    )
+    np.testing.assert_array_equal(threaded.view(np.int64), serial.view(np.int64))
+
+
+@pytest.mark.parametrize(
+    ("overrides", "words"),
+    [
+        (
+            ["driver=vectorised", "kernel_threads=2"],
+            "kernel_threads=2 with driver=vectorised; allowed: kernel_threads=1",
+        ),
+        (["kernel_threads=-1"], "kernel_threads"),
+    ],
+)
+def test_a_bad_kernel_threads_gets_one_line(overrides: list[str], words: str) -> None:
+    with pytest.raises(ConfigError) as err:
+        SocialProductivityModel(sim.load_config([*SMALL, *overrides]))
+    assert words in str(err.value) and "\n" not in str(err.value)

@@ -65,7 +65,7 @@ def run_processes(tasks: Iterator[RunTask], workers: int = 0) -> Iterator[RunOut
         if first.config.driver == "fused":  # compile once here; the workers load the on-disk cache
             from sim.model import warm_fused_kernels
 
-            warm_fused_kernels()
+            warm_fused_kernels(first.config.kernel_threads)
         it = itertools.chain([first], it)
     pending: dict[Future[RunOutcome], RunTask] = {}
 
