@@ -49,10 +49,17 @@ from typing import Any
 # Before numba is imported: a portable compile target and no Intel SVML (see the docstring).
 os.environ.setdefault("NUMBA_CPU_NAME", "generic")
 os.environ.setdefault("NUMBA_DISABLE_INTEL_SVML", "1")
-# The threaded kernels' layer: one that survives a fork (TBB if installed, else numba's workqueue;
-# GNU OpenMP hangs a forked child). workqueue is not safe for concurrent calls from several
-# threads, so call_threaded takes a lock.
+# The threaded kernels' layer: one that survives a fork, TBB (a dependency), else numba's
+# workqueue; GNU OpenMP hangs a forked child. workqueue is not safe for concurrent calls from
+# several threads, so call_threaded takes a lock; it also wakes its threads slowly (0.1-0.25 ms a
+# parallel region on a 2-core VM, against 4-40 us for TBB), which undoes the threads' gain below
+# about 10^6 citizens.
 os.environ.setdefault("NUMBA_THREADING_LAYER", "forksafe")
+
+
+import sim.tbb_library  # noqa: F401  (loads pip's TBB before numba: sim/tbb_library.py)
+
+# isort: split
 
 import numba
 import numpy as np
@@ -86,6 +93,19 @@ ADAPT_CONTEXT = (
 # Small helpers are inlined by numba itself ("always"): left as calls, LLVM did not inline them
 # and a month's decisions ran several times slower.
 _JIT = {"cache": True, "fastmath": False, "error_model": "numpy", "boundscheck": False}
+# The threaded twins' parallelism: their prange loop only. numba would also run each array
+# allocation (np.zeros) as a parallel region of its own, and each region wakes the threads
+# (about 0.3 ms a time on a 2-core VM, more than a small kernel's whole pass).
+_PRANGE_ONLY = {
+    "prange": True,
+    "numpy": False,
+    "reduction": False,
+    "setitem": False,
+    "comprehension": False,
+    "stencil": False,
+    "fusion": False,
+    "inplace_binop": False,
+}
 
 
 @numba.njit(inline="always", **_JIT)
@@ -495,7 +515,7 @@ def decide(
     return _decide_results(out, sums, size, met_committed, counts[0, 3], totals)
 
 
-@numba.njit(parallel=True, **_JIT)
+@numba.njit(parallel=_PRANGE_ONLY, **_JIT)
 def decide_threaded(
     realised_last: FloatArray,
     contacts: IntArray,
@@ -694,7 +714,7 @@ def adapt(
     return engaged_out, out[0], out[1], out[2], totals
 
 
-@numba.njit(parallel=True, **_JIT)
+@numba.njit(parallel=_PRANGE_ONLY, **_JIT)
 def adapt_threaded(
     community: IntArray,
     engaged: BoolArray,
@@ -1490,7 +1510,7 @@ def _join_leaves(partial: FloatArray, leaves: IntArray) -> float:
     return left + right
 
 
-@numba.njit(parallel=True, **_JIT)
+@numba.njit(parallel=_PRANGE_ONLY, **_JIT)
 def citizen_means_threaded(
     volunteering: FloatArray,
     caring: FloatArray,
@@ -1498,23 +1518,16 @@ def citizen_means_threaded(
     budget: FloatArray,
     motivation: FloatArray,
     trust: FloatArray,
-    bounds: IntArray,
 ) -> FloatArray:
-    """:func:`citizen_means` on several threads, with the same bits.
+    """:func:`citizen_means` on several threads, with the same bits, in one parallel region.
 
-    The two derived arrays are filled in parallel over the ranges ``bounds`` (elementwise), and
-    each of the six pairwise sums
-    is cut at numpy's first two halvings into four leaves summed in parallel, then joined in
-    numpy's order (:func:`_leaves`, :func:`_join_leaves`).
+    Each of the six pairwise sums is cut at numpy's first two halvings into four leaves, summed
+    as 24 tasks (a derived array's task fills its own leaf first) and joined in numpy's order
+    (:func:`_leaves`, :func:`_join_leaves`).
     """
     n = volunteering.shape[0]
     prosocial = np.empty(n)
     share = np.empty(n)
-    for r in numba.prange(bounds.shape[0] - 1):
-        for i in range(bounds[r], bounds[r + 1]):
-            prosocial[i] = volunteering[i] + caring[i]
-            b = budget[i]
-            share[i] = self_reliance[i] / b if b > 0 else 0.0  # sim.metrics.self_reliance
     leaves = _leaves(n)
     partial = np.zeros((6, 4))
     for task in numba.prange(24):
@@ -1522,8 +1535,13 @@ def citizen_means_threaded(
         lo, length = leaves[leaf, 0], leaves[leaf, 1]
         if length > 0:
             if a == 0:
+                for i in range(lo, lo + length):
+                    prosocial[i] = volunteering[i] + caring[i]
                 partial[a, leaf] = _pairwise(prosocial, lo, length)
             elif a == 1:
+                for i in range(lo, lo + length):
+                    b = budget[i]
+                    share[i] = self_reliance[i] / b if b > 0 else 0.0  # sim.metrics.self_reliance
                 partial[a, leaf] = _pairwise(share, lo, length)
             elif a == 2:
                 partial[a, leaf] = _pairwise(motivation, lo, length)
@@ -1568,6 +1586,9 @@ def community_bounds(community: IntArray, ranges: int) -> IntArray:
     return np.unique(np.concatenate(([0], cuts, [n]))).astype(np.int64)
 
 
+# The threaded twins that take the model's ranges of citizens as their last argument (the
+# citizen means cut their sums at numpy's halvings instead).
+RANGED = ("decide", "adapt")
 # The fewest citizens a range of a threaded kernel gets: below it, a thread's start costs more
 # than its share of the pass.
 MIN_RANGE = 16_384

@@ -864,7 +864,8 @@ class SocialProductivityModel(mesa.Model):
         if self.citizen_ranges is None:
             return getattr(kernels, name)(*args)
         threaded = getattr(kernels, f"{name}_threaded")
-        return kernels.call_threaded(threaded, self.kernel_threads, *args, self.citizen_ranges)
+        ranges = (self.citizen_ranges,) if name in kernels.RANGED else ()
+        return kernels.call_threaded(threaded, self.kernel_threads, *args, *ranges)
 
     def _adapt_fused(self) -> None:
         """The adaptation rules for every citizen in one compiled pass (``sim.kernels.adapt``).
