@@ -1206,7 +1206,8 @@ def fused_section(fu: dict[str, Any]) -> list[str]:
             f"On every core: the citizen kernels (decide, adapt and the citizen means) on {th['threads']} threads "
             "(`kernel_threads=0`), against one thread, alternating in fresh processes; the same bits either way "
             "(`tests/test_fused.py`). The other phases, numpy's random draws and the Python between the calls stay "
-            f"on one thread. Load average {th['load_average_start'][0]:.2f} at the start, "
+            f"on one thread. Git {th.get('git_revision', m['git_revision'])[:10]}; load average "
+            f"{th['load_average_start'][0]:.2f} at the start, "
             f"{th['load_average_end'][0]:.2f} at the end.",
             "",
             "| N | ranges | one thread: citizen-steps/s median | ms/step | every core: citizen-steps/s median | min "
@@ -1435,6 +1436,23 @@ NOTES = """## How the speed is obtained, and what would go further
   956 million under `negotiated` (0.966). What is left in Python is mostly the calls into the
   kernels and the boxing of the arrays they return (some 30 a month), numpy's random draws'
   own Python checks, the metrics' dictionaries and Mesa's event scheduling.
+* Threads (`kernel_threads`, 2026-11-30): `decide`, `adapt` and `citizen_means` have threaded twins
+  (`parallel=True`, one `prange` region each) that run ranges of citizens on several threads with
+  the same bits: ranges are cut where a community starts (`community_bounds`), so each
+  community's sums are added by one thread in index order; the committed citizens' values are put
+  back in citizen order before their pairwise mean; counts are integers; and the pairwise sums are
+  cut at numpy's own first two halvings (`_leaves`), summed as tasks and joined in numpy's order.
+  `tests/test_fused.py` steps threaded and one-thread models side by side (state and every metric
+  bit for bit every month, two threads calling at once included); cutting a range inside a
+  community, or dropping the compaction, fails it. The layer is numba's TBB one (`tbb`, fork- and
+  thread-safe); numba's own workqueue layer took 0.1-0.25 ms to wake its threads for each parallel
+  region on this VM (TBB: 4-40 us), enough to make 2 threads slower than one at 10^5 citizens.
+  Threads are used only for ranges of at least 16,384 citizens (`MIN_RANGE`), so small runs and
+  sweeps (one run per core already) are unchanged; the default is one thread. The serial kernels
+  now share the twins' range bodies, called on slices with loops from 0: with a range's start as
+  loop base, numba could not see that indices are never negative and wrapped every access (25 %
+  more instructions); from 0, the same instructions as before (in-process A/B at 10^5 and 10^6:
+  0.97 and 1.05).
 * An experiment's fixed cost (`python -m sim experiment=NAME` with a handful of tiny runs) is about
   20-25 s on this machine besides the runs themselves: starting Python and importing numpy,
   pandas, Hydra, Mesa, numba's cached kernels, scipy and matplotlib (about 4 s), Hydra compositions (one for the
@@ -1509,10 +1527,24 @@ GAPS = {
     "fused: citizen-steps/s at N=10^5": (
         "at this size the kernels' own passes dominate: the gather of each citizen's contacts, three "
         "random draws per citizen made by numpy's generators (kept so that both paths use the same "
-        "numbers), and one allocation of each new state array a month. Parallel kernels (`prange`; "
-        "citizens are independent within a phase) would give at most the 2 cores; drawing inside the "
-        "kernels would change the random numbers. Measured on a shared 2-core machine (load average "
-        "given above): the absolute rates are low, the ratio to the numpy path is from the same run."
+        "numbers), and one allocation of each new state array a month. On one thread; the citizen "
+        "kernels on every core are the row 'fused on every core' below. Drawing inside the kernels would "
+        "change the random numbers. Measured on a shared 2-core machine (load average given above): the "
+        "absolute rates are low, the ratio to the numpy path is from the same run."
+    ),
+    "fused on every core: citizen-steps/s at N=10^5": (
+        "on 2 cores the threaded citizen kernels (decide, adapt, the citizen means) run about twice as fast "
+        "as on one, but the rest of a month stays on one thread: numpy's three draws per citizen from the "
+        "model's named streams (one stream each, so one thread each to keep the numbers), the services' "
+        "kernels, and the Python between the calls; a whole month gains about 1.4 times (the table above). "
+        "20 M/s would need the draws off the critical path (drawn inside the kernels, which changes the "
+        "random numbers) and more than 2 cores."
+    ),
+    "fused on every core: 100 steps at N=10^6": (
+        "the threaded citizen kernels halve their part of a month on 2 cores; numpy's two normal draws per "
+        "citizen (about 30 ms a month, one stream each), the new state arrays' first touch and the serial "
+        "phases are left, so a month gains about 1.4 times (the table above). The same limits as the row "
+        "above."
     ),
     "fused: citizen-steps/s at N=2,000": FIXED_COST_GAP,
     "fused: CPU of a 2,000 x 120-month run (burn-in included)": FIXED_COST_GAP,
@@ -1538,10 +1570,9 @@ GAPS = {
         "a month at 10^6 citizens is about 140 ms: the decide kernel about 87 ms (the gather of eight "
         "contacts' contributions per citizen is half of it, even with 32-bit indices), numpy's two "
         "normal draws per citizen about 30 ms, the adapt kernel about 23 ms and the metrics about 9 ms. "
-        "Parallel kernels (`prange`; citizens are independent within a phase, and the per-community sums "
-        "can be kept in index order by splitting at community boundaries) could halve the kernels on 2 "
-        "cores, but the draws stay serial: about 10 s, still over the target, and threads inside a "
-        "sweep's workers would compete with the other workers for the same cores."
+        "On one thread; with the citizen kernels on every core (`kernel_threads=0`, same bits) see the row "
+        "'fused on every core' below: the draws stay serial, and threads inside a sweep's workers would "
+        "compete with the other workers for the same cores."
     ),
     "fused: peak memory at N=10^6": (
         "each kernel allocates its new state arrays (the synchronous update keeps last month's); "
