@@ -385,6 +385,18 @@ def _decide_range(
 
 
 @numba.njit(**_JIT)
+def _count_totals(counts: IntArray, k: int) -> FloatArray:
+    """The first ``k`` counts summed over the ranges (integers: exact in any order), as floats."""
+    totals = np.zeros(k)
+    for j in range(k):
+        total = 0
+        for r in range(counts.shape[0]):
+            total += counts[r, j]
+        totals[j] = float(total)
+    return totals
+
+
+@numba.njit(**_JIT)
 def _decide_pressure(social_capital: FloatArray, consts: FloatArray) -> FloatArray:
     """Peer pressure per community, as ``SocialProductivityModel.citizens_decide`` computes it with numpy.
 
@@ -511,8 +523,7 @@ def decide(
         threshold, _decide_pressure(social_capital, consts), out[0], out[1], out[2], out[3], out[4], out[5],
         sums, met_committed, counts,
     )  # fmt: skip
-    totals = np.array([float(counts[0, 0]), float(counts[0, 1]), float(counts[0, 2])])
-    return _decide_results(out, sums, size, met_committed, counts[0, 3], totals)
+    return _decide_results(out, sums, size, met_committed, counts[0, 3], _count_totals(counts, 3))
 
 
 @numba.njit(parallel=_PRANGE_ONLY, **_JIT)
@@ -568,13 +579,7 @@ def decide_threaded(
         for j in range(counts[r, 3]):
             met_committed[n_committed + j] = met_committed[bounds[r] + j]
         n_committed += counts[r, 3]
-    totals = np.zeros(3)
-    for j in range(3):
-        total = 0
-        for r in range(n_ranges):
-            total += counts[r, j]
-        totals[j] = float(total)
-    return _decide_results(out, sums, size, met_committed, n_committed, totals)
+    return _decide_results(out, sums, size, met_committed, n_committed, _count_totals(counts, 3))
 
 
 @numba.njit(inline="always", **_JIT)
@@ -710,8 +715,7 @@ def adapt(
         volunteering, by_community, u_engage, experience_noise, consts, threshold, motivated_level,
         engaged_out, out[0], out[1], out[2], counts,
     )  # fmt: skip
-    totals = np.array([float(counts[0, 0]), float(counts[0, 1])])  # ADAPT_TOTALS
-    return engaged_out, out[0], out[1], out[2], totals
+    return engaged_out, out[0], out[1], out[2], _count_totals(counts, 2)  # ADAPT_TOTALS
 
 
 @numba.njit(parallel=_PRANGE_ONLY, **_JIT)
@@ -747,13 +751,7 @@ def adapt_threaded(
             by_community, u_engage[lo:hi], experience_noise[lo:hi], consts, threshold, motivated_level,
             engaged_out[lo:hi], out[0, lo:hi], out[1, lo:hi], out[2, lo:hi], counts,
         )  # fmt: skip
-    totals = np.zeros(2)
-    for j in range(2):
-        total = 0
-        for r in range(n_ranges):
-            total += counts[r, j]
-        totals[j] = float(total)
-    return engaged_out, out[0], out[1], out[2], totals
+    return engaged_out, out[0], out[1], out[2], _count_totals(counts, 2)
 
 
 @numba.njit(**_JIT)
