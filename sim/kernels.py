@@ -1575,10 +1575,12 @@ def community_bounds(community: IntArray, ranges: int) -> IntArray:
         The ranges' starts followed by the population size, strictly increasing.
     """
     n = int(community.shape[0])
+    whole = np.array([0, n], dtype=np.int64)
+    if n == 0 or ranges <= 1:
+        return whole
     changes = np.flatnonzero(community[1:] != community[:-1]) + 1
-    grouped = changes.shape[0] + 1 == np.unique(community).shape[0] if n else True
-    if n == 0 or ranges <= 1 or not grouped:
-        return np.array([0, n], dtype=np.int64)
+    if changes.shape[0] + 1 != np.unique(community).shape[0]:  # a community in two places
+        return whole
     starts = np.concatenate(([0], changes, [n]))
     cuts = starts[np.searchsorted(starts, np.arange(1, ranges) * (n / ranges))]
     return np.unique(np.concatenate(([0], cuts, [n]))).astype(np.int64)
@@ -1607,9 +1609,10 @@ def citizen_ranges(community: IntArray, threads: int) -> IntArray | None:
     None with one thread, and where the population is too small for more than one range of
     ``MIN_RANGE`` citizens (or not grouped by community: :func:`community_bounds`).
     """
-    ranges = min(RANGES_PER_THREAD * threads, community.shape[0] // MIN_RANGE)
-    bounds = community_bounds(community, ranges) if threads > 1 else None
-    return bounds if bounds is not None and bounds.shape[0] > 2 else None
+    if threads <= 1:
+        return None
+    bounds = community_bounds(community, min(RANGES_PER_THREAD * threads, community.shape[0] // MIN_RANGE))
+    return bounds if bounds.shape[0] > 2 else None
 
 
 def call_threaded(kernel: Callable[..., Any], threads: int, *args: Any) -> Any:
