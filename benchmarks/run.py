@@ -170,6 +170,23 @@ def git_revision() -> str:
         return "unknown"
 
 
+def cpu_generation() -> str:
+    """The CPU's family, model and stepping (Linux ``/proc/cpuinfo``): a virtual machine's model name
+    ("AMD EPYC") hides its generation, and two generations differ by 2x in these figures."""
+    fields: dict[str, str] = {}
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            key, _, value = line.partition(":")
+            key = key.strip()
+            if key in ("cpu family", "model", "stepping") and key not in fields:
+                fields[key] = value.strip()
+            if not line.strip() and fields:
+                break
+    except OSError:
+        return ""
+    return ", ".join(f"{k} {fields[k]}" for k in ("cpu family", "model", "stepping") if k in fields)
+
+
 def machine() -> dict[str, Any]:
     """What the figures were measured on."""
     import mesa
@@ -177,6 +194,7 @@ def machine() -> dict[str, Any]:
 
     return {
         "cpu": cpu_model(),
+        "cpu_generation": cpu_generation(),
         "cores": os.cpu_count(),
         "python": platform.python_version(),
         "numpy": np.__version__,
@@ -932,7 +950,7 @@ def markdown(res: dict[str, Any]) -> str:
         "median of repeated measurements with their min and max: the machines are shared and noisy.",
         "All runs use the default model (`configs/`) with model-level data collection on.",
         "",
-        f"**Machine**: {m['cpu']}, {m['cores']} cores; Python {m['python']}, numpy {m['numpy']}, "
+        f"**Machine**: {_cpu(m)}, {m['cores']} cores; Python {m['python']}, numpy {m['numpy']}, "
         f"Mesa {m['mesa']}; {m['platform']}.  ",
         f"**Run**: {m['date']}, git {m['git_revision']}, {st['reps']} repetitions"
         f"{' (quick run)' if st['quick'] else ''}; load average {m['load_average_start'][0]:.2f} at the start, "
@@ -1090,6 +1108,11 @@ def markdown(res: dict[str, Any]) -> str:
 BUSY = " (other jobs were running: the absolute figures are lower bounds for an idle machine)"
 
 
+def _cpu(m: dict[str, Any]) -> str:
+    """The CPU's name, with its generation where the results record it."""
+    return f"{m['cpu']} ({m['cpu_generation']})" if m.get("cpu_generation") else m["cpu"]
+
+
 def fused_section(fu: dict[str, Any]) -> list[str]:
     """The fused driver's section of the report."""
     m = fu["machine"]
@@ -1104,7 +1127,7 @@ def fused_section(fu: dict[str, Any]) -> list[str]:
         "kernels, one call each (`sim/kernels.py`); they take the numpy path's random draws and give",
         "the same bits (`tests/test_fused.py`). Measured in one run, the drivers alternating repetition by",
         "repetition in fresh processes, so that the ratios compare like with like: "
-        f"{m['date']}, git {m['git_revision']}, {fu['reps']} repetitions; load average "
+        f"{_cpu(m)}, {m['cores']} cores; {m['date']}, git {m['git_revision']}, {fu['reps']} repetitions; load average "
         f"{fu['load_average_start'][0]:.2f} at the start, {fu['load_average_end'][0]:.2f} at the end"
         f"{BUSY if fu['load_average_start'][0] > 1.5 else ''}.",
         "",
@@ -1230,8 +1253,9 @@ def fused_section(fu: dict[str, Any]) -> list[str]:
         f"{c['first_s']:.1f} s ({c['first_misses']} kernels compiled); a later process loads them from the on-disk "
         f"cache in {_mmm(c['cached_s'], lambda x: f'{x:.2f}')} s (median | min | max; {c['cached_hits']} cache hits, "
         f"{c['cached_misses']} misses), after {c['import_numba_s']['median']:.2f} s to import numba. The cache is "
-        "`sim/__pycache__` (or `NUMBA_CACHE_DIR`); a pool of workers compiles once in its parent before it starts "
-        "the workers (`sim.model.warm_fused_kernels`), so the workers only load.",
+        "`sim/__pycache__` (or `NUMBA_CACHE_DIR`); a pool of workers compiles once in its parent "
+        "(`sim.model.warm_fused_kernels`) while the workers import, and they wait for it, so they only load "
+        "(`sim.sweep.backends.WorkerPool`).",
     ]
     return lines
 

@@ -595,6 +595,11 @@ def main(argv: list[str] | None = None) -> None:
         folder_is_explicit = bool(folder) and bool(_select(cfg, "experiment.folder"))
         if folder:
             _snapshot(folder)
+        if _select(cfg, "experiment.backend") == "processes" and _select(cfg, "experiment.kind") != "lab":
+            from sim.sweep.backends import prestart
+
+            # The workers start (about a second each) while Hydra composes the job and it plans the arms.
+            prestart(int(_select(cfg, "experiment.workers") or 0), int(_select(cfg, "kernel_threads") or 1))
     # Hydra gets what it composes as the checks did: experiment files by name, block replacements
     # and deletions applied by the job (Hydra would merge them), the search path as one override.
     flags, overrides = _split_flags(args)

@@ -412,8 +412,18 @@ def _decide_pressure(social_capital: FloatArray, consts: FloatArray) -> FloatArr
 
 
 @numba.njit(**_JIT)
+def _decide_outputs(n: int) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray, FloatArray, FloatArray]:
+    """The decide kernel's six per-citizen results, as separate arrays.
+
+    Not rows of one block: the model replaces each citizen array on its own, and a block would
+    stay alive (a month's six arrays at once) while any one of its rows is still referenced.
+    """
+    return np.empty(n), np.empty(n), np.empty(n), np.empty(n), np.empty(n), np.empty(n)
+
+
+@numba.njit(**_JIT)
 def _decide_results(
-    out: FloatArray,
+    out: tuple[FloatArray, FloatArray, FloatArray, FloatArray, FloatArray, FloatArray],
     sums: FloatArray,
     size: FloatArray,
     met_committed: FloatArray,
@@ -513,7 +523,7 @@ def decide(
 
     """
     n = community.shape[0]
-    out = np.empty((6, n))
+    out = _decide_outputs(n)
     sums = np.zeros((4, size.shape[0]))
     met_committed = np.empty(n)  # commitment_met of the citizens with a commitment, in citizen order
     counts = np.zeros((1, 4), dtype=np.int64)
@@ -559,7 +569,7 @@ def decide_threaded(
     """
     n = community.shape[0]
     n_ranges = bounds.shape[0] - 1
-    out = np.empty((6, n))
+    out = _decide_outputs(n)
     sums = np.zeros((4, size.shape[0]))
     met_committed = np.empty(n)
     counts = np.zeros((n_ranges, 4), dtype=np.int64)
@@ -570,8 +580,8 @@ def decide_threaded(
             r, realised_last, contacts[lo:hi], community[lo:hi], coop_type[lo:hi], belief[lo:hi],
             motivation[lo:hi], commitment[lo:hi], budget[lo:hi], forum_hours[lo:hi], own_need[lo:hi],
             efficacy[lo:hi], engaged[lo:hi], care_opportunity[lo:hi], noise[lo:hi], type_base, type_slope,
-            consts, threshold, pressure, out[0, lo:hi], out[1, lo:hi], out[2, lo:hi], out[3, lo:hi],
-            out[4, lo:hi], out[5, lo:hi], sums, met_committed[lo:hi], counts,
+            consts, threshold, pressure, out[0][lo:hi], out[1][lo:hi], out[2][lo:hi], out[3][lo:hi],
+            out[4][lo:hi], out[5][lo:hi], sums, met_committed[lo:hi], counts,
         )  # fmt: skip
     # Each range compacted its committed citizens from its own start: close the gaps, in order.
     n_committed = counts[0, 3]
@@ -708,7 +718,7 @@ def adapt(
     """
     n = community.shape[0]
     engaged_out = np.empty(n, dtype=np.bool_)
-    out = np.empty((3, n))
+    out = (np.empty(n), np.empty(n), np.empty(n))  # separate arrays: each is freed when the model replaces it
     counts = np.zeros((1, 2), dtype=np.int64)
     _adapt_range(
         0, community, engaged, participated, motivation, motivation_trait, trust, trust_trait, efficacy,
@@ -741,7 +751,7 @@ def adapt_threaded(
     n = community.shape[0]
     n_ranges = bounds.shape[0] - 1
     engaged_out = np.empty(n, dtype=np.bool_)
-    out = np.empty((3, n))
+    out = (np.empty(n), np.empty(n), np.empty(n))
     counts = np.zeros((n_ranges, 2), dtype=np.int64)
     for r in numba.prange(n_ranges):
         lo, hi = bounds[r], bounds[r + 1]
@@ -749,7 +759,7 @@ def adapt_threaded(
             r, community[lo:hi], engaged[lo:hi], participated[lo:hi], motivation[lo:hi],
             motivation_trait[lo:hi], trust[lo:hi], trust_trait[lo:hi], efficacy[lo:hi], volunteering[lo:hi],
             by_community, u_engage[lo:hi], experience_noise[lo:hi], consts, threshold, motivated_level,
-            engaged_out[lo:hi], out[0, lo:hi], out[1, lo:hi], out[2, lo:hi], counts,
+            engaged_out[lo:hi], out[0][lo:hi], out[1][lo:hi], out[2][lo:hi], counts,
         )  # fmt: skip
     return engaged_out, out[0], out[1], out[2], _count_totals(counts, 2)
 

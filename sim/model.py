@@ -1162,8 +1162,9 @@ class SocialProductivityModel(mesa.Model):
 def warm_fused_kernels(kernel_threads: int = 1) -> None:
     """Compile the fused driver's kernels now, or load them from the on-disk cache (``sim.kernels``).
 
-    A pool of worker processes calls this in its parent before it starts the workers, so that the
-    first compile (several seconds) happens once and each worker loads the cached code instead.
+    A pool's first worker calls this before the others warm up (``sim.sweep.worker.start_worker``),
+    so that the first compile (several seconds) happens once and every other worker loads the
+    cached code instead; ``sim.runner.execute`` calls it in its parent.
     The month runs under a preset whose forums meet, so that their round's kernels are made too
     (every forum is due in its first month). With ``kernel_threads`` other than 1 (and more than
     one thread to run on), a second month runs the threaded twins, cut into two ranges.

@@ -4,7 +4,8 @@ Each backend takes an iterator of :class:`~sim.sweep.worker.RunTask` and yields 
 :class:`~sim.sweep.worker.RunOutcome` per task as runs finish (in completion order). Tasks are
 submitted through a bounded window, so the driver never holds more than a few configs at once,
 however large the sweep. Workers are reused across runs: start-up (imports, a warm-up run) is
-paid once per worker.
+paid once per worker, and the command line starts the pool early (:func:`prestart`), while it
+plans the sweep.
 
 A backend never raises for a failing run: the worker records the run's traceback and config and
 reports it; a worker that dies (killed, out of memory) is reported as a failure of the runs it
@@ -13,6 +14,7 @@ held, and the sweep goes on.
 
 from __future__ import annotations
 
+import atexit
 import itertools
 import os
 import sys
@@ -49,39 +51,103 @@ def cpu_workers(workers: int) -> int:
     return workers or os.cpu_count() or 1
 
 
+class WorkerPool:
+    """Spawned worker processes for :func:`run_processes`, which may be started before the sweep is planned.
+
+    The first worker to start warms up at once: it compiles the fused kernels on a first run, or
+    loads them from the on-disk cache (``sim.model.warm_fused_kernels``). The others import the
+    model meanwhile and wait for it before they warm up, so that they only load the kernels and
+    no two processes compile them. The driver never imports numba for it. The command line
+    starts the pool (:func:`prestart`) as soon as an experiment is known to be valid, so that the
+    workers' start-up overlaps the composing and planning of its arms.
+    """
+
+    def __init__(self, workers: int = 0, kernel_threads: int = 1) -> None:
+        self.workers = cpu_workers(workers)
+        self.kernel_threads = kernel_threads
+        self._context = get_context("spawn")
+        self.executor = self._executor()
+        for _ in range(self.workers):  # a process is spawned per submission until the pool is full
+            self.executor.submit(os.getpid)
+
+    def _executor(self) -> ProcessPoolExecutor:
+        # A fresh token and event per executor: a first worker that died while it compiled
+        # (breaking its pool) must not leave the next pool's workers waiting for it.
+        first, ready = self._context.Lock(), self._context.Event()
+        return ProcessPoolExecutor(
+            max_workers=self.workers,
+            mp_context=self._context,
+            initializer=start_worker,
+            initargs=(os.getpid(), self.kernel_threads, first, ready),
+        )
+
+    def renew(self) -> None:
+        """Replace the executor after a worker died (a broken pool takes no more tasks)."""
+        self.executor.shutdown(wait=False, cancel_futures=True)
+        self.executor = self._executor()
+
+    def shutdown(self, wait: bool = True) -> None:
+        """Stop the workers (after their current runs, if ``wait``); queued runs are cancelled."""
+        self.executor.shutdown(wait=wait, cancel_futures=True)
+
+
+_prestarted: WorkerPool | None = None
+
+
+def prestart(workers: int = 0, kernel_threads: int = 1) -> None:
+    """Start the process pool of the next :func:`run_processes` call now (see :class:`WorkerPool`).
+
+    A pool that no sweep takes is stopped when this process exits.
+    """
+    global _prestarted
+    if _prestarted is None:
+        _prestarted = WorkerPool(workers, kernel_threads)
+        atexit.register(_discard_prestarted)
+
+
+def _discard_prestarted() -> None:
+    global _prestarted
+    if _prestarted is not None:
+        _prestarted.shutdown(wait=False)
+        _prestarted = None
+
+
+def _take_pool(workers: int, kernel_threads: int) -> WorkerPool:
+    """The prestarted pool if it has the workers and kernel threads asked for, else a new one."""
+    global _prestarted
+    pool, _prestarted = _prestarted, None
+    if pool is not None and pool.workers == cpu_workers(workers) and pool.kernel_threads == kernel_threads:
+        return pool
+    if pool is not None:
+        pool.shutdown(wait=False)
+    return WorkerPool(workers, kernel_threads)
+
+
 def run_processes(tasks: Iterator[RunTask], workers: int = 0) -> Iterator[RunOutcome]:
     """Run tasks on a pool of worker processes (spawned, reused across runs).
 
+    The pool is the one :func:`prestart` started, if any, else a new :class:`WorkerPool`.
     The workers die with this process, however it dies (even SIGKILL, as the out-of-memory killer
     sends): see :func:`sim.sweep.worker.die_with_parent`. With them gone, the multiprocessing
     resource tracker (which this process and the workers hold a pipe to) sees its pipe close and
     exits too, so no process of the sweep outlives it.
     """
-    n = cpu_workers(workers)
-    window = 2 * n
     it = iter(tasks)
     first = next(it, None)
-    if first is not None:
-        if first.config.driver == "fused":  # compile once here; the workers load the on-disk cache
-            from sim.model import warm_fused_kernels
-
-            warm_fused_kernels(first.config.kernel_threads)
-        it = itertools.chain([first], it)
+    if first is None:
+        _discard_prestarted()
+        return
+    it = itertools.chain([first], it)
+    pool = _take_pool(workers, first.config.kernel_threads)
+    window = 2 * pool.workers
     pending: dict[Future[RunOutcome], RunTask] = {}
-
-    def new_pool() -> ProcessPoolExecutor:
-        return ProcessPoolExecutor(
-            max_workers=n, mp_context=get_context("spawn"), initializer=start_worker, initargs=(os.getpid(),)
-        )
-
-    pool = new_pool()
 
     def fill() -> None:
         while len(pending) < window:
             task = next(it, None)
             if task is None:
                 return
-            pending[pool.submit(run_task, task)] = task
+            pending[pool.executor.submit(run_task, task)] = task
 
     try:
         fill()
@@ -103,11 +169,10 @@ def run_processes(tasks: Iterator[RunTask], workers: int = 0) -> Iterator[RunOut
                         task, BrokenProcessPool("pool broken"), "a worker process died while this run was queued"
                     )
                 pending.clear()
-                pool.shutdown(wait=False, cancel_futures=True)
-                pool = new_pool()
+                pool.renew()
             fill()
     finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+        pool.shutdown(wait=True)
 
 
 def check_dask_options(options: Mapping[str, Any]) -> None:

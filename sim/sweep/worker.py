@@ -232,19 +232,43 @@ def die_with_parent(parent: int, poll_seconds: float = 1.0) -> None:
         signal.signal(sig, signal.SIG_IGN)
 
 
-def start_worker(parent: int) -> None:
-    """A pool worker's initializer: die with the driver, then warm up."""
+def start_worker(parent: int, kernel_threads: int = 1, first: Any = None, ready: Any = None) -> None:
+    """A pool worker's initializer: die with the driver, then warm up (see :func:`warm_up`).
+
+    Args:
+        parent: the driver's pid.
+        kernel_threads: the sweep's ``kernel_threads`` (its threaded kernels are readied too).
+        first: a lock that the first worker to start takes (and keeps): it warms up at once,
+            compiling the fused kernels if the on-disk cache lacks them.
+        ready: an event the first worker sets when it has warmed up; the others import the model
+            meanwhile and wait for it, so that they load the kernels rather than compile them too.
+
+    """
     die_with_parent(parent)
-    warm_up()
+    if first is None or ready is None:
+        warm_up(kernel_threads)
+        return
+    if first.acquire(block=False):
+        try:
+            warm_up(kernel_threads)
+        finally:
+            ready.set()
+        return
+    _quiet()
+    import sim.model  # noqa: F401  (while the first worker compiles or loads the kernels)
+
+    ready.wait()
+    warm_up(kernel_threads)
 
 
-def warm_up() -> None:
-    """Pay a worker's start-up once: imports and a tiny run (process pools call this per worker)."""
+def warm_up(kernel_threads: int = 1) -> None:
+    """Pay a worker's start-up once: imports, the fused kernels, and a tiny run (process pools call this per worker)."""
     _quiet()
     from sim.config import CitizensConfig, PopulationConfig  # noqa: F401
-    from sim.model import SocialProductivityModel
+    from sim.model import SocialProductivityModel, warm_fused_kernels
 
     try:
+        warm_fused_kernels(kernel_threads)  # a month with forums, so that their kernels are ready too
         cfg = SimConfig(steps=2, burn_in=1)
         cfg.population.n_citizens = 60
         cfg.population.n_communities = 3

@@ -35,6 +35,40 @@ def test_serial_processes_and_dask_give_identical_tables(tmp_path: Path, capsys:
         pd.testing.assert_frame_equal(table, tables["serial"], obj=name)
 
 
+def test_a_prestarted_pool_runs_the_next_sweep_and_a_mismatched_one_is_replaced(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sim.sweep import backends
+
+    made: list[tuple[int, int]] = []
+    init = backends.WorkerPool.__init__
+
+    def counting(self: backends.WorkerPool, workers: int = 0, kernel_threads: int = 1) -> None:
+        made.append((workers, kernel_threads))
+        init(self, workers, kernel_threads)
+
+    monkeypatch.setattr(backends.WorkerPool, "__init__", counting)
+    overrides = tiny(GRID, NO_ANALYSIS, "experiment.workers=2", backend="processes")
+    backends.prestart(2)
+    pool = backends._prestarted
+    assert pool is not None
+    run_tiny(overrides, tmp_path / "prestarted")
+    assert made == [(2, 1)]  # the sweep ran on the pool started before it: no second pool
+    assert backends._prestarted is None
+    with pytest.raises(RuntimeError, match="shutdown"):  # and stopped it when it ended
+        pool.executor.submit(print)
+    run_tiny(tiny(GRID, NO_ANALYSIS, backend="serial"), tmp_path / "serial")
+    pd.testing.assert_frame_equal(read_sweep(tmp_path / "prestarted"), read_sweep(tmp_path / "serial"))
+
+    backends.prestart(1)  # one worker, where the sweep asks for two: stopped, and a pool of two made
+    one = backends._prestarted
+    assert one is not None
+    run_tiny(overrides, tmp_path / "replaced")
+    assert made == [(2, 1), (1, 1), (2, 1)]
+    with pytest.raises(RuntimeError, match="shutdown"):
+        one.executor.submit(print)
+
+
 def test_dask_options_are_checked() -> None:
     with pytest.raises(ConfigError, match=r"experiment.dask.adress: unknown option"):
         check_dask_options({"adress": "tcp://127.0.0.1:8786"})
