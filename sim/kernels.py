@@ -91,8 +91,10 @@ ADAPT_CONTEXT = (
 )
 
 # Small helpers are inlined by numba itself ("always"): left as calls, LLVM did not inline them
-# and a month's decisions ran several times slower.
-_JIT = {"cache": True, "fastmath": False, "error_model": "numpy", "boundscheck": False}
+# and a month's decisions ran several times slower. The kernels release the interpreter lock
+# (nogil): with kernel_threads, the model draws the adapt phase's random numbers on another
+# thread meanwhile (sim.model.draw_thread).
+_JIT = {"cache": True, "fastmath": False, "error_model": "numpy", "boundscheck": False, "nogil": True}
 # The threaded twins' parallelism: their prange loop only. numba would also run each array
 # allocation (np.zeros) as a parallel region of its own, and each region wakes the threads
 # (about 0.3 ms a time on a 2-core VM, more than a small kernel's whole pass).
@@ -2037,7 +2039,7 @@ def service_conditions(
     accountability: FloatArray,
     z_shock: FloatArray,
     u_large: FloatArray,
-    u_cases: FloatArray,
+    u_cases: tuple[FloatArray, FloatArray, FloatArray, FloatArray, FloatArray],
     u_audit: FloatArray,
     u_inspect: FloatArray,
     z_inspect: FloatArray,
@@ -2051,7 +2053,7 @@ def service_conditions(
 
     ``SocialProductivityModel.services_act``'s numpy path builds them with some sixty array
     operations; here the same operations in the same order, service by service (the same bits).
-    ``u_cases`` (5, cases) is clipped to ``[1e-12, 1 - 1e-12]`` in place, as the numpy path clips it.
+    ``u_cases`` is clipped to ``[1e-12, 1 - 1e-12]`` in place, as the numpy path clips it.
 
     Args:
         service_community: per service, its community.
@@ -2071,7 +2073,10 @@ def service_conditions(
         accountability: per service.
         z_shock: normal draws for the shocks (``shocks`` stream).
         u_large: uniform draws per community for large shocks (``shocks``).
-        u_cases: (5, cases) uniform draws (``cases``): case noise, move, land, skim, detect.
+        u_cases: five arrays of a uniform draw per case (``cases``): case noise, move, land, skim,
+            detect. Separate arrays, not one (5, cases) block: glibc maps a block over 32 MiB (at
+            about a million cases) afresh at each allocation, so its pages were faulted in again
+            every month.
         u_audit: uniforms (``audits``).
         u_inspect: uniforms (``inspections``).
         z_inspect: normals (``inspections``).
@@ -2148,16 +2153,17 @@ def service_conditions(
         cond[20, s] = theatre_penalty
         cond[21, s] = agreement[s] * forum_information[c]
         cond[22, s] = audited
-    n_cases = u_cases.shape[1]
+    n_cases = u_cases[0].shape[0]
     for r in range(5):
+        row = u_cases[r]
         for i in range(n_cases):
-            u_cases[r, i] = _clip(u_cases[r, i], 1e-12, 1.0 - 1e-12)
+            row[i] = _clip(row[i], 1e-12, 1.0 - 1e-12)
     noise = np.empty(n_cases)
     # Clipped uniforms give odds in [1e-12, 1e12], all normal floats: checked in one pass, then
     # their logarithms in a loop without branches (four times faster than one by one with _log).
     normal = True
     for i in range(n_cases):
-        u = u_cases[0, i]
+        u = u_cases[0][i]
         odds = u / (1.0 - u)
         noise[i] = odds
         normal &= _is_normal(odds)

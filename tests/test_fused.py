@@ -14,6 +14,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -372,6 +373,15 @@ def test_threaded_kernels_give_the_one_thread_bits_month_by_month(name: str, mon
     assert one.citizen_ranges is None
     assert two.citizen_ranges is not None and two.citizen_ranges.shape[0] - 1 == 2 * kernels.RANGES_PER_THREAD
     assert same_state(one, two)
+    # The threaded model's adapt draws are made on the draw thread, beside its kernels.
+    drawn_on: list[str] = []
+    draw = two._draw_adapt
+
+    def recorded() -> tuple[np.ndarray, np.ndarray]:
+        drawn_on.append(threading.current_thread().name)
+        return draw()
+
+    two._draw_adapt = recorded  # type: ignore[method-assign]
     for month in range(24):
         one.step()
         two.step()
@@ -379,6 +389,7 @@ def test_threaded_kernels_give_the_one_thread_bits_month_by_month(name: str, mon
         for column in NUMERIC:
             x, y = one.recorder.model_vars[column][-1], two.recorder.model_vars[column][-1]
             assert np.array_equal(np.float64(x), np.float64(y), equal_nan=True), (month, column, x, y)
+    assert len(drawn_on) == 24 and all(name.startswith("sim-draws") for name in drawn_on)
 
 
 def test_community_bounds_cut_only_where_a_community_starts() -> None:
