@@ -1253,9 +1253,9 @@ def fused_section(fu: dict[str, Any]) -> list[str]:
         f"{c['first_s']:.1f} s ({c['first_misses']} kernels compiled); a later process loads them from the on-disk "
         f"cache in {_mmm(c['cached_s'], lambda x: f'{x:.2f}')} s (median | min | max; {c['cached_hits']} cache hits, "
         f"{c['cached_misses']} misses), after {c['import_numba_s']['median']:.2f} s to import numba. The cache is "
-        "`sim/__pycache__` (or `NUMBA_CACHE_DIR`); a pool of workers compiles once in its parent "
-        "(`sim.model.warm_fused_kernels`) while the workers import, and they wait for it, so they only load "
-        "(`sim.sweep.backends.WorkerPool`).",
+        "`sim/__pycache__` (or `NUMBA_CACHE_DIR`); in a pool of workers the first to start readies them "
+        "(`sim.model.warm_fused_kernels`: compiles, or loads) while the others import, and they wait for it, "
+        "so only one process compiles (`sim.sweep.backends.WorkerPool`).",
     ]
     return lines
 
@@ -1477,6 +1477,30 @@ NOTES = """## How the speed is obtained, and what would go further
   loop base, numba could not see that indices are never negative and wrapped every access (25 %
   more instructions); from 0, the same instructions as before (in-process A/B at 10^5 and 10^6:
   0.97 and 1.05).
+* The machine (2026-11-30 afternoon): the figures above this date's morning were measured on an
+  earlier CPU generation behind the same name ("AMD EPYC"); this one (cpu family 26) runs the same
+  code about 2.4 times as fast, so the report now gives the family and model. Ratios measured in one
+  run are comparable across machines; absolute figures are not.
+* Month-long allocations (2026-11-30): the decide kernel returned its six new citizen arrays as
+  rows of one (6, N) block. At 10^6 citizens that is 48 MB, above the 32 MiB up to which glibc
+  reuses freed memory, so the block was mapped afresh each month and its pages faulted in again,
+  and it stayed alive while any one row was referenced. Six arrays instead: at 10^6 one thread,
+  0.110 -> 0.082 s a month and peak memory 560 -> 545 MiB (the session's first code against the
+  new, one after the other, 10 months each). The services' five uniforms per case are five arrays
+  for the same reason (at a million cases; at the default sizes, capped per service, they are small).
+  Peak memory differs by tens of MiB between times of day on this VM for the same code (the
+  shared libraries' resident pages): compare memory only within one run.
+* The draw thread (2026-11-30): with `kernel_threads`, the adapt phase's uniform and normal draws
+  per citizen (streams no other phase reads) are made on one thread of their own from the start of
+  the month; numpy fills arrays without the interpreter lock and the kernels release it (`nogil`).
+  In-process A/B, 2 cores, threads against the same draws made inline: 1.21x at 10^5 (5.04 against
+  6.11 ms a month, medians of 6) and 1.10x at 10^6 (48.1 against 52.8 ms, medians of 3). Drawn
+  during the services phase only, the gain was 1.04x: the adapt phase waited for the draws.
+* The pool's start (2026-11-30): `python -m sim` starts the process pool as soon as the experiment
+  is checked (`sim.sweep.backends.prestart`), and the first worker readies the kernels while the
+  others import; before, the driver loaded the kernels and only then spawned the workers, after
+  planning. The main job, alternating the old and new code, 3 runs each: 11.18, 11.20, 10.90 s
+  against 10.20, 10.41, 10.30 s.
 * An experiment's fixed cost (`python -m sim experiment=NAME` with a handful of tiny runs) is about
   20-25 s on this machine besides the runs themselves: starting Python and importing numpy,
   pandas, Hydra, Mesa, numba's cached kernels, scipy and matplotlib (about 4 s), Hydra compositions (one for the
@@ -1504,12 +1528,14 @@ NOTES = """## How the speed is obtained, and what would go further
 """
 
 FIXED_COST_GAP = (
-    "the kernels and numpy's random draws alone cost more than the target at 2,000 citizens (about 95 ms "
-    "of a run: the services' seven evaluations over some 6,000 case records a month, and some 32,000 "
-    "uniforms and 4,000 normals a month kept so that every result keeps its bits), and Python bookkeeping "
-    "spread over about a hundred small calls a month adds 40-50 ms; see the notes above. Closing the gap "
-    "needs fewer random numbers per case record or fewer evaluations per service, changes to the model's "
-    "rules that change every result. Measured on a shared 2-core machine (load average above)."
+    "at 2,000 citizens a month is mostly the kernels (above all the services' seven evaluations of "
+    "their allocations, about 60 services x 7, and the some 6,000 case records a month) and numpy's "
+    "random draws (some 30,000 uniforms and 4,000 normals a month, kept so that every result keeps its "
+    "bits); Python bookkeeping spread over about a hundred small calls a month is the rest (the phase "
+    "and function tables above; measured 2026-11-30 on the machine above, inside one process: kernels "
+    "0.24 ms, draws 0.10 ms, Python about 0.12 ms of a 0.47 ms month). Closing the gap needs fewer "
+    "random numbers per case record or fewer evaluations per service, changes to the model's rules "
+    "that change every result, or the whole month in one compiled call."
 )
 
 GAPS = {
@@ -1560,15 +1586,14 @@ GAPS = {
         "on 2 cores the threaded citizen kernels (decide, adapt, the citizen means) run about twice as fast "
         "as on one, but the rest of a month stays on one thread: numpy's three draws per citizen from the "
         "model's named streams (one stream each, so one thread each to keep the numbers), the services' "
-        "kernels, and the Python between the calls; a whole month gains about 1.4 times (the table above). "
-        "20 M/s would need the draws off the critical path (drawn inside the kernels, which changes the "
-        "random numbers) and more than 2 cores."
+        "kernels, and the Python between the calls. The adapt phase's draws are made on a thread of their "
+        "own from the start of the month (`sim.model.draw_thread`); the citizens' normal draws for the "
+        "decide phase and the services' draws stay on the main thread. See the speed-up in the table above."
     ),
     "fused on every core: 100 steps at N=10^6": (
-        "the threaded citizen kernels halve their part of a month on 2 cores; numpy's two normal draws per "
-        "citizen (about 30 ms a month, one stream each), the new state arrays' first touch and the serial "
-        "phases are left, so a month gains about 1.4 times (the table above). The same limits as the row "
-        "above."
+        "the threaded citizen kernels halve their part of a month on 2 cores; the decide phase's normal "
+        "draws, the metrics' means and the serial phases are left (the table above). The same limits as "
+        "the row above."
     ),
     "fused: citizen-steps/s at N=2,000": FIXED_COST_GAP,
     "fused: CPU of a 2,000 x 120-month run (burn-in included)": FIXED_COST_GAP,
@@ -1580,20 +1605,22 @@ GAPS = {
         "cannot get cheap enough without changes to the rules."
     ),
     "fused: main job wall time": (
-        "the main job is 40 runs of 3,000 citizens x 144 months, about 5 s of its time on 2 cores; the "
-        "rest is its fixed cost (starting Python and importing the libraries, Hydra's compositions, the "
-        "pool of workers, the analysis with its figures and report: see the note on an experiment's "
-        "fixed cost above). Under 10 s would need the figures and the report left out of the main job, or "
-        "its runs in the calling process, which would change what the main job gives users."
+        "the main job is 40 runs of 3,000 citizens x 144 months, about 3 s of its time on 2 cores; the "
+        "rest is its fixed cost: starting Python and importing the libraries, Hydra's compositions (the "
+        "workers now start meanwhile, `sim.sweep.backends.prestart`), and the analysis, whose six "
+        "figures (each written as PNG and SVG) take about 2.5 s on one core and the report about 0.6 s "
+        "(py-spy, 2026-11-30). Under 10 s would need the figures drawn on both cores, or left out of the "
+        "main job, which would change what it gives users."
     ),
     "fused: 10,000-run sweep (2,000 x 120) on 2 cores, estimated": (
         "follows the CPU of one run (the row above), now mostly the kernels' own work (above all the "
         "services' seven evaluations over the case records)."
     ),
     "fused: 100 steps at N=10^6": (
-        "a month at 10^6 citizens is about 140 ms: the decide kernel about 87 ms (the gather of eight "
-        "contacts' contributions per citizen is half of it, even with 32-bit indices), numpy's two "
-        "normal draws per citizen about 30 ms, the adapt kernel about 23 ms and the metrics about 9 ms. "
+        "a month at 10^6 citizens is about 80 ms (2026-11-30, one process, the machine above): the decide "
+        "kernel about 44 ms (the gather of eight contacts' contributions per citizen is half of it, even "
+        "with 32-bit indices), numpy's two normal draws and one uniform per citizen about 20 ms, the adapt "
+        "kernel about 11 ms and the metrics about 4 ms. "
         "On one thread; with the citizen kernels on every core (`kernel_threads=0`, same bits) see the row "
         "'fused on every core' below: the draws stay serial, and threads inside a sweep's workers would "
         "compete with the other workers for the same cores."
