@@ -35,16 +35,17 @@ test: install browser slurm
 	$(PY) -m pytest -n 2 --dist loadgroup --durations=30
 	@$(MAKE) --no-print-directory test-portable
 
-# The golden tests and the quick catalogue experiments again, with every SIMD dispatch target numpy
-# uses on this CPU switched off (X86_V3 = AVX2/FMA; X86_V4 and AVX512_* where present), requiring
+# The golden tests, the calibration search and the quick catalogue experiments again, with every SIMD
+# dispatch target numpy uses on this CPU switched off (X86_V3 = AVX2/FMA; X86_V4 and AVX512_* where present), requiring
 # bit-identical tables: the results do not depend on the CPU's vector units (docs/reliability.md).
 PORTABLE_TESTS := tests/test_golden.py \
+	"tests/validation/test_calibration.py::test_calibration_search_is_deterministic_and_is_the_shipped_search" \
 	"tests/test_catalogue.py::test_fresh_run_agrees_with_committed_reference[main]" \
 	"tests/test_catalogue.py::test_fresh_run_agrees_with_committed_reference[regime_switch]" \
 	"tests/test_catalogue.py::test_fresh_run_agrees_with_committed_reference[public_goods_lab]"
 test-portable: install
 	@off="$$($(PY) -c 'from sim.provenance import cpu_features; print(" ".join(cpu_features()["numpy_dispatch"]))')"; \
-	echo "portable pass: NPY_DISABLE_CPU_FEATURES=\"$$off\" SIM_REPRO_EXACT=1 (golden and quick catalogue tests)"; \
+	echo "portable pass: NPY_DISABLE_CPU_FEATURES=\"$$off\" SIM_REPRO_EXACT=1 (golden, calibration search and quick catalogue tests)"; \
 	NPY_DISABLE_CPU_FEATURES="$$off" SIM_REPRO_EXACT=1 $(PY) -m pytest -n 2 -p no:cacheprovider $(PORTABLE_TESTS)
 
 lint: install

@@ -724,6 +724,9 @@ class JobManager:
         except BrokenProcessPool:
             job.status, job.message = "failed", "A worker process stopped unexpectedly; please run the proposal again."
         except Exception as exc:
+            if self._stopping.is_set():  # the server is stopping (pool() refused): the job ends with it
+                job.status = "cancelled"
+                return
             log.exception("proposal job %s failed", job.id)
             if job._cancel.is_set():
                 job.status = "cancelled"

@@ -17,7 +17,7 @@ from conftest import NO_ANALYSIS, run_tiny, tiny
 from sim.sweep.store import Store, read_sweep
 
 SWEEP = "++experiment.sweep={design:grid,parameters:{regime.audit_rate:[0.0,0.2,0.4]}}"
-# Runs of ~0.1 s, so that kills land between, and during, runs.
+# Short runs (0.03-0.1 s, by CPU), so that kills land between, and during, runs.
 OVERRIDES = tiny(SWEEP, "population.n_citizens=300", "steps=40", replications=4, backend="processes")
 
 
@@ -52,7 +52,10 @@ def test_sigkill_at_random_moments_then_resume_gives_the_uninterrupted_table(tmp
         deadline = time.monotonic() + 120
         while proc.poll() is None and _count(folder / "runs") < target and time.monotonic() < deadline:
             time.sleep(0.01)
-        time.sleep(rng.uniform(0.0, 0.25))
+        # Within a few polls of the target for the first kills, so that they land mid-sweep however
+        # fast the runs are (a run here takes a few hundredths of a second on a fast CPU); the last
+        # one may wait longer and land in the analysis.
+        time.sleep(rng.uniform(0.0, 0.03 if kills < 3 else 0.25))
         if proc.poll() is not None:
             assert proc.returncode == 0, proc.stderr.read().decode() if proc.stderr else ""
             break
