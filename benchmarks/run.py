@@ -1609,8 +1609,11 @@ GAPS = {
         "rest is its fixed cost: starting Python and importing the libraries, Hydra's compositions (the "
         "workers now start meanwhile, `sim.sweep.backends.prestart`), and the analysis, whose six "
         "figures (each written as PNG and SVG) take about 2.5 s on one core and the report about 0.6 s "
-        "(py-spy, 2026-11-30). Under 10 s would need the figures drawn on both cores, or left out of the "
-        "main job, which would change what it gives users."
+        "(py-spy, 2026-11-30). Drawing the three detail figures in a process of their own was tried and "
+        "dropped: its start-up (spawn and imports) cost about what it saved (three main jobs 10.0-10.2 s "
+        "against 10.0-10.3 s), and it would have made `sim.api.analyse_folder` spawn a process (a script "
+        "without a `__main__` guard then fails). Under 10 s every time would need lighter figures, or "
+        "fewer of them in the main job, which would change what it gives users."
     ),
     "fused: 10,000-run sweep (2,000 x 120) on 2 cores, estimated": (
         "follows the CPU of one run (the row above), now mostly the kernels' own work (above all the "
