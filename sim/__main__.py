@@ -599,7 +599,8 @@ def main(argv: list[str] | None = None) -> None:
             from sim.sweep.backends import prestart
 
             # The workers start (about a second each) while Hydra composes the job and it plans the arms.
-            prestart(int(_select(cfg, "experiment.workers") or 0), int(_select(cfg, "kernel_threads") or 1))
+            threads = _select(cfg, "kernel_threads")  # 0 (every core) is a value, not a missing one
+            prestart(int(_select(cfg, "experiment.workers") or 0), 1 if threads is None else int(threads))
     # Hydra gets what it composes as the checks did: experiment files by name, block replacements
     # and deletions applied by the job (Hydra would merge them), the search path as one override.
     flags, overrides = _split_flags(args)

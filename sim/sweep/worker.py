@@ -262,18 +262,13 @@ def start_worker(parent: int, kernel_threads: int = 1, first: Any = None, ready:
 
 
 def warm_up(kernel_threads: int = 1) -> None:
-    """Pay a worker's start-up once: imports, the fused kernels, and a tiny run (process pools call this per worker)."""
+    """Pay a worker's start-up once: imports, and the fused kernels run on a tiny model (once per worker)."""
     _quiet()
     from sim.config import CitizensConfig, PopulationConfig  # noqa: F401
-    from sim.model import SocialProductivityModel, warm_fused_kernels
+    from sim.model import warm_fused_kernels
 
     try:
-        warm_fused_kernels(kernel_threads)  # a month with forums, so that their kernels are ready too
-        cfg = SimConfig(steps=2, burn_in=1)
-        cfg.population.n_citizens = 60
-        cfg.population.n_communities = 3
-        cfg.output.save = False
-        SocialProductivityModel(cfg).run()
+        warm_fused_kernels(kernel_threads)  # under a preset whose forums meet: every kernel a run calls
     except Exception:  # a warm-up problem shows up again, with its traceback, in a real run
         pass
 
