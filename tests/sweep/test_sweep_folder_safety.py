@@ -170,6 +170,18 @@ def _mount(*args: str) -> bool:
     return subprocess.run(["mount", *args], capture_output=True).returncode == 0
 
 
+def _until(command: list[str], seconds: float = 5.0) -> bool:
+    """Run ``command`` until it succeeds, for up to ``seconds``: the kernel refuses to make a mount
+    read-only (or to unmount it) while a worker has a file open on it for writing, for a run's
+    moment."""
+    deadline = time.monotonic() + seconds
+    while subprocess.run(command, capture_output=True).returncode != 0:
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)
+    return True
+
+
 def _pages(path: Path) -> int:
     return sum(-(-p.stat().st_size // 4096) * 4096 for p in path.rglob("*") if p.is_file())
 
@@ -236,7 +248,7 @@ def test_a_folder_made_read_only_mid_run_ends_with_one_error_then_resumes(tmp_pa
             proc.kill()
             pytest.skip("cannot bind-mount here (needs root)")
         mounted = True
-        assert _mount("-o", "remount,bind,ro", str(folder))
+        assert _until(["mount", "-o", "remount,bind,ro", str(folder)])
         _, err = proc.communicate(timeout=300)
         assert proc.returncode == 1, err
         lines = _error_lines(err)
@@ -246,7 +258,7 @@ def test_a_folder_made_read_only_mid_run_ends_with_one_error_then_resumes(tmp_pa
         if proc.poll() is None:
             proc.kill()
         if mounted:
-            subprocess.run(["umount", str(folder)], check=True)  # permission restored
+            assert _until(["umount", str(folder)])  # permission restored
     print(f"runs saved when the folder became read-only: {saved} of 24")
     again = _cli(*SLOW, f"experiment.folder={folder}", cwd=tmp_path)
     assert again.returncode == 0, again.stderr
