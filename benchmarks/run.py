@@ -1496,6 +1496,19 @@ NOTES = """## How the speed is obtained, and what would go further
   In-process A/B, 2 cores, threads against the same draws made inline: 1.21x at 10^5 (5.04 against
   6.11 ms a month, medians of 6) and 1.10x at 10^6 (48.1 against 52.8 ms, medians of 3). Drawn
   during the services phase only, the gain was 1.04x: the adapt phase waited for the draws.
+* Standard normals (2026-11-30, evening): numpy's `standard_normal` calls the bit generator through
+  a function pointer for each number, about 8 ns a number here against under 2 ns for the raw words.
+  The fused driver's two normals per citizen a month (`citizens` and `experience` streams) are now
+  made by `sim.normals.standard_normal`: the stream's raw words (`random_raw`, the words numpy's
+  ziggurat reads) and numpy's ziggurat run on them in a compiled loop (`kernels.normals_in_place`),
+  with the same tables and operations, the wedge and tail with the C library's `exp` and `log1p` as
+  numpy's. The same numbers, and the stream left where numpy leaves it (words are drawn as needed,
+  never ahead); `tests/unit/test_normals.py` checks both over sizes and seeds, a million numbers
+  through the wedges and tail included. The numbers are written over the words in place: a second
+  array of 10^5 numbers a call was given back to the system and faulted in again each time (356
+  page faults a call). 2.6x numpy's call at 10^5 and 10^6 numbers, 1.7x at 2,000. In-process A/B
+  against numpy's call, alternating blocks of 5 months on one model, one thread: 10^5 citizens
+  6.60 to 5.69 ms a month (1.16x), 10^6 78.9 to 69.7 ms (1.13x), 2,000 0.378 to 0.368 ms (1.03x).
 * The pool's start (2026-11-30): `python -m sim` starts the process pool as soon as the experiment
   is checked (`sim.sweep.backends.prestart`), and the first worker readies the kernels while the
   others import; before, the driver loaded the kernels and only then spawned the workers, after
@@ -1576,8 +1589,9 @@ GAPS = {
     ),
     "fused: citizen-steps/s at N=10^5": (
         "at this size the kernels' own passes dominate: the gather of each citizen's contacts, three "
-        "random draws per citizen made by numpy's generators (kept so that both paths use the same "
-        "numbers), and one allocation of each new state array a month. On one thread; the citizen "
+        "random draws per citizen from the model's streams (the same numbers on both paths; the two "
+        "normals now made from the streams' raw words in a compiled loop, `sim.normals`, 2.6x numpy's "
+        "call), and one allocation of each new state array a month. On one thread; the citizen "
         "kernels on every core are the row 'fused on every core' below. Drawing inside the kernels would "
         "change the random numbers. Measured on a shared 2-core machine (load average given above): the "
         "absolute rates are low, the ratio to the numpy path is from the same run."
@@ -1622,8 +1636,9 @@ GAPS = {
     "fused: 100 steps at N=10^6": (
         "a month at 10^6 citizens is about 80 ms (2026-11-30, one process, the machine above): the decide "
         "kernel about 44 ms (the gather of eight contacts' contributions per citizen is half of it, even "
-        "with 32-bit indices), numpy's two normal draws and one uniform per citizen about 20 ms, the adapt "
-        "kernel about 11 ms and the metrics about 4 ms. "
+        "with 32-bit indices), the two normal draws and one uniform per citizen about 20 ms (about 8 ms "
+        "since the normals are made from raw words, `sim.normals`), the adapt kernel about 11 ms and the "
+        "metrics about 4 ms. "
         "On one thread; with the citizen kernels on every core (`kernel_threads=0`, same bits) see the row "
         "'fused on every core' below: the draws stay serial, and threads inside a sweep's workers would "
         "compete with the other workers for the same cores."

@@ -17,7 +17,10 @@ has the numpy path's bits.
 
 Random numbers: none are drawn here. The model draws them from its named streams as arrays,
 exactly as the numpy path does (same streams, same calls, same order), and passes them in: the
-two drivers consume the same random numbers, which makes step-by-step comparison possible.
+two drivers consume the same random numbers, which makes step-by-step comparison possible. The
+citizens' standard normals are numpy's too, made faster: ``sim.normals`` draws the stream's raw
+words and :func:`normals_in_place` runs numpy's ziggurat on them (the same numbers, and the
+stream left where numpy leaves it).
 
 Compile settings, for results that do not depend on the CPU: no ``fastmath`` (so no
 reassociation and no fused multiply-add contraction), no SVML (``NUMBA_DISABLE_INTEL_SVML``),
@@ -65,6 +68,7 @@ import numba
 import numpy as np
 from numba.core import types
 from numba.extending import intrinsic
+from numba.np.random._constants import fi_double, ki_double, wi_double, ziggurat_nor_inv_r, ziggurat_nor_r
 
 from sim.rules import forum as forum_rules
 from sim.rules import portable
@@ -2719,6 +2723,100 @@ def forum_round(
     return forum_rules.ForumRound(*out)
 
 
+# ---------------------------------------------------------------- numpy's standard normals, from raw words
+# numpy's ziggurat tables (numpy/random/src/distributions/ziggurat_constants.h), as numba ships them
+# for its own numpy-compatible Generator; tests/unit/test_normals.py checks the numbers they give.
+_KI = np.ascontiguousarray(ki_double, dtype=np.uint64)
+_WI = np.ascontiguousarray(wi_double, dtype=np.float64)
+_FI = np.ascontiguousarray(fi_double, dtype=np.float64)
+_TO_DOUBLE = 1.0 / 9007199254740992.0  # PCG64's next_double: the top 53 bits times 2^-53
+
+
+@numba.njit(inline="always", **_JIT)
+def _double(word: np.uint64) -> float:
+    return float(word >> np.uint64(11)) * _TO_DOUBLE
+
+
+@numba.njit(inline="always", **_JIT)
+def _ziggurat(words: np.ndarray, out: FloatArray, start: int) -> tuple[int, int]:
+    """Fill ``out[start:]`` with numpy's ziggurat normals made from ``words``, in order.
+
+    Args:
+        words: the stream's next raw 64-bit words (uint64), as ``random_raw`` gives them.
+        out: the numbers; those before ``start`` are already made.
+        start: the first number to make.
+
+    Returns:
+        ``(made, used)``: the numbers now made (``out[:made]``) and the words they used. If the
+        words ran out in the middle of a number, ``made`` is that number's index and ``used`` the
+        position of its first word: the caller passes the words from ``used`` on again, followed
+        by newly drawn ones.
+    """
+    ki, wi, fi = _KI, _WI, _FI  # frozen into the compiled code
+    n, m = out.shape[0], words.shape[0]
+    p = 0
+    low8, low52 = np.uint64(0xFF), np.uint64(0x000FFFFFFFFFFFFF)
+    one, eight = np.uint64(1), np.uint64(8)
+    for i in range(start, n):
+        first = p
+        while True:  # numpy's random_standard_normal, one word at a time
+            if p >= m:
+                return i, first
+            r = words[p]
+            p += 1
+            idx = np.intp(r & low8)
+            r >>= eight
+            sign = r & one
+            rabs = (r >> one) & low52
+            x = float(rabs) * wi[idx]
+            if sign == one:
+                x = -x
+            if rabs < ki[idx]:
+                out[i] = x
+                break
+            if idx == 0:  # the tail, by Marsaglia's method on two more words at a time
+                found = False
+                while True:
+                    if p + 2 > m:
+                        return i, first
+                    xx = -ziggurat_nor_inv_r * np.log1p(-_double(words[p]))
+                    yy = -np.log1p(-_double(words[p + 1]))
+                    p += 2
+                    if yy + yy > xx * xx:
+                        out[i] = -(ziggurat_nor_r + xx) if ((rabs >> eight) & one) == one else ziggurat_nor_r + xx
+                        found = True
+                        break
+                if found:
+                    break
+            else:  # a wedge: one more word decides
+                if p >= m:
+                    return i, first
+                u = _double(words[p])
+                p += 1
+                if (fi[idx - 1] - fi[idx]) * u + fi[idx] < np.exp(-0.5 * x * x):
+                    out[i] = x
+                    break
+    return n, p
+
+
+@numba.njit(**_JIT)
+def normals_in_place(words: np.ndarray) -> tuple[int, int]:
+    """:func:`_ziggurat` from ``words`` into the same memory, read as float64 (numbers start at 0).
+
+    Number ``i`` reads words from position ``i`` on before it is written at ``i``, so no word is
+    overwritten before it is read; the caller copies the words from ``used`` on before writing
+    more. One array instead of two: a second array of a million numbers, made and freed each
+    month, was given back to the system and faulted in again every time.
+    """
+    return _ziggurat(words, words.view(np.float64), 0)
+
+
+@numba.njit(**_JIT)
+def normals_from_words(words: np.ndarray, out: FloatArray, start: int) -> tuple[int, int]:
+    """:func:`_ziggurat` from ``words`` into ``out[start:]`` (separate memory)."""
+    return _ziggurat(words, out, start)
+
+
 # The kernels the fused driver calls (each compiled, or loaded from the cache, on first use).
 ENTRY_POINTS = (
     decide,
@@ -2731,4 +2829,6 @@ ENTRY_POINTS = (
     citizen_means,
     forum_inputs_kernel,
     forum_round_kernel,
+    normals_in_place,
+    normals_from_words,
 )

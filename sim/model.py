@@ -294,7 +294,9 @@ class SocialProductivityModel(mesa.Model):
             # same order. Measured 1.21x at 10^5 and 1.10x at 10^6 citizens on 2 cores.
             self._adapt_draws = draw_thread().submit(self._draw_adapt)
         if self.config.driver == "fused":  # the kernel computes the same pressure from the same numbers
-            self._decide_fused(self.streams["citizens"].standard_normal(cit.n))
+            from sim.normals import standard_normal  # numpy's numbers from the same stream, faster
+
+            self._decide_fused(standard_normal(self.streams["citizens"], cit.n))
             return
         pressure = np.clip(
             cfg.peer_pressure_base + cfg.peer_pressure_social_capital * comm.social_capital + self.recognition,
@@ -953,9 +955,11 @@ class SocialProductivityModel(mesa.Model):
         self.citizen_totals.update(zip(kernels.ADAPT_TOTALS, totals.tolist(), strict=True))
 
     def _draw_adapt(self) -> tuple[FloatArray, FloatArray]:
-        """The adapt phase's draws: a uniform (``engagement``) and a standard normal (``experience``) per citizen."""
+        """The fused adapt phase's draws: a uniform (``engagement``) and a normal (``experience``) per citizen."""
+        from sim.normals import standard_normal  # numpy's numbers from the same stream, faster
+
         n = self.citizens.n
-        return self.streams["engagement"].random(n), self.streams["experience"].standard_normal(n)
+        return self.streams["engagement"].random(n), standard_normal(self.streams["experience"], n)
 
     def adapt_citizens(self, sel: slice) -> None:
         """Run the adaptation rules for a selection of citizens into the month's buffer."""
@@ -1212,6 +1216,9 @@ def warm_fused_kernels(kernel_threads: int = 1) -> None:
     )
     SocialProductivityModel(cfg).step()
     from sim import kernels
+
+    # The standard normals' second pass runs only when a number's words ran out: load it anyway.
+    kernels.normals_from_words(np.zeros(1, dtype=np.uint64), np.empty(1), 0)
 
     threads = kernels.thread_count(kernel_threads)
     if threads > 1:
