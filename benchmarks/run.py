@@ -1506,9 +1506,12 @@ NOTES = """## How the speed is obtained, and what would go further
   never ahead); `tests/unit/test_normals.py` checks both over sizes and seeds, a million numbers
   through the wedges and tail included. The numbers are written over the words in place: a second
   array of 10^5 numbers a call was given back to the system and faulted in again each time (356
-  page faults a call). 2.6x numpy's call at 10^5 and 10^6 numbers, 1.7x at 2,000. In-process A/B
-  against numpy's call, alternating blocks of 5 months on one model, one thread: 10^5 citizens
-  6.60 to 5.69 ms a month (1.16x), 10^6 78.9 to 69.7 ms (1.13x), 2,000 0.378 to 0.368 ms (1.03x).
+  page faults a call). numpy negates a number on its sign bit; the loop multiplies by -1.0 instead
+  (the same float): on the generic target the branch was mispredicted half the time and made the
+  loop three times slower. 2.5x numpy's call at 10^5 and 10^6 numbers, 1.6x at 2,000 (below a few
+  hundred numbers numpy's call is quicker, so the services' draws keep it). In-process A/B against
+  numpy's call, alternating blocks of 5 months on one model, one thread: 10^5 citizens 7.41 to 6.41
+  ms a month (1.16x), 10^6 83.3 to 71.5 ms (1.17x), 2,000 0.392 to 0.383 ms (1.02x).
 * The pool's start (2026-11-30): `python -m sim` starts the process pool as soon as the experiment
   is checked (`sim.sweep.backends.prestart`), and the first worker readies the kernels while the
   others import; before, the driver loaded the kernels and only then spawned the workers, after
@@ -1590,7 +1593,7 @@ GAPS = {
     "fused: citizen-steps/s at N=10^5": (
         "at this size the kernels' own passes dominate: the gather of each citizen's contacts, three "
         "random draws per citizen from the model's streams (the same numbers on both paths; the two "
-        "normals now made from the streams' raw words in a compiled loop, `sim.normals`, 2.6x numpy's "
+        "normals now made from the streams' raw words in a compiled loop, `sim.normals`, 2.5x numpy's "
         "call), and one allocation of each new state array a month. On one thread; the citizen "
         "kernels on every core are the row 'fused on every core' below. Drawing inside the kernels would "
         "change the random numbers. Measured on a shared 2-core machine (load average given above): the "

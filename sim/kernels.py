@@ -2734,7 +2734,7 @@ _TO_DOUBLE = 1.0 / 9007199254740992.0  # PCG64's next_double: the top 53 bits ti
 
 @numba.njit(inline="always", **_JIT)
 def _double(word: np.uint64) -> float:
-    return float(word >> np.uint64(11)) * _TO_DOUBLE
+    return float(np.int64(word >> np.uint64(11))) * _TO_DOUBLE  # exact: below 2^53
 
 
 @numba.njit(inline="always", **_JIT)
@@ -2768,9 +2768,10 @@ def _ziggurat(words: np.ndarray, out: FloatArray, start: int) -> tuple[int, int]
             r >>= eight
             sign = r & one
             rabs = (r >> one) & low52
-            x = float(rabs) * wi[idx]
-            if sign == one:
-                x = -x
+            x = float(np.int64(rabs)) * wi[idx]  # rabs < 2^52: exact, by the signed conversion (_double)
+            # numpy negates x on a set sign bit; times -1.0 is the same float, without a branch that
+            # the generic target mispredicted half the time (three times slower).
+            x *= 1.0 - 2.0 * float(np.int64(sign))
             if rabs < ki[idx]:
                 out[i] = x
                 break

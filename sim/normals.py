@@ -13,8 +13,8 @@ same numbers, and the stream ends where ``standard_normal`` would have left it. 
 numbers need more than one word (the ziggurat's wedges and tail); the words are drawn as they are
 needed, never ahead (``sim.kernels.normals_from_words`` goes on where they ran out), so no word is
 drawn that numpy would not have drawn. The wedge and the tail call ``exp`` and ``log1p`` from the
-C library, as numpy does, so they agree with numpy on any machine. 2.6 times as fast as numpy's
-call at 10^5 and 10^6 numbers, 1.7 times at 2,000; below a few hundred numbers numpy's own call is
+C library, as numpy does, so they agree with numpy on any machine. 2.5 times as fast as numpy's
+call at 10^5 and 10^6 numbers, 1.6 times at 2,000; below a few hundred numbers numpy's own call is
 quicker, and the model keeps it for its per-service draws.
 
 ``tests/unit/test_normals.py`` compares numbers and stream positions with numpy's, over sizes and
