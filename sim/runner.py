@@ -322,6 +322,16 @@ def _run_task(task: tuple[str, int, SimConfig]) -> pd.DataFrame:
     return ts
 
 
+def warm_threads(tasks: list[tuple[str, int, SimConfig]]) -> int:
+    """The most threads any task's kernels run on, so that warming up readies every kernel they call.
+
+    ``kernel_threads=0`` means every thread, so it is counted as that many, not as 0.
+    """
+    from sim import kernels
+
+    return max(kernels.thread_count(cfg.kernel_threads) for _, _, cfg in tasks)
+
+
 def execute(tasks: list[tuple[str, int, SimConfig]], backend: str, workers: int) -> list[pd.DataFrame]:
     """Run (arm, replication, config) tasks in memory, in order (no store; see :mod:`sim.sweep` for sweeps)."""
     if backend == "serial" or len(tasks) <= 1:
@@ -330,7 +340,7 @@ def execute(tasks: list[tuple[str, int, SimConfig]], backend: str, workers: int)
     if any(cfg.driver == "fused" for _, _, cfg in tasks):  # compile once here; the workers load the cache
         from sim.model import warm_fused_kernels
 
-        warm_fused_kernels(max(cfg.kernel_threads for _, _, cfg in tasks))
+        warm_fused_kernels(warm_threads(tasks))
     with ProcessPoolExecutor(max_workers=min(n, len(tasks)), mp_context=get_context("spawn")) as pool:
         return list(pool.map(_run_task, tasks, chunksize=max(1, len(tasks) // (4 * n))))
 

@@ -251,6 +251,19 @@ def test_a_pools_workers_load_the_kernels_the_parent_compiled() -> None:
     assert out["same"], "a worker compiled the kernels again (the cache files changed)"
 
 
+def test_the_parent_warms_the_kernels_for_the_most_threads_any_task_asks_for() -> None:
+    """``kernel_threads=0`` (every thread) beside 1 warms the threaded kernels too; max(0, 1) was 1."""
+    import dataclasses
+
+    from sim import kernels
+    from sim.runner import warm_threads
+
+    cfg = sim.load_config([*SMALL, "driver=fused"])
+    one, every = dataclasses.replace(cfg, kernel_threads=1), dataclasses.replace(cfg, kernel_threads=0)
+    assert warm_threads([("a", 0, one), ("a", 1, every)]) == kernels.thread_count(0)
+    assert warm_threads([("a", 0, one), ("a", 1, one)]) == 1
+
+
 @pytest.mark.parametrize("name", sorted(STEP_CONFIGS))
 def test_the_service_metrics_kernel_gives_the_numpy_functions_bits(name: str) -> None:
     """``sim.kernels.service_metrics`` against ``sim.metrics``' functions on the same month's state, month by month."""
