@@ -2807,7 +2807,8 @@ def normals_in_place(words: np.ndarray) -> tuple[int, int]:
     Number ``i`` reads words from position ``i`` on before it is written at ``i``, so no word is
     overwritten before it is read; the caller copies the words from ``used`` on before writing
     more. One array instead of two: a second array of a million numbers, made and freed each
-    month, was given back to the system and faulted in again every time.
+    month, was given back to the system and faulted in again every time. The float view is made
+    here rather than passed in, so that the compiler sees both as the same memory.
     """
     return _ziggurat(words, words.view(np.float64), 0)
 
