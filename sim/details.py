@@ -151,12 +151,22 @@ class DetailRecorder:
     def _service_month(model: SocialProductivityModel) -> dict[str, FloatArray]:
         month, svc = model.service_month, model.services
         assert month is not None
-        kept = month.n_cases * (1.0 - np.nan_to_num(month.skimmed))
+        sums: dict[str, FloatArray]
+        if model.config.driver == "fused":  # the same sums in one compiled call
+            from sim import kernels  # numba is imported by the fused driver only
+
+            rows = kernels.detail_services(month.n_cases, month.skimmed, month.reported, month.true_rate)
+            sums = dict(zip(kernels.DETAIL_SERVICE_SUMS, rows, strict=True))
+        else:
+            kept = month.n_cases * (1.0 - np.nan_to_num(month.skimmed))
+            sums = {
+                "reported_passes": np.nan_to_num(month.reported) * kept,
+                "kept": kept,
+                "true_passes": np.nan_to_num(month.true_rate) * month.n_cases,
+                "cases": month.n_cases.astype(np.float64),
+            }
         return {
-            "reported_passes": np.nan_to_num(month.reported) * kept,
-            "kept": kept,
-            "true_passes": np.nan_to_num(month.true_rate) * month.n_cases,
-            "cases": month.n_cases.astype(np.float64),
+            **sums,
             "lived_outcome": svc.lived.copy(),
             "gaming_share": model.service_shares[:, cp.GAMING].copy(),
         }
@@ -166,21 +176,42 @@ class DetailRecorder:
         cit, comm, svc = model.citizens, model.communities_state, model.services
         threshold = model.config.citizens.activity_threshold_hours
         n_c = comm.size.shape[0]
+        figures: dict[str, FloatArray]
+        if model.config.driver == "fused":  # the same sums in one pass over the citizens
+            from sim import kernels  # numba is imported by the fused driver only
 
-        def rate(hours: FloatArray) -> FloatArray:
-            return community_rate((hours >= threshold).astype(np.float64), cit.community, comm.size)
+            rows = kernels.detail_communities(
+                svc.community,
+                svc.domain,
+                svc.lived,
+                cit.community,
+                cit.volunteering,
+                cit.caring,
+                cit.trust,
+                cit.motivation,
+                comm.size,
+                float(threshold),
+            )
+            figures = dict(zip(kernels.DETAIL_COMMUNITY_FIGURES, rows, strict=True))
+        else:
 
-        def mean(values: FloatArray) -> FloatArray:
-            return community_rate(values, cit.community, comm.size)
+            def rate(hours: FloatArray) -> FloatArray:
+                return community_rate((hours >= threshold).astype(np.float64), cit.community, comm.size)
 
+            def mean(values: FloatArray) -> FloatArray:
+                return community_rate(values, cit.community, comm.size)
+
+            figures = {
+                "lived_outcome": by_community(svc.lived, svc.community, svc.domain, n_c),
+                "prosocial_rate": rate(cit.volunteering + cit.caring),
+                "volunteering_rate": rate(cit.volunteering),
+                "caring_rate": rate(cit.caring),
+                "trust_mean": mean(cit.trust),
+                "motivation_mean": mean(cit.motivation),
+            }
         negotiating = model.forums_meet(model.instruments)
         return {
-            "lived_outcome": by_community(svc.lived, svc.community, svc.domain, n_c),
-            "prosocial_rate": rate(cit.volunteering + cit.caring),
-            "volunteering_rate": rate(cit.volunteering),
-            "caring_rate": rate(cit.caring),
-            "trust_mean": mean(cit.trust),
-            "motivation_mean": mean(cit.motivation),
+            **figures,
             "participation_rate": comm.participation.copy() if negotiating else np.zeros(n_c),
             "social_capital": comm.social_capital.copy(),
         }

@@ -1857,6 +1857,83 @@ def _sum_any(values: FloatArray) -> float:
     return total
 
 
+# ---------------------------------------------------------------------- the detail tables' month
+# What detail_services and detail_communities return, in order (sim.details.DetailRecorder's keys).
+DETAIL_SERVICE_SUMS = ("reported_passes", "kept", "true_passes", "cases")
+DETAIL_COMMUNITY_FIGURES = (
+    "lived_outcome",
+    "prosocial_rate",
+    "volunteering_rate",
+    "caring_rate",
+    "trust_mean",
+    "motivation_mean",
+)
+
+
+@numba.njit(**_JIT)
+def detail_services(
+    n_cases: FloatArray, skimmed: FloatArray, reported: FloatArray, true_rate: FloatArray
+) -> FloatArray:
+    """(len(DETAIL_SERVICE_SUMS), S): ``DetailRecorder._service_month``'s sums, the same operations.
+
+    A month's records kept (cases times the share not turned away), the recorded passes among them
+    and the true passes, NaN rates read as 0 (``np.nan_to_num``), and the cases.
+    """
+    n_s = n_cases.shape[0]
+    out = np.empty((len(DETAIL_SERVICE_SUMS), n_s))
+    for s in range(n_s):
+        cases = n_cases[s]
+        kept = cases * (1.0 - _nan_to_num(skimmed[s]))
+        out[0, s] = _nan_to_num(reported[s]) * kept
+        out[1, s] = kept
+        out[2, s] = _nan_to_num(true_rate[s]) * cases
+        out[3, s] = cases
+    return out
+
+
+@numba.njit(**_JIT)
+def detail_communities(
+    service_community: IntArray,
+    domain: IntArray,
+    lived: FloatArray,
+    community: IntArray,
+    volunteering: FloatArray,
+    caring: FloatArray,
+    trust: FloatArray,
+    motivation: FloatArray,
+    size: FloatArray,
+    threshold: float,
+) -> FloatArray:
+    """(len(DETAIL_COMMUNITY_FIGURES), C): ``DetailRecorder._community_month``'s per-community figures.
+
+    The lived outcome over the three domains as :func:`service_metrics` takes it
+    (``sim.metrics.by_community``); then one pass over the citizens in place of five
+    ``np.bincount`` s: the same sums (``bincount`` adds each citizen's weight to its
+    community's total in index order, from 0.0; the rates' weights are 0.0 or 1.0, so their
+    totals are exact), divided by the community's size (0 for an empty community, as
+    ``sim.details.community_rate``).
+    """
+    n_c = size.shape[0]
+    out = np.zeros((len(DETAIL_COMMUNITY_FIGURES), n_c))
+    by_domain = np.zeros((n_c, 3))
+    for s in range(service_community.shape[0]):
+        by_domain[service_community[s], domain[s]] = lived[s]
+    for c in range(n_c):
+        out[0, c] = ((by_domain[c, 0] + by_domain[c, 1]) + by_domain[c, 2]) / 3.0
+    for i in range(community.shape[0]):
+        c = community[i]
+        vol, care = volunteering[i], caring[i]
+        out[1, c] += 1.0 if vol + care >= threshold else 0.0
+        out[2, c] += 1.0 if vol >= threshold else 0.0
+        out[3, c] += 1.0 if care >= threshold else 0.0
+        out[4, c] += trust[i]
+        out[5, c] += motivation[i]
+    for c in range(n_c):
+        for r in range(1, len(DETAIL_COMMUNITY_FIGURES)):
+            out[r, c] = out[r, c] / size[c] if size[c] > 0 else 0.0
+    return out
+
+
 # ---------------------------------------------------------------------- what citizens met
 # The constants adapt_context reads (sim.config's citizens section, and two more), in order.
 ADAPT_CONTEXT_PARAMS = (
@@ -2829,6 +2906,8 @@ ENTRY_POINTS = (
     services,
     service_metrics,
     citizen_means,
+    detail_services,
+    detail_communities,
     forum_inputs_kernel,
     forum_round_kernel,
     normals_in_place,

@@ -521,8 +521,8 @@ class SocialProductivityModel(mesa.Model):
         cases = self.streams["cases"]
         n_cases = np.minimum(cases.poisson(scfg.cases_per_citizen * comm.size[s_comm]), scfg.max_cases_per_service)
         total = int(n_cases.sum())
-        # The numpy path's cases.random((5, total)), row by row: the same draws (kernels.service_conditions).
-        u = tuple(cases.random(total) for _ in range(5))
+        # The numpy path's draw, its rows as the kernels' five arrays (kernels.service_conditions).
+        u = tuple(cases.random((5, total)))
         objective_set, objective, accountability = self.objectives()
         u_audit = self.streams["audits"].random(n_s)
         inspections = self.streams["inspections"]

@@ -309,6 +309,47 @@ def test_detail_tables_are_the_same_on_both_drivers() -> None:
     pd.testing.assert_series_equal(series["vectorised"]["bunching_ratio"], series["fused"]["bunching_ratio"])
 
 
+def test_the_detail_kernels_give_the_numpy_months_bits_on_edge_states() -> None:
+    """``kernels.detail_services`` and ``detail_communities`` against the numpy path's month, on odd states.
+
+    Each month the state is pushed to the edges the kernels must treat as numpy does: hours
+    exactly at the activity threshold, NaN and infinite rates, an empty community, and a
+    community left without one of its three services' domains.
+    """
+    import dataclasses
+
+    from sim.details import DetailRecorder
+
+    model = SocialProductivityModel(sim.load_config([*SMALL, "steps=10", "burn_in=0", "seed=3", "driver=fused"]))
+    fused_cfg = model.config
+    numpy_cfg = dataclasses.replace(fused_cfg, driver="vectorised")
+    threshold = fused_cfg.citizens.activity_threshold_hours
+    rng = np.random.default_rng(11)
+    compared = 0
+    for _ in range(10):
+        model.step()
+        cit, month, comm, svc = model.citizens, model.service_month, model.communities_state, model.services
+        assert month is not None
+        at = rng.choice(cit.n, size=20, replace=False)
+        cit.volunteering[at[:10]] = threshold
+        cit.caring[at[10:]] = threshold - cit.volunteering[at[10:]]
+        for rates in (month.skimmed, month.reported, month.true_rate):
+            rates[rng.choice(rates.shape[0], size=3, replace=False)] = [np.nan, np.inf, -np.inf]
+        comm.size[rng.integers(comm.size.shape[0])] = 0.0
+        svc.domain[rng.integers(svc.domain.shape[0])] = svc.domain[0] - 1 if svc.domain[0] > 0 else 1
+        fused = (DetailRecorder._service_month(model), DetailRecorder._community_month(model))
+        model.config = numpy_cfg  # the same state, read by the numpy functions
+        with np.errstate(over="ignore"):  # an infinite rate times the cases, as the kernel takes it
+            reference = (DetailRecorder._service_month(model), DetailRecorder._community_month(model))
+        model.config = fused_cfg
+        for table, table_reference in zip(fused, reference, strict=True):
+            assert table.keys() == table_reference.keys()
+            for key, value in table_reference.items():
+                np.testing.assert_array_equal(table[key], value, err_msg=key, strict=True)
+                compared += 1
+    assert compared == 10 * 14
+
+
 def test_portable_log_and_exp_keep_their_bits_without_libm_frexp_and_ldexp() -> None:
     """The kernels' ``log`` and ``exp`` (frexp, ldexp read off the bits) equal the portable ones, edges too."""
     import numba
