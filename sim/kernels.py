@@ -1920,14 +1920,26 @@ def detail_communities(
         by_domain[service_community[s], domain[s]] = lived[s]
     for c in range(n_c):
         out[0, c] = ((by_domain[c, 0] + by_domain[c, 1]) + by_domain[c, 2]) / 3.0
+    # Kept in registers while the community stays the same (citizens are grouped by community):
+    # the same additions in the same order.
+    c_run, prosocial, volunteers, carers, trust_sum, motivation_sum = -1, 0.0, 0.0, 0.0, 0.0, 0.0
     for i in range(community.shape[0]):
         c = community[i]
+        if c != c_run:
+            if c_run >= 0:
+                out[1, c_run], out[2, c_run], out[3, c_run] = prosocial, volunteers, carers
+                out[4, c_run], out[5, c_run] = trust_sum, motivation_sum
+            c_run, prosocial, volunteers, carers = c, out[1, c], out[2, c], out[3, c]
+            trust_sum, motivation_sum = out[4, c], out[5, c]
         vol, care = volunteering[i], caring[i]
-        out[1, c] += 1.0 if vol + care >= threshold else 0.0
-        out[2, c] += 1.0 if vol >= threshold else 0.0
-        out[3, c] += 1.0 if care >= threshold else 0.0
-        out[4, c] += trust[i]
-        out[5, c] += motivation[i]
+        prosocial += 1.0 if vol + care >= threshold else 0.0
+        volunteers += 1.0 if vol >= threshold else 0.0
+        carers += 1.0 if care >= threshold else 0.0
+        trust_sum += trust[i]
+        motivation_sum += motivation[i]
+    if c_run >= 0:
+        out[1, c_run], out[2, c_run], out[3, c_run] = prosocial, volunteers, carers
+        out[4, c_run], out[5, c_run] = trust_sum, motivation_sum
     for c in range(n_c):
         for r in range(1, len(DETAIL_COMMUNITY_FIGURES)):
             out[r, c] = out[r, c] / size[c] if size[c] > 0 else 0.0
