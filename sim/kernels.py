@@ -1172,7 +1172,7 @@ def services(
     amb_rec = np.empty(n_e, dtype=np.int64)
     amb_true = np.empty(n_e, dtype=np.int64)
     amb_found = np.empty(n_e, dtype=np.int64)
-    ambiguous = np.empty(total_cases, dtype=np.int64)
+    ambiguous = np.empty(total_cases, dtype=np.uintp)  # unsigned: indexing by it needs no wraparound code
     for s in range(n_s):
         cap, k_raw, dep, shock = cond[0, s], cond[1, s], cond[2, s], cond[3, s]
         # 1. Each evaluation's own figures (per service, not per case).
@@ -1228,17 +1228,27 @@ def services(
         above = below = kept_n = 0
         # Counted without branches, in locals (integer counts, exact): the conditions are random
         # per case, and branches on them were mispredicted about half the time.
-        for c in range(lo, hi):
-            noise = case_noise[c]
-            um, us = u_move[c], u_skim[c]
+        # The service's cases as slices, looped from 0: the compiler then sees that no index is
+        # negative (numba's wraparound of negative indices was a fifth of the loop's instructions).
+        noise_s, move_s, skim_s, land_s, detect_s = (
+            case_noise[lo:hi],
+            u_move[lo:hi],
+            u_skim[lo:hi],
+            u_land[lo:hi],
+            u_detect[lo:hi],
+        )
+        recorded_s, kept_s, true_s = recorded_out[lo:hi], kept_out[lo:hi], true_out[lo:hi]
+        for j in range(hi - lo):
+            noise = noise_s[j]
+            um, us = move_s[j], skim_s[j]
             # The records of the allocation in force, and what the metrics and details count of them.
             tv = logit_0 + noise
             manipulated = (tv < 0.0) & (tv >= -window) & (um < move_0)
-            rec = u_land[c] * landing if manipulated else tv
+            rec = land_s[j] * landing if manipulated else tv
             kept = not ((tv < -window) & (us < skim_0))
-            recorded_out[c] = rec
-            kept_out[c] = kept
-            true_out[c] = tv
+            recorded_s[j] = rec
+            kept_s[j] = kept
+            true_s[j] = tv
             # sim.rules.indicators.bunching_ratio's counts, over the records kept.
             above += int(kept & (rec >= 0.0) & (rec < bunching_window))
             below += int(kept & (rec < 0.0) & (rec >= -bunching_window))
@@ -1251,8 +1261,8 @@ def services(
             passes = tv_low >= 0.0
             tail = tv_high < -window
             band = (tv_low >= -window) & (tv_high < 0.0)
-            landed = band & (u_land[c] * landing >= 0.0)
-            detected = band & (u_detect[c] < detection)
+            landed = band & (land_s[j] * landing >= 0.0)
+            detected = band & (detect_s[j] < detection)
             n_pass += int(passes)
             moved_0 += int(landed & (um < move_0))
             moved_1 += int(landed & (um < move_1))
@@ -1263,7 +1273,7 @@ def services(
             skimmed_0 += int(tail & (us < skim_0))
             skimmed_1 += int(tail & (us < skim_1))
             skimmed_2 += int(tail & (us < skim_2))
-            ambiguous[n_amb] = c
+            ambiguous[n_amb] = np.uintp(lo + j)
             n_amb += int(not (passes | tail | band))
         counts[0] += above
         counts[1] += below
