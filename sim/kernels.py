@@ -227,34 +227,41 @@ def _neighbour_mean(values: FloatArray, contacts: IntArray, i: int, k: int, buf:
     """Row ``i`` of ``sim.rules.network.neighbour_mean``: its contacts' values summed in numpy's order, over k.
 
     numpy starts the sum at +0.0 (the ``+ 0.0`` on the first term); up to a block it keeps eight
-    running partial sums, which are written out here so that they stay in registers.
+    running partial sums, which are written out here so that they stay in registers. The contacts
+    are read as unsigned indices: they are never negative (``sim.rules.network.build_contacts``
+    draws them in ``[0, N)``), and numba wraps a signed index read from an array round with
+    extra instructions on every access (a sixth of the decide kernel's time at 10^5 citizens).
     """
     if k < 8:
-        acc = values[contacts[i, 0]] + 0.0
+        acc = values[np.uintp(contacts[i, 0])] + 0.0
         for j in range(1, k):
-            acc += values[contacts[i, j]]
+            acc += values[np.uintp(contacts[i, j])]
         return acc / k
     if k <= _PAIRWISE_BLOCK:
-        r0 = values[contacts[i, 0]] + 0.0
-        r1, r2, r3 = values[contacts[i, 1]], values[contacts[i, 2]], values[contacts[i, 3]]
-        r4, r5 = values[contacts[i, 4]], values[contacts[i, 5]]
-        r6, r7 = values[contacts[i, 6]], values[contacts[i, 7]]
+        r0 = values[np.uintp(contacts[i, 0])] + 0.0
+        r1, r2, r3 = (
+            values[np.uintp(contacts[i, 1])],
+            values[np.uintp(contacts[i, 2])],
+            values[np.uintp(contacts[i, 3])],
+        )
+        r4, r5 = values[np.uintp(contacts[i, 4])], values[np.uintp(contacts[i, 5])]
+        r6, r7 = values[np.uintp(contacts[i, 6])], values[np.uintp(contacts[i, 7])]
         whole = k - k % 8
         for j in range(8, whole, 8):
-            r0 += values[contacts[i, j]]
-            r1 += values[contacts[i, j + 1]]
-            r2 += values[contacts[i, j + 2]]
-            r3 += values[contacts[i, j + 3]]
-            r4 += values[contacts[i, j + 4]]
-            r5 += values[contacts[i, j + 5]]
-            r6 += values[contacts[i, j + 6]]
-            r7 += values[contacts[i, j + 7]]
+            r0 += values[np.uintp(contacts[i, j])]
+            r1 += values[np.uintp(contacts[i, j + 1])]
+            r2 += values[np.uintp(contacts[i, j + 2])]
+            r3 += values[np.uintp(contacts[i, j + 3])]
+            r4 += values[np.uintp(contacts[i, j + 4])]
+            r5 += values[np.uintp(contacts[i, j + 5])]
+            r6 += values[np.uintp(contacts[i, j + 6])]
+            r7 += values[np.uintp(contacts[i, j + 7])]
         acc = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
         for j in range(whole, k):
-            acc += values[contacts[i, j]]
+            acc += values[np.uintp(contacts[i, j])]
         return acc / k
     for j in range(k):
-        buf[j] = values[contacts[i, j]]
+        buf[j] = values[np.uintp(contacts[i, j])]
     buf[0] = buf[0] + 0.0
     return _pairwise_long(buf, 0, k) / k
 
