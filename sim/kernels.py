@@ -1166,6 +1166,8 @@ def services(
     p_m_e = np.empty(n_e)
     p_u_e = np.empty(n_e)
     lived_e = np.empty(n_e)
+    produced_m = np.empty(n_e)  # per evaluation: CES production, then its logarithm
+    produced_u = np.empty(n_e)
     # Per evaluation, the distinct values of move and skim it uses (trials that leave the gaming
     # share alone share them), and the counts over its cases.
     move_of = np.empty(n_e, dtype=np.int64)
@@ -1182,9 +1184,11 @@ def services(
     ambiguous = np.empty(total_cases, dtype=np.uintp)  # unsigned: indexing by it needs no wraparound code
     for s in range(n_s):
         cap, k_raw, dep, shock = cond[0, s], cond[1, s], cond[2, s], cond[3, s]
-        # 1. Each evaluation's own figures (per service, not per case).
+        # 1. Each evaluation's own figures (per service, not per case), in three loops: the inputs
+        # and the production, then the logarithms, then the logits and their logistic. Each value
+        # is made by the same operations as one evaluation at a time would make it; apart, the
+        # fourteen logarithms and exponentials (each a chain of dependent operations) overlap.
         e_m_prev = e_u_prev = k_prev = math.nan
-        ces_m = ces_u = 0.0
         for a in range(n_e):
             for j in range(n_a):
                 rows[a, j] = shares[s, j] if a == 0 else (1.0 - size) * shares[s, j]
@@ -1196,20 +1200,26 @@ def services(
             partnership = rows[a, _P]
             k = k_raw * (1.0 + boost * (partnership / (partnership + 0.1)))
             effort = rows[a, _G] * cap / manip_cost
-            move = _clip(effort * (1.0 - css), 0.0, 1.0)
-            skim = cs_max * _clip(effort * css, 0.0, 1.0)
+            move_e[a] = _clip(effort * (1.0 - css), 0.0, 1.0)
+            skim_e[a] = cs_max * _clip(effort * css, 0.0, 1.0)
             # Two trials that move only the gaming and slack shares have the same inputs: the same
             # production (equal floats give equal results; NaN never compares equal, so is redone).
-            if not (e_m == e_m_prev and e_u == e_u_prev and k == k_prev):
-                ces_m = _log(_maximum(_ces(e_m, k, w, rho, inv_rho), _EPS))
-                ces_u = _log(_maximum(_ces(e_u, k, w, rho, inv_rho), _EPS))
+            if a > 0 and e_m == e_m_prev and e_u == e_u_prev and k == k_prev:
+                produced_m[a], produced_u[a] = produced_m[a - 1], produced_u[a - 1]
+            else:
+                produced_m[a] = _maximum(_ces(e_m, k, w, rho, inv_rho), _EPS)
+                produced_u[a] = _maximum(_ces(e_u, k, w, rho, inv_rho), _EPS)
                 e_m_prev, e_u_prev, k_prev = e_m, e_u, k
-            logit_m = intercept + slope * ces_m - dep_effect * dep + shock
-            logit_u = intercept + slope * ces_u - dep_effect * dep + shock
-            logit_u = logit_u - cs_harm * skim
+        for a in range(n_e):
+            produced_m[a] = _log(produced_m[a])
+            produced_u[a] = _log(produced_u[a])
+        for a in range(n_e):
+            logit_m = intercept + slope * produced_m[a] - dep_effect * dep + shock
+            logit_u = intercept + slope * produced_u[a] - dep_effect * dep + shock
+            logit_u = logit_u - cs_harm * skim_e[a]
             p_m = 1.0 / (1.0 + _exp(-logit_m))
             p_u = 1.0 / (1.0 + _exp(-logit_u))
-            logit[a], move_e[a], skim_e[a] = logit_m, move, skim
+            logit[a] = logit_m
             p_m_e[a], p_u_e[a], lived_e[a] = p_m, p_u, mw * p_m + (1.0 - mw) * p_u
         # 2. The cases, once for all seven evaluations. A case's true value is logit + noise, and
         # float addition is monotone: a case whose value is at or above the standard under the
