@@ -2278,8 +2278,14 @@ def service_conditions(
     n_cases = u_cases[0].shape[0]
     for r in range(5):
         row = u_cases[r]
+        # numpy's uniforms fall outside the clip's range about twice in 10^12 draws: look first
+        # (a read-only pass), and clip only a row that needs it (the same values either way).
+        outside = False
         for i in range(n_cases):
-            row[i] = _clip(row[i], 1e-12, 1.0 - 1e-12)
+            outside |= (row[i] < 1e-12) | (row[i] > 1.0 - 1e-12)
+        if outside:
+            for i in range(n_cases):
+                row[i] = _clip(row[i], 1e-12, 1.0 - 1e-12)
     noise = np.empty(n_cases)
     # Clipped uniforms give odds in [1e-12, 1e12], all normal floats: checked in one pass, then
     # their logarithms in a loop without branches (four times faster than one by one with _log).

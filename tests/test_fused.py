@@ -350,6 +350,42 @@ def test_the_detail_kernels_give_the_numpy_months_bits_on_edge_states() -> None:
     assert compared == 10 * 14
 
 
+def test_the_conditions_kernel_clips_case_uniforms_at_the_ends_as_numpy_does() -> None:
+    """``kernels.service_conditions`` clips a row of case uniforms only where it finds a value outside (rare).
+
+    The uniforms of a real month's call, with values put at and beyond both ends of the clip
+    (0, 1e-13, the largest float below 1) in some rows and not in others: every row must come
+    out as ``np.clip`` makes it, and the case noise as ``indicators.case_noise`` of the clipped row.
+    """
+    from sim import kernels
+    from sim.rules import indicators
+
+    captured: list[tuple[object, ...]] = []
+    original = kernels.service_conditions
+
+    def capture(*args: object) -> object:
+        captured.append(args)
+        return original(*args)
+
+    model = SocialProductivityModel(sim.load_config([*SMALL, "steps=2", "burn_in=0", "seed=4", "driver=fused"]))
+    try:
+        kernels.service_conditions = capture  # type: ignore[assignment]
+        model.step()
+    finally:
+        kernels.service_conditions = original  # type: ignore[assignment]
+    args = list(captured[0])
+    slot = next(i for i, a in enumerate(args) if isinstance(a, tuple) and len(a) == 5)
+    rows = [np.array(u, copy=True) for u in args[slot]]
+    rows[0][[0, 7]] = [0.0, 1.0 - 2.0**-53]
+    rows[3][[2, 5, 9]] = [1e-13, 1.0 - 1e-13, 0.0]
+    expected = [np.clip(u, 1e-12, 1.0 - 1e-12) for u in rows]
+    args[slot] = tuple(rows)
+    noise = original(*args)[4]
+    for row, clipped in zip(rows, expected, strict=True):
+        np.testing.assert_array_equal(row, clipped, strict=True)
+    np.testing.assert_array_equal(noise, indicators.case_noise(expected[0]), strict=True)
+
+
 def test_portable_log_and_exp_keep_their_bits_without_libm_frexp_and_ldexp() -> None:
     """The kernels' ``log`` and ``exp`` (frexp, ldexp read off the bits) equal the portable ones, edges too."""
     import numba
