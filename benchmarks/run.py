@@ -1553,17 +1553,17 @@ FIXED_COST_GAP = (
     "their allocations, about 60 services x 7, and the some 6,000 case records a month) and numpy's "
     "random draws (some 30,000 uniforms and 4,000 normals a month, kept so that every result keeps its "
     "bits); Python bookkeeping spread over about a hundred small calls a month is the rest (the phase "
-    "and function tables above; measured 2026-11-30 evening on the machine above, inside one process, "
-    "each kernel call and draw timed: kernels 0.24 ms, of which the services kernel 0.11 ms and the "
-    "services' conditions 0.04 ms; draws 0.10 ms, of which the five uniforms per case record 0.05 ms, "
-    "near the generator's own speed of about 1.5 ns a number; Python about 0.07 ms of a 0.40 ms "
-    "month). The kernels and the draws alone take 0.34 ms of the 0.40 ms a month may take at 5 M/s, "
-    "and the numpy path's month is also faster on this CPU, so a 10x ratio is out of reach without "
-    "changes to the rules. Closing the gap needs fewer random numbers per case record or fewer "
-    "evaluations per service, changes to the model's rules that change every result, or the whole "
-    "month in one compiled call. The kernels are compiled for numba's generic x86-64 target (the issue "
-    "asks for a portable target): compiled for this CPU (AVX-512) the services' conditions took 0.014 "
-    "instead of 0.037 ms and the decide kernel 0.039 instead of 0.045 ms."
+    "and function tables above). Measured 2026-11-30 19:45 on the machine above, inside one process, "
+    "each kernel call timed (medians): the services kernel 0.093 ms, the services' conditions 0.028 ms, "
+    "decide 0.042 ms, adapt 0.025 ms, the two normal draws 0.026 ms, the metrics' kernels about 0.02 ms; "
+    "the five uniforms per case record about 0.04 ms, at the generator's own speed of about 1.5 ns a "
+    "number. The numpy path's month at this size is about 2.2 ms, so 10x asks for a month of 0.22 ms, "
+    "less than the kernels alone take: out of reach without changes to the rules (fewer random numbers "
+    "per case record, fewer evaluations per service: both change every result) or the whole month in "
+    "one compiled call. The kernels are compiled for numba's generic x86-64 target (the issue asks for a "
+    "portable target): compiled for this CPU (AVX-512) the services' conditions took 0.014 instead of "
+    "0.037 ms and the decide kernel 0.039 instead of 0.045 ms (2026-11-30 afternoon, before this "
+    "session's changes)."
 )
 
 GAPS = {
@@ -1603,13 +1603,15 @@ GAPS = {
         "follows the sweep rate above (worker start-up, free cores)."
     ),
     "fused: citizen-steps/s at N=10^5": (
-        "at this size the kernels' own passes dominate: the gather of each citizen's contacts, three "
-        "random draws per citizen from the model's streams (the same numbers on both paths; the two "
-        "normals now made from the streams' raw words in a compiled loop, `sim.normals`, 2.5x numpy's "
-        "call), and one allocation of each new state array a month. On one thread; the citizen "
-        "kernels on every core are the row 'fused on every core' below. Drawing inside the kernels would "
-        "change the random numbers. Measured on a shared 2-core machine (load average given above): the "
-        "absolute rates are low, the ratio to the numpy path is from the same run."
+        "at this size the kernels' own passes dominate (2026-11-30 19:45, one process, each call timed): "
+        "the decide kernel about 2.4 ms of a 5.1-5.4 ms month (the gather of eight contacts per citizen "
+        "is about 0.6 ms of it), adapt 1.05 ms, the two normal draws per citizen 0.66 ms (made from the "
+        "streams' raw words in a compiled loop, `sim.normals`, 2.5x numpy's call; half of it is the "
+        "generator itself), the metrics' means 0.35 ms and the services' phase 0.56 ms. The same numbers "
+        "must be drawn to keep the results, and drawing inside the kernels would change them. On one "
+        "thread; the citizen kernels on every core are the row 'fused on every core' below. The rate "
+        "moves by several per cent between runs on this shared machine: in the same run the thread "
+        "section's one-thread rate at 10^5 (the table above) can differ from this row's."
     ),
     "fused on every core: citizen-steps/s at N=10^5": (
         "on 2 cores the threaded citizen kernels (decide, adapt, the citizen means) run about twice as fast "
@@ -1663,9 +1665,15 @@ GAPS = {
         "writing into two buffers swapped each month would save a few arrays of N floats."
     ),
     "fused: exponent in N (10^4..10^6)": (
-        "a month's cost that does not grow with N (the services' case evaluations, capped per service, "
-        "and the kernels' calls) is still a good part of a month at 10^4, so time grows more slowly "
-        "than N over this range."
+        "what keeps the fit below 0.9 is model work, not overhead: the services' phase. A service records "
+        "at most 300 cases a month (`services.max_cases_per_service`), so from about 9,000 citizens on "
+        "the 60 services make 18,000 case records a month, and their phase (the services kernel over the "
+        "records, their conditions, five uniforms per record) costs about the same at every size: 0.47 ms "
+        "at 10^4, 0.56 ms at 10^5 and 0.77 ms at 10^6 (measured 2026-11-30 19:45, one process, phases "
+        "timed), against months of 1.01, 5.13 and 54 ms (the rows above). Without that phase the same "
+        "fit over the same rows gives 1.00. The phase is already compiled and shared by the seven "
+        "evaluations; making it cheaper per record, or sampling fewer records, would close the gap (the "
+        "second changes results)."
     ),
 }
 
