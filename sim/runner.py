@@ -259,7 +259,7 @@ def rerun(folder: str | Path) -> RerunReport:
         ConfigError: the saved config no longer validates (naming the key).
 
     """
-    import io
+    import tempfile
 
     folder = Path(folder)
     for name in ("config.yaml", "timeseries.parquet"):
@@ -283,9 +283,14 @@ def rerun(folder: str | Path) -> RerunReport:
     else:
         warnings.append("provenance.json is missing: versions cannot be compared")
     saved = read_saved_table(folder / "timeseries.parquet")
-    buf = io.BytesIO()
-    simulate(cfg).to_parquet(buf, index=False)  # the same round trip the saved table went through
-    new = pd.read_parquet(io.BytesIO(buf.getvalue()))
+    # The same round trip the saved table went through: to a Parquet file and back. A file on disk,
+    # not an in-memory Python file: pyarrow keeps the Python file object of a table it read and may
+    # let go of it on one of its own threads while the interpreter shuts down, which then aborts
+    # the process ("terminate called without an active exception", about one rerun in twenty).
+    with tempfile.TemporaryDirectory(prefix="sim-rerun-") as tmp:
+        path = Path(tmp) / "timeseries.parquet"
+        simulate(cfg).to_parquet(path, index=False)
+        new = read_saved_table(path)
     diff = first_difference(saved, new)
     return RerunReport(not diff, diff, warnings, len(new))
 
