@@ -1735,6 +1735,22 @@ def _correlation(reported: FloatArray, lived: FloatArray) -> float:
 
 
 @numba.njit(**_JIT)
+def _lived_by_community(service_community: IntArray, domain: IntArray, lived: FloatArray, n_c: int) -> FloatArray:
+    """``sim.metrics.by_community`` of the services' lived outcome, with numpy's bits.
+
+    Per community, numpy's mean over its three domains (over axis 1: ``((a + b) + c) / 3``), a
+    domain without a service counted as 0.
+    """
+    by_domain = np.zeros((n_c, 3))
+    for s in range(service_community.shape[0]):
+        by_domain[service_community[s], domain[s]] = lived[s]
+    out = np.empty(n_c)
+    for c in range(n_c):
+        out[c] = ((by_domain[c, 0] + by_domain[c, 1]) + by_domain[c, 2]) / 3.0
+    return out
+
+
+@numba.njit(**_JIT)
 def _equity_gap(outcome: FloatArray, deprivation: FloatArray, size: FloatArray) -> float:
     """``sim.metrics.equity_gap``: the least deprived fifth's mean outcome minus the most deprived fifth's."""
     keep = size > 0
@@ -1852,14 +1868,7 @@ def service_metrics(
     out[12] = _weighted_share(shares[:, _M], weight, w_sum, prod)
     out[13] = _weighted_share(shares[:, _U], weight, w_sum, prod)
     out[14] = _correlation(reported, lived)
-    # Per community, the mean over its three domains (numpy's mean over axis 1: ((a + b) + c) / 3).
-    by_domain = np.zeros((n_c, 3))
-    for s in range(n_s):
-        by_domain[service_community[s], domain[s]] = lived[s]
-    lived_c = np.empty(n_c)
-    for c in range(n_c):
-        lived_c[c] = ((by_domain[c, 0] + by_domain[c, 1]) + by_domain[c, 2]) / 3.0
-    out[15] = _equity_gap(lived_c, deprivation, size)
+    out[15] = _equity_gap(_lived_by_community(service_community, domain, lived, n_c), deprivation, size)
     out[16] = _weighted_mean(participation, size, prod, kept) if forums else 0.0
     m = 0
     for s in range(n_s):
@@ -1933,20 +1942,15 @@ def detail_communities(
 ) -> FloatArray:
     """(len(DETAIL_COMMUNITY_FIGURES), C): ``DetailRecorder._community_month``'s per-community figures.
 
-    The lived outcome over the three domains as :func:`service_metrics` takes it
-    (``sim.metrics.by_community``); then one pass over the citizens in place of five
-    ``np.bincount`` s: the same sums (``bincount`` adds each citizen's weight to its
-    community's total in index order, from 0.0; the rates' weights are 0.0 or 1.0, so their
-    totals are exact), divided by the community's size (0 for an empty community, as
-    ``sim.details.community_rate``).
+    The lived outcome over the three domains (:func:`_lived_by_community`); then one pass over
+    the citizens in place of five ``np.bincount`` s: the same sums (``bincount`` adds each
+    citizen's weight to its community's total in index order, from 0.0; the rates' weights are
+    0.0 or 1.0, so their totals are exact), divided by the community's size (0 for an empty
+    community, as ``sim.details.community_rate``).
     """
     n_c = size.shape[0]
     out = np.zeros((len(DETAIL_COMMUNITY_FIGURES), n_c))
-    by_domain = np.zeros((n_c, 3))
-    for s in range(service_community.shape[0]):
-        by_domain[service_community[s], domain[s]] = lived[s]
-    for c in range(n_c):
-        out[0, c] = ((by_domain[c, 0] + by_domain[c, 1]) + by_domain[c, 2]) / 3.0
+    out[0] = _lived_by_community(service_community, domain, lived, n_c)
     # Kept in registers while the community stays the same (citizens are grouped by community):
     # the same additions in the same order.
     c_run, prosocial, volunteers, carers, trust_sum, motivation_sum = -1, 0.0, 0.0, 0.0, 0.0, 0.0

@@ -318,8 +318,12 @@ def test_the_detail_kernels_give_the_numpy_months_bits_on_edge_states() -> None:
     """
     import dataclasses
 
-    from sim.details import DetailRecorder
+    from sim import kernels
+    from sim.details import COMMUNITY_MEANS, SERVICE_SUMS, DetailRecorder
 
+    # The kernels' rows are named after the recorder's sums (the first of them, in order).
+    assert kernels.DETAIL_SERVICE_SUMS == SERVICE_SUMS[: len(kernels.DETAIL_SERVICE_SUMS)]
+    assert kernels.DETAIL_COMMUNITY_FIGURES == COMMUNITY_MEANS[: len(kernels.DETAIL_COMMUNITY_FIGURES)]
     model = SocialProductivityModel(sim.load_config([*SMALL, "steps=10", "burn_in=0", "seed=3", "driver=fused"]))
     fused_cfg = model.config
     numpy_cfg = dataclasses.replace(fused_cfg, driver="vectorised")
