@@ -354,7 +354,7 @@ def test_the_detail_kernels_give_the_numpy_months_bits_on_edge_states() -> None:
     assert compared == 10 * 14
 
 
-def test_the_conditions_kernel_clips_case_uniforms_at_the_ends_as_numpy_does() -> None:
+def test_the_conditions_kernel_clips_case_uniforms_at_the_ends_as_numpy_does(monkeypatch: pytest.MonkeyPatch) -> None:
     """``kernels.service_conditions`` clips a row of case uniforms only where it finds a value outside (rare).
 
     The uniforms of a real month's call, with values put at and beyond both ends of the clip
@@ -372,11 +372,8 @@ def test_the_conditions_kernel_clips_case_uniforms_at_the_ends_as_numpy_does() -
         return original(*args)
 
     model = SocialProductivityModel(sim.load_config([*SMALL, "steps=2", "burn_in=0", "seed=4", "driver=fused"]))
-    try:
-        kernels.service_conditions = capture  # type: ignore[assignment]
-        model.step()
-    finally:
-        kernels.service_conditions = original  # type: ignore[assignment]
+    monkeypatch.setattr(kernels, "service_conditions", capture)
+    model.step()
     args = list(captured[0])
     slot = next(i for i, a in enumerate(args) if isinstance(a, tuple) and len(a) == 5)
     rows = [np.array(u, copy=True) for u in args[slot]]
