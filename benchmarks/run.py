@@ -1517,6 +1517,18 @@ NOTES = """## How the speed is obtained, and what would go further
   hundred numbers numpy's call is quicker, so the services' draws keep it). In-process A/B against
   numpy's call, alternating blocks of 5 months on one model, one thread: 10^5 citizens 7.41 to 6.41
   ms a month (1.16x), 10^6 83.3 to 71.5 ms (1.17x), 2,000 0.392 to 0.383 ms (1.02x).
+* PCG64, four steps at a time (2026-11-30, twelfth session): numpy makes PCG64's numbers one at a
+  time, each step of its 128-bit recurrence waiting for the last (about 1.5 ns a number here). Four
+  steps are again one affine step (state x M^4 + inc x (M^3 + M^2 + M + 1), modulo 2^128), so
+  `kernels.pcg64_fill` runs four lanes started at consecutive states: the same words in the same
+  order, about 0.85 ns a number, exact integer arithmetic on any CPU. `sim.pcg64.random` and
+  `random_raw` read the stream's state through numpy's public `bit_generator.state` and write it
+  back advanced (about 4 us a call, so numpy's call is kept below 6,144 numbers). Used for the
+  services' five uniforms per case record (about 30,000 a month at 2,000 citizens, 90,000 from
+  9,000 on), the adapt phase's uniform per citizen and the normals' raw words;
+  `tests/unit/test_pcg64.py` checks numbers and stream state against numpy's. Month A/B against the
+  commit before, fresh processes alternating (medians): 2,000 citizens 417 to 402 us, 10^4 1,037
+  to 979 us, 10^5 5.13 to 4.93 ms.
 * The pool's start (2026-11-30): `python -m sim` starts the process pool as soon as the experiment
   is checked (`sim.sweep.backends.prestart`), and the first worker readies the kernels while the
   others import; before, the driver loaded the kernels and only then spawned the workers, after

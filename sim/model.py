@@ -510,7 +510,7 @@ class SocialProductivityModel(mesa.Model):
         evaluates the allocation in force and the six trials case by case, learns, and counts
         what the metrics and the detail tables need of the records. The same bits throughout.
         """
-        from sim import kernels
+        from sim import kernels, pcg64
 
         comm, svc, scfg, fp = self.communities_state, self.services, self.config.services, self.forum_params
         s_comm = svc.community
@@ -521,8 +521,8 @@ class SocialProductivityModel(mesa.Model):
         cases = self.streams["cases"]
         n_cases = np.minimum(cases.poisson(scfg.cases_per_citizen * comm.size[s_comm]), scfg.max_cases_per_service)
         total = int(n_cases.sum())
-        # The numpy path's draw, its rows as the kernels' five arrays (kernels.service_conditions).
-        u = tuple(cases.random((5, total)))
+        # The numpy path's draw (the same numbers, made faster), its rows as the kernels' five arrays.
+        u = tuple(pcg64.random(cases, (5, total)))
         objective_set, objective, accountability = self.objectives()
         u_audit = self.streams["audits"].random(n_s)
         inspections = self.streams["inspections"]
@@ -956,10 +956,11 @@ class SocialProductivityModel(mesa.Model):
 
     def _draw_adapt(self) -> tuple[FloatArray, FloatArray]:
         """The fused adapt phase's draws: a uniform (``engagement``) and a normal (``experience``) per citizen."""
-        from sim.normals import standard_normal  # numpy's numbers from the same stream, faster
+        from sim.normals import standard_normal  # numpy's numbers from the same streams, faster
+        from sim.pcg64 import random
 
         n = self.citizens.n
-        return self.streams["engagement"].random(n), standard_normal(self.streams["experience"], n)
+        return random(self.streams["engagement"], n), standard_normal(self.streams["experience"], n)
 
     def adapt_citizens(self, sel: slice) -> None:
         """Run the adaptation rules for a selection of citizens into the month's buffer."""
