@@ -219,11 +219,17 @@ def _config(n: int, driver: str = "vectorised", steps: int | None = None, thread
 
 
 def worker_step(n: int, steps: int, driver: str, warmup: int, threads: int = 1) -> dict[str, Any]:
-    """Construct the default model at N, warm up, then time ``steps`` calls of ``model.step()``."""
+    """Construct the default model at N, warm up, then time ``steps`` calls of ``model.step()``.
+
+    The config's horizon is the months stepped (``warmup + steps``), so every timed month is one
+    a run of that length makes, its end-of-run window of detail tables (the last 12 months) included
+    once. Until 2026-11-30 the horizon stayed the default 120 months whatever the steps: at N up to
+    20,000, 200 timed months of a 120-month config, 94 of them in or past the window.
+    """
     from sim.model import SocialProductivityModel
 
     rss_start = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    cfg = _config(n, driver, threads=threads)
+    cfg = _config(n, driver, steps=warmup + steps, threads=threads)
     t0 = time.perf_counter()
     model = SocialProductivityModel(cfg)
     construct = time.perf_counter() - t0
