@@ -115,6 +115,22 @@ def test_the_fused_constants_are_made_once_and_again_when_the_instruments_change
     assert model._fused_constants().adapt[1] == 0.25 and after.adapt[1] != 0.25
 
 
+def test_the_kernels_narrow_community_and_type_arrays_hold_the_same_values() -> None:
+    """int32 communities and int8 types for the citizen kernels; again for a new array; wide if too big."""
+    model = SocialProductivityModel(sim.load_config([*SMALL, "steps=2", "burn_in=0", "driver=fused"]))
+    cit = model.citizens
+    community, coop_type = model.narrow_citizen_groups()
+    assert community.dtype == np.int32 and coop_type.dtype == np.int8
+    np.testing.assert_array_equal(community, cit.community)
+    np.testing.assert_array_equal(coop_type, cit.coop_type)
+    assert model.narrow_citizen_groups()[0] is community  # made once
+    cit.coop_type = cit.coop_type.copy()
+    cit.coop_type[0] = 1_000  # does not fit int8: passed as it is
+    community_again, wide = model.narrow_citizen_groups()
+    assert wide is cit.coop_type and community_again is not community
+    np.testing.assert_array_equal(community_again, community)
+
+
 def test_the_decide_kernels_commitment_figures_are_read_only_while_its_commitments_are_in_force() -> None:
     """``citizen_commitment_kept`` from the decide kernel: numpy's mean, bit for bit; a forum round voids it."""
     from sim.metrics import commitment_share
