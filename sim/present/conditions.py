@@ -146,6 +146,37 @@ def _share_cell(row: pd.Series) -> str:
     return f"{shown} ({between})" if between else shown
 
 
+# What a win at a place needs, under each multiplicity rule (sim.sweep.conditions.winners).
+WIN_RULE = {
+    "none": "the arm's paired interval against every other arm excludes zero",
+    "bh": (
+        "the arm's paired interval against every other arm excludes zero, and the place's p value survives a "
+        "Benjamini-Hochberg correction over the sampled places at a 5% false discovery rate"
+    ),
+}
+
+
+def winner_multiplicity(folder: Path) -> str:
+    """The multiplicity rule that decided the saved winners (``none`` for a folder written before the rule was saved).
+
+    Raises:
+        ValueError: the winners table names a rule other than those of :data:`WIN_RULE`, or more than one.
+    """
+    path = folder / "conditions_winners.csv"
+    try:
+        saved = pd.read_csv(path, usecols=lambda c: c == "multiplicity")
+    except (OSError, pd.errors.EmptyDataError):
+        return "none"
+    if "multiplicity" not in saved.columns:
+        return "none"
+    values = sorted(set(saved["multiplicity"].dropna().astype(str)))
+    if not values:
+        return "none"
+    if len(values) > 1 or values[0] not in WIN_RULE:
+        raise ValueError(f"{path}: multiplicity {', '.join(values)}: allowed: one of {', '.join(WIN_RULE)}")
+    return values[0]
+
+
 def read_conditions(folder: Path) -> ConditionsContents | None:
     """The conditions part of the report, or ``None`` if the experiment wrote no conditions tables."""
     share = _read(folder, "conditions_share.csv")
@@ -165,6 +196,7 @@ def read_conditions(folder: Path) -> ConditionsContents | None:
         else {}
     )
     out = ConditionsContents(defaults=defaults)
+    win_rule = WIN_RULE[winner_multiplicity(folder)]
     for m, t in share.groupby("measure", sort=False):
         meas = measure(str(m))
         won = t[(t["regime"] != TIE) & (t["points"] > 0)].sort_values("share", ascending=False, kind="mergesort")
@@ -178,8 +210,8 @@ def read_conditions(folder: Path) -> ConditionsContents | None:
         total = int(t["of"].iloc[0])
         if parts:
             text = (
-                f"On {meas.name}, of the {number(total)} sampled places (a win at a place: the arm's paired "
-                f"interval against every other arm excludes zero), {join(parts)}; no arm won at {tie_text}."
+                f"On {meas.name}, of the {number(total)} sampled places (a win at a place: {win_rule}), "
+                f"{join(parts)}; no arm won at {tie_text}."
             )
         else:
             text = f"On {meas.name}, no arm won anywhere in the {number(total)} sampled places: every point is a tie."

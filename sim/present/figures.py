@@ -460,8 +460,9 @@ def plot_conditions_map(
 
     The axes of each panel are the two parameters the measure's classification tree leans on
     most (feature importance); each point is coloured by the arm that wins there (its paired
-    interval against every other arm excludes zero), hollow grey where no arm does (a tie); the
-    black star is the model's default parameterisation.
+    interval against every other arm excludes zero, and with the winners' ``multiplicity`` ``bh``
+    its place survives Benjamini-Hochberg), hollow grey where no arm does (a tie); the black star
+    is the model's default parameterisation.
     """
     style = ArmStyle(arms)
     measures = list(dict.fromkeys(winners["measure"]))
@@ -525,6 +526,10 @@ def plot_conditions_map(
                 handles.append(h)
                 labels.append(lab)
     fig.legend(handles, labels, loc="lower center", ncol=min(5, len(labels)), frameon=False, fontsize=9)
-    fig.suptitle("Where each arm wins (coloured: its 95% paired interval against every other arm excludes zero)")
-    fig.tight_layout(rect=(0, 0.07 if len(labels) <= 5 else 0.1, 1, 0.97))
+    title = "Where each arm wins (coloured: its 95% paired interval against every other arm excludes zero"
+    corrected = "multiplicity" in winners.columns and bool((winners["multiplicity"] == "bh").any())
+    if corrected:
+        title += ",\nand its place survives a Benjamini-Hochberg correction over the places"
+    fig.suptitle(title + ")")
+    fig.tight_layout(rect=(0, 0.07 if len(labels) <= 5 else 0.1, 1, 0.93 if corrected else 0.97))
     return save_figure(fig, pd.DataFrame(drawn), folder, stem)

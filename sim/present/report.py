@@ -70,12 +70,6 @@ FIGURE_CONCEPTS = {
     "indicator_distribution": ("standard", "indicator_distribution"),
     "reported_vs_true": ("reported_outcome", "true_outcome"),
     "equity": ("deprivation", "deprivation_fifth"),
-    "conditions_map": (
-        "One panel per measure. Each dot is a sampled place (a point of the sampled design); its axes are the two "
-        "conditions the measure's classification tree leans on most, and its colour the arm that wins there: the "
-        "arm whose paired 95% interval against every other arm excludes zero. Hollow grey dots are ties (no arm "
-        "does better than all others beyond noise). The black star is the model's default parameterisation."
-    ),
     "sensitivity": ("sensitivity_index",),
 }
 MAX_DIFFERENCE_POINTS = 4  # design points drawn in the differences-over-time figure (first and last beyond)
@@ -126,6 +120,12 @@ HOW_TO_READ = {
     ),
     "sensitivity": (
         "Longer bars mean the measure depends more on that lever or parameter; the whiskers are 95% intervals."
+    ),
+    "conditions_map": (
+        "One panel per measure. Each dot is a sampled place (a point of the sampled design); its axes are the two "
+        "conditions the measure's classification tree leans on most, and its colour the arm that wins there (the "
+        "sentences below say what a win needs). Hollow grey dots are ties (no arm does better than all others "
+        "beyond noise). The black star is the model's default parameterisation."
     ),
 }
 

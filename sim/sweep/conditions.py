@@ -6,7 +6,9 @@ wins (issue 14, ``experiments/conditions``):
 
 - **winner**: at a point, the arm with the best mean over replications (in the direction the
   glossary gives the measure) wins only where its paired 95 % interval (common seeds) against
-  *every* other arm excludes zero in its favour; otherwise the point is a ``tie``;
+  *every* other arm excludes zero in its favour; otherwise the point is a ``tie``. With
+  ``multiplicity: bh`` a win also needs the place's p value to survive Benjamini-Hochberg over the
+  measure's places (a 5 % false discovery rate; :func:`winners`);
 - **share**: the share of the sampled points each arm wins, per measure (and the share of ties),
   with a 95 % Wilson score interval (:func:`share_interval`): a share is an estimate from a few
   dozen or hundred places, not an exact figure;
@@ -42,7 +44,21 @@ from sim.config import ConfigError
 from sim.sweep import analysis as an
 
 TIE = "tie"
-CONDITIONS_KEYS = ("measures", "arms", "threshold", "peel_alpha", "mass_min", "qp_max", "max_depth", "min_leaf")
+CONDITIONS_KEYS = (
+    "measures",
+    "arms",
+    "threshold",
+    "peel_alpha",
+    "mass_min",
+    "qp_max",
+    "max_depth",
+    "min_leaf",
+    "multiplicity",
+)
+# How a place's winner test allows for testing many places: "none", each place on its own (its paired
+# 95 % intervals), or "bh", Benjamini-Hochberg over a measure's places (a 5 % false discovery rate).
+MULTIPLICITY = ("none", "bh")
+WIN_LEVEL = 0.05  # a place's test level (the 95 % intervals), and with "bh" the false discovery rate
 SAMPLED = ("lhs", "sobol", "morris")
 WINNERS_FILE = "conditions_winners.csv"
 SHARE_FILE = "conditions_share.csv"
@@ -76,6 +92,9 @@ class ConditionsSpec:
         design: the sweep's design (``lhs``, ``sobol`` or ``morris``): the share intervals assume
             places drawn independently or by a Latin hypercube; a Sobol' (Saltelli) or Morris
             design's points share coordinates by construction, so its shares get no interval.
+        multiplicity: ``none`` (each place's winner test on its own) or ``bh`` (a win also needs
+            its place's p value to survive Benjamini-Hochberg over the measure's places at a 5 %
+            false discovery rate): see :func:`winners`.
 
     """
 
@@ -88,6 +107,7 @@ class ConditionsSpec:
     max_depth: int = 3
     min_leaf: float = 0.05
     design: str = "lhs"
+    multiplicity: str = "none"
 
 
 # The designs whose points are independent draws, or stratified ones no less precise (LHS): a
@@ -147,6 +167,13 @@ def parse_conditions(
     if len(chosen) < 2:
         raise ConfigError(f"{key}.arms: at least two arms to compare, got {chosen!r}")
 
+    multiplicity = raw.get("multiplicity", "none")
+    if multiplicity not in MULTIPLICITY:
+        raise ConfigError(
+            f"{key}.multiplicity={multiplicity!r}: allowed: none (each place tested on its own) or bh "
+            "(Benjamini-Hochberg over the places, a 5% false discovery rate)"
+        )
+
     def number(name: str, default: float, lo: float, hi: float, whole: bool = False) -> Any:
         v = raw.get(name, default)
         ok = isinstance(v, int | float) and not isinstance(v, bool) and lo <= v <= hi
@@ -167,30 +194,77 @@ def parse_conditions(
         max_depth=number("max_depth", 3, 1, 8, whole=True),
         min_leaf=number("min_leaf", 0.05, 0.0, 0.5),
         design=design,
+        multiplicity=multiplicity,
     )
 
 
 # ---------------------------------------------------------------------- winners point by point
-def winners(per_run: pd.DataFrame, arms: Sequence[str], measures: Sequence[str]) -> pd.DataFrame:
+def paired_p(d: np.ndarray) -> float:
+    """Two-sided p value of a paired t-test that ``d`` (one arm minus another, better side positive) is zero.
+
+    1 where the mean difference is not on the better side (the test is of a win), 0 where every
+    difference is the same positive number, NaN for fewer than two pairs. Below 0.05 exactly where
+    the pairs' 95 % t-interval lies wholly above zero (the same t quantile, up to rounding).
+    """
+    n = d.size
+    if n < 2:
+        return math.nan
+    mean, sd = float(d.mean()), float(np.std(d, ddof=1))
+    if not mean > 0:
+        return 1.0
+    if sd == 0:
+        return 0.0
+    from scipy import stats
+
+    return float(min(1.0, 2.0 * stats.t.sf(mean / (sd / math.sqrt(n)), n - 1)))
+
+
+def winners(
+    per_run: pd.DataFrame, arms: Sequence[str], measures: Sequence[str], multiplicity: str = "none"
+) -> pd.DataFrame:
     """The winner of every point on every measure, with the margin over the runner-up.
 
     At a point, the arm with the best mean over replications is the candidate. It wins only where
     the 95 % t-interval of its paired differences (common seeds: same point, same replication)
     with every other arm lies wholly on its better side of zero; otherwise the point is a tie.
 
+    A place's p value is that of the same test as one intersection-union test (Berger 1982): the
+    largest of the candidate's paired p values (:func:`paired_p`) against the other arms. Each
+    place's test holds its 5 % level, but over hundreds of places where arms are tied some 5 % of
+    them still show a winner by chance. With ``multiplicity="bh"`` a win also needs the place's
+    p value, adjusted by Benjamini & Hochberg (1995) over the measure's places
+    (``scipy.stats.false_discovery_control``), to be at most 0.05: of the wins declared, at most
+    5 % are expected to be false (places whose test cannot be made count as p = 1).
+
+    Args:
+        per_run: one row per run: ``arm``, ``point``, ``replication`` and the measures.
+        arms: the arms compared.
+        measures: the measures judged.
+        multiplicity: one of :data:`MULTIPLICITY`.
+
     Returns:
         One row per point and measure: ``winner`` (an arm or ``tie``), ``best`` (the candidate),
         ``runner_up`` (the next-best arm by mean), ``diff`` / ``ci_low`` / ``ci_high`` (best minus
         runner-up, paired, 95 % interval; in the measure's own units, so negative is better for a
-        lower-is-better measure), ``n`` (pairs), ``better`` (the direction).
+        lower-is-better measure), ``n`` (pairs), ``better`` (the direction); then ``p`` (the
+        place's p value), ``p_adjusted`` (Benjamini-Hochberg over the measure's places, whichever
+        rule decided) and ``multiplicity`` (the rule that decided ``winner``).
+
+    Raises:
+        ValueError: ``multiplicity`` not one of :data:`MULTIPLICITY`.
 
     """
+    if multiplicity not in MULTIPLICITY:
+        raise ValueError(f"multiplicity={multiplicity!r}: allowed: {', '.join(MULTIPLICITY)}")
+    from scipy.stats import false_discovery_control
+
     rows = []
     sub = per_run[per_run["arm"].isin(arms)]
     for m in measures:
         sign = 1.0 if better_direction(m) == "higher" else -1.0
         wide = sub.pivot_table(index=["point", "replication"], columns="arm", values=m, aggfunc="first")
         wide = wide.reindex(columns=list(arms))
+        first = len(rows)
         for point, t in wide.groupby(level="point", sort=True):
             t = t.dropna(axis=0, how="any")
             if len(t) == 0:
@@ -200,12 +274,14 @@ def winners(per_run: pd.DataFrame, arms: Sequence[str], measures: Sequence[str])
             best, runner = order[0], order[1]
             n = len(t)
             wins_all = True
+            p_place = 0.0
             for other in order[1:]:
                 d = sign * (t[best] - t[other]).to_numpy(dtype=float)
                 half = float(an.t_half_width(np.std(d, ddof=1), n)) if n > 1 else math.nan
                 if not (n > 1 and math.isfinite(half) and d.mean() - half > 0):
                     wins_all = False
-                    break
+                p_other = paired_p(d)
+                p_place = math.nan if math.isnan(p_other) or math.isnan(p_place) else max(p_place, p_other)
             d = (t[best] - t[runner]).to_numpy(dtype=float)
             half = float(an.t_half_width(np.std(d, ddof=1), n)) if n > 1 else math.nan
             rows.append(
@@ -220,9 +296,22 @@ def winners(per_run: pd.DataFrame, arms: Sequence[str], measures: Sequence[str])
                     "ci_low": float(d.mean()) - half,
                     "ci_high": float(d.mean()) + half,
                     "n": n,
+                    "p": p_place,
+                    "multiplicity": multiplicity,
                 }
             )
-    return pd.DataFrame(rows)
+        placed = rows[first:]
+        if placed:
+            ps = np.array([1.0 if math.isnan(r["p"]) else r["p"] for r in placed])
+            for r, adjusted in zip(placed, false_discovery_control(ps, method="bh"), strict=True):
+                r["p_adjusted"] = float(adjusted)
+                if multiplicity == "bh" and not adjusted <= WIN_LEVEL:
+                    r["winner"] = TIE
+    columns = [
+        *("point", "measure", "better", "winner", "best", "runner_up", "diff", "ci_low", "ci_high", "n"),
+        *("p", "p_adjusted", "multiplicity"),
+    ]
+    return pd.DataFrame(rows, columns=columns)
 
 
 def share_interval(k: int, n: int, confidence: float = SHARE_CONFIDENCE) -> tuple[float, float]:
@@ -607,7 +696,7 @@ def analyse_conditions(
 
     """
     x = points.reset_index(drop=True).astype(float)
-    table = winners(per_run, spec.arms, spec.measures)
+    table = winners(per_run, spec.arms, spec.measures, spec.multiplicity)
     share = shares(table, spec.arms, interval=spec.design in INTERVAL_DESIGNS)
     defaults = model_defaults(list(x.columns))
     rules = prim_rules(x, table, spec.arms, spec, defaults)

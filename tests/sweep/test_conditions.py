@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from sim.config import ConfigError
-from sim.present.conditions import SHARE_NOTE, condition_words, read_conditions
+from sim.present.conditions import SHARE_NOTE, condition_words, read_conditions, winner_multiplicity
 from sim.present.figures import plot_conditions_map
 from sim.sweep.conditions import (
     SHARE_COLUMNS,
@@ -232,6 +232,7 @@ def test_analysis_writes_tables_and_map_the_report_reads(tmp_path: Path) -> None
         ({"measures": ["true_outcome"], "max_depth": 2.5}, "lhs", "max_depth=2.5: allowed: a whole number"),
         ({"measures": ["true_outcome"], "qp_max": 1.5}, "lhs", "qp_max=1.5: allowed: a number from 0 to 1"),
         ({"measures": ["true_outcome"], "colour": 1}, "lhs", "colour: unknown option"),
+        ({"measures": ["true_outcome"], "multiplicity": "holm"}, "lhs", "multiplicity='holm': allowed: none"),
     ],
 )
 def test_bad_conditions_block_is_named(raw: dict, design: str, message: str) -> None:
@@ -255,3 +256,86 @@ def test_shares_of_a_design_without_intervals_read_without_them(tmp_path: Path) 
     old = read_conditions(tmp_path)
     assert old is not None and old.sentences[0].text == c.sentences[0].text
     assert parse_conditions({"measures": ["true_outcome"]}, ["a", "b"], METRICS, "sobol").design == "sobol"
+
+
+def _many_places(real: int, tied: int, reps: int = 10, seed: int = 0) -> pd.DataFrame:
+    """Two arms on common seeds: 'b' better by a clear margin at the first ``real`` places, tied at the rest."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for p in range(real + tied):
+        shift = 0.05 if p < real else 0.0
+        for r in range(reps):
+            common = rng.normal(0.6, 0.05)
+            for arm, s in (("a", 0.0), ("b", shift)):
+                value = common + s + rng.normal(0, 0.02)
+                rows.append({"arm": arm, "point": p, "replication": r, "true_outcome": value})
+    return pd.DataFrame(rows)
+
+
+def test_benjamini_hochberg_keeps_the_real_wins_and_drops_most_chance_ones() -> None:
+    """360 tied places: each place's own test lets some 5% of them show a winner; BH keeps the false share small."""
+    per_run = _many_places(real=40, tied=360)
+    each = winners(per_run, ["a", "b"], ["true_outcome"])
+    bh = winners(per_run, ["a", "b"], ["true_outcome"], multiplicity="bh")
+    real = each["point"] < 40
+    false_each = int(((~real) & (each["winner"] != TIE)).sum())
+    false_bh = int(((~real) & (bh["winner"] != TIE)).sum())
+    assert (each["winner"][real] == "b").all() and (bh["winner"][real] == "b").sum() >= 36
+    assert 9 <= false_each <= 30  # about 5% of 360 by chance (binomial: 18 expected)
+    assert false_bh <= 4  # about 5% of the ~40 wins declared are expected to be false
+    # BH only removes wins: every place it gives a winner, the place's own test gave the same.
+    kept = bh["winner"] != TIE
+    assert (bh["winner"][kept] == each["winner"][kept]).all()
+    assert set(bh["multiplicity"]) == {"bh"} and set(each["multiplicity"]) == {"none"}
+    # The adjusted p values are scipy's Benjamini-Hochberg of the places' p values, whichever rule decided.
+    from scipy.stats import false_discovery_control
+
+    np.testing.assert_allclose(each["p_adjusted"], false_discovery_control(each["p"], method="bh"), rtol=1e-15)
+    assert (kept == (bh["p_adjusted"] <= 0.05)).all()
+
+
+def test_a_places_p_value_is_its_largest_paired_t_test_p_against_the_other_arms() -> None:
+    from scipy.stats import ttest_rel
+
+    per_run = _per_run(np.array([0.01, 0.0]), noise=0.004, reps=6)
+    third = per_run[per_run["arm"] == "a"].assign(arm="c")
+    third["true_outcome"] += np.random.default_rng(9).normal(0.002, 0.004, len(third))
+    table = winners(pd.concat([per_run, third]), ["a", "b", "c"], ["true_outcome"])
+    wide = pd.concat([per_run, third]).pivot_table(index=["point", "replication"], columns="arm", values="true_outcome")
+    for _, row in table.iterrows():
+        place = wide.loc[row["point"]]
+        others = [a for a in ("a", "b", "c") if a != row["best"]]
+        expected = max(ttest_rel(place[row["best"]], place[o]).pvalue for o in others)
+        assert row["p"] == pytest.approx(expected, rel=1e-12)
+        assert (row["winner"] != TIE) == (row["p"] < 0.05)  # the interval rule, as a p value
+    # Fewer than two pairs: no test can be made, so no p value and no win.
+    one = winners(_per_run(np.array([0.05]), noise=0.002, reps=1), ["a", "b"], ["true_outcome"])
+    assert np.isnan(one["p"].iloc[0]) and one["winner"].iloc[0] == TIE and one["p_adjusted"].iloc[0] == 1.0
+
+
+def test_the_report_says_what_a_win_needs_under_each_rule(tmp_path: Path) -> None:
+    rng = np.random.default_rng(3)
+    points = pd.DataFrame({"services.ethos_mean": rng.uniform(0, 1, 24), "regime.audit_rate": rng.uniform(0, 0.5, 24)})
+    per_run = _per_run(np.where(points["services.ethos_mean"] < 0.5, 0.05, -0.05), noise=0.002)
+    spec = parse_conditions({"measures": ["true_outcome"], "multiplicity": "bh"}, ["a", "b"], METRICS, "lhs")
+    assert spec is not None and spec.multiplicity == "bh"
+    res = analyse_conditions(points, per_run, spec, tmp_path)
+    assert winner_multiplicity(tmp_path) == "bh"
+    text = read_conditions(tmp_path).sentences[0].text  # type: ignore[union-attr]
+    assert "survives a Benjamini-Hochberg correction over the sampled places at a 5% false discovery rate" in text
+    plot_conditions_map(res.points, res.winners, res.importance, res.default_values, spec.arms, tmp_path)
+    saved = pd.read_csv(tmp_path / "conditions_winners.csv")
+    saved.drop(columns=["p", "p_adjusted", "multiplicity"]).to_csv(tmp_path / "conditions_winners.csv", index=False)
+    assert winner_multiplicity(tmp_path) == "none"  # a folder written before the rule was saved
+    assert "Benjamini" not in read_conditions(tmp_path).sentences[0].text  # type: ignore[union-attr]
+    saved.assign(multiplicity="holm").to_csv(tmp_path / "conditions_winners.csv", index=False)
+    with pytest.raises(ValueError, match="multiplicity holm: allowed: one of none, bh"):
+        winner_multiplicity(tmp_path)
+
+
+def test_every_figure_concept_is_a_tuple_of_glossary_keys_and_the_map_has_its_reading() -> None:
+    """A plain string there was read letter by letter as glossary keys: the map's guidance never showed."""
+    from sim.present.report import FIGURE_CONCEPTS, HOW_TO_READ
+
+    assert all(isinstance(keys, tuple) for keys in FIGURE_CONCEPTS.values())
+    assert "sentences below say what a win needs" in HOW_TO_READ["conditions_map"]
