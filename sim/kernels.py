@@ -20,7 +20,9 @@ exactly as the numpy path does (same streams, same calls, same order), and passe
 two drivers consume the same random numbers, which makes step-by-step comparison possible. The
 citizens' standard normals are numpy's too, made faster: ``sim.normals`` draws the stream's raw
 words and :func:`normals_in_place` runs numpy's ziggurat on them (the same numbers, and the
-stream left where numpy leaves it).
+stream left where numpy leaves it); large draws of uniforms and raw words are numpy's PCG64
+numbers made four steps of its recurrence at a time (:func:`pcg64_fill`, through ``sim.pcg64``),
+from the stream's own state, which is then left where numpy leaves it.
 
 Compile settings, for results that do not depend on the CPU: no ``fastmath`` (so no
 reassociation and no fused multiply-add contraction), no SVML (``NUMBA_DISABLE_INTEL_SVML``),
