@@ -49,6 +49,7 @@ import math
 import os
 import threading
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 # Before numba is imported: a portable compile target and no Intel SVML (see the docstring).
@@ -71,7 +72,6 @@ import numpy as np
 from llvmlite import ir
 from numba.core import types
 from numba.extending import intrinsic
-from numba.np.random._constants import fi_double, ki_double, wi_double, ziggurat_nor_inv_r, ziggurat_nor_r
 
 from sim.rules import forum as forum_rules
 from sim.rules import portable
@@ -2961,11 +2961,15 @@ def pcg64_fill(
 
 
 # ---------------------------------------------------------------- numpy's standard normals, from raw words
-# numpy's ziggurat tables (numpy/random/src/distributions/ziggurat_constants.h), as numba ships them
-# for its own numpy-compatible Generator; tests/unit/test_normals.py checks the numbers they give.
-_KI = np.ascontiguousarray(ki_double, dtype=np.uint64)
-_WI = np.ascontiguousarray(wi_double, dtype=np.float64)
-_FI = np.ascontiguousarray(fi_double, dtype=np.float64)
+# numpy's ziggurat tables (numpy/random/src/distributions/ziggurat_constants.h: ki_double, wi_double,
+# fi_double), kept with the package (sim/ziggurat_tables.npz, copied from numba's numpy-compatible
+# Generator, whose module is private); tests/unit/test_normals.py checks the numbers they give.
+with np.load(Path(__file__).with_name("ziggurat_tables.npz")) as _tables:
+    _KI = np.ascontiguousarray(_tables["ki"], dtype=np.uint64)
+    _WI = np.ascontiguousarray(_tables["wi"], dtype=np.float64)
+    _FI = np.ascontiguousarray(_tables["fi"], dtype=np.float64)
+ziggurat_nor_r = 3.6541528853610087963519472518  # ZIGGURAT_NOR_R
+ziggurat_nor_inv_r = 0.27366123732975827203338247596  # ZIGGURAT_NOR_INV_R
 
 
 @numba.njit(inline="always", **_JIT)

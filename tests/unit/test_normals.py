@@ -65,3 +65,14 @@ def test_other_bit_generators_get_numpys_own_call() -> None:
     expected = np.random.Generator(np.random.MT19937(3)).standard_normal(1000)
     got = standard_normal(np.random.Generator(np.random.MT19937(3)), 1000)
     assert np.array_equal(expected.view(np.uint64), got.view(np.uint64))
+
+
+def test_the_packaged_ziggurat_tables_are_numpys_as_numba_ships_them() -> None:
+    """``sim/ziggurat_tables.npz`` holds numpy's ziggurat tables; numba's (private) copy must agree."""
+    constants = pytest.importorskip("numba.np.random._constants")
+    pairs = ((kernels._KI, constants.ki_double), (kernels._WI, constants.wi_double), (kernels._FI, constants.fi_double))
+    for ours, theirs in pairs:
+        assert np.array_equal(ours.view(np.uint64), np.asarray(theirs, dtype=ours.dtype).view(np.uint64))
+    assert kernels.ziggurat_nor_r == constants.ziggurat_nor_r
+    assert kernels.ziggurat_nor_inv_r == constants.ziggurat_nor_inv_r
+    assert kernels._KI.shape == kernels._WI.shape == kernels._FI.shape == (256,)
