@@ -1109,6 +1109,16 @@ def markdown(res: dict[str, Any]) -> str:
         lines += ["Targets not met in this run, by how much, and what would close the gap:", ""]
         for t in gaps:
             lines.append(f"* **{t['target']}** ({abs(t['margin']) * 100:.0f}% short): {GAPS.get(t['target'], '')}")
+    near = [t for t in res["targets"] if t["met"] is True and t.get("margin") is not None and t["margin"] < NEAR_MARGIN]
+    if near:
+        lines += [
+            "",
+            f"Targets met by less than {NEAR_MARGIN:.0%} in this run: within this machine's run-to-run noise, so not "
+            "counted as reliably met:",
+            "",
+        ]
+        for t in near:
+            lines.append(f"* **{t['target']}** (met by {t['margin'] * 100:.1f}%): {NEAR.get(t['target'], '')}")
     lines.append("")
     lines += live_mode_section(LIVE_JSON)
     lines += estimate_section(ESTIMATE_JSON)
@@ -1626,7 +1636,7 @@ GAPS = {
     "fused: citizen-steps/s at N=10^5": (
         "at this size the kernels' own passes dominate, and they are bound by memory as much as by "
         "arithmetic: the citizens' arrays at 10^5 (some 40 arrays of 0.8 MB) fill this machine's 32 MB "
-        "third-level cache, which it shares with its other tenants, so the same month takes 4.7 to 5.5 ms "
+        "third-level cache, which it shares with its other tenants, so the same month takes 4.7 to 6.0 ms "
         "from one run to the next. Measured 2026-11-30 21:00, one process, each call timed, months 0 to "
         "100 of a run without burn-in (as this row runs it): the decide kernel 2.4 ms (2.7 ms in the first "
         "20 months, which the row's 40 months mostly are), adapt 1.1 ms, the two normal draws per citizen "
@@ -1689,16 +1699,31 @@ GAPS = {
         "writing into two buffers swapped each month would save a few arrays of N floats."
     ),
     "fused: exponent in N (10^4..10^6)": (
-        "what keeps the fit below 0.9 is model work, not overhead: the services' phase. A service records "
+        "what keeps the fit near 0.9 is model work, not overhead: the services' phase. A service records "
         "at most 300 cases a month (`services.max_cases_per_service`), so from about 9,000 citizens on "
         "the 60 services make 18,000 case records a month, and their phase (the services kernel over the "
-        "records, their conditions, five uniforms per record) costs about the same at every size: 0.47 ms "
-        "at 10^4, 0.56 ms at 10^5 and 0.77 ms at 10^6 (measured 2026-11-30 19:45, one process, phases "
-        "timed), against months of 1.01, 5.13 and 54 ms (the rows above). Without that phase the same "
-        "fit over the same rows gives 1.00. The phase is already compiled and shared by the seven "
-        "evaluations; making it cheaper per record, or sampling fewer records, would close the gap (the "
-        "second changes results)."
+        "records, their conditions, five uniforms per record) costs about the same at every size: 0.41 ms "
+        "at 10^4 and 0.53-0.60 ms at 10^5 (measured 2026-11-30 21:50, one process, phases timed; 0.77 ms "
+        "at 10^6 earlier the same day), against months of about 1.0, 5-6 and 55-62 ms (the rows above). "
+        "Without that phase the same fit gives 1.0. The phase is already compiled and shared by the "
+        "seven evaluations, and its uniforms are made four at a time (`sim.pcg64`); making it cheaper per "
+        "record, or sampling fewer records, would move the fit further from the threshold (the second "
+        "changes results)."
     ),
+}
+
+
+# A target met by less than this share of its goal is reported as within the noise (the same code's
+# figures moved by 5-15 % between runs on this shared machine, 2026-11-30).
+NEAR_MARGIN = 0.03
+NEAR = {
+    "fused: exponent in N (10^4..10^6)": (
+        "the fit rises when the months at 10^5 and 10^6 run slow against the one at 10^4, as in this run, "
+        "whose 10^5 and 10^6 rows are the slowest of the day; the run at 20:58 the same day (at 273cf09, "
+        "before the narrow integer arrays) gave 0.884. The cause, as in a run where it is not met: "
+        + GAPS["fused: exponent in N (10^4..10^6)"]
+    ),
+    "fused: citizen-steps/s at N=2,000": FIXED_COST_GAP,
 }
 
 
