@@ -896,7 +896,7 @@ class SocialProductivityModel(mesa.Model):
 
         Both are fixed for a run. At 10^5 citizens and more the citizen kernels are bound by the
         memory they read, and int32 communities and int8 types read 11 bytes a citizen fewer
-        than int64 (the decide kernel 6 % faster at 10^5); the values, and so every result, are
+        than int64 (the decide kernel 6 % faster at 10^5 on warm inputs); the values, and so every result, are
         the same. Made again if either array is replaced; an array whose values do not fit the
         narrow type is passed as it is.
         """

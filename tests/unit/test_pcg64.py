@@ -109,6 +109,11 @@ def test_a_buffered_32_bit_half_word_is_kept(fills: list[int]) -> None:
     assert fills == [10_000]
 
 
+def test_a_numpy_integer_size_is_a_size(fills: list[int]) -> None:
+    check_random(21, np.int64(pcg64.FAST_FROM + 1))
+    assert fills == [pcg64.FAST_FROM + 1]
+
+
 def test_small_draws_and_other_bit_generators_get_numpys_own_call(fills: list[int]) -> None:
     check_random(3, pcg64.FAST_FROM - 1)
     check_raw(3, 0)
