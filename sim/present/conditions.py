@@ -214,7 +214,10 @@ def read_conditions(folder: Path) -> ConditionsContents | None:
                 f"{join(parts)}; no arm won at {tie_text}."
             )
         else:
-            text = f"On {meas.name}, no arm won anywhere in the {number(total)} sampled places: every point is a tie."
+            text = (
+                f"On {meas.name}, no arm won anywhere in the {number(total)} sampled places (a win at a place: "
+                f"{win_rule}): every point is a tie."
+            )
         if at is not None and len(at[at["measure"] == m]):
             d = at[at["measure"] == m].iloc[0]
             who = str(d["predicted"])

@@ -339,3 +339,14 @@ def test_every_figure_concept_is_a_tuple_of_glossary_keys_and_the_map_has_its_re
 
     assert all(isinstance(keys, tuple) for keys in FIGURE_CONCEPTS.values())
     assert "sentences below say what a win needs" in HOW_TO_READ["conditions_map"]
+
+
+def test_a_measure_without_wins_says_what_a_win_would_have_needed(tmp_path: Path) -> None:
+    rng = np.random.default_rng(5)
+    points = pd.DataFrame({"services.ethos_mean": rng.uniform(0, 1, 12), "regime.audit_rate": rng.uniform(0, 0.5, 12)})
+    per_run = _per_run(np.zeros(12), noise=0.02)
+    spec = ConditionsSpec(measures=["true_outcome"], arms=["a", "b"], multiplicity="bh")
+    analyse_conditions(points, per_run, spec, tmp_path)
+    text = read_conditions(tmp_path).sentences[0].text  # type: ignore[union-attr]
+    assert "no arm won anywhere in the 12 sampled places (a win at a place:" in text
+    assert "Benjamini-Hochberg" in text
