@@ -274,14 +274,14 @@ def winners(
             best, runner = order[0], order[1]
             n = len(t)
             wins_all = True
-            p_place = 0.0
+            p_others = []
             for other in order[1:]:
                 d = sign * (t[best] - t[other]).to_numpy(dtype=float)
                 half = float(an.t_half_width(np.std(d, ddof=1), n)) if n > 1 else math.nan
                 if not (n > 1 and math.isfinite(half) and d.mean() - half > 0):
                     wins_all = False
-                p_other = paired_p(d)
-                p_place = math.nan if math.isnan(p_other) or math.isnan(p_place) else max(p_place, p_other)
+                p_others.append(paired_p(d))
+            p_place = math.nan if any(math.isnan(p) for p in p_others) else max(p_others)
             d = (t[best] - t[runner]).to_numpy(dtype=float)
             half = float(an.t_half_width(np.std(d, ddof=1), n)) if n > 1 else math.nan
             rows.append(
