@@ -6,8 +6,9 @@ Replication r gets the same seed in every arm and at every point (common random 
 spawned from the experiment's root seed, so adding replications later keeps the earlier ones.
 
 A run's key is a hash of its resolved config (as YAML, identical to :func:`sim.runner.config_yaml`;
-the seed is part of the config), so the key of a finished run does not depend on which arm,
-point or sweep asked for it, and resuming never runs anything twice.
+the seed is part of the config; ``kernel_threads`` read as 1, since threads give the same bits), so
+the key of a finished run does not depend on which arm, point or sweep asked for it, and resuming
+never runs anything twice.
 """
 
 from __future__ import annotations
@@ -68,6 +69,16 @@ def _with_seed(text: str, seed: int) -> str:
     if not head.startswith("seed: "):  # pragma: no cover - SimConfig declares seed first
         raise AssertionError("the config YAML must start with its seed")
     return f"seed: {seed}\n{rest}"
+
+
+def key_yaml(cfg: SimConfig) -> str:
+    """The text a run's key hashes: its resolved config as YAML (:func:`fast_yaml`), ``kernel_threads`` as 1.
+
+    The fused kernels give the same bits on any number of threads (``tests/test_fused.py``), so
+    the threads are how a run is run, as the backend and the workers are: a sweep resumed with
+    other threads (a laptop's sweep finished on a cluster node) finds the runs it has.
+    """
+    return fast_yaml(cfg if cfg.kernel_threads == 1 else replace(cfg, kernel_threads=1))
 
 
 def run_key(config_yaml: str) -> str:
@@ -216,6 +227,8 @@ def sweep_id(cfg: DictConfig) -> str:
     assert isinstance(data, dict)
     data.pop("output", None)
     data.pop("hydra", None)
+    if "kernel_threads" in data:  # the same bits on any number of threads (key_yaml); 1 keeps the ids made before
+        data["kernel_threads"] = 1
     exp = data.get("experiment", {})
     for k in EXECUTION_KEYS:
         exp.pop(k, None)
@@ -391,7 +404,7 @@ def build_plan(cfg: Any, base_overrides: list[str]) -> Plan:
             except ConfigError as exc:
                 where = f"arm {arm!r}" + (f", point {p} ({_point_text(point)})" if spec.design != "none" else "")
                 raise ConfigError(f"experiment.sweep: {where}: {exc}") from None
-            text = fast_yaml(cfg_ap)
+            text = key_yaml(cfg_ap)
             probe = run_key(text)
             if probe in first_seen and not repeats_allowed:
                 other_arm, other_p = first_seen[probe]

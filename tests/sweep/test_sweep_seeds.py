@@ -121,3 +121,21 @@ def test_the_code_fingerprint_follows_a_new_import(tmp_path: Path) -> None:
     with_import = code_fingerprint(root)
     extra.write_text("FACTOR = 3.0\n")
     assert code_fingerprint(root) != with_import
+
+
+def test_kernel_threads_play_no_part_in_the_keys_or_the_sweep_id() -> None:
+    """Threads give the same bits (tests/test_fused.py): a sweep resumed with other threads finds its runs."""
+    from sim.sweep.plan import sweep_id
+
+    one, two, every = tiny(GRID), tiny(GRID, "kernel_threads=2"), tiny(GRID, "kernel_threads=0")
+    plans = [build_plan(compose(ov), ov) for ov in (one, two, every)]
+    keys = [list(p.manifest["key"]) for p in plans]
+    assert keys[0] == keys[1] == keys[2]
+    assert sweep_id(compose(one)) == sweep_id(compose(two)) == sweep_id(compose(every))
+    # The runs still run on the threads asked for.
+    row = plans[1].manifest.iloc[0]
+    assert plans[1].config(row["arm"], int(row["point"]), int(row["seed"])).kernel_threads == 2
+    # And another setting still changes both.
+    other = tiny(GRID, "population.n_citizens=150")
+    assert set(build_plan(compose(other), other).manifest["key"]).isdisjoint(keys[0])
+    assert sweep_id(compose(other)) != sweep_id(compose(one))
