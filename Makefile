@@ -61,8 +61,10 @@ format: install
 lock: install
 	$(PY) -m pip freeze --exclude-editable | grep -v '^-e ' > requirements.lock
 
+# numba's on-disk cache keeps an entry per kernel and source line, so edits leave stale ones behind.
 clean:
 	rm -rf $(VENV) outputs multirun .pytest_cache .ruff_cache .mypy_cache
+	find sim -path '*/__pycache__/*' \( -name '*.nbi' -o -name '*.nbc' \) -delete
 
 bench: install
 	$(PY) benchmarks/run.py
