@@ -1570,6 +1570,29 @@ NOTES = """## How the speed is obtained, and what would go further
   rest was left: the imports and the worker pool are what the runs need (running a tiny experiment
   in this process instead would change what `experiment.backend=processes` means), and the
   figures' time is spread over their many texts and lines, with no redundant draw to remove.
+* Tried and not kept (2026-11-30, thirteenth session; warm captured inputs of a model's month,
+  one process, medians, every variant checked to give the same bits):
+  - the decide phase's normals drawn inside the decide kernel's own loop (the PCG64 state carried
+    through it, numpy's ziggurat per citizen, the stream left where numpy leaves it): 5.6-6.0 ms
+    at 10^5 citizens, against 1.95 ms for the kernel and 0.27 ms for the draws apart. The
+    recurrence's chain and the ziggurat's rejection loop inside the citizens' loop cost more than
+    the array they save;
+  - the decide kernel as three loops per chunk of 512 citizens (the contacts' gathers, the
+    per-citizen arithmetic alone so that LLVM could vectorise it, then the sums, counts and
+    compaction): 2.9 times slower at 2,000 citizens (32 to 92 us) and 2.6 times at 10^5;
+  - in the services kernel's case loop: the detail histogram in four interleaved copies, no
+    change (the whole histogram is at most 13 of the kernel's 75 us at 2,000 citizens); the loop
+    split in two (the counts, then the histogram and the ambiguous cases), 2 % faster;
+  - the citizen means as one pass over numpy's pairwise leaves (the six sums of a leaf together,
+    no temporary arrays): 13 % faster (320 to 278 us at 10^5), 0.8 % of a month;
+  - an upper bound for any faster draw: at 10^5 citizens, months with the two normal draws
+    replaced by one cached array took 4.3-4.7 ms against 4.9-5.6 ms (4.7-4.8 ms with a copy of
+    the array each month). The draws cost their arithmetic (about 2.7 ns a number), which a fused
+    draw would still spend.
+  The decide kernel costs about the same per citizen at 2,000 citizens (0.043 ms in a month, every
+  array in the second-level cache) as at 10^5 (1.96 ms): it is bound by its instructions (about
+  35 floating-point operations, three divisions and a dozen NaN-preserving selects per citizen,
+  on the generic x86-64 target, which has no blend instruction), not by memory.
 * Noise: on a shared 2-core machine another process running tests can halve the measured
   rates; compare medians, and rerun on an idle machine for the best figures. Even with the load
   average near 1, the same 2,000 x 120-month run took from 0.13 to 0.22 s of CPU in different
@@ -1634,10 +1657,11 @@ GAPS = {
         "follows the sweep rate above (worker start-up, free cores)."
     ),
     "fused: citizen-steps/s at N=10^5": (
-        "at this size the kernels' own passes dominate, and they are bound by memory as much as by "
-        "arithmetic: the citizens' arrays at 10^5 (some 40 arrays of 0.8 MB) fill this machine's 32 MB "
-        "third-level cache, which it shares with its other tenants, so the same month takes 4.7 to 6.0 ms "
-        "from one run to the next. Measured 2026-11-30 21:00, one process, each call timed, months 0 to "
+        "at this size the citizen kernels' arithmetic dominates: the decide kernel costs about 20 ns a "
+        "citizen here as at 2,000 citizens, where every array is in the second-level cache, so it is bound "
+        "by its instructions rather than by memory (see 'Tried and not kept' above: the ways to fewer "
+        "instructions measured so far were slower). The same month takes 4.3 to 6.0 ms from one run to "
+        "the next on this shared machine. Measured 2026-11-30 21:00, one process, each call timed, months 0 to "
         "100 of a run without burn-in (as this row runs it): the decide kernel 2.4 ms (2.7 ms in the first "
         "20 months, which the row's 40 months mostly are), adapt 1.1 ms, the two normal draws per citizen "
         "0.58 ms (numpy's ziggurat on raw words in a compiled loop, `sim.normals`; the words made four "
