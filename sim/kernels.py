@@ -140,6 +140,22 @@ def _clip(x: float, lo: float, hi: float) -> float:
 
 
 @numba.njit(inline="always", **_JIT)
+def _clip_branchless(x: float, lo: float, hi: float) -> float:
+    """:func:`_clip` for bounds that are never NaN, as two selects (``maxsd``, ``minsd``), never a branch.
+
+    numba's ``max`` and ``min`` of two floats are selects: ``max(x, lo)`` is ``lo if lo > x else x``
+    and ``min(y, hi)`` is ``hi if hi < y else y``. For bounds that are not NaN these are numpy's
+    ``maximum(x, lo)`` and ``minimum(y, hi)`` to the bit: a NaN ``x`` compares false and stays,
+    a tie keeps ``x`` (so a signed zero keeps its sign), as numpy keeps its first argument
+    (``tests/test_fused.py`` checks every pair of special values). :func:`_clip`'s two-test form
+    was compiled to branches, mispredicted where random per-citizen values are clipped: the
+    decide and adapt kernels were 5-8 % and 14-18 % faster with this one (same bits). Not used in
+    the services kernel, whose layout it made slower (7 %) although its clips there are few.
+    """
+    return min(max(x, lo), hi)
+
+
+@numba.njit(inline="always", **_JIT)
 def _fmax(a: float, b: float) -> float:
     """``np.fmax``: the larger of two floats, ignoring a NaN (NaN only if both are)."""
     return a if (a >= b or b != b) else b
@@ -348,23 +364,23 @@ def _decide_range(
         b = persistence * belief[i] + (1.0 - persistence) * observed
         pledge = commitment[i]
         committed = 0.0 if pledge != pledge else 1.0
-        pressure = _clip(pressure_by_community[community[i]] + committed * commitment_pressure, 0.0, 1.0)
+        pressure = _clip_branchless(pressure_by_community[community[i]] + committed * commitment_pressure, 0.0, 1.0)
         t = min(max(coop_type[i], 0), n_types - 1)
         own = type_base[t] + type_slope[t] * b + motivation_weight * (motivation[i] - 0.5)
         effective = pressure * effective_scale
         aim = _fmax(b + norm_premium, pledge)
         pulled = own + effective * _maximum(0.0, aim - own)
         pushed = pulled - antisocial * _maximum(0.0, pulled - _fmax(b, pledge))
-        s = _clip(pushed + contribution_noise * noise[i], 0.0, 1.0)
+        s = _clip_branchless(pushed + contribution_noise * noise[i], 0.0, 1.0)
         willingness = _maximum(0.0, 1.0 - crowd_paid * motivation[i] + price_term)
         hours = _maximum(0.0, budget[i] - forum_hours[i])
         sr = hours * self_reliance_share * own_need[i] * efficacy[i]
         free = hours - sr
         prosocial = s * free
-        vol_fraction = _clip(volunteer_share * willingness, 0.0, 1.0) * (1.0 if engaged[i] else 0.0)
+        vol_fraction = _clip_branchless(volunteer_share * willingness, 0.0, 1.0) * (1.0 if engaged[i] else 0.0)
         vol = prosocial * vol_fraction
         care = prosocial * (1.0 - vol_fraction) * care_opportunity[i]
-        r = _clip((vol + care) / free, 0.0, 1.0) if free > 0 else 0.0
+        r = _clip_branchless((vol + care) / free, 0.0, 1.0) if free > 0 else 0.0
         new_belief[i] = b
         new_share[i] = s
         new_volunteering[i] = vol
@@ -659,10 +675,10 @@ def _adapt_range(
         eng = engaged[i]
         e = 1.0 if eng else 0.0
         voice = (1.0 if participated[i] else 0.0) * voice_weight
-        support = _clip(recognition + voice + e * (partnership_support * p_effect + goals), 0.0, 1.0)
-        control = _clip(e * control_c, 0.0, 1.0)
+        support = _clip_branchless(recognition + voice + e * (partnership_support * p_effect + goals), 0.0, 1.0)
+        control = _clip_branchless(e * control_c, 0.0, 1.0)
         z = noise_sd * experience_noise[i]
-        felt = _clip(experience + z, 0.0, 1.0)
+        felt = _clip_branchless(experience + z, 0.0, 1.0)
         u = u_engage[i]
         t0 = trust[i]
         willing = (1.0 - join_current) * trust_trait[i] + join_current * t0
@@ -670,19 +686,19 @@ def _adapt_range(
         m0 = motivation[i]
         m = m0 + m_gain * support * (1.0 - m0) - m_loss * control * m0
         m = m + reversion * (motivation_trait[i] - m0)
-        m = _clip(m, 0.0, 1.0)
+        m = _clip_branchless(m, 0.0, 1.0)
         new_motivation[i] = m
         gap = felt - t0
         rate = t_gain if gap > 0 else t_loss
         t = t0 + rate * gap
         t = t + t_gain * made * kept * (1.0 - t)
         t = t - t_loss * made * (1.0 - kept) * t
-        t = t - t_loss * _clip(exposure, 0.0, 1.0) * t
+        t = t - t_loss * _clip_branchless(exposure, 0.0, 1.0) * t
         t = t + a_gain * assurance * (1.0 - t)
-        t = _clip(t, 0.0, 1.0)
+        t = _clip_branchless(t, 0.0, 1.0)
         new_trust[i] = t
         f0 = efficacy[i]
-        new_efficacy[i] = _clip(f0 + eff_rate * (_clip(success + z, 0.0, 1.0) - f0), 0.0, 1.0)
+        new_efficacy[i] = _clip_branchless(f0 + eff_rate * (_clip_branchless(success + z, 0.0, 1.0) - f0), 0.0, 1.0)
         # Counted without branches (integers, exact).
         motivated = m >= motivated_level
         n_motivated += int(motivated)

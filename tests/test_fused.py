@@ -191,6 +191,20 @@ def test_pairwise_sum_matches_numpy_at_every_length() -> None:
         assert kernels._pairwise(x, 0, m) == np.add.reduce(x), m
 
 
+def test_the_branchless_clip_is_numpys_clip_bit_for_bit_for_bounds_that_are_not_nan() -> None:
+    """The decide and adapt kernels' clip (selects) against np.clip and the kernels' other clip, on special values."""
+    from sim import kernels
+
+    bounds = [(0.0, 1.0), (-0.0, 1.0), (0.0, 0.0), (-0.0, 0.0), (1e-12, 1.0 - 1e-12), (0.0, 41.0), (-np.inf, np.inf)]
+    for lo, hi in bounds:
+        special = [np.nan, -np.nan, -np.inf, np.inf, -0.0, 0.0, lo, hi, -lo, -hi, 0.5, -3.0, 7.0, 5e-324]
+        near = [np.nextafter(b, d) for b in (lo, hi) for d in (-np.inf, np.inf)]
+        for x in special + near:
+            want = np.clip(np.float64(x), lo, hi)
+            for got in (kernels._clip_branchless(x, lo, hi), kernels._clip(x, lo, hi)):
+                assert np.float64(got).tobytes() == want.tobytes(), (x, lo, hi, got, want)
+
+
 @pytest.mark.parametrize("k", [1, 3, 7, 8, 9, 17, 128, 130, 200])
 def test_neighbour_mean_matches_the_numpy_rule_bit_for_bit(k: int) -> None:
     """The decide kernel's contacts mean, at contact counts on both sides of numpy's blocks of 8 and 128."""
