@@ -446,7 +446,13 @@ def test_portable_log_and_exp_keep_their_bits_without_libm_frexp_and_ldexp() -> 
     x = np.concatenate([edges, rng.random(20_000), rng.integers(1, 2**62, 20_000).view(np.float64)])
     with np.errstate(all="ignore"):
         np.testing.assert_array_equal(logs(x).view(np.int64), np.asarray(portable.log(x)).view(np.int64))
-        z = np.concatenate([edges, rng.uniform(-760.0, 720.0, 40_000), rng.uniform(-746.0, -700.0, 20_000)])
+        # x / ln 2 at and next to every half-integer (rint's ties), and where rint gives -0.0.
+        halves = (np.arange(-1076, 1025) + 0.5) / kernels._INV_LN2
+        ties = np.concatenate([halves, np.nextafter(halves, -np.inf), np.nextafter(halves, np.inf)])
+        near_zero = -rng.uniform(0.0, 0.35, 2_000)
+        z = np.concatenate(
+            [edges, ties, near_zero, rng.uniform(-760.0, 720.0, 40_000), rng.uniform(-746.0, -700.0, 20_000)]
+        )
         np.testing.assert_array_equal(exps(z).view(np.int64), np.asarray(portable.exp(z)).view(np.int64))
 
 
