@@ -1570,6 +1570,21 @@ NOTES = """## How the speed is obtained, and what would go further
   rest was left: the imports and the worker pool are what the runs need (running a tiny experiment
   in this process instead would change what `experiment.backend=processes` means), and the
   figures' time is spread over their many texts and lines, with no redundant draw to remove.
+* Branches and calls in the compiled code (2026-11-30, thirteenth session), found by reading the
+  kernels' assembly (`inspect_asm`):
+  - numpy's clip written with numpy's two tests (`a >= b or a != a`) was compiled to branches in
+    the decide and adapt kernels, mispredicted where random per-citizen values are clipped. For
+    bounds that are not NaN, numba's `min` and `max` of two floats are numpy's `minimum` and
+    `maximum` to the bit (NaN and signed zeros included; `tests/test_fused.py` checks every pair of
+    special values) and compile to `maxsd`/`minsd`: decide 5-12 % and adapt 11-18 % faster on
+    captured months of three regimes (`kernels._clip_branchless`). Not in the services kernel,
+    which it made 7 % slower;
+  - the kernels' `exp` rounded x / ln 2 with `rint`, a libm call on the generic target (which has
+    no `roundsd`): adding and subtracting 1.5 x 2^52 gives the same integer, but for the sign of a
+    zero, which leaves every result unchanged (the proof is in `kernels._exp`; the test covers
+    every tie of the range): the services kernel 2.5-3.4 % faster.
+  Months in fresh processes, alternating with the session's start (c29abc6), medians of 7 (5 at
+  10^4): 2,000 citizens 381 to 369 us, 10^4 931 to 900 us, 10^5 4.50 to 4.26 ms.
 * Tried and not kept (2026-11-30, thirteenth session; warm captured inputs of a model's month,
   one process, medians, every variant checked to give the same bits):
   - the decide phase's normals drawn inside the decide kernel's own loop (the PCG64 state carried
@@ -1585,14 +1600,20 @@ NOTES = """## How the speed is obtained, and what would go further
     split in two (the counts, then the histogram and the ambiguous cases), 2 % faster;
   - the citizen means as one pass over numpy's pairwise leaves (the six sums of a leaf together,
     no temporary arrays): 13 % faster (320 to 278 us at 10^5), 0.8 % of a month;
+  - in the services kernel's case loop, a moved record chosen by integer bit masks rather than a
+    branch on its random condition: 5-7 % slower in captured months of two regimes, 17 % faster at
+    10^5 in a month under targets;
+  - decide's and adapt's 0/1 flags as conversions (`np.float64(flag)`) rather than `1.0 if flag
+    else 0.0`: no change;
   - an upper bound for any faster draw: at 10^5 citizens, months with the two normal draws
     replaced by one cached array took 4.3-4.7 ms against 4.9-5.6 ms (4.7-4.8 ms with a copy of
     the array each month). The draws cost their arithmetic (about 2.7 ns a number), which a fused
     draw would still spend.
   The decide kernel costs about the same per citizen at 2,000 citizens (0.043 ms in a month, every
-  array in the second-level cache) as at 10^5 (1.96 ms): it is bound by its instructions (about
-  35 floating-point operations, three divisions and a dozen NaN-preserving selects per citizen,
-  on the generic x86-64 target, which has no blend instruction), not by memory.
+  array in the second-level cache) as at 10^5 (1.96 ms; both before the branchless clip above): it
+  is bound by its instructions (about 35 floating-point operations, three divisions and a dozen
+  NaN-preserving selects per citizen, on the generic x86-64 target, which has no blend
+  instruction), not by memory.
 * Noise: on a shared 2-core machine another process running tests can halve the measured
   rates; compare medians, and rerun on an idle machine for the best figures. Even with the load
   average near 1, the same 2,000 x 120-month run took from 0.13 to 0.22 s of CPU in different
@@ -1657,8 +1678,9 @@ GAPS = {
         "follows the sweep rate above (worker start-up, free cores)."
     ),
     "fused: citizen-steps/s at N=10^5": (
-        "at this size the citizen kernels' arithmetic dominates: the decide kernel costs about 20 ns a "
-        "citizen here as at 2,000 citizens, where every array is in the second-level cache, so it is bound "
+        "at this size the citizen kernels' arithmetic dominates: the decide kernel costs about as much per "
+        "citizen here as at 2,000 citizens, where every array is in the second-level cache (about 20 ns "
+        "before this session's branchless clips, 16-18 ns after), so it is bound "
         "by its instructions rather than by memory (see 'Tried and not kept' above: the ways to fewer "
         "instructions measured so far were slower). The same month takes 4.3 to 6.0 ms from one run to "
         "the next on this shared machine. Measured 2026-11-30 21:00, one process, each call timed, months 0 to "
@@ -1728,11 +1750,15 @@ GAPS = {
         "the 60 services make 18,000 case records a month, and their phase (the services kernel over the "
         "records, their conditions, five uniforms per record) costs about the same at every size: 0.41 ms "
         "at 10^4 and 0.53-0.60 ms at 10^5 (measured 2026-11-30 21:50, one process, phases timed; 0.77 ms "
-        "at 10^6 earlier the same day), against months of about 1.0, 5-6 and 55-62 ms (the rows above). "
-        "Without that phase the same fit gives 1.0. The phase is already compiled and shared by the "
-        "seven evaluations, and its uniforms are made four at a time (`sim.pcg64`); making it cheaper per "
+        "at 10^6 earlier the same day), against months of about 0.94, 4.3-5.5 and 49-62 ms (the rows "
+        "above). Without that phase the same fit gives about 1.0. So the faster the citizens' kernels, the "
+        "lower the fit: after this session's branchless clips (2026-11-30, thirteenth session) the month "
+        "at 10^6 took 49 ms against 55-62 ms the day before, while the one at 10^4 stayed at 0.94 ms, and "
+        "the fit fell from 0.90 to 0.86. The phase is already compiled and shared by the seven "
+        "evaluations, and its uniforms are made four at a time (`sim.pcg64`); making it cheaper per "
         "record, or sampling fewer records, would move the fit further from the threshold (the second "
-        "changes results)."
+        "changes results). Whether linearity should be judged on the citizens' phases, which scale with "
+        "N, is for the team to decide."
     ),
 }
 
@@ -1748,6 +1774,12 @@ NEAR = {
         + GAPS["fused: exponent in N (10^4..10^6)"]
     ),
     "fused: citizen-steps/s at N=2,000": FIXED_COST_GAP,
+    "fused: citizen-steps/s at N=10^5": (
+        "before this session's branchless clips (a month about 5 % faster: see 'Branches and calls' above), "
+        "full runs gave 16.8 to 18.9 M the day before and 18.3 M earlier this evening; the thread section's "
+        "one-thread figure (the table above) is a second measurement in this run. Where a month goes: "
+        + GAPS["fused: citizen-steps/s at N=10^5"]
+    ),
 }
 
 
