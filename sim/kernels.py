@@ -149,7 +149,7 @@ def _clip_branchless(x: float, lo: float, hi: float) -> float:
     a tie keeps ``x`` (so a signed zero keeps its sign), as numpy keeps its first argument
     (``tests/test_fused.py`` checks every pair of special values). :func:`_clip`'s two-test form
     was compiled to branches, mispredicted where random per-citizen values are clipped: the
-    decide and adapt kernels were 5-8 % and 14-18 % faster with this one (same bits). Not used in
+    decide and adapt kernels were 5-12 % and 11-18 % faster with this one (same bits). Not used in
     the services kernel, whose layout it made slower (7 %) although its clips there are few.
     """
     return min(max(x, lo), hi)
@@ -866,7 +866,7 @@ def _exp(x: float) -> float:
     SSE4.1's ``roundsd``) compiled to a libm call, some 3,000 calls a month in the services kernel.
     Here ``|x / ln 2| < 1,076``, so the sum lies where floats are the integers, and the addition
     rounds to the nearest, ties to even, as ``rint`` does; the subtraction is exact. The one
-    difference is a zero's sign: ``rint`` gives -0.0 for ``x`` in (-0.35, -0.0], this +0.0. For
+    difference is a zero's sign: ``rint`` gives -0.0 for ``x`` in [-ln(2)/2, -0.0], this +0.0. For
     ``x`` other than -0.0 that changes nothing below (``x - 0.0 == x + 0.0 == x``); for ``x = -0.0``
     it flips the signs of ``hi``, ``r``, ``c`` and intermediate zeros of ``y``, and ``1.0 - y`` is
     1.0 either way. ``tests/test_fused.py`` compares the bits with ``portable.exp``, ties and -0.0 included.
