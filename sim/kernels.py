@@ -150,8 +150,9 @@ def _clip_branchless(x: float, lo: float, hi: float) -> float:
     (``tests/test_fused.py`` checks every pair of special values). :func:`_clip`'s two-test form
     was compiled to branches, mispredicted where random per-citizen values are clipped: the
     decide and adapt kernels were 5-12 % and 11-18 % faster with this one (same bits), and a run
-    under the negotiated regime 1.3 % with it in the forums' per-citizen kernels too. Not used in
-    the services kernel, whose layout it made slower (7 %) although its clips there are few.
+    under the negotiated regime 1.3 % with it in the forums' per-citizen kernels too. In the
+    services kernel only the case histogram's bins use it (1-3 % faster; up to 18 % in a month
+    under targets): with it in the kernel's three per-evaluation clips too, the kernel was 7 % slower.
     """
     return min(max(x, lo), hi)
 
@@ -1083,7 +1084,7 @@ def _bin(value: float, bins_per_unit: float, half_range: float, n_bins: int) -> 
     """``sim.details.bin_counts``'s bin of one value: the same operations (scale, shift, clip, truncate)."""
     shifted = value * bins_per_unit
     shifted += half_range * bins_per_unit + 1
-    return int(_clip(shifted, 0.0, n_bins + 1.0))
+    return int(_clip_branchless(shifted, 0.0, n_bins + 1.0))
 
 
 @numba.njit(inline="always", **_JIT)
