@@ -1577,14 +1577,24 @@ NOTES = """## How the speed is obtained, and what would go further
     bounds that are not NaN, numba's `min` and `max` of two floats are numpy's `minimum` and
     `maximum` to the bit (NaN and signed zeros included; `tests/test_fused.py` checks every pair of
     special values) and compile to `maxsd`/`minsd`: decide 5-12 % and adapt 11-18 % faster on
-    captured months of three regimes (`kernels._clip_branchless`). Not in the services kernel,
-    which it made 7 % slower;
+    captured months of three regimes (`kernels._clip_branchless`). Also in the forums'
+    per-citizen kernels (a run under the negotiated regime 1.3 % faster) and in the services
+    kernel's histogram bins, where true values fall outside the histogram's range at random (the
+    kernel 1-3 % faster, 18 % in a month under targets). Not in the services kernel's three
+    per-evaluation clips: with them too it was 7 % slower;
   - the kernels' `exp` rounded x / ln 2 with `rint`, a libm call on the generic target (which has
     no `roundsd`): adding and subtracting 1.5 x 2^52 gives the same integer, but for the sign of a
     zero, which leaves every result unchanged (the proof is in `kernels._exp`; the test covers
     every tie of the range): the services kernel 2.5-3.4 % faster.
+  - numpy's ziggurat kept its counters on the stack because its rare paths (the wedges and the
+    tail, with `exp` and `log1p`, and the retries) shared the loop: with the about 1 % of numbers
+    whose first word is not accepted made by a function of their own (`kernels._ziggurat_number`),
+    the normals are 28-30 % faster at 2,000 and 10^5 numbers, 18 % at 10^6; the same numbers and
+    stream positions (`tests/unit/test_normals.py`).
   Months in fresh processes, alternating with the session's start (c29abc6), medians of 7 (5 at
-  10^4): 2,000 citizens 381 to 369 us, 10^4 931 to 900 us, 10^5 4.50 to 4.26 ms.
+  10^4), after the first two changes: 2,000 citizens 381 to 369 us, 10^4 931 to 900 us, 10^5 4.50
+  to 4.26 ms; the histogram bins then made the months at 2,000 and 10^4 a further 5 and 7 % faster
+  (384 to 364 us, 977 to 910 us).
 * Tried and not kept (2026-11-30, thirteenth session; warm captured inputs of a model's month,
   one process, medians, every variant checked to give the same bits):
   - the decide phase's normals drawn inside the decide kernel's own loop (the PCG64 state carried
