@@ -3009,6 +3009,19 @@ def _double(word: np.uint64) -> float:
     return float(np.int64(word >> np.uint64(11))) * _TO_DOUBLE  # exact: below 2^53
 
 
+@numba.njit(inline="always", **_JIT)
+def _ziggurat_try(r: np.uint64) -> tuple[int, np.uint64, float]:
+    """One word's try of numpy's ziggurat: its layer, the 52 bits compared with ``ki``, and the signed candidate."""
+    idx = np.intp(r & np.uint64(0xFF))
+    r >>= np.uint64(8)
+    rabs = (r >> np.uint64(1)) & np.uint64(0x000FFFFFFFFFFFFF)
+    x = float(np.int64(rabs)) * _WI[idx]  # rabs < 2^52: exact, by the signed conversion (_double)
+    # numpy negates x on a set sign bit; times -1.0 is the same float, without a branch that the
+    # generic target mispredicted half the time (three times slower).
+    x *= 1.0 - 2.0 * float(np.int64(r & np.uint64(1)))
+    return idx, rabs, x
+
+
 @numba.njit(**_JIT)
 def _ziggurat_number(words: np.ndarray, p: int) -> tuple[float, int, bool]:
     """The ziggurat of numpy's ``random_standard_normal`` on ``words`` from position ``p``, word by word.
@@ -3021,23 +3034,14 @@ def _ziggurat_number(words: np.ndarray, p: int) -> tuple[float, int, bool]:
         ``(number, next, ok)``: the normal, the position after its last word, and whether the
         words sufficed (if not, the number is 0.0 and the caller draws more words).
     """
-    ki, wi, fi = _KI, _WI, _FI  # frozen into the compiled code
+    ki, fi = _KI, _FI  # frozen into the compiled code
     m = words.shape[0]
-    low8, low52 = np.uint64(0xFF), np.uint64(0x000FFFFFFFFFFFFF)
     one, eight = np.uint64(1), np.uint64(8)
     while True:
         if p >= m:
             return 0.0, p, False
-        r = words[p]
+        idx, rabs, x = _ziggurat_try(words[p])
         p += 1
-        idx = np.intp(r & low8)
-        r >>= eight
-        sign = r & one
-        rabs = (r >> one) & low52
-        x = float(np.int64(rabs)) * wi[idx]  # rabs < 2^52: exact, by the signed conversion (_double)
-        # numpy negates x on a set sign bit; times -1.0 is the same float, without a branch that
-        # the generic target mispredicted half the time (three times slower).
-        x *= 1.0 - 2.0 * float(np.int64(sign))
         if rabs < ki[idx]:
             return x, p, True
         if idx == 0:  # the tail, by Marsaglia's method on two more words at a time
@@ -3078,22 +3082,14 @@ def _ziggurat(words: np.ndarray, out: FloatArray, start: int) -> tuple[int, int]
         position of its first word: the caller passes the words from ``used`` on again, followed
         by newly drawn ones.
     """
-    ki, wi = _KI, _WI  # frozen into the compiled code
+    ki = _KI  # frozen into the compiled code
     n, m = out.shape[0], words.shape[0]
     p = 0
-    low8, low52 = np.uint64(0xFF), np.uint64(0x000FFFFFFFFFFFFF)
-    one, eight = np.uint64(1), np.uint64(8)
     i = start
     while i < n:
         if p >= m:
             return i, p
-        r = words[np.uintp(p)]  # unsigned indices: no code for negative ones
-        idx = np.intp(r & low8)
-        r >>= eight
-        sign = r & one
-        rabs = (r >> one) & low52
-        x = float(np.int64(rabs)) * wi[idx]
-        x *= 1.0 - 2.0 * float(np.int64(sign))
+        idx, rabs, x = _ziggurat_try(words[np.uintp(p)])  # unsigned indices: no code for negative ones
         if rabs < ki[idx]:
             out[np.uintp(i)] = x
             p += 1
