@@ -2927,12 +2927,18 @@ def _xsl_rr(high: np.uint64, low: np.uint64) -> np.uint64:
 
 
 @numba.njit(inline="always", **_JIT)
+def _double(word: np.uint64) -> float:
+    """PCG64's next_double of a word: its top 53 bits times 2^-53 (exact: below 2^53)."""
+    return float(np.int64(word >> np.uint64(11))) * _TO_DOUBLE
+
+
+@numba.njit(inline="always", **_JIT)
 def _pcg64_store(out: FloatArray, k: int, high: np.uint64, low: np.uint64, raw: bool) -> None:
     word = _xsl_rr(high, low)
     if raw:  # the word's bits in a float64 slot (a bit cast): the caller reads the array as uint64
         out[k] = _bits_float(np.int64(word))
-    else:  # next_double: the top 53 bits times 2^-53, exact
-        out[k] = float(np.int64(word >> np.uint64(11))) * _TO_DOUBLE
+    else:
+        out[k] = _double(word)
 
 
 @numba.njit(**_JIT)
@@ -3002,11 +3008,6 @@ with np.load(Path(__file__).with_name("ziggurat_tables.npz")) as _tables:
     _FI = np.ascontiguousarray(_tables["fi"], dtype=np.float64)
 ziggurat_nor_r = 3.6541528853610087963519472518  # ZIGGURAT_NOR_R
 ziggurat_nor_inv_r = 0.27366123732975827203338247596  # ZIGGURAT_NOR_INV_R
-
-
-@numba.njit(inline="always", **_JIT)
-def _double(word: np.uint64) -> float:
-    return float(np.int64(word >> np.uint64(11))) * _TO_DOUBLE  # exact: below 2^53
 
 
 @numba.njit(inline="always", **_JIT)
