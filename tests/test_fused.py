@@ -251,10 +251,12 @@ def test_the_second_process_loads_the_compiled_kernels_from_the_cache(tmp_path: 
 
 
 @pytest.mark.slow
-def test_a_pools_workers_load_the_kernels_the_parent_compiled() -> None:
+def test_a_pools_workers_load_the_kernels_the_parent_compiled(tmp_path: Path) -> None:
     """``sim.runner.execute`` on the processes backend: with the kernels ready in the parent, no worker compiles.
 
-    A worker that compiled would write the on-disk cache again (its index and code files).
+    A worker that compiled would write the on-disk cache again (its index and code files). The cache is
+    this test's own folder: the project's cache is shared with the other pytest workers, which may be
+    compiling into it at the same time on a fresh clone (CI failed so on 45688c1).
     """
     code = (
         "import json, os, sim\n"
@@ -267,13 +269,13 @@ def test_a_pools_workers_load_the_kernels_the_parent_compiled() -> None:
         "from sim.model import warm_fused_kernels\n"
         "warm_fused_kernels()\n"
         "cache = Path(kernels.decide.stats.cache_path)\n"
+        "assert cache.is_relative_to(os.environ['NUMBA_CACHE_DIR']), cache\n"
         "before = {str(p): p.stat().st_mtime_ns for p in cache.rglob('*') if p.is_file()}\n"
         "frames = execute(tasks, 'processes', 2)\n"
         "after = {str(p): p.stat().st_mtime_ns for p in cache.rglob('*') if p.is_file()}\n"
         "print(json.dumps({'files': len(before), 'same': before == after, 'rows': [len(f) for f in frames]}))\n"
     )
-    # The project's own cache (filled by the tests above, or compiled here once).
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path), "PYTHONPATH": str(ROOT)}
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=ROOT, timeout=600)
     assert proc.returncode == 0, proc.stderr[-2000:]
     out = json.loads(proc.stdout.strip().splitlines()[-1])
