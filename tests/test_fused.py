@@ -16,6 +16,7 @@ import subprocess
 import sys
 import threading
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -234,11 +235,16 @@ def _cache_stats(cache_dir: Path) -> dict[str, int]:
         "print(json.dumps({'hits': sum(sum(x.cache_hits.values()) for x in s),"
         " 'misses': sum(sum(x.cache_misses.values()) for x in s)}))\n"
     )
-    env = {**os.environ, "NUMBA_CACHE_DIR": str(cache_dir), "PYTHONPATH": str(ROOT)}
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=ROOT, timeout=300)
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    stats: dict[str, int] = json.loads(proc.stdout.strip().splitlines()[-1])
+    stats: dict[str, int] = _run_with_kernel_cache(code, cache_dir)
     return stats
+
+
+def _run_with_kernel_cache(code: str, cache_dir: Path) -> Any:
+    """Run ``code`` in a fresh Python with numba's cache in ``cache_dir``; the JSON of its last line."""
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(cache_dir), "PYTHONPATH": str(ROOT)}
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=ROOT, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
 @pytest.mark.slow
@@ -275,10 +281,7 @@ def test_a_pools_workers_load_the_kernels_the_parent_compiled(tmp_path: Path) ->
         "after = {str(p): p.stat().st_mtime_ns for p in cache.rglob('*') if p.is_file()}\n"
         "print(json.dumps({'files': len(before), 'same': before == after, 'rows': [len(f) for f in frames]}))\n"
     )
-    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path), "PYTHONPATH": str(ROOT)}
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=ROOT, timeout=600)
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    out = _run_with_kernel_cache(code, tmp_path)
     assert out["files"] >= 8 and out["rows"] == [3, 3]
     assert out["same"], "a worker compiled the kernels again (the cache files changed)"
 
