@@ -782,8 +782,14 @@ class SocialProductivityModel(mesa.Model):
             ethos=svc.ethos,
             prior=np.where(svc.agreement > 0, svc.objective, reported),
         )
+        if fused:
+            from sim.pcg64 import random  # numpy's numbers from the same stream, faster
+
+            attend = random(self.streams["forum"], cit.n)
+        else:
+            attend = self.streams["forum"].random(cit.n)
         draws = forum.ForumDraws(
-            attend=self.streams["forum"].random(cit.n),
+            attend=attend,
             perception=self.streams["forum_perception"].standard_normal(svc.community.shape[0]),
         )
         r = round_(fp, citizens, services, cit.community, due, draws, support=inst.participation_support)
