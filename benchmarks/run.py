@@ -1769,9 +1769,16 @@ GAPS = {
         "fell from 0.90 to 0.86; the services' histogram bins then made the month at 10^4 0.84 ms (the "
         "fit 0.875, the month at 10^6 47 ms). The phase is already compiled and shared by the seven "
         "evaluations, and its uniforms are made four at a time (`sim.pcg64`); making it cheaper per "
-        "record, or sampling fewer records, would move the fit further from the threshold (the second "
-        "changes results). Whether linearity should be judged on the citizens' phases, which scale with "
-        "N, is for the team to decide."
+        "record, or sampling fewer records, would raise the fit towards 1 (the second changes results). "
+        "The Python left is not enough on its own: timed kernel by kernel inside one process "
+        "(2026-12-01 01:50, 10 runs at 10^4), a month at 10^4 spent 0.66 ms in compiled kernels, the "
+        "draws' kernels included, of 0.80 ms. With no Python at all the fit would be about "
+        "log10(47.1 / 0.66) / 2 = 0.93; 0.9 asks for a month at 10^4 of at most 0.75 ms, so between two "
+        "fifths and two thirds of that Python would have to go (from the 0.80 ms here, or the 0.84 ms of "
+        "the row above). It is spread over some hundred calls of "
+        "0.3-3 us a month: the services' own small draws from eight streams, the cases' Poisson, the "
+        "kernels' dispatch, the metrics' bookkeeping and Mesa's event loop. Whether linearity should be "
+        "judged on the citizens' phases, which scale with N, is for the team to decide."
     ),
 }
 
