@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
+import math
 import subprocess
 import sys
 from pathlib import Path
@@ -16,6 +18,10 @@ from sim.model import SocialProductivityModel
 from tests.conftest import small_overrides
 
 ROOT = Path(__file__).resolve().parent.parent
+_spec = importlib.util.spec_from_file_location("benchmarks_run", ROOT / "benchmarks" / "run.py")
+assert _spec is not None and _spec.loader is not None
+bench = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(bench)
 SECTIONS = (
     "machine",
     "settings",
@@ -80,6 +86,31 @@ def test_quick_benchmark_writes_every_section(tmp_path: Path) -> None:
 
 
 # The fast paths the benchmark measures must equal the straightforward code exactly.
+@pytest.mark.parametrize(("fixed", "per_citizen", "exponent"), [(0.54, 3e-5, 1.0), (0.0, 2e-6, 1.1), (2.0, 1e-4, 0.95)])
+def test_fixed_and_growing_recovers_the_curve_it_is_given(fixed: float, per_citizen: float, exponent: float) -> None:
+    ns = [1e4, 1e5, 1e6]
+    fit = bench.fixed_and_growing(ns, [fixed + per_citizen * n**exponent for n in ns])
+    assert fit is not None
+    a, b, k = fit
+    assert math.isclose(a, fixed, rel_tol=1e-9, abs_tol=1e-12)
+    assert math.isclose(b, per_citizen, rel_tol=1e-6)
+    assert math.isclose(k, exponent, rel_tol=1e-9)
+
+
+@pytest.mark.parametrize(
+    ("ns", "ys"),
+    [
+        ([1e4, 1e5], [1.0, 2.0]),  # two points fix no three numbers
+        ([1e4, 2e5, 1e6], [1.0, 5.0, 40.0]),  # no common factor between the sizes
+        ([1e4, 1e5, 1e6], [1.0, 10.0, 55.0]),  # a < 0: the cost per citizen falls with N
+        ([1e4, 1e5, 1e6], [1.0, 10.0, 15.0]),  # concave: grows by less from 10^5 to 10^6 than before
+        ([1e4, 1e5, 1e6], [5.0, 4.0, 40.0]),  # not rising
+    ],
+)
+def test_fixed_and_growing_refuses_points_of_another_shape(ns: list[float], ys: list[float]) -> None:
+    assert bench.fixed_and_growing(ns, ys) is None
+
+
 def test_neighbour_mean_equals_row_mean_bit_for_bit() -> None:
     from sim.rules.network import neighbour_mean
 
