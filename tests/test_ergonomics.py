@@ -12,6 +12,8 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
@@ -244,6 +246,23 @@ def test_per_month_mesa_lines_only_with_verbose(tmp_path: Path) -> None:
     assert text.count("Step") >= 5  # burn-in and months of the one run
 
 
+@contextmanager
+def _children_take_sigint_as_from_a_terminal() -> Iterator[None]:
+    """Start child processes with SIGINT at its default, as a terminal's foreground job has it.
+
+    A test run started in the background of a non-interactive shell (``make test &``) inherits
+    SIGINT ignored, and Python leaves an inherited SIG_IGN ignored, in itself and in its children
+    (the POSIX rule for background jobs): the sweep would then never see the Ctrl-C a test sends, and
+    run to its end. A handler, unlike SIG_IGN, is reset to the default in a child at exec.
+    """
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        if previous is not None:  # None: a handler not set from Python, which cannot be put back
+            signal.signal(signal.SIGINT, previous)
+
+
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
 def test_an_interrupted_sweep_ends_with_one_line_naming_the_resume_command(tmp_path: Path, sig: signal.Signals) -> None:
     """Why 4: Ctrl-C printed up to 139 lines of traceback; SIGTERM a leaked-semaphore warning."""
@@ -261,15 +280,16 @@ def test_an_interrupted_sweep_ends_with_one_line_naming_the_resume_command(tmp_p
         "experiment.workers=2",
         "experiment.progress=false",
     ]
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "sim", *args],
-        cwd=tmp_path,
-        env=_env(),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
+    with _children_take_sigint_as_from_a_terminal():
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "sim", *args],
+            cwd=tmp_path,
+            env=_env(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
+        )
     try:
         deadline = time.monotonic() + 240
         while not list(tmp_path.glob("outputs/main/*/runs/*.parquet")) and time.monotonic() < deadline:
