@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
@@ -32,6 +34,23 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
+
+
+@contextmanager
+def children_take_sigint_as_from_a_terminal() -> Iterator[None]:
+    """Start child processes with SIGINT at its default, as a terminal's foreground job has it.
+
+    A test run started in the background of a non-interactive shell (``make test &``) inherits
+    SIGINT ignored, and Python leaves an inherited SIG_IGN ignored, in itself and in its children
+    (the POSIX rule for background jobs): the sweep would then never see the Ctrl-C a test sends, and
+    run to its end. A handler, unlike SIG_IGN, is reset to the default in a child at exec.
+    """
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        if previous is not None:  # None: a handler not set from Python, which cannot be put back
+            signal.signal(signal.SIGINT, previous)
 
 
 def sim_cli(*args: str, cwd: Path, debug_env: bool = False, timeout: int = 300) -> subprocess.CompletedProcess[str]:

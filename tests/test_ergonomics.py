@@ -12,8 +12,6 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
@@ -21,6 +19,7 @@ import pytest
 
 import sim
 from sim.config import ConfigError, compose
+from tests.conftest import children_take_sigint_as_from_a_terminal
 
 REPO = Path(__file__).resolve().parents[1]
 TINY = ["population.n_citizens=60", "population.n_communities=3", "burn_in=1", "steps=4"]
@@ -246,23 +245,6 @@ def test_per_month_mesa_lines_only_with_verbose(tmp_path: Path) -> None:
     assert text.count("Step") >= 5  # burn-in and months of the one run
 
 
-@contextmanager
-def _children_take_sigint_as_from_a_terminal() -> Iterator[None]:
-    """Start child processes with SIGINT at its default, as a terminal's foreground job has it.
-
-    A test run started in the background of a non-interactive shell (``make test &``) inherits
-    SIGINT ignored, and Python leaves an inherited SIG_IGN ignored, in itself and in its children
-    (the POSIX rule for background jobs): the sweep would then never see the Ctrl-C a test sends, and
-    run to its end. A handler, unlike SIG_IGN, is reset to the default in a child at exec.
-    """
-    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
-    try:
-        yield
-    finally:
-        if previous is not None:  # None: a handler not set from Python, which cannot be put back
-            signal.signal(signal.SIGINT, previous)
-
-
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
 def test_an_interrupted_sweep_ends_with_one_line_naming_the_resume_command(tmp_path: Path, sig: signal.Signals) -> None:
     """Why 4: Ctrl-C printed up to 139 lines of traceback; SIGTERM a leaked-semaphore warning."""
@@ -280,7 +262,7 @@ def test_an_interrupted_sweep_ends_with_one_line_naming_the_resume_command(tmp_p
         "experiment.workers=2",
         "experiment.progress=false",
     ]
-    with _children_take_sigint_as_from_a_terminal():
+    with children_take_sigint_as_from_a_terminal():
         proc = subprocess.Popen(
             [sys.executable, "-m", "sim", *args],
             cwd=tmp_path,

@@ -17,7 +17,9 @@ from __future__ import annotations
 import atexit
 import itertools
 import os
+import signal
 import sys
+import threading
 import traceback
 from collections.abc import Iterator, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -193,13 +195,26 @@ def check_dask_options(options: Mapping[str, Any]) -> None:
 
 
 def _import(path: str) -> Any:
+    """The cluster class at ``path``, with Ctrl-C left to the sweep.
+
+    dask-jobqueue 0.9.0 sets its own SIGINT handler when imported, ``sys.exit()``
+    (dask/dask-jobqueue#696, fixed upstream after that release): Ctrl-C then ended a SLURM sweep
+    with status 0 and no message, as if it had finished. Whatever handler the import sets is put
+    back as it was, so that Ctrl-C ends the sweep as on every backend (its resume line, status 130).
+    """
     import importlib
 
     module, _, name = path.rpartition(".")
+    sigint = signal.getsignal(signal.SIGINT)
     try:
         return getattr(importlib.import_module(module), name)
     except (ImportError, AttributeError) as exc:
         raise ConfigError(f"experiment.dask.cluster={path!r} cannot be imported: {exc}") from None
+    finally:
+        # None: a handler not set from Python, which cannot be put back. Only the main thread sets handlers.
+        main = threading.current_thread() is threading.main_thread()
+        if sigint is not None and main and signal.getsignal(signal.SIGINT) is not sigint:
+            signal.signal(signal.SIGINT, sigint)
 
 
 def dask_client(options: Mapping[str, Any], workers: int) -> tuple[Any, Any]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -11,6 +13,8 @@ from conftest import GRID, NO_ANALYSIS, run_tiny, tiny
 from sim.config import ConfigError
 from sim.sweep.backends import check_dask_options
 from sim.sweep.store import read_sweep
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_serial_processes_and_dask_give_identical_tables(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -105,3 +109,25 @@ def test_tasks_pickle_cleanly() -> None:
         "sim.sweep.worker",
         "sim.config",
     }
+
+
+def test_importing_a_cluster_class_leaves_ctrl_c_to_the_sweep() -> None:
+    """dask-jobqueue 0.9.0 sets SIGINT to ``sys.exit()`` when imported (dask/dask-jobqueue#696).
+
+    In a fresh interpreter (where it is not imported yet), the import through the dask backend's
+    cluster option leaves the handler as it was; a plain import shows what it would do otherwise.
+    """
+    code = """
+import signal
+before = signal.getsignal(signal.SIGINT)
+from sim.sweep.backends import _import
+_import("dask_jobqueue.SLURMCluster")
+kept = signal.getsignal(signal.SIGINT) is before
+import importlib, sys
+del sys.modules["dask_jobqueue.runner"]
+importlib.import_module("dask_jobqueue.runner")
+print(kept, signal.getsignal(signal.SIGINT) is before)
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["True", "False"], out.stdout

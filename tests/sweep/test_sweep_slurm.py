@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,9 +22,13 @@ import pytest
 from conftest import GRID, NO_ANALYSIS, run_tiny, tiny
 
 from sim.sweep.store import read_sweep
+from tests.conftest import children_take_sigint_as_from_a_terminal
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "scripts" / "ensure-slurm.sh"
+
+# One SLURM for the module (its fixture): both tests on one pytest worker, since the daemons' ports are fixed.
+pytestmark = pytest.mark.xdist_group("slurm")
 
 
 @pytest.fixture(scope="module")
@@ -45,11 +52,10 @@ def slurm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
             os.environ["SLURM_CONF"] = saved
 
 
-def test_slurm_recipe_runs_the_sweep_in_slurm_jobs(tmp_path: Path, slurm: Path) -> None:
-    logs = tmp_path / "slurm-logs"
+def _recipe(logs: Path) -> list[str]:
     # The recipe as docs/sweeps.md has it, with what a site changes: partition, job size, no venv to
     # activate (the jobs inherit this environment), and loopback for the scheduler and workers.
-    recipe = [
+    return [
         "+backend=slurm",
         "experiment.dask.cluster_kwargs.queue=debug",
         "experiment.dask.cluster_kwargs.cores=1",
@@ -62,6 +68,11 @@ def test_slurm_recipe_runs_the_sweep_in_slurm_jobs(tmp_path: Path, slurm: Path) 
         "+experiment.dask.cluster_kwargs.scheduler_options={dashboard_address:'127.0.0.1:0'}",
         "experiment.dask.adapt.maximum_jobs=2",
     ]
+
+
+def test_slurm_recipe_runs_the_sweep_in_slurm_jobs(tmp_path: Path, slurm: Path) -> None:
+    logs = tmp_path / "slurm-logs"
+    recipe = _recipe(logs)
     run_tiny(tiny(GRID, NO_ANALYSIS, *recipe, backend="dask"), tmp_path / "slurm")
     run_tiny(tiny(GRID, NO_ANALYSIS), tmp_path / "serial")
     table, serial = (read_sweep(tmp_path / name, strict=True) for name in ("slurm", "serial"))
@@ -74,4 +85,49 @@ def test_slurm_recipe_runs_the_sweep_in_slurm_jobs(tmp_path: Path, slurm: Path) 
     # The jobs are gone once the sweep is over (the driver closed its cluster).
     env = {**os.environ, "SLURM_CONF": str(slurm / "slurm.conf")}
     queue = subprocess.run(["squeue", "-h"], env=env, capture_output=True, text=True, timeout=30)
+    assert queue.returncode == 0 and queue.stdout.strip() == "", queue.stdout
+
+
+def test_ctrl_c_ends_a_slurm_sweep_with_its_resume_line_and_cancels_its_jobs(tmp_path: Path, slurm: Path) -> None:
+    """Ctrl-C in a SLURM sweep ends it as in any other: the resume line, status 130, no job left queued.
+
+    dask-jobqueue 0.9.0 sets its own SIGINT handler when it is imported, ``sys.exit()``
+    (dask/dask-jobqueue#696, fixed upstream after that release): the sweep then ended with status 0
+    and no message, as if it had finished.
+    """
+    args = [*tiny(GRID, NO_ANALYSIS, *_recipe(tmp_path / "slurm-logs"), backend="dask", replications=250)]
+    env = {**os.environ, "SLURM_CONF": str(slurm / "slurm.conf"), "PYTHONPATH": str(ROOT)}
+    with children_take_sigint_as_from_a_terminal():
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "sim", *args],
+            cwd=tmp_path,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
+        )
+    try:
+        deadline = time.monotonic() + 240
+        while not list(tmp_path.glob("outputs/main/*/runs/*.parquet")) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        os.killpg(proc.pid, signal.SIGINT)  # as a terminal's Ctrl-C does: the whole process group
+        _, err = proc.communicate(timeout=180)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err, err
+    last = [line for line in err.splitlines() if line.strip()][-1]
+    saved = len(list(tmp_path.glob("outputs/main/sweep-*/runs/*.parquet")))
+    # 2 arms x 2 points x 250 replications: the sweep is stopped long before its end.
+    assert f"interrupted: {saved} of 1000 runs saved" in last and "run the same command again to resume" in last, err
+    assert 0 < saved < 1000
+    # The driver closed its cluster on the way out: its worker jobs are cancelled.
+    deadline = time.monotonic() + 60
+    while True:
+        queue = subprocess.run(["squeue", "-h"], env=env, capture_output=True, text=True, timeout=30)
+        if (queue.returncode == 0 and not queue.stdout.strip()) or time.monotonic() > deadline:
+            break
+        time.sleep(1)
     assert queue.returncode == 0 and queue.stdout.strip() == "", queue.stdout
