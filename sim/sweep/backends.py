@@ -24,6 +24,7 @@ import traceback
 from collections.abc import Iterator, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
 from multiprocessing import get_context
 from typing import Any
 
@@ -239,19 +240,48 @@ def dask_client(options: Mapping[str, Any], workers: int) -> tuple[Any, Any]:
             scale = options["scale"]
             cluster.scale(**dict(scale)) if isinstance(scale, Mapping) else cluster.scale(int(scale))
     else:
-        cluster = LocalCluster(
-            n_workers=cpu_workers(workers),
-            threads_per_worker=1,
-            processes=True,
-            host=str(options.get("host", "127.0.0.1")),
-            # dask's dashboard on loopback unless switched off (null); another free port if taken.
-            dashboard_address=options.get("dashboard_address", "127.0.0.1:8787"),
-        )
+        with _children_ignore_sigint():
+            cluster = LocalCluster(
+                n_workers=cpu_workers(workers),
+                threads_per_worker=1,
+                processes=True,
+                host=str(options.get("host", "127.0.0.1")),
+                # dask's dashboard on loopback unless switched off (null); another free port if taken.
+                dashboard_address=options.get("dashboard_address", "127.0.0.1:8787"),
+            )
     return Client(cluster), cluster
 
 
-def dashboard_url(client: Any) -> str | None:
-    """The scheduler's dashboard URL, or None when it serves none (no bokeh, or switched off)."""
+@contextmanager
+def _children_ignore_sigint() -> Iterator[None]:
+    """Start processes with SIGINT ignored, as the ``processes`` backend's workers ignore it.
+
+    Ctrl-C in a terminal reaches the whole process group: a LocalCluster's nannies and workers
+    printed a KeyboardInterrupt traceback each before the driver's one line. A process started
+    with SIGINT ignored keeps it ignored (Python leaves an inherited SIG_IGN alone, and so do the
+    workers' event loops); the driver then closes the cluster. Only the main thread sets handlers.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous if previous is not None else signal.default_int_handler)
+
+
+def dashboard_url(client: Any, options: Mapping[str, Any] | None = None) -> str | None:
+    """The scheduler's dashboard URL, or None when it serves none (no bokeh, or switched off).
+
+    Switched off is ``dashboard_address: null`` for the LocalCluster a sweep starts (neither
+    ``address`` nor ``cluster`` given): its scheduler still serves dask's health and metrics pages
+    on that port, and names them "dashboard" among its services, but has no dashboard.
+    """
+    options = options or {}
+    local = not options.get("address") and not options.get("cluster")
+    if local and "dashboard_address" in options and options["dashboard_address"] is None:
+        return None
     try:
         if "dashboard" not in client.scheduler_info().get("services", {}):
             return None
@@ -265,7 +295,7 @@ def run_dask(tasks: Iterator[RunTask], options: Mapping[str, Any], workers: int 
     from distributed import as_completed
 
     client, cluster = dask_client(options, workers)
-    url = dashboard_url(client)
+    url = dashboard_url(client, options)
     if url:
         print(f"dask dashboard: {url}", file=sys.stderr, flush=True)
     it = iter(tasks)
@@ -301,11 +331,30 @@ def run_dask(tasks: Iterator[RunTask], options: Mapping[str, Any], workers: int 
             fut.release()
             fill()
     finally:
-        for fut in pending:
-            fut.cancel()
-        client.close()
-        if cluster is not None:
-            cluster.close()
+        try:
+            _let_runs_in_flight_finish(client, list(pending))
+        finally:
+            for fut in pending:
+                fut.cancel()
+            client.close()
+            if cluster is not None:
+                cluster.close()
+
+
+def _let_runs_in_flight_finish(client: Any, futures: list[Any]) -> None:
+    """Wait for the runs the workers have started, and cancel the queued ones, as the ``processes`` backend does.
+
+    A sweep stopped early (Ctrl-C, a full disk) keeps the runs in flight: their workers save them.
+    Cancelled while running, they were lost and each left a warning from its worker. A run that
+    starts between the scheduler's answer and the cancellation is cancelled all the same.
+    """
+    if not futures:
+        return
+    from distributed import wait as wait_for
+
+    running = {key for keys in client.processing().values() for key in keys}
+    client.cancel([f for f in futures if f.key not in running])
+    wait_for([f for f in futures if f.key in running])
 
 
 def execute(
