@@ -22,7 +22,7 @@ import threading
 import time
 import uuid
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -42,6 +42,7 @@ from sim.app.proposal import (
     run_tasks,
     validate_proposal,
 )
+from sim.signals import sigint_ignored
 
 MAX_ACTIVE_JOBS = 2
 DRAW_TIMEOUT = 120.0  # seconds a chart may take in the drawing process before it is drawn here instead
@@ -89,25 +90,6 @@ def _worker_init(server: int | None = None) -> None:
     if os.getppid() != parent:
         os._exit(0)  # the server died while this worker started
     threading.Thread(target=_watch_parent, args=(parent,), name="sim-app-parent-watch", daemon=True).start()
-
-
-@contextlib.contextmanager
-def _sigint_ignored() -> Iterator[None]:
-    """Ignore SIGINT while workers are started from the main thread, so that they start ignoring it.
-
-    A worker inherits an ignored SIGINT through exec, and Python then leaves it ignored; without
-    this, Ctrl+C in the seconds a worker spends importing the model gives a traceback per worker.
-    Signal handlers can only be changed in the main thread: elsewhere this does nothing, and
-    :func:`_worker_init` covers the worker once it has started.
-    """
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
 
 
 def _draw(chart: Callable[[Impact], bytes], impact: Impact) -> bytes:
@@ -538,7 +520,7 @@ class JobManager:
 
         """
         try:
-            with _sigint_ignored():
+            with sigint_ignored():
                 pool = self.pool()
                 futures = [pool.submit(_warm) for _ in range(self.workers)]
                 drawing = self.drawer().submit(_warm_drawer)

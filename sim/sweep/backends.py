@@ -24,11 +24,11 @@ import traceback
 from collections.abc import Iterator, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
-from contextlib import contextmanager
 from multiprocessing import get_context
 from typing import Any
 
 from sim.config import ConfigError
+from sim.signals import sigint_ignored
 from sim.sweep.store import is_storage_error
 from sim.sweep.worker import RunOutcome, RunTask, failure_record, run_task, start_worker, storage_outcome
 
@@ -240,7 +240,7 @@ def dask_client(options: Mapping[str, Any], workers: int) -> tuple[Any, Any]:
             scale = options["scale"]
             cluster.scale(**dict(scale)) if isinstance(scale, Mapping) else cluster.scale(int(scale))
     else:
-        with _children_ignore_sigint():
+        with sigint_ignored():  # its processes leave Ctrl-C to the driver, as the pool's workers do
             cluster = LocalCluster(
                 n_workers=cpu_workers(workers),
                 threads_per_worker=1,
@@ -250,25 +250,6 @@ def dask_client(options: Mapping[str, Any], workers: int) -> tuple[Any, Any]:
                 dashboard_address=options.get("dashboard_address", "127.0.0.1:8787"),
             )
     return Client(cluster), cluster
-
-
-@contextmanager
-def _children_ignore_sigint() -> Iterator[None]:
-    """Start processes with SIGINT ignored, as the ``processes`` backend's workers ignore it.
-
-    Ctrl-C in a terminal reaches the whole process group: a LocalCluster's nannies and workers
-    printed a KeyboardInterrupt traceback each before the driver's one line. A process started
-    with SIGINT ignored keeps it ignored (Python leaves an inherited SIG_IGN alone, and so do the
-    workers' event loops); the driver then closes the cluster. Only the main thread sets handlers.
-    """
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous if previous is not None else signal.default_int_handler)
 
 
 def dashboard_url(client: Any, options: Mapping[str, Any] | None = None) -> str | None:
@@ -332,7 +313,8 @@ def run_dask(tasks: Iterator[RunTask], options: Mapping[str, Any], workers: int 
             fill()
     finally:
         try:
-            _let_runs_in_flight_finish(client, list(pending))
+            if pending and not options.get("gather"):  # gathered runs are saved by this loop, which has ended
+                _let_runs_in_flight_finish(client, list(pending))
         finally:
             for fut in pending:
                 fut.cancel()
@@ -346,15 +328,18 @@ def _let_runs_in_flight_finish(client: Any, futures: list[Any]) -> None:
 
     A sweep stopped early (Ctrl-C, a full disk) keeps the runs in flight: their workers save them.
     Cancelled while running, they were lost and each left a warning from its worker. A run that
-    starts between the scheduler's answer and the cancellation is cancelled all the same.
+    starts between the scheduler's answer and the cancellation is cancelled all the same. A
+    scheduler that cannot be reached any more has nothing to wait for: its error must not hide
+    why the sweep stopped, so it is not raised (the caller cancels and closes).
     """
-    if not futures:
-        return
     from distributed import wait as wait_for
 
-    running = {key for keys in client.processing().values() for key in keys}
-    client.cancel([f for f in futures if f.key not in running])
-    wait_for([f for f in futures if f.key in running])
+    try:
+        running = {key for keys in client.processing().values() for key in keys}
+        client.cancel([f for f in futures if f.key not in running])
+        wait_for([f for f in futures if f.key in running])
+    except Exception as exc:
+        print(f"warning: the runs in flight could not be waited for: {exc}", file=sys.stderr)
 
 
 def execute(
