@@ -58,7 +58,7 @@ Commands:
 
 Options:
   --dry-run            list an experiment's planned runs and their status; run nothing
-  --verbose            show Mesa's per-month log lines (quiet by default)
+  --verbose            show Mesa's per-month log lines and dask's INFO lines (quiet by default)
   --config-dir DIR     also look for configs (DIR/experiment/NAME.yaml) in DIR
   --debug              tracebacks on errors (or SIM_DEBUG=1)
   -m, --multirun       Hydra multirun of the run command (python -m sim run -m seed=1,2,3)
@@ -290,17 +290,24 @@ def _dry_run(overrides: list[str]) -> None:
     print("dry run: nothing was run")
 
 
-def _quiet_mesa() -> None:
-    """Keep Mesa's one INFO line per month ("Step 1 at time 1.0") out of the run's log.
+def _quiet_logs() -> None:
+    """Keep Mesa's one INFO line per month ("Step 1 at time 1.0") and dask's INFO lines out of the output.
 
     Mesa logs under ``MESA``; left at INFO it grows the log by a line a month (hundreds of MB at
     the longest horizons). A level set on purpose, e.g. ``hydra.verbose=MESA`` (DEBUG), is kept.
+    dask.distributed logged some 30 INFO lines of its scheduler and workers starting and stopping
+    for a four-run sweep on the dask backend, around the sweep's own lines; its warnings still show.
+    Its level is read from dask's config (``DASK_LOGGING__DISTRIBUTED``) when distributed is first
+    imported, here and in the workers; a value set by the user is kept. ``--verbose`` shows both.
     """
     import logging
 
+    if os.environ.get("SIM_VERBOSE"):
+        return
     logger = logging.getLogger("MESA")
-    if logger.level == logging.NOTSET and not os.environ.get("SIM_VERBOSE"):
+    if logger.level == logging.NOTSET:
         logger.setLevel(logging.WARNING)
+    os.environ.setdefault("DASK_LOGGING__DISTRIBUTED", "warning")
 
 
 # The block edits (``experiment.arms={...}``, ``~experiment.sweep`` ...) the job applies to Hydra's config.
@@ -373,7 +380,7 @@ def _run_job(cfg: object) -> None:
     from sim.config import ConfigError
     from sim.runner import run
 
-    _quiet_mesa()
+    _quiet_logs()
     folder = Path(HydraConfig.get().runtime.output_dir)
     try:
         result = run(_job_config(cfg), folder=folder)
@@ -399,7 +406,7 @@ def _experiment_job(cfg: object) -> None:
     from sim.runner import run_experiment
     from sim.sweep.store import SweepError
 
-    _quiet_mesa()
+    _quiet_logs()
     hc = HydraConfig.get()
     # Each arm is composed from the same overrides (which select the experiment file and its
     # deltas) plus the arm's own.
@@ -525,7 +532,7 @@ def _take_search_path(args: list[str]) -> list[str]:
 
 
 def _verbose_logs() -> None:
-    """``--verbose``: Mesa's per-month INFO lines, here and in the workers (which read SIM_VERBOSE)."""
+    """``--verbose``: Mesa's per-month INFO lines and dask's, here and in the workers (which read SIM_VERBOSE)."""
     import logging
 
     os.environ["SIM_VERBOSE"] = "1"

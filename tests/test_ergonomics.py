@@ -26,6 +26,8 @@ TINY = ["population.n_citizens=60", "population.n_communities=3", "burn_in=1", "
 QUIET = ["experiment.progress=false", "experiment.backend=serial"]
 # One arm instead of the main job's four (its comparisons name the other arms, so they go too).
 ONE_ARM = ['experiment.arms={a: ["regime=targets"]}', "experiment.analysis.compare=[]"]
+# The dask backend without its dashboard, whose URL would be a line of its own.
+DASK_LOCAL = ("experiment.backend=dask", "++experiment.dask.dashboard_address=null")
 
 # A researcher's experiment: only deltas, as configs/experiment/*.yaml hold.
 MINE = """\
@@ -245,8 +247,30 @@ def test_per_month_mesa_lines_only_with_verbose(tmp_path: Path) -> None:
     assert text.count("Step") >= 5  # burn-in and months of the one run
 
 
-# The dask backend without its dashboard, whose URL would be a line of its own.
-DASK_LOCAL = ("experiment.backend=dask", "++experiment.dask.dashboard_address=null")
+def test_dask_info_lines_only_with_verbose(tmp_path: Path) -> None:
+    """A four-run sweep on the dask backend printed some 30 INFO lines of dask's scheduler and workers."""
+    args = [
+        *TINY,
+        'experiment.arms={a: ["regime=targets"], b: ["regime=none"]}',
+        "experiment.analysis.compare=[]",
+        "experiment.replications=2",
+        "experiment.analysis.enabled=false",
+        "experiment.progress=false",
+        *DASK_LOCAL,
+    ]
+    env = {k: v for k, v in _env().items() if not k.startswith("DASK_")}
+
+    def sweep(name: str, *extra: str) -> subprocess.CompletedProcess[str]:
+        cmd = [sys.executable, "-m", "sim", *extra, *args, f"experiment.folder={tmp_path / name}"]
+        return subprocess.run(cmd, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+
+    quiet, loud = sweep("quiet"), sweep("loud", "--verbose")
+    for proc in (quiet, loud):
+        assert proc.returncode == 0, proc.stderr
+    logs = "".join(p.read_text() for p in (tmp_path / "quiet").glob("*.log"))
+    assert "distributed." not in quiet.stdout + quiet.stderr + logs, quiet.stdout
+    assert "4 runs planned" in quiet.stdout
+    assert loud.stdout.count("[distributed.") >= 5, loud.stdout
 
 
 @pytest.mark.parametrize(
