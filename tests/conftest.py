@@ -7,6 +7,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -51,6 +52,39 @@ def children_take_sigint_as_from_a_terminal() -> Iterator[None]:
     finally:
         if previous is not None:  # None: a handler not set from Python, which cannot be put back
             signal.signal(signal.SIGINT, previous)
+
+
+def interrupt_after_first_run(
+    args: list[str], cwd: Path, env: dict[str, str], sig: signal.Signals = signal.SIGINT
+) -> tuple[int, str]:
+    """Start ``python -m sim ARGS`` in ``cwd``, send ``sig`` to its process group once a run is saved.
+
+    The sweep starts as from a terminal (:func:`children_take_sigint_as_from_a_terminal`), in a
+    session of its own, and gets the signal as a terminal's Ctrl-C sends it: to the whole group.
+
+    Returns:
+        Its exit status and standard error.
+    """
+    with children_take_sigint_as_from_a_terminal():
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "sim", *args],
+            cwd=cwd,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
+        )
+    try:
+        deadline = time.monotonic() + 240
+        while not list(cwd.glob("outputs/main/*/runs/*.parquet")) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        os.killpg(proc.pid, sig)
+        _, err = proc.communicate(timeout=180)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    return proc.returncode, err
 
 
 def sim_cli(*args: str, cwd: Path, debug_env: bool = False, timeout: int = 300) -> subprocess.CompletedProcess[str]:

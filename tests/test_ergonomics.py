@@ -11,7 +11,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pandas as pd
@@ -19,7 +18,7 @@ import pytest
 
 import sim
 from sim.config import ConfigError, compose
-from tests.conftest import children_take_sigint_as_from_a_terminal
+from tests.conftest import interrupt_after_first_run
 
 REPO = Path(__file__).resolve().parents[1]
 TINY = ["population.n_citizens=60", "population.n_communities=3", "burn_in=1", "steps=4"]
@@ -306,26 +305,8 @@ def test_an_interrupted_sweep_ends_with_one_line_naming_the_resume_command(
         "experiment.workers=2",
         "experiment.progress=false",
     ]
-    with children_take_sigint_as_from_a_terminal():
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "sim", *args],
-            cwd=tmp_path,
-            env=_env(),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            start_new_session=True,
-        )
-    try:
-        deadline = time.monotonic() + 240
-        while not list(tmp_path.glob("outputs/main/*/runs/*.parquet")) and time.monotonic() < deadline:
-            time.sleep(0.1)
-        os.killpg(proc.pid, sig)  # as a terminal's Ctrl-C does: the whole process group
-        _, err = proc.communicate(timeout=120)
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-    assert proc.returncode == 130, err
+    returncode, err = interrupt_after_first_run(args, tmp_path, _env(), sig)
+    assert returncode == 130, err
     lines = [line for line in err.splitlines() if line.strip()]
     assert "Traceback" not in err and "leaked" not in err, err
     if backend != DASK_LOCAL:

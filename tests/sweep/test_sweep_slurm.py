@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,7 +20,7 @@ import pytest
 from conftest import GRID, NO_ANALYSIS, run_tiny, tiny
 
 from sim.sweep.store import read_sweep
-from tests.conftest import children_take_sigint_as_from_a_terminal
+from tests.conftest import interrupt_after_first_run
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "scripts" / "ensure-slurm.sh"
@@ -95,28 +93,10 @@ def test_ctrl_c_ends_a_slurm_sweep_with_its_resume_line_and_cancels_its_jobs(tmp
     (dask/dask-jobqueue#696, fixed upstream after that release): the sweep then ended with status 0
     and no message, as if it had finished.
     """
-    args = [*tiny(GRID, NO_ANALYSIS, *_recipe(tmp_path / "slurm-logs"), backend="dask", replications=250)]
+    args = tiny(GRID, NO_ANALYSIS, *_recipe(tmp_path / "slurm-logs"), backend="dask", replications=250)
     env = {**os.environ, "SLURM_CONF": str(slurm / "slurm.conf"), "PYTHONPATH": str(ROOT)}
-    with children_take_sigint_as_from_a_terminal():
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "sim", *args],
-            cwd=tmp_path,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            start_new_session=True,
-        )
-    try:
-        deadline = time.monotonic() + 240
-        while not list(tmp_path.glob("outputs/main/*/runs/*.parquet")) and time.monotonic() < deadline:
-            time.sleep(0.1)
-        os.killpg(proc.pid, signal.SIGINT)  # as a terminal's Ctrl-C does: the whole process group
-        _, err = proc.communicate(timeout=180)
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-    assert proc.returncode == 130, err
+    returncode, err = interrupt_after_first_run(args, tmp_path, env)
+    assert returncode == 130, err
     assert "Traceback" not in err, err
     last = [line for line in err.splitlines() if line.strip()][-1]
     saved = len(list(tmp_path.glob("outputs/main/sweep-*/runs/*.parquet")))
