@@ -1839,9 +1839,9 @@ GAPS = {
         "rather than below it: per citizen it costs about 30 ns at 10^4 (every array in the second-level "
         "cache), 37-41 ns at 10^5 and 47-52 ns at 10^6 (main memory). The plain fit was 0.875 and 0.896 in "
         "those runs, the month at 10^6 taking 47 and 52 ms: it moves with the noise of that one row, at "
-        "the window's lower edge. So the cost is linear in N once the part that does not grow is set "
-        "aside, and that part is mostly the model's capped case records, not overhead. Whether the target "
-        "should be read that way is for the team to decide."
+        "the window's lower edge. So once the part that does not grow is set aside the cost is within the "
+        "target's window, at its upper edge, and that part is mostly the model's capped case records, not "
+        "overhead. Whether the target should be read that way is for the team to decide."
     ),
 }
 
