@@ -8,8 +8,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -17,6 +16,7 @@ import pytest
 
 import sim
 from sim.model import SocialProductivityModel
+from sim.signals import sigint_as
 
 # Debian's Chromium (or the one SIM_CHROMIUM names), launched by Playwright, which cannot download
 # its own browser here; `make test` installs it when missing (scripts/ensure-browser.sh).
@@ -37,35 +37,21 @@ CHROMIUM_ARGS = [
 ]
 
 
-@contextmanager
-def children_take_sigint_as_from_a_terminal() -> Iterator[None]:
-    """Start child processes with SIGINT at its default, as a terminal's foreground job has it.
-
-    A test run started in the background of a non-interactive shell (``make test &``) inherits
-    SIGINT ignored, and Python leaves an inherited SIG_IGN ignored, in itself and in its children
-    (the POSIX rule for background jobs): the sweep would then never see the Ctrl-C a test sends, and
-    run to its end. A handler, unlike SIG_IGN, is reset to the default in a child at exec.
-    """
-    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
-    try:
-        yield
-    finally:
-        if previous is not None:  # None: a handler not set from Python, which cannot be put back
-            signal.signal(signal.SIGINT, previous)
-
-
 def interrupt_after_first_run(
     args: list[str], cwd: Path, env: dict[str, str], sig: signal.Signals = signal.SIGINT
 ) -> tuple[int, str]:
     """Start ``python -m sim ARGS`` in ``cwd``, send ``sig`` to its process group once a run is saved.
 
-    The sweep starts as from a terminal (:func:`children_take_sigint_as_from_a_terminal`), in a
+    The sweep starts with SIGINT at its default, as a terminal's foreground job has it, in a
     session of its own, and gets the signal as a terminal's Ctrl-C sends it: to the whole group.
+    A test run started in the background of a non-interactive shell (``make test &``) inherits
+    SIGINT ignored, and Python leaves an inherited SIG_IGN ignored, in itself and in its children
+    (the POSIX rule for background jobs): the sweep would then never see the Ctrl-C and run to its end.
 
     Returns:
         Its exit status and standard error.
     """
-    with children_take_sigint_as_from_a_terminal():
+    with sigint_as(signal.default_int_handler):  # a handler is reset to the default in the child
         proc = subprocess.Popen(
             [sys.executable, "-m", "sim", *args],
             cwd=cwd,

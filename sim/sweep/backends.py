@@ -17,9 +17,7 @@ from __future__ import annotations
 import atexit
 import itertools
 import os
-import signal
 import sys
-import threading
 import traceback
 from collections.abc import Iterator, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -28,7 +26,7 @@ from multiprocessing import get_context
 from typing import Any
 
 from sim.config import ConfigError
-from sim.signals import sigint_ignored
+from sim.signals import sigint_ignored, sigint_kept
 from sim.sweep.store import is_storage_error
 from sim.sweep.worker import RunOutcome, RunTask, failure_record, run_task, start_worker, storage_outcome
 
@@ -206,16 +204,11 @@ def _import(path: str) -> Any:
     import importlib
 
     module, _, name = path.rpartition(".")
-    sigint = signal.getsignal(signal.SIGINT)
     try:
-        return getattr(importlib.import_module(module), name)
+        with sigint_kept():
+            return getattr(importlib.import_module(module), name)
     except (ImportError, AttributeError) as exc:
         raise ConfigError(f"experiment.dask.cluster={path!r} cannot be imported: {exc}") from None
-    finally:
-        # None: a handler not set from Python, which cannot be put back. Only the main thread sets handlers.
-        main = threading.current_thread() is threading.main_thread()
-        if sigint is not None and main and signal.getsignal(signal.SIGINT) is not sigint:
-            signal.signal(signal.SIGINT, sigint)
 
 
 def dask_client(options: Mapping[str, Any], workers: int) -> tuple[Any, Any]:
